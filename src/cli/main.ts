@@ -1,0 +1,40 @@
+/**
+ * The `darkroom` command line. Each command lives in its own file and registers itself here.
+ * User errors (DarkroomError) print one line on stderr and exit with code 2.
+ */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { isDarkroomError } from '../util/errors.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('darkroom')
+    .description('Astronomical imaging: FITS, calibration, registration and integration of CCD/CMOS frames')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed its message (or help/version)
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (isDarkroomError(e)) {
+      process.stderr.write(`darkroom: ${e.oneLine()}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`darkroom: internal error: ${err?.message ?? String(e)}\n`);
+    if (process.env.DARKROOM_DEBUG) process.stderr.write(`${err?.stack}\n`);
+    return 1;
+  }
+}

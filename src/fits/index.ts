@@ -1,0 +1,3 @@
+export * from './header.js';
+export * from './reader.js';
+export * from './writer.js';

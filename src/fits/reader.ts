@@ -1,0 +1,349 @@
+/**
+ * FITS reading: header scan of every HDU without touching the data, whole images, and row bands
+ * (rows y0..y1 of one plane) read straight from the file for streaming integration.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { BLOCK, FitsHeader, parseHeaderText } from './header.js';
+import { DarkroomError } from '../util/errors.js';
+import type { Image } from '../image/image.js';
+
+export type HduType = 'image' | 'table' | 'bintable' | 'compressed-image' | 'empty' | 'other';
+
+export interface Hdu {
+  index: number;
+  type: HduType;
+  header: FitsHeader;
+  bitpix: number;
+  naxes: number[];
+  /** Byte offset of the data unit in the file. */
+  dataOffset: number;
+  /** Bytes of data (without the padding to 2880). */
+  dataBytes: number;
+  bzero: number;
+  bscale: number;
+  blank?: number;
+  extname?: string;
+}
+
+const VALID_BITPIX = new Set([8, 16, 32, 64, -32, -64]);
+
+function readExactly(fd: number, buf: Buffer, pos: number, file: string): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** An open FITS file: HDU list from the headers; pixel reads on demand. */
+export class FitsFile {
+  readonly path: string;
+  readonly size: number;
+  readonly hdus: Hdu[] = [];
+  private fd: number;
+
+  constructor(path: string) {
+    this.path = path;
+    try {
+      this.fd = openSync(path, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new DarkroomError('ENOENT', 'no such file', path);
+      if (code === 'EISDIR') throw new DarkroomError('NOT_FITS', 'is a directory, not a FITS file', path);
+      if (code === 'EACCES') throw new DarkroomError('IO', 'permission denied', path);
+      throw new DarkroomError('IO', `cannot open: ${(e as Error).message}`, path);
+    }
+    try {
+      this.size = fstatSync(this.fd).size;
+      this.scan();
+    } catch (e) {
+      closeSync(this.fd);
+      throw e;
+    }
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private scan(): void {
+    let pos = 0;
+    const block = Buffer.alloc(BLOCK);
+    while (pos < this.size) {
+      const start = pos;
+      let text = '';
+      let ended = false;
+      while (!ended) {
+        const got = readExactly(this.fd, block, pos, this.path);
+        if (got < BLOCK) {
+          if (this.hdus.length === 0 && text.length === 0 && !block.subarray(0, got).toString('latin1').startsWith('SIMPLE  =')) {
+            throw new DarkroomError('NOT_FITS', 'not a FITS file (no SIMPLE card at the start)', this.path);
+          }
+          if (this.hdus.length > 0 && text.length === 0 && block.subarray(0, got).every((b) => b === 0 || b === 32)) {
+            return; // trailing padding after the last HDU
+          }
+          throw new DarkroomError('TRUNCATED', `truncated header in HDU ${this.hdus.length} (file ends at byte ${this.size})`, this.path);
+        }
+        const t = block.toString('latin1');
+        if (this.hdus.length === 0 && text.length === 0 && !t.startsWith('SIMPLE  =')) {
+          throw new DarkroomError('NOT_FITS', 'not a FITS file (no SIMPLE card at the start)', this.path);
+        }
+        if (this.hdus.length > 0 && text.length === 0 && !t.startsWith('XTENSION=')) {
+          // Bytes after the last HDU that are not an extension: ignore them (common with some writers).
+          return;
+        }
+        text += t;
+        pos += BLOCK;
+        for (let off = 0; off < BLOCK; off += 80) {
+          if (t.startsWith('END', off) && t.slice(off + 3, off + 80).trim() === '') {
+            ended = true;
+            break;
+          }
+        }
+        if (text.length > BLOCK * 2000) throw new DarkroomError('BAD_HEADER', 'header has no END card', this.path);
+      }
+      const header = parseHeaderText(text, this.path);
+      const hdu = this.describe(header, this.hdus.length, pos);
+      this.hdus.push(hdu);
+      const padded = Math.ceil(hdu.dataBytes / BLOCK) * BLOCK;
+      pos += padded;
+      if (pos - padded + hdu.dataBytes > this.size) {
+        // Data runs past the end of the file. Keep the HDU so the error is raised when it is read,
+        // naming what is missing; header-only use (classification) still works.
+        break;
+      }
+      if (start === pos) break;
+    }
+    if (this.hdus.length === 0) throw new DarkroomError('NOT_FITS', 'not a FITS file (empty)', this.path);
+  }
+
+  private describe(h: FitsHeader, index: number, dataOffset: number): Hdu {
+    const bitpix = h.getNumber('BITPIX');
+    if (bitpix === undefined || !VALID_BITPIX.has(bitpix)) {
+      throw new DarkroomError('BAD_HEADER', `HDU ${index}: invalid or missing BITPIX (${h.get('BITPIX')})`, this.path);
+    }
+    const naxis = h.getNumber('NAXIS');
+    if (naxis === undefined || naxis < 0 || naxis > 999 || !Number.isInteger(naxis)) {
+      throw new DarkroomError('BAD_HEADER', `HDU ${index}: invalid or missing NAXIS`, this.path);
+    }
+    const naxes: number[] = [];
+    for (let i = 1; i <= naxis; i++) {
+      const n = h.getNumber(`NAXIS${i}`);
+      if (n === undefined || n < 0 || !Number.isInteger(n)) {
+        throw new DarkroomError('BAD_HEADER', `HDU ${index}: invalid or missing NAXIS${i}`, this.path);
+      }
+      naxes.push(n);
+    }
+    const pcount = h.getNumber('PCOUNT') ?? 0;
+    const gcount = h.getNumber('GCOUNT') ?? 1;
+    const random = index === 0 && naxis > 0 && naxes[0] === 0 && h.getBool('GROUPS') === true;
+    const prod = naxis === 0 ? 0 : (random ? naxes.slice(1) : naxes).reduce((a, b) => a * b, 1);
+    const dataBytes = naxis === 0 ? 0 : (Math.abs(bitpix) / 8) * gcount * (pcount + prod);
+    const xt = index === 0 ? 'PRIMARY' : (h.getString('XTENSION') ?? '').trim().toUpperCase();
+    let type: HduType;
+    if (xt === 'BINTABLE' && h.getBool('ZIMAGE') === true) type = 'compressed-image';
+    else if (xt === 'BINTABLE') type = 'bintable';
+    else if (xt === 'TABLE') type = 'table';
+    else if (xt === 'PRIMARY' || xt === 'IMAGE' || xt === 'IUEIMAGE') type = random ? 'other' : prod === 0 ? 'empty' : 'image';
+    else type = 'other';
+    const blank = h.getNumber('BLANK');
+    return {
+      index,
+      type,
+      header: h,
+      bitpix,
+      naxes,
+      dataOffset,
+      dataBytes,
+      bzero: h.getNumber('BZERO') ?? 0,
+      bscale: h.getNumber('BSCALE') ?? 1,
+      blank: bitpix > 0 && blank !== undefined ? blank : undefined,
+      extname: h.getString('EXTNAME')?.trim(),
+    };
+  }
+
+  /**
+   * The HDU holding the image: `index` if given, else the first image HDU with 2 or 3 axes
+   * (primary first, then IMAGE extensions), as astrophotography files put it.
+   */
+  imageHdu(index?: number): Hdu {
+    if (index !== undefined) {
+      const h = this.hdus[index];
+      if (!h) throw new DarkroomError('NO_IMAGE', `no HDU ${index} (file has ${this.hdus.length})`, this.path);
+      this.checkImage(h);
+      return h;
+    }
+    const img = this.hdus.find((h) => h.type === 'image');
+    if (img) {
+      this.checkImage(img);
+      return img;
+    }
+    const comp = this.hdus.find((h) => h.type === 'compressed-image');
+    if (comp) {
+      throw new DarkroomError('UNSUPPORTED', `HDU ${comp.index} is a tile-compressed image (fpack); decompress it with funpack first`, this.path);
+    }
+    throw new DarkroomError('NO_IMAGE', 'no image data in any HDU (only tables or empty HDUs)', this.path);
+  }
+
+  private checkImage(h: Hdu): void {
+    if (h.type === 'compressed-image') {
+      throw new DarkroomError('UNSUPPORTED', `HDU ${h.index} is a tile-compressed image (fpack); decompress it with funpack first`, this.path);
+    }
+    if (h.type !== 'image') throw new DarkroomError('UNSUPPORTED', `HDU ${h.index} is not an image (${h.type})`, this.path);
+    const n = h.naxes.length;
+    const extra = h.naxes.slice(3).some((v) => v !== 1);
+    if (n < 2 || extra || (n >= 3 && h.naxes[2]! > 4)) {
+      throw new DarkroomError('UNSUPPORTED', `HDU ${h.index}: image with axes [${h.naxes.join(', ')}] is not a 2-D image or a cube of up to 4 planes`, this.path);
+    }
+    if (h.dataOffset + h.dataBytes > this.size) {
+      throw new DarkroomError(
+        'TRUNCATED',
+        `truncated: HDU ${h.index} needs ${h.dataBytes} bytes of data from byte ${h.dataOffset}, file has ${this.size} bytes`,
+        this.path,
+      );
+    }
+  }
+
+  /** Width, height, planes of an image HDU. */
+  geometry(hdu?: Hdu): { width: number; height: number; channels: number } {
+    const h = hdu ?? this.imageHdu();
+    return { width: h.naxes[0]!, height: h.naxes[1]!, channels: h.naxes.length >= 3 ? h.naxes[2]! : 1 };
+  }
+
+  /**
+   * Rows y0 (inclusive) to y1 (exclusive) of one plane, as float32 ADU (BZERO/BSCALE applied,
+   * BLANK -> NaN). Reads only those bytes. `out` may be given to avoid allocation.
+   */
+  readRows(plane: number, y0: number, y1: number, hdu?: Hdu, out?: Float32Array): Float32Array {
+    const h = hdu ?? this.imageHdu();
+    const { width, height, channels } = this.geometry(h);
+    if (plane < 0 || plane >= channels || y0 < 0 || y1 > height || y1 < y0) {
+      throw new RangeError(`readRows(${plane}, ${y0}, ${y1}) outside ${width}x${height}x${channels}`);
+    }
+    const bpp = Math.abs(h.bitpix) / 8;
+    const n = (y1 - y0) * width;
+    const res = out ?? new Float32Array(n);
+    if (res.length < n) throw new RangeError('output buffer too small');
+    const pos = h.dataOffset + (plane * height * width + y0 * width) * bpp;
+    // Read in chunks of ~8 MB to bound the temporary buffer.
+    const chunkPix = Math.max(width, Math.floor((8 << 20) / bpp / width) * width);
+    const buf = Buffer.allocUnsafe(Math.min(n, chunkPix) * bpp);
+    for (let done = 0; done < n; ) {
+      const m = Math.min(chunkPix, n - done);
+      const b = buf.subarray(0, m * bpp);
+      const got = readExactly(this.fd, b, pos + done * bpp, this.path);
+      if (got < b.length) throw new DarkroomError('TRUNCATED', `truncated: data ends at byte ${this.size}`, this.path);
+      decode(b, h, res, done, m);
+      done += m;
+    }
+    return res;
+  }
+
+  /** The whole image (all planes) of an HDU. */
+  readImage(hduIndex?: number): Image {
+    const h = this.imageHdu(hduIndex);
+    const { width, height, channels } = this.geometry(h);
+    const data: Float32Array[] = [];
+    for (let c = 0; c < channels; c++) data.push(this.readRows(c, 0, height, h));
+    const header = h.header.clone();
+    const bayer = header.getString('BAYERPAT')?.trim().toUpperCase();
+    return { width, height, channels, data, header, cfa: channels === 1 && bayer ? bayer : undefined };
+  }
+}
+
+/** Big-endian FITS bytes -> float32 with scaling; `b` is consumed (may be byte-swapped in place). */
+function decode(b: Buffer, h: Hdu, out: Float32Array, off: number, n: number): void {
+  const { bitpix, bzero, bscale, blank } = h;
+  const scaled = bzero !== 0 || bscale !== 1;
+  // Views need aligned offsets: Buffer.allocUnsafe may come from a pool at any offset.
+  switch (bitpix) {
+    case 8: {
+      for (let i = 0; i < n; i++) {
+        const v = b[i]!;
+        out[off + i] = blank !== undefined && v === blank ? NaN : v * bscale + bzero;
+      }
+      return;
+    }
+    case 16: {
+      b.swap16();
+      const a = aligned(b, 2, (buf, o, len) => new Int16Array(buf, o, len), n);
+      if (!scaled && blank === undefined) {
+        for (let i = 0; i < n; i++) out[off + i] = a[i]!;
+      } else if (bscale === 1 && blank === undefined) {
+        for (let i = 0; i < n; i++) out[off + i] = a[i]! + bzero;
+      } else {
+        for (let i = 0; i < n; i++) {
+          const v = a[i]!;
+          out[off + i] = blank !== undefined && v === blank ? NaN : v * bscale + bzero;
+        }
+      }
+      return;
+    }
+    case 32: {
+      b.swap32();
+      const a = aligned(b, 4, (buf, o, len) => new Int32Array(buf, o, len), n);
+      for (let i = 0; i < n; i++) {
+        const v = a[i]!;
+        out[off + i] = blank !== undefined && v === blank ? NaN : v * bscale + bzero;
+      }
+      return;
+    }
+    case 64: {
+      b.swap64();
+      const a = aligned(b, 8, (buf, o, len) => new BigInt64Array(buf, o, len), n);
+      const bz = BigInt(Math.round(bzero));
+      const exactZero = Number.isInteger(bzero);
+      for (let i = 0; i < n; i++) {
+        const v = a[i]!;
+        if (blank !== undefined && v === BigInt(blank)) out[off + i] = NaN;
+        else if (exactZero && bscale === 1) out[off + i] = Number(v + bz);
+        else out[off + i] = Number(v) * bscale + bzero;
+      }
+      return;
+    }
+    case -32: {
+      b.swap32();
+      const a = aligned(b, 4, (buf, o, len) => new Float32Array(buf, o, len), n);
+      if (!scaled) out.set(a.subarray(0, n), off);
+      else for (let i = 0; i < n; i++) out[off + i] = a[i]! * bscale + bzero;
+      return;
+    }
+    case -64: {
+      b.swap64();
+      const a = aligned(b, 8, (buf, o, len) => new Float64Array(buf, o, len), n);
+      for (let i = 0; i < n; i++) out[off + i] = a[i]! * bscale + bzero;
+      return;
+    }
+  }
+}
+
+function aligned<T>(b: Buffer, size: number, make: (buf: ArrayBuffer, off: number, len: number) => T, n: number): T {
+  if (b.byteOffset % size === 0) return make(b.buffer as ArrayBuffer, b.byteOffset, n);
+  const copy = new Uint8Array(n * size);
+  copy.set(b.subarray(0, n * size));
+  return make(copy.buffer, 0, n);
+}
+
+/** Read the image of a FITS file (first image HDU unless `hdu` is given). */
+export function readFits(path: string, hdu?: number): Image {
+  const f = new FitsFile(path);
+  try {
+    return f.readImage(hdu);
+  } finally {
+    f.close();
+  }
+}
+
+/** Header of the image HDU only (fast: reads header blocks, never pixels). */
+export function readFitsHeader(path: string): { header: FitsHeader; width: number; height: number; channels: number; bitpix: number } {
+  const f = new FitsFile(path);
+  try {
+    const h = f.imageHdu();
+    return { header: h.header, ...f.geometry(h), bitpix: h.bitpix };
+  } finally {
+    f.close();
+  }
+}

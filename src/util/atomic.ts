@@ -1,0 +1,30 @@
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** A temp path beside `path` (same filesystem, so rename is atomic). */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * Write `chunks` to a temp file next to `path`, then rename it into place, so that a reader
+ * (or a crash, or Ctrl-C) never sees a half-written file.
+ */
+export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): void {
+  const tmp = tempPathFor(path);
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+    }
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* ignore */ }
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}
