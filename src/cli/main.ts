@@ -5,6 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { isDarkroomError } from '../util/errors.js';
+import { registerInfo } from './info.js';
+import { registerStretch } from './stretch.js';
+import { registerRunNight } from './run-night.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerInfo(program);
+  registerStretch(program);
+  registerRunNight(program);
   return program;
 }
 

@@ -1,0 +1,120 @@
+/** `darkroom info FILE...`: what a frame is (kind, exposure, temperature, filter, binning) and its statistics. */
+import type { Command } from 'commander';
+import { FitsFile } from '../fits/reader.js';
+import { frameMeta } from '../session/metadata.js';
+import { planeStats } from '../image/stats.js';
+import { noiseMRS } from '../image/noise.js';
+import { isDarkroomError } from '../util/errors.js';
+
+export interface InfoStats {
+  mean: number;
+  median: number;
+  stdev: number;
+  mad: number;
+  min: number;
+  max: number;
+  noise: number;
+}
+
+export interface InfoRecord {
+  path: string;
+  width: number;
+  height: number;
+  channels: number;
+  bitpix: number;
+  kind: string | null;
+  exposure: number | null;
+  temperature: number | null;
+  filter: string | null;
+  binning: string;
+  object: string | null;
+  bayer: string | null;
+  hdu: number;
+  stats: InfoStats;
+}
+
+export function infoFor(path: string): InfoRecord {
+  const f = new FitsFile(path);
+  try {
+    const hdu = f.imageHdu();
+    const { width, height, channels } = f.geometry(hdu);
+    const meta = frameMeta(hdu.header, path);
+    const planes: Float32Array[] = [];
+    for (let c = 0; c < channels; c++) planes.push(f.readRows(c, 0, height, hdu));
+    // Statistics over all planes together (as numpy over the whole array); noise averaged over planes.
+    let all: Float32Array;
+    if (channels === 1) all = planes[0]!;
+    else {
+      all = new Float32Array(width * height * channels);
+      planes.forEach((p, c) => all.set(p, c * width * height));
+    }
+    const s = planeStats(all);
+    let noise = 0;
+    for (const p of planes) noise += noiseMRS(p, width, height).sigma;
+    noise /= channels;
+    return {
+      path,
+      width,
+      height,
+      channels,
+      bitpix: hdu.bitpix,
+      kind: meta.kind ?? null,
+      exposure: meta.exposure ?? null,
+      temperature: meta.temperature ?? null,
+      filter: meta.filter ?? null,
+      binning: `${meta.binning.x}x${meta.binning.y}`,
+      object: meta.object ?? null,
+      bayer: meta.bayer ?? null,
+      hdu: hdu.index,
+      stats: { mean: s.mean, median: s.median, stdev: s.stdev, mad: s.mad, min: s.min, max: s.max, noise },
+    };
+  } finally {
+    f.close();
+  }
+}
+
+function fmt(v: number | null | undefined, digits = 2): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  return Math.abs(v) >= 1e6 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(digits);
+}
+
+export function formatInfo(r: InfoRecord): string {
+  const s = r.stats;
+  return [
+    `${r.path}`,
+    `  size        ${r.width} x ${r.height}${r.channels > 1 ? ` x ${r.channels}` : ''}  BITPIX ${r.bitpix}${r.hdu > 0 ? `  (HDU ${r.hdu})` : ''}`,
+    `  kind        ${r.kind ?? '-'}${r.object ? `  object ${r.object}` : ''}`,
+    `  exposure    ${r.exposure === null ? '-' : `${r.exposure} s`}`,
+    `  temperature ${r.temperature === null ? '-' : `${r.temperature} C`}`,
+    `  filter      ${r.filter ?? '-'}`,
+    `  binning     ${r.binning}${r.bayer ? `  CFA ${r.bayer}` : ''}`,
+    `  mean ${fmt(s.mean)}  median ${fmt(s.median)}  stdev ${fmt(s.stdev)}  MAD ${fmt(s.mad)}`,
+    `  min ${fmt(s.min)}  max ${fmt(s.max)}  noise ${fmt(s.noise)}`,
+  ].join('\n');
+}
+
+export function registerInfo(program: Command): void {
+  program
+    .command('info')
+    .description('describe FITS frames: size, BITPIX, kind, exposure, temperature, filter, binning, pixel statistics')
+    .argument('<files...>', 'FITS files')
+    .option('--json', 'print a JSON array')
+    .action((files: string[], opts: { json?: boolean }) => {
+      const out: InfoRecord[] = [];
+      let failed = 0;
+      for (const f of files) {
+        try {
+          const r = infoFor(f);
+          out.push(r);
+          if (!opts.json) process.stdout.write(`${formatInfo(r)}\n`);
+        } catch (e) {
+          if (!isDarkroomError(e)) throw e;
+          failed++;
+          process.stderr.write(`darkroom: ${e.oneLine()}\n`);
+        }
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      if (failed > 0) process.exitCode = 2;
+    });
+}
+
