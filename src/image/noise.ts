@@ -1,0 +1,347 @@
+/**
+ * Noise estimation of one image plane (ALGORITHMS.md):
+ * - MRS (Starck & Murtagh 1998, as in PixInsight): a-trous B3-spline wavelet transform with 4
+ *   layers; start from the k-sigma estimate; iterate sigma = stdev of (I - c_J) over the pixels that
+ *   have no significant coefficient (|w_j| >= k sigma kappa_j) in any layer, until the relative change
+ *   < 1e-4; accept when >= 1% of the pixels remain, else retry with fewer layers (3, 2), finally k-sigma.
+ * - k-sigma: iterative 3-sigma clipping of the first wavelet layer, divided by kappa_0.
+ * Both are divided by their bias factor for white Gaussian noise (MRS_GAUSSIAN_FACTOR, analytic
+ * kSigmaGaussianFactor), so they estimate the same sigma and can be mixed in noise weights.
+ * kappa_j is the standard deviation of layer j for unit white Gaussian noise, computed exactly from
+ * the filter (kappa_0 = 0.8907...). Non-finite pixels are replaced by the median for the transform
+ * and excluded from the statistics. Boundaries are mirrored.
+ */
+import { median } from './stats.js';
+
+export interface NoiseEstimate {
+  /** Estimated standard deviation of the Gaussian noise, in the plane's units (ADU). */
+  sigma: number;
+  method: 'mrs' | 'k-sigma';
+  /** Wavelet layers used by MRS; 1 for k-sigma (first layer only). */
+  layers: number;
+  /** Fraction of the (finite) pixels the final estimate was taken over. */
+  fraction: number;
+}
+
+/** B3-spline a-trous filter taps (1, 4, 6, 4, 1) / 16. */
+const H0 = 3 / 8;
+const H1 = 1 / 4;
+const H2 = 1 / 16;
+
+const MRS_LAYERS = 4;
+const K = 3;
+const MRS_EPS = 1e-4;
+const MIN_FRACTION = 0.01;
+const MAX_ITER = 100;
+
+/**
+ * Standard deviation of each a-trous B3-spline wavelet layer for unit-variance white noise
+ * (infinite image): kappa_j = ||phi_j (x) phi_j - phi_{j+1} (x) phi_{j+1}||_2 with phi_0 = delta,
+ * phi_{j+1} = phi_j * h dilated by 2^j; separable, so it reduces to 1-D dot products.
+ */
+export function b3NoiseCoefficients(layers: number): number[] {
+  const out: number[] = [];
+  let g: number[] = [1];
+  for (let j = 0; j < layers; j++) {
+    const d = 1 << j;
+    const taps = [H2, H1, H0, H1, H2];
+    const next = new Array<number>(g.length + 4 * d).fill(0);
+    for (let i = 0; i < g.length; i++) for (let t = 0; t < 5; t++) next[i + t * d]! += g[i]! * taps[t]!;
+    // Align g (centred) inside next's support for the dot product.
+    const off = 2 * d;
+    let gg = 0;
+    let gn = 0;
+    let nn = 0;
+    for (let i = 0; i < g.length; i++) {
+      gg += g[i]! * g[i]!;
+      gn += g[i]! * next[i + off]!;
+    }
+    for (let i = 0; i < next.length; i++) nn += next[i]! * next[i]!;
+    out.push(Math.sqrt(gg * gg - 2 * gn * gn + nn * nn));
+    g = next;
+  }
+  return out;
+}
+
+const KAPPA = b3NoiseCoefficients(MRS_LAYERS);
+
+/**
+ * Consistency factors of the raw MRS estimate for white Gaussian noise, by number of layers: the
+ * raw estimate is the stdev of I - c_J (which lacks the noise kept in c_J) over pixels whose
+ * coefficients all lie within 3 sigma (a truncated distribution), so it reads low by a fixed
+ * factor. Measured by simulation (3 x 9 Mpx of unit Gaussian noise, `mrsRaw`; statistical error
+ * ~1e-4) and re-checked by test/image/noise.test.ts. PixInsight divides by 0.974 for every layer count.
+ */
+export const MRS_GAUSSIAN_FACTOR: readonly number[] = [NaN, 0.8561, 0.9557, 0.9744, 0.9787];
+
+/** Abramowitz & Stegun 7.1.26 erf (|error| < 1.5e-7), enough for a consistency factor. */
+function erf(x: number): number {
+  const s = x < 0 ? -1 : 1;
+  const ax = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * ax);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-ax * ax);
+  return s * y;
+}
+
+/**
+ * Iterated k-sigma clipping of a Gaussian converges to s = r sigma with r = f(k r),
+ * f(t) = sqrt(1 - 2 t phi(t) / (2 Phi(t) - 1)) (stdev of a Gaussian truncated at -/+ t sigma).
+ * r = 0.98487 for k = 3; noiseKSigma divides by it so that both estimators are consistent.
+ */
+export function kSigmaGaussianFactor(k: number): number {
+  let r = 1;
+  for (let i = 0; i < 200; i++) {
+    const t = k * r;
+    const phi = Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI);
+    const next = Math.sqrt(1 - (2 * t * phi) / erf(t / Math.SQRT2));
+    if (Math.abs(next - r) < 1e-12) return next;
+    r = next;
+  }
+  return r;
+}
+
+const KSIGMA_FACTOR = kSigmaGaussianFactor(K);
+
+/** Mirror an out-of-range index into [0, n). */
+function mirror(i: number, n: number): number {
+  if (n === 1) return 0;
+  const p = 2 * n - 2;
+  i %= p;
+  if (i < 0) i += p;
+  return i < n ? i : p - i;
+}
+
+/**
+ * One a-trous smoothing step with the B3 filter dilated by `d`: dst = (h_d (x) h_d) * src, via `tmp`
+ * (row pass then column pass). Mirrored boundaries.
+ */
+export function b3Smooth(src: Float32Array, dst: Float32Array, tmp: Float32Array, width: number, height: number, d: number): void {
+  const d2 = 2 * d;
+  // Rows: src -> tmp
+  for (let y = 0; y < height; y++) {
+    const b = y * width;
+    const x0 = Math.min(d2, width);
+    const x1 = Math.max(x0, width - d2);
+    for (let x = 0; x < x0; x++) edgeRow(src, tmp, b, x, width, d);
+    for (let x = x0; x < x1; x++) {
+      const i = b + x;
+      tmp[i] = H0 * src[i]! + H1 * (src[i - d]! + src[i + d]!) + H2 * (src[i - d2]! + src[i + d2]!);
+    }
+    for (let x = x1; x < width; x++) edgeRow(src, tmp, b, x, width, d);
+  }
+  // Columns: tmp -> dst, walking whole rows for locality.
+  const wd = d * width;
+  const wd2 = 2 * wd;
+  for (let y = 0; y < height; y++) {
+    const b = y * width;
+    if (y >= d2 && y < height - d2) {
+      for (let x = 0; x < width; x++) {
+        const i = b + x;
+        dst[i] = H0 * tmp[i]! + H1 * (tmp[i - wd]! + tmp[i + wd]!) + H2 * (tmp[i - wd2]! + tmp[i + wd2]!);
+      }
+    } else {
+      const bm1 = mirror(y - d, height) * width;
+      const bp1 = mirror(y + d, height) * width;
+      const bm2 = mirror(y - d2, height) * width;
+      const bp2 = mirror(y + d2, height) * width;
+      for (let x = 0; x < width; x++) {
+        dst[b + x] = H0 * tmp[b + x]! + H1 * (tmp[bm1 + x]! + tmp[bp1 + x]!) + H2 * (tmp[bm2 + x]! + tmp[bp2 + x]!);
+      }
+    }
+  }
+}
+
+function edgeRow(src: Float32Array, dst: Float32Array, b: number, x: number, width: number, d: number): void {
+  dst[b + x] =
+    H0 * src[b + x]! +
+    H1 * (src[b + mirror(x - d, width)]! + src[b + mirror(x + d, width)]!) +
+    H2 * (src[b + mirror(x - 2 * d, width)]! + src[b + mirror(x + 2 * d, width)]!);
+}
+
+function checkPlane(plane: Float32Array, width: number, height: number): void {
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || plane.length !== width * height) {
+    throw new RangeError(`noise: plane of ${plane.length} values is not ${width}x${height}`);
+  }
+}
+
+/** The plane with non-finite pixels replaced by the median, plus a validity mask (null: all finite). */
+function sanitize(plane: Float32Array): { src: Float32Array; valid: Uint8Array | null; count: number } {
+  let bad = 0;
+  for (let i = 0; i < plane.length; i++) if (plane[i]! - plane[i]! !== 0) bad++;
+  if (bad === 0) return { src: plane, valid: null, count: plane.length };
+  const valid = new Uint8Array(plane.length);
+  const src = new Float32Array(plane.length);
+  const finite = new Float32Array(plane.length - bad);
+  let k = 0;
+  for (let i = 0; i < plane.length; i++) {
+    const v = plane[i]!;
+    if (v - v === 0) {
+      valid[i] = 1;
+      finite[k++] = v;
+    }
+  }
+  const med = k > 0 ? median(finite) : 0;
+  for (let i = 0; i < plane.length; i++) src[i] = valid[i] ? plane[i]! : med;
+  return { src, valid, count: k };
+}
+
+/**
+ * Iterative k-sigma clipping about zero of the first wavelet layer w_0 = src - c1 (computed on the
+ * fly): s = stdev of the values with |w| < k s, starting from the stdev of all, until the relative
+ * change < 1e-4. Returns s and how many values it used.
+ */
+function kSigmaClip(src: Float32Array, c1: Float32Array, valid: Uint8Array | null): { s: number; n: number } {
+  let thr = Infinity;
+  let s = NaN;
+  let used = 0;
+  for (let it = 0; it < MAX_ITER; it++) {
+    let n = 0;
+    let sum = 0;
+    let ss = 0;
+    for (let i = 0; i < src.length; i++) {
+      if (valid !== null && valid[i] === 0) continue;
+      const v = src[i]! - c1[i]!;
+      if (Math.abs(v) < thr) {
+        n++;
+        sum += v;
+        ss += v * v;
+      }
+    }
+    if (n === 0) break;
+    const m = sum / n;
+    const sn = Math.sqrt(Math.max(0, ss / n - m * m));
+    used = n;
+    const prev = s;
+    s = sn;
+    if (!(sn > 0)) break;
+    if (Math.abs(sn - prev) / sn < MRS_EPS) break;
+    thr = K * sn;
+  }
+  return { s, n: used };
+}
+
+/** k-sigma noise estimate from layer 0 given the first smoothed plane c1. */
+function kSigmaFrom(src: Float32Array, c1: Float32Array, valid: Uint8Array | null, count: number): { sigma: number; fraction: number } {
+  const { s, n } = kSigmaClip(src, c1, valid);
+  return { sigma: s / (KAPPA[0]! * KSIGMA_FACTOR), fraction: count > 0 ? n / count : 0 };
+}
+
+function kSigmaEstimate(src: Float32Array, valid: Uint8Array | null, count: number, width: number, height: number): { sigma: number; fraction: number } {
+  const c1 = new Float32Array(src.length);
+  b3Smooth(src, c1, new Float32Array(src.length), width, height, 1);
+  return kSigmaFrom(src, c1, valid, count);
+}
+
+/**
+ * Transform with `layers` layers; returns ratio[i] = max_j |w_j(i)| / kappa_j (a pixel is in the
+ * support at noise level sigma when ratio >= k sigma) and resid = I - c_layers (= sum of the layers).
+ */
+function supportAndResidual(
+  src: Float32Array,
+  width: number,
+  height: number,
+  layers: number,
+  atLayer0?: (c1: Float32Array) => void,
+): { ratio: Float32Array; resid: Float32Array } {
+  const N = src.length;
+  const ratio = new Float32Array(N);
+  const tmp = new Float32Array(N);
+  let cur: Float32Array = src;
+  let next: Float32Array = new Float32Array(N);
+  for (let j = 0; j < layers; j++) {
+    b3Smooth(cur, next, tmp, width, height, 1 << j);
+    if (j === 0 && atLayer0) atLayer0(next);
+    const inv = 1 / KAPPA[j]!;
+    for (let i = 0; i < N; i++) {
+      const r = Math.abs(cur[i]! - next[i]!) * inv;
+      if (r > ratio[i]!) ratio[i] = r;
+    }
+    if (cur === src) {
+      cur = next;
+      next = new Float32Array(N);
+    } else {
+      const t = cur;
+      cur = next;
+      next = t;
+    }
+  }
+  // cur now holds c_layers (never src since layers >= 1); turn it into the residual in place.
+  for (let i = 0; i < N; i++) cur[i] = src[i]! - cur[i]!;
+  return { ratio, resid: cur };
+}
+
+/**
+ * MRS iteration on a computed transform. Returns the estimate and the number of pixels it used,
+ * or null when no pixel is left.
+ */
+function mrsIterate(ratio: Float32Array, resid: Float32Array, valid: Uint8Array | null, sigma0: number): { sigma: number; n: number } | null {
+  let sigma = sigma0;
+  let n = 0;
+  for (let it = 0; it < MAX_ITER; it++) {
+    const thr = K * sigma;
+    let cnt = 0;
+    let sum = 0;
+    let ss = 0;
+    for (let i = 0; i < resid.length; i++) {
+      if (ratio[i]! >= thr) continue;
+      if (valid !== null && valid[i] === 0) continue;
+      const v = resid[i]!;
+      cnt++;
+      sum += v;
+      ss += v * v;
+    }
+    if (cnt < 2) return null;
+    const m = sum / cnt;
+    const s = Math.sqrt(Math.max(0, (ss - cnt * m * m) / (cnt - 1)));
+    n = cnt;
+    if (!(s > 0)) return { sigma: 0, n };
+    const change = Math.abs(s - sigma) / s;
+    sigma = s;
+    if (change < MRS_EPS) break;
+  }
+  return { sigma, n };
+}
+
+/**
+ * Uncorrected MRS estimate with a fixed number of layers (no fallback): the stdev of I - c_layers
+ * over the pixels outside the multiresolution support, iterated from `sigma0` (default: the
+ * k-sigma estimate). Null when no pixel is left. Exposed for tests and diagnostics.
+ */
+export function mrsRaw(plane: Float32Array, width: number, height: number, layers: number, sigma0?: number): { sigma: number; n: number } | null {
+  checkPlane(plane, width, height);
+  if (!(Number.isInteger(layers) && layers >= 1 && layers <= MRS_LAYERS)) throw new RangeError(`noise: layers ${layers} outside [1, ${MRS_LAYERS}]`);
+  const { src, valid, count } = sanitize(plane);
+  if (count === 0) return null;
+  const s0 = sigma0 ?? kSigmaEstimate(src, valid, count, width, height).sigma;
+  const { ratio, resid } = supportAndResidual(src, width, height, layers);
+  return mrsIterate(ratio, resid, valid, s0);
+}
+
+/**
+ * Noise standard deviation by the multiresolution support (MRS), falling back to fewer layers and
+ * finally to k-sigma as described in ALGORITHMS.md.
+ */
+export function noiseMRS(plane: Float32Array, width: number, height: number): NoiseEstimate {
+  checkPlane(plane, width, height);
+  const { src, valid, count } = sanitize(plane);
+  if (count === 0) return { sigma: NaN, method: 'k-sigma', layers: 1, fraction: 0 };
+  // The k-sigma estimate (start value and last resort) comes from the first layer of the first transform.
+  let ks = { sigma: NaN, fraction: 0 };
+  for (let layers = MRS_LAYERS; layers >= 2; layers--) {
+    const { ratio, resid } = supportAndResidual(src, width, height, layers, layers === MRS_LAYERS ? (c1) => (ks = kSigmaFrom(src, c1, valid, count)) : undefined);
+    if (!(ks.sigma > 0)) break;
+    const r = mrsIterate(ratio, resid, valid, ks.sigma);
+    if (r !== null && r.sigma > 0 && r.n >= MIN_FRACTION * count) {
+      return { sigma: r.sigma / MRS_GAUSSIAN_FACTOR[layers]!, method: 'mrs', layers, fraction: r.n / count };
+    }
+  }
+  return { sigma: ks.sigma, method: 'k-sigma', layers: 1, fraction: ks.fraction };
+}
+
+/** Noise standard deviation by iterative 3-sigma clipping of the first B3 wavelet layer / kappa_0. */
+export function noiseKSigma(plane: Float32Array, width: number, height: number): number {
+  checkPlane(plane, width, height);
+  const { src, valid, count } = sanitize(plane);
+  if (count === 0) return NaN;
+  return kSigmaEstimate(src, valid, count, width, height).sigma;
+}
