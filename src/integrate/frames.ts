@@ -1,0 +1,172 @@
+/**
+ * First pass over the frames: geometry checks, per-frame location/scale (IKSS or median/MAD),
+ * noise (MRS), weights, and the normalization coefficients for rejection and combination.
+ * Whole planes are read one frame at a time here, so memory stays at one plane.
+ */
+import { FitsFile, type Hdu } from '../fits/index.js';
+import { DarkroomError } from '../util/errors.js';
+import { ikss, median, mad, MAD_TO_SIGMA } from '../image/stats.js';
+import { noiseMRS } from '../image/noise.js';
+import type { IntegrateOptions, Normalize, RejectNormalize } from './options.js';
+
+export interface OpenFrame {
+  path: string;
+  file: FitsFile;
+  hdu: Hdu;
+}
+
+export interface Geometry {
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/** Open every frame and check they all have the first frame's size and channel count. */
+export function openFrames(paths: string[]): { frames: OpenFrame[]; geometry: Geometry } {
+  const frames: OpenFrame[] = [];
+  try {
+    let g0: Geometry | undefined;
+    for (const path of paths) {
+      const file = new FitsFile(path);
+      frames.push({ path, file, hdu: file.imageHdu() });
+      const g = file.geometry(frames[frames.length - 1]!.hdu);
+      if (!g0) g0 = g;
+      else if (g.width !== g0.width || g.height !== g0.height || g.channels !== g0.channels) {
+        throw new DarkroomError(
+          'MISMATCH',
+          `frame is ${g.width}x${g.height} with ${g.channels} channel(s); the first frame (${paths[0]}) is ${g0.width}x${g0.height} with ${g0.channels} channel(s)`,
+          path,
+        );
+      }
+    }
+    return { frames, geometry: g0! };
+  } catch (e) {
+    closeFrames(frames);
+    throw e;
+  }
+}
+
+export function closeFrames(frames: OpenFrame[]): void {
+  for (const f of frames) f.file.close();
+}
+
+export interface FrameStats {
+  /** [channel][frame] */
+  location: number[][];
+  scale: number[][];
+  noise: number[][];
+}
+
+/**
+ * Location/scale per frame and channel (when a normalization needs them) and MRS noise (for all
+ * frames with noise weights, otherwise only for frame 0, which the result's noise is compared to).
+ * Estimator 'mad': location = median, scale = 1.4826 * MAD (Gaussian sigma).
+ */
+export function frameStatistics(frames: OpenFrame[], g: Geometry, o: IntegrateOptions): FrameStats {
+  const n = frames.length;
+  const needLoc = o.normalize !== 'none' || o.rejectNormalize !== 'none';
+  const needNoiseAll = o.weights === 'noise';
+  const loc: number[][] = [];
+  const sc: number[][] = [];
+  const noise: number[][] = [];
+  for (let c = 0; c < g.channels; c++) {
+    loc.push(new Array<number>(n).fill(NaN));
+    sc.push(new Array<number>(n).fill(NaN));
+    noise.push(new Array<number>(n).fill(NaN));
+  }
+  const plane = new Float32Array(g.width * g.height);
+  for (let i = 0; i < n; i++) {
+    const needNoise = needNoiseAll || i === 0;
+    if (!needLoc && !needNoise) continue;
+    const fr = frames[i]!;
+    for (let c = 0; c < g.channels; c++) {
+      fr.file.readRows(c, 0, g.height, fr.hdu, plane);
+      if (needLoc) {
+        if (o.estimator === 'ikss') {
+          const r = ikss(plane);
+          loc[c]![i] = r.location;
+          sc[c]![i] = r.scale;
+        } else {
+          const m = median(plane);
+          loc[c]![i] = m;
+          sc[c]![i] = MAD_TO_SIGMA * mad(plane, m);
+        }
+        if (!(Number.isFinite(loc[c]![i]!) && Number.isFinite(sc[c]![i]!))) {
+          throw new DarkroomError('BAD_ARGUMENT', `cannot normalize: the frame has no finite pixels in channel ${c}`, fr.path);
+        }
+      }
+      if (needNoise) noise[c]![i] = noiseMRS(plane, g.width, g.height).sigma;
+    }
+  }
+  return { location: loc, scale: sc, noise };
+}
+
+/**
+ * Affine coefficients x' = a*x + b of a normalization, against the reference frame 0 (loc0, s0):
+ *  - additive: x - loc_i + loc0
+ *  - multiplicative (and 'equalize-fluxes', PixInsight's flat option for rejection): x * loc0/loc_i
+ *  - additive-scaling (Siril): k (x - loc_i) + loc0, k = s0/s_i
+ *  - multiplicative-scaling: x * loc0/loc_i, then the dispersion about loc0 scaled to s0. Any
+ *    affine map that equalizes both location and scale is the same map, so with exact estimates
+ *    this equals additive-scaling; it is kept as its own name for the tools' vocabulary.
+ */
+export function normalizationCoefficients(mode: Normalize | RejectNormalize, loc: number, s: number, loc0: number, s0: number): { a: number; b: number } {
+  switch (mode) {
+    case 'none':
+      return { a: 1, b: 0 };
+    case 'additive':
+      return { a: 1, b: loc0 - loc };
+    case 'multiplicative':
+    case 'equalize-fluxes':
+      if (!(loc !== 0)) throw new DarkroomError('BAD_ARGUMENT', 'multiplicative normalization needs a non-zero location');
+      return { a: loc0 / loc, b: 0 };
+    case 'additive-scaling': {
+      const k = s > 0 ? s0 / s : 1;
+      return { a: k, b: loc0 - k * loc };
+    }
+    case 'multiplicative-scaling': {
+      if (!(loc !== 0)) throw new DarkroomError('BAD_ARGUMENT', 'multiplicative normalization needs a non-zero location');
+      const m = loc0 / loc;
+      const k = s > 0 ? s0 / (s * Math.abs(m)) : 1;
+      // x -> (x*m - loc0)*k + loc0
+      return { a: m * k, b: loc0 - loc0 * k };
+    }
+  }
+}
+
+/** Raw weights per frame (before normalization to mean 1), from headers or noise. */
+export function frameWeights(frames: OpenFrame[], o: IntegrateOptions, stats: FrameStats, combA: number[][]): number[] {
+  const n = frames.length;
+  const w = new Array<number>(n).fill(1);
+  const ws = o.weights;
+  if (ws === 'none') return w;
+  for (let i = 0; i < n; i++) {
+    const fr = frames[i]!;
+    if (ws === 'exposure') {
+      const h = fr.hdu.header;
+      const t = h.getNumber('EXPTIME') ?? h.getNumber('EXPOSURE');
+      if (t === undefined) throw new DarkroomError('BAD_HEADER', 'no EXPTIME or EXPOSURE keyword (needed for exposure weights)', fr.path);
+      if (!(t >= 0) || !Number.isFinite(t)) throw new DarkroomError('BAD_HEADER', `invalid exposure time ${t} (needed for exposure weights)`, fr.path);
+      w[i] = t;
+    } else if (ws === 'noise') {
+      // w_i ∝ 1 / (s_i^2 sigma_i^2), s_i the combination scale factor; averaged over channels
+      let acc = 0;
+      for (let c = 0; c < stats.noise.length; c++) {
+        const a = combA[c]![i]!;
+        const sg = stats.noise[c]![i]!;
+        acc += a * a * sg * sg;
+      }
+      acc /= stats.noise.length;
+      if (!(acc > 0) || !Number.isFinite(acc)) throw new DarkroomError('BAD_ARGUMENT', 'cannot weight by noise: the noise estimate of the frame is zero or undefined', fr.path);
+      w[i] = 1 / acc;
+    } else {
+      const v = fr.hdu.header.getNumber(ws.keyword);
+      if (v === undefined) throw new DarkroomError('BAD_HEADER', `no numeric ${ws.keyword.toUpperCase()} keyword (needed for keyword weights)`, fr.path);
+      if (!(v >= 0) || !Number.isFinite(v)) throw new DarkroomError('BAD_HEADER', `weight keyword ${ws.keyword.toUpperCase()} is ${v}: weights must be >= 0`, fr.path);
+      w[i] = v;
+    }
+  }
+  const mean = w.reduce((s, x) => s + x, 0) / n;
+  if (!(mean > 0)) throw new DarkroomError('BAD_ARGUMENT', `all frame weights are zero (weights ${typeof ws === 'object' ? ws.keyword : ws})`);
+  return w.map((x) => x / mean);
+}

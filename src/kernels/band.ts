@@ -1,0 +1,167 @@
+/**
+ * The integration kernel for one row band (plain-TS reference): for every pixel, gather the N
+ * frame values (skipping NaN and zero-weight frames), apply range rejection on the raw values,
+ * normalize for rejection (r = ra_i * x + rb_i), sort, reject, then combine the kept raw values
+ * normalized for combination (c = ca_i * x + cb_i) with weights. No allocation per pixel.
+ *
+ * Band layout: `data[i * npix + p]` = frame i, pixel p of the band (frame-major), as read by
+ * `FitsFile.readRows` into consecutive slices of one (Shared)ArrayBuffer.
+ */
+import { insertSorted, rejectSorted, RejectWorkspace, type RejectParams } from './reject.js';
+
+export const COMBINE_CODES = { average: 0, median: 1, sum: 2, min: 3, max: 4 } as const;
+export type CombineName = keyof typeof COMBINE_CODES;
+
+export interface BandParams extends RejectParams {
+  n: number;
+  combine: number;
+  /** Range rejection on raw values: x <= rangeLow or x >= rangeHigh (use -/+Infinity for none). */
+  rangeLow: number;
+  rangeHigh: number;
+  /** Rejection normalization r = ra[i] * x + rb[i]. */
+  ra: Float64Array;
+  rb: Float64Array;
+  /** Combination normalization c = ca[i] * x + cb[i]. */
+  ca: Float64Array;
+  cb: Float64Array;
+  /** Frame weights (0 excludes a frame). */
+  w: Float64Array;
+}
+
+export interface BandOutput {
+  out: Float32Array;
+  /** Fraction of the N frames rejected low / high per pixel (optional). */
+  rejLow?: Float32Array | null;
+  rejHigh?: Float32Array | null;
+  /** Per-frame counts of pixels rejected low / high (accumulated, length n). */
+  frameLow: Float64Array;
+  frameHigh: Float64Array;
+}
+
+export function integrateBand(data: Float32Array, npix: number, P: BandParams, o: BandOutput): void {
+  const n = P.n;
+  const v = new Float64Array(n);
+  const f = new Int32Array(n);
+  const kept = new Uint8Array(n);
+  const cs = new Float64Array(n);
+  const ws = new RejectWorkspace(n);
+  const { ra, rb, ca, cb, w, rangeLow, rangeHigh, combine } = P;
+  const { out, frameLow, frameHigh } = o;
+  const rejLow = o.rejLow ?? null;
+  const rejHigh = o.rejHigh ?? null;
+  const invN = 1 / n;
+  const side = ws.side;
+  for (let p = 0; p < npix; p++) {
+    let cnt = 0;
+    let rl = 0;
+    let rh = 0;
+    for (let i = 0; i < n; i++) {
+      if (w[i] === 0) continue;
+      const x = data[i * npix + p]!;
+      if (x !== x) continue;
+      if (x <= rangeLow) {
+        rl++;
+        frameLow[i]!++;
+        continue;
+      }
+      if (x >= rangeHigh) {
+        rh++;
+        frameHigh[i]!++;
+        continue;
+      }
+      cnt = insertSorted(v, f, cnt, ra[i]! * x + rb[i]!, i);
+    }
+    if (cnt > 0 && P.reject !== 0) {
+      rejectSorted(v, f, cnt, P, ws);
+    } else {
+      ws.lo = 0;
+      ws.hi = cnt;
+    }
+    const lo = ws.lo;
+    const hi = ws.hi;
+    for (let k = 0; k < lo; k++) {
+      rl++;
+      frameLow[f[k]!]!++;
+    }
+    for (let k = hi; k < cnt; k++) {
+      if (side[k] === -1) {
+        rl++;
+        frameLow[f[k]!]!++;
+      } else {
+        rh++;
+        frameHigh[f[k]!]!++;
+      }
+    }
+    if (rejLow) rejLow[p] = rl * invN;
+    if (rejHigh) rejHigh[p] = rh * invN;
+    const m = hi - lo;
+    if (m <= 0) {
+      out[p] = NaN;
+      continue;
+    }
+    // combine in frame order (so sums match a reference that adds frame 0, 1, 2...)
+    for (let k = lo; k < hi; k++) kept[f[k]!] = 1;
+    let res: number;
+    switch (combine) {
+      case 0: {
+        let s = 0;
+        let sw = 0;
+        for (let i = 0; i < n; i++) {
+          if (!kept[i]) continue;
+          const wi = w[i]!;
+          s += wi * (ca[i]! * data[i * npix + p]! + cb[i]!);
+          sw += wi;
+        }
+        res = s / sw;
+        break;
+      }
+      case 2: {
+        let s = 0;
+        for (let i = 0; i < n; i++) if (kept[i]) s += ca[i]! * data[i * npix + p]! + cb[i]!;
+        res = s;
+        break;
+      }
+      case 3: {
+        let mn = Infinity;
+        for (let i = 0; i < n; i++) {
+          if (!kept[i]) continue;
+          const c = ca[i]! * data[i * npix + p]! + cb[i]!;
+          if (c < mn) mn = c;
+        }
+        res = mn;
+        break;
+      }
+      case 4: {
+        let mx = -Infinity;
+        for (let i = 0; i < n; i++) {
+          if (!kept[i]) continue;
+          const c = ca[i]! * data[i * npix + p]! + cb[i]!;
+          if (c > mx) mx = c;
+        }
+        res = mx;
+        break;
+      }
+      case 1: {
+        let c = 0;
+        for (let i = 0; i < n; i++) {
+          if (!kept[i]) continue;
+          const x = ca[i]! * data[i * npix + p]! + cb[i]!;
+          let k = c;
+          while (k > 0 && cs[k - 1]! > x) {
+            cs[k] = cs[k - 1]!;
+            k--;
+          }
+          cs[k] = x;
+          c++;
+        }
+        const mid = c >> 1;
+        res = c & 1 ? cs[mid]! : 0.5 * (cs[mid - 1]! + cs[mid]!);
+        break;
+      }
+      default:
+        throw new Error(`unknown combine code ${combine}`);
+    }
+    for (let k = lo; k < hi; k++) kept[f[k]!] = 0;
+    out[p] = res;
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Hot per-pixel loops of the integration engine. `integrateBand` is the plain-TS reference; a
+ * WASM-SIMD version is meant to plug in behind the same signature (see README of the report).
+ */
+export { integrateBand, COMBINE_CODES, type BandParams, type BandOutput, type CombineName } from './band.js';
+export {
+  REJECT_CODES,
+  rejectSorted,
+  rejectValues,
+  insertSorted,
+  medianSorted,
+  madSorted,
+  stdOf,
+  gesdCritical,
+  RejectWorkspace,
+  type RejectParams,
+  type RejectName,
+} from './reject.js';
+export { studentTQuantile, studentTCdf, incompleteBeta, lnGamma } from './studentt.js';
