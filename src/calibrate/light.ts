@@ -1,0 +1,271 @@
+/**
+ * Light calibration (ALGORITHMS.md):
+ *  - plain:     C = (L - MD) / MF * s0                (no bias needed; dark of the same exposure)
+ *  - optimize:  C = ((L - MB) - k0 (MD - MB)) / MF * s0, k0 minimizing the noise (darkopt.ts)
+ *  - exposure:  same with k0 = t_light / t_dark
+ *  - no dark:   C = (L - MB) / MF * s0
+ * s0 = mean of the master flat (one per CFA colour with separate CFA flat scaling). Everything is
+ * float and keeps negative values; an optional output pedestal is added and the truncation to >= 0
+ * happens once, last.
+ */
+import { DarkroomError } from '../util/errors.js';
+import { createImage, type Image } from '../image/image.js';
+import { mean } from '../image/stats.js';
+import { noiseMRS } from '../image/noise.js';
+import { applyOverscan, type OverscanSpec } from './overscan.js';
+import { optimizeDarkScale, type DarkOptOptions } from './darkopt.js';
+
+export interface Master {
+  image: Image;
+  path: string;
+}
+
+export type DarkMode = 'auto' | 'plain' | 'optimize' | 'exposure';
+
+export interface CalibrateOptions {
+  bias?: Master;
+  dark?: Master;
+  flat?: Master;
+  darkMode?: DarkMode;
+  /** Output pedestal in ADU, or 'auto' (smallest multiple of 10 keeping clipped pixels under 0.1%). */
+  pedestal?: number | 'auto';
+  overscan?: OverscanSpec;
+  /** One s0 per CFA colour (default: true when the light is a CFA mosaic). */
+  separateCfaFlatScaling?: boolean;
+  /** Allow dark scaling/optimization although the master dark is not brighter than the master bias. */
+  force?: boolean;
+  darkOpt?: DarkOptOptions;
+}
+
+export interface FrameReport {
+  path: string;
+  output?: string;
+  mode: 'plain' | 'optimize' | 'exposure' | 'bias-only' | 'none';
+  k0?: number;
+  s0?: number[];
+  pedestal: number;
+  noise: number;
+  clippedPct: number;
+  overscanLevels?: number[];
+  warnings: string[];
+}
+
+export interface CalibrateResult {
+  image: Image;
+  report: FrameReport;
+  history: string[];
+}
+
+const num = (img: Image, k: string): number | undefined => img.header.getNumber(k);
+const exposureOf = (img: Image): number | undefined => num(img, 'EXPTIME') ?? num(img, 'EXPOSURE');
+const tempOf = (img: Image): number | undefined => num(img, 'CCD-TEMP') ?? num(img, 'SET-TEMP');
+
+function cfaOf(img: Image): string | undefined {
+  return img.cfa ?? img.header.getString('BAYERPAT')?.trim().toUpperCase();
+}
+
+/** Refuse masters that cannot apply to this light (one line naming both files). */
+export function checkMasterCompatible(light: Image, lightPath: string, m: Master, role: string): void {
+  const fail = (what: string): never => {
+    throw new DarkroomError('MISMATCH', `${role} ${m.path} does not match: ${what}`, lightPath);
+  };
+  const mi = m.image;
+  if (mi.width !== light.width || mi.height !== light.height || mi.channels !== light.channels) {
+    fail(`size ${mi.width}x${mi.height}x${mi.channels} vs light ${light.width}x${light.height}x${light.channels}`);
+  }
+  for (const k of ['XBINNING', 'YBINNING']) {
+    const a = num(light, k) ?? 1;
+    const b = num(mi, k) ?? 1;
+    if (a !== b) fail(`binning ${k} ${b} vs light ${a}`);
+  }
+  for (const k of ['GAIN', 'OFFSET']) {
+    const a = num(light, k);
+    const b = num(mi, k);
+    if (a !== undefined && b !== undefined && a !== b) fail(`${k} ${b} vs light ${a}`);
+  }
+  const ca = cfaOf(light);
+  const cb = cfaOf(mi);
+  if ((ca ?? 'none') !== (cb ?? 'none')) fail(`CFA layout ${cb ?? 'none (mono)'} vs light ${ca ?? 'none (mono)'}`);
+}
+
+/** Colour index (0 R, 1 G, 2 B) at (x, y) of a Bayer pattern. */
+export function cfaColour(pattern: string, x: number, y: number): number {
+  const ch = pattern[(y & 1) * 2 + (x & 1)];
+  return ch === 'R' ? 0 : ch === 'B' ? 2 : 1;
+}
+
+/** s0: mean of the master flat, or one mean per CFA colour. */
+export function flatScales(flat: Image, cfa: string | undefined): number[] {
+  const f = flat.data[0]!;
+  if (!cfa || cfa.length !== 4) return [mean(f)];
+  const sum = [0, 0, 0];
+  const cnt = [0, 0, 0];
+  for (let y = 0; y < flat.height; y++) {
+    for (let x = 0; x < flat.width; x++) {
+      const v = f[y * flat.width + x]!;
+      if (v !== v) continue;
+      const c = cfaColour(cfa, x, y);
+      sum[c] += v;
+      cnt[c]++;
+    }
+  }
+  return sum.map((s, i) => s / cnt[i]!);
+}
+
+/** Smallest multiple of 10 ADU keeping the fraction of pixels below zero under 0.1%. */
+export function autoPedestal(values: Float32Array): number {
+  const n = values.length;
+  const allowed = Math.floor(0.001 * n); // number of pixels allowed to clip (strictly fewer than 0.1%)
+  const maxClip = allowed > 0 && allowed === 0.001 * n ? allowed - 1 : allowed;
+  // the (maxClip+1)-th smallest value q: pixels < -p with p >= -q are at most maxClip
+  const copy = Float32Array.from(values).sort();
+  let q = copy[maxClip] ?? 0;
+  if (q !== q) q = 0;
+  if (q >= 0) return 0;
+  return Math.ceil(-q / 10) * 10;
+}
+
+export function darkIsClamped(bias: Master, dark: Master): { clamped: boolean; darkMean: number; biasMean: number } {
+  const darkMean = mean(dark.image.data[0]!);
+  const biasMean = mean(bias.image.data[0]!);
+  return { clamped: darkMean <= biasMean, darkMean, biasMean };
+}
+
+/** Calibrate one light (pure: the input image is not modified). */
+export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOptions): CalibrateResult {
+  const warnings: string[] = [];
+  const history: string[] = [];
+  let light = lightIn;
+  let overscanLevels: number[] | undefined;
+  if (o.overscan) {
+    const r = applyOverscan(light, o.overscan, lightPath);
+    light = r.image;
+    overscanLevels = r.levels;
+    const im = o.overscan.image;
+    history.push(`overscan: image ${im.x}:${im.y}:${im.w}:${im.h}, levels ${r.levels.map((l) => l.toFixed(2)).join(' ')}`);
+  }
+  if (o.bias) checkMasterCompatible(light, lightPath, o.bias, 'master bias');
+  if (o.dark) checkMasterCompatible(light, lightPath, o.dark, 'master dark');
+  if (o.flat) checkMasterCompatible(light, lightPath, o.flat, 'master flat');
+
+  const tL = exposureOf(light);
+  const TL = tempOf(light);
+  if (o.dark) {
+    const TD = tempOf(o.dark.image);
+    if (TL !== undefined && TD !== undefined && Math.abs(TL - TD) > 2) {
+      warnings.push(`master dark ${o.dark.path} was taken at ${TD} C, light at ${TL} C (more than 2 C apart)`);
+    }
+  }
+  // Dark mode
+  let mode: FrameReport['mode'];
+  const requested = o.darkMode ?? 'auto';
+  const tD = o.dark ? exposureOf(o.dark.image) : undefined;
+  const expDiffers = tL !== undefined && tD !== undefined && Math.abs(tL - tD) > 0.01 * Math.max(tL, tD);
+  if (!o.dark) {
+    if (requested === 'optimize' || requested === 'exposure') throw new DarkroomError('BAD_ARGUMENT', `dark ${requested === 'optimize' ? 'optimization' : 'scaling'} needs a master dark (--dark)`, lightPath);
+    mode = o.bias ? 'bias-only' : 'none';
+  } else if (requested === 'plain') {
+    mode = 'plain';
+  } else if (requested === 'optimize' || requested === 'exposure') {
+    if (!o.bias) throw new DarkroomError('BAD_ARGUMENT', `dark ${requested === 'optimize' ? 'optimization' : 'scaling'} needs a master bias (--bias): C = ((L - MB) - k0 (MD - MB)) / MF * s0`, lightPath);
+    mode = requested;
+  } else {
+    mode = o.bias && expDiffers ? 'optimize' : 'plain';
+  }
+  if ((mode === 'optimize' || mode === 'exposure') && o.bias && o.dark) {
+    const c = darkIsClamped(o.bias, o.dark);
+    if (c.clamped) {
+      const msg =
+        `master dark ${o.dark.path} (mean ${c.darkMean.toFixed(2)}) is not brighter than master bias ${o.bias.path} (mean ${c.biasMean.toFixed(2)}): ` +
+        `black-level clamping / dark current suppression makes (MD - MB) meaningless, so dark scaling would be wrong; ` +
+        `use a dark of the light's exposure without bias, or --force`;
+      if (requested === 'auto') {
+        mode = 'plain';
+        warnings.push(`dark not scaled: ${msg}`);
+      } else if (!o.force) {
+        throw new DarkroomError('BAD_ARGUMENT', msg, lightPath);
+      } else warnings.push(`forced dark scaling although ${msg}`);
+    }
+  }
+  if (mode === 'plain' && expDiffers) {
+    warnings.push(`master dark ${o.dark!.path} has EXPTIME ${tD} s but the light ${tL} s: without --optimize or --dark-scale exposure the dark current is not scaled`);
+  }
+
+  const w = light.width;
+  const h = light.height;
+  const n = w * h;
+  const L = light.data[0]!;
+  const out = createImage(w, h, light.channels, light.header.clone());
+  out.cfa = light.cfa;
+  let k0: number | undefined;
+  if (mode === 'optimize') {
+    const r = optimizeDarkScale(L, o.bias!.image.data[0]!, o.dark!.image.data[0]!, w, h, o.darkOpt);
+    k0 = r.k;
+    if (r.warning) warnings.push(r.warning);
+  } else if (mode === 'exposure') {
+    if (tL === undefined || tD === undefined || !(tD > 0)) throw new DarkroomError('BAD_HEADER', `--dark-scale exposure needs EXPTIME in the light and a master dark with EXPTIME > 0 (${o.dark!.path})`, lightPath);
+    k0 = tL / tD;
+  }
+  const cfa = cfaOf(light);
+  const separate = o.separateCfaFlatScaling ?? !!cfa;
+  const s0 = o.flat ? flatScales(o.flat.image, separate ? cfa : undefined) : undefined;
+
+  for (let c = 0; c < light.channels; c++) {
+    const Lc = light.data[c]!;
+    const C = out.data[c]!;
+    const MB = o.bias?.image.data[c];
+    const MD = o.dark?.image.data[c];
+    const MF = o.flat?.image.data[c];
+    for (let i = 0; i < n; i++) {
+      let v: number;
+      if (mode === 'plain') v = Lc[i]! - MD![i]!;
+      else if (mode === 'optimize' || mode === 'exposure') v = Lc[i]! - MB![i]! - k0! * (MD![i]! - MB![i]!);
+      else if (mode === 'bias-only') v = Lc[i]! - MB![i]!;
+      else v = Lc[i]!;
+      C[i] = v;
+    }
+    if (MF && s0) {
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const i = y * w + x;
+          const f = MF[i]!;
+          const s = s0.length === 3 ? s0[cfaColour(cfa!, x, y)]! : s0[0]!;
+          C[i] = f > 0 ? (C[i]! / f) * s : 0;
+        }
+      }
+    }
+  }
+  // Pedestal, then the one truncation to >= 0.
+  let pedestal = 0;
+  if (o.pedestal === 'auto') pedestal = autoPedestal(out.data[0]!);
+  else if (typeof o.pedestal === 'number') pedestal = o.pedestal;
+  let clipped = 0;
+  for (const C of out.data) {
+    for (let i = 0; i < n; i++) {
+      const v = C[i]! + pedestal;
+      if (v < 0) {
+        clipped++;
+        C[i] = 0;
+      } else C[i] = v;
+    }
+  }
+  const clippedPct = (100 * clipped) / (n * light.channels);
+  if (clippedPct > 1) {
+    warnings.push(`${clippedPct.toFixed(2)}% of the pixels were clipped at zero: add an output pedestal (--pedestal auto, or e.g. --pedestal 100)`);
+  }
+  const noise = noiseMRS(out.data[0]!, w, h).sigma;
+
+  history.push(`calibrate: mode ${mode}${k0 !== undefined ? ` k0 ${k0.toFixed(5)}` : ''}`);
+  if (o.bias) history.push(`master bias ${o.bias.path}`);
+  if (o.dark) history.push(`master dark ${o.dark.path}`);
+  if (o.flat) history.push(`master flat ${o.flat.path}, s0 ${s0!.map((s) => s.toFixed(3)).join(' ')}`);
+  history.push(`pedestal ${pedestal} ADU, clipped at zero ${clippedPct.toFixed(4)}%`);
+  out.header.set('CALSTAT', `${o.bias && mode !== 'plain' ? 'B' : ''}${o.dark ? 'D' : ''}${o.flat ? 'F' : ''}`, 'calibration applied (Bias, Dark, Flat)');
+  if (k0 !== undefined) out.header.set('DARKSCAL', Number(k0.toFixed(6)), 'dark scaling factor k0', { float: true });
+  out.header.set('PEDESTAL', pedestal, '[ADU] output pedestal added');
+  return {
+    image: out,
+    history,
+    report: { path: lightPath, mode, k0, s0, pedestal, noise, clippedPct, overscanLevels, warnings },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Master calibration frames, integrated with the integration engine (bounded memory, row bands):
+ *  - bias, dark, flat-dark: average, no normalization, no weights, winsorized sigma clipping (4 / 3);
+ *    a master dark is never bias-subtracted;
+ *  - flat: each flat calibrated first (minus the master flat-dark, else minus the master bias) and
+ *    written as float32 to a temp dir, then multiplicative normalization, rejection normalization
+ *    "equalize fluxes", average.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { readFits, readFitsHeader, writeFits } from '../fits/index.js';
+import type { Image } from '../image/image.js';
+import { integrateFiles, type IntegrateOptions } from '../integrate/index.js';
+import { DarkroomError } from '../util/errors.js';
+import { VERSION } from '../version.js';
+import { applyOverscan, type OverscanSpec } from './overscan.js';
+import { checkMasterCompatible, type Master } from './light.js';
+
+export type MasterKind = 'bias' | 'dark' | 'flatdark' | 'flat';
+
+export const MASTER_IMAGETYP: Record<MasterKind, string> = {
+  bias: 'Master Bias',
+  dark: 'Master Dark',
+  flatdark: 'Master Flat Dark',
+  flat: 'Master Flat',
+};
+
+export interface MasterOptions {
+  /** Flats: subtract this master bias (when no flat-dark is given). */
+  bias?: Master;
+  /** Flats: subtract this master flat-dark. */
+  flatDark?: Master;
+  overscan?: OverscanSpec;
+  memoryBytes?: number;
+  workers?: number;
+}
+
+export interface MasterResult {
+  image: Image;
+  history: string[];
+  warnings: string[];
+  count: number;
+}
+
+const BASE: Partial<IntegrateOptions> = {
+  combine: 'average',
+  reject: 'winsorized',
+  sigmaLow: 4,
+  sigmaHigh: 3,
+  winsorCutoff: 5,
+  weights: 'none',
+  rejectionMaps: false,
+};
+
+function avg(xs: (number | undefined)[]): number | undefined {
+  const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
+}
+
+/** Build a master from frame files; the result is not written (see writeMaster). */
+export async function buildMaster(kind: MasterKind, paths: string[], opts: MasterOptions = {}): Promise<MasterResult> {
+  if (paths.length === 0) throw new DarkroomError('TOO_FEW', `no ${kind} frames given`);
+  const warnings: string[] = [];
+  const headers = paths.map((p) => ({ path: p, ...readFitsHeader(p) }));
+  const first = headers[0]!;
+  for (const h of headers.slice(1)) {
+    if (h.width !== first.width || h.height !== first.height || h.channels !== first.channels) {
+      throw new DarkroomError('MISMATCH', `size ${h.width}x${h.height} differs from ${first.path} (${first.width}x${first.height})`, h.path);
+    }
+    for (const k of ['XBINNING', 'YBINNING', 'GAIN', 'OFFSET']) {
+      const a = first.header.getNumber(k);
+      const b = h.header.getNumber(k);
+      if (a !== undefined && b !== undefined && a !== b) throw new DarkroomError('MISMATCH', `${k} ${b} differs from ${first.path} (${a})`, h.path);
+    }
+  }
+  const exps = headers.map((h) => h.header.getNumber('EXPTIME') ?? h.header.getNumber('EXPOSURE'));
+  const temps = headers.map((h) => h.header.getNumber('CCD-TEMP') ?? h.header.getNumber('SET-TEMP'));
+  if (kind === 'dark' || kind === 'flatdark') {
+    const e = exps.filter((x): x is number => x !== undefined);
+    if (e.length && Math.max(...e) - Math.min(...e) > 0.01 * Math.max(...e)) warnings.push(`${kind} frames have different exposures (${Math.min(...e)} to ${Math.max(...e)} s)`);
+  }
+  const t = temps.filter((x): x is number => x !== undefined);
+  if (t.length && Math.max(...t) - Math.min(...t) > 2) warnings.push(`${kind} frames span ${(Math.max(...t) - Math.min(...t)).toFixed(1)} C of temperature`);
+  if (kind === 'flat' && !opts.bias && !opts.flatDark) warnings.push('flats are not calibrated (no --bias or --flatdark): the bias level stays in the master flat and the flat correction will be wrong');
+
+  const history: string[] = [`darkroom ${VERSION} master ${kind}: ${paths.length} frames`];
+  let inputs = paths;
+  let tmp: string | undefined;
+  try {
+    const needPrep = kind === 'flat' ? !!(opts.bias || opts.flatDark || opts.overscan) : !!opts.overscan;
+    if (needPrep) {
+      tmp = mkdtempSync(join(tmpdir(), 'darkroom-master-'));
+      const sub = kind === 'flat' ? (opts.flatDark ?? opts.bias) : undefined;
+      const subRole = opts.flatDark ? 'master flat-dark' : 'master bias';
+      inputs = paths.map((p, i) => {
+        let img = readFits(p);
+        if (opts.overscan) img = applyOverscan(img, opts.overscan, p).image;
+        if (sub) {
+          checkMasterCompatible(img, p, sub, subRole);
+          for (let c = 0; c < img.channels; c++) {
+            const d = img.data[c]!;
+            const s = sub.image.data[c]!;
+            for (let j = 0; j < d.length; j++) d[j] = d[j]! - s[j]!;
+          }
+        }
+        const out = join(tmp!, `${String(i).padStart(4, '0')}_${basename(p)}`);
+        writeFits(out, img, { bitpix: -32, stamp: false });
+        return out;
+      });
+      if (opts.overscan) history.push(`overscan applied to each frame (image ${opts.overscan.image.w}x${opts.overscan.image.h})`);
+      if (sub) history.push(`each flat calibrated: minus ${subRole} ${sub.path}`);
+    }
+    const io: Partial<IntegrateOptions> =
+      kind === 'flat'
+        ? { ...BASE, normalize: 'multiplicative', rejectNormalize: 'equalize-fluxes' }
+        : { ...BASE, normalize: 'none', rejectNormalize: 'none' };
+    if (opts.memoryBytes) io.memoryBytes = opts.memoryBytes;
+    if (opts.workers) io.workers = opts.workers;
+    const r = await integrateFiles(inputs, io);
+    warnings.push(...r.warnings);
+    const img = r.image;
+    const h = img.header;
+    h.set('IMAGETYP', MASTER_IMAGETYP[kind], 'master calibration frame');
+    h.set('NCOMBINE', paths.length, 'number of frames integrated');
+    const e = avg(exps);
+    if (e !== undefined) {
+      h.set('EXPTIME', e, '[s] mean exposure of the frames', { float: true });
+      if (h.has('EXPOSURE')) h.set('EXPOSURE', e, '[s] mean exposure of the frames', { float: true });
+    }
+    const tm = avg(temps);
+    if (tm !== undefined) h.set('CCD-TEMP', Number(tm.toFixed(3)), '[C] mean sensor temperature of the frames', { float: true });
+    for (const k of ['XBINNING', 'YBINNING', 'GAIN', 'OFFSET', 'FILTER', 'BAYERPAT', 'INSTRUME']) {
+      const v = first.header.get(k);
+      if (v !== undefined && v !== null && typeof v !== 'bigint') h.set(k, v);
+    }
+    if (kind !== 'flat') h.delete('FILTER');
+    for (const k of ['OBJECT', 'RA', 'DEC']) h.delete(k);
+    history.push(...r.history.map((l) => l.replace(/frame (\d+): \S+/, (_m, i: string) => `frame ${i}: ${paths[Number(i) - 1]}`)));
+    return { image: img, history, warnings, count: paths.length };
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export async function writeMaster(kind: MasterKind, paths: string[], out: string, opts: MasterOptions = {}): Promise<MasterResult> {
+  const r = await buildMaster(kind, paths, opts);
+  writeFits(out, r.image, { bitpix: -32, history: r.history });
+  return r;
+}
+
+/** Read a master from disk for calibration. */
+export function loadMaster(path: string): Master {
+  return { image: readFits(path), path };
+}

@@ -1,0 +1,4 @@
+export * from './sensors.js';
+export * from './camera.js';
+export * from './session.js';
+export * from './stars.js';

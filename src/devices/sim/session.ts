@@ -1,0 +1,145 @@
+/**
+ * A whole simulated night written as FITS files with realistic (MaxIm-like) headers, plus a
+ * `truth/` folder: expected signal of each light (ADU), flat field, dark current map, hot pixels.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFits } from '../../fits/index.js';
+import { createImage } from '../../image/image.js';
+import { createCamera, simulateFrame, type CameraInstance, type FrameKind, type FrameRequest } from './camera.js';
+import { sensorModel, type SensorModel } from './sensors.js';
+import { randomStarField, type Psf, type SimStar } from './stars.js';
+import { VERSION } from '../../version.js';
+
+export interface SessionSpec {
+  sensor?: string | SensorModel;
+  /** Override of the sensor size. */
+  width?: number;
+  height?: number;
+  seed?: number;
+  lights?: number;
+  darks?: number;
+  bias?: number;
+  flats?: number;
+  flatDarks?: number;
+  lightExposure?: number;
+  /** Dark exposure (default: the light exposure). */
+  darkExposure?: number;
+  flatExposure?: number;
+  ccdTemp?: number;
+  /** Temperature of the darks (default ccdTemp). */
+  darkTemp?: number;
+  binning?: number;
+  filter?: string;
+  object?: string;
+  ra?: number;
+  dec?: number;
+  /** Sky e-/s/pixel. */
+  sky?: number;
+  starCount?: number;
+  psf?: Psf;
+  /** Dither amplitude in pixels (random offsets between lights). */
+  dither?: number;
+  start?: Date;
+}
+
+export interface SessionFiles {
+  dir: string;
+  bias: string[];
+  darks: string[];
+  flats: string[];
+  flatDarks: string[];
+  lights: string[];
+  /** Per light: truth/<name>_signal.fits. */
+  truthSignals: string[];
+  truthFlat: string;
+  truthDark: string;
+  truthHotPixels: string;
+  camera: CameraInstance;
+  stars: SimStar[];
+}
+
+function pad(i: number): string {
+  return String(i + 1).padStart(3, '0');
+}
+
+export function simulateSession(dir: string, spec: SessionSpec = {}): SessionFiles {
+  const base = typeof spec.sensor === 'object' ? spec.sensor : sensorModel(spec.sensor ?? 'kaf8300');
+  const sensor: SensorModel = { ...base, width: spec.width ?? base.width, height: spec.height ?? base.height };
+  const seed = spec.seed ?? 1;
+  const cam = createCamera(sensor, seed);
+  const tL = spec.lightExposure ?? 300;
+  const tD = spec.darkExposure ?? tL;
+  const tF = spec.flatExposure ?? 2;
+  const T = spec.ccdTemp ?? -10;
+  const TD = spec.darkTemp ?? T;
+  const b = spec.binning ?? 1;
+  const filter = spec.filter ?? 'Luminance';
+  const object = spec.object ?? 'M 42';
+  const ra = spec.ra ?? 83.822;
+  const dec = spec.dec ?? -5.391;
+  const start = spec.start ?? new Date(Date.UTC(2024, 0, 15, 20, 0, 0));
+  const truthDir = join(dir, 'truth');
+  mkdirSync(truthDir, { recursive: true });
+  const stars = randomStarField(seed * 7 + 3, sensor.width, sensor.height, spec.starCount ?? Math.round((sensor.width * sensor.height) / 2000), {
+    fluxMin: 20,
+    fluxMax: 20000,
+    margin: 8,
+  });
+  const files: SessionFiles = {
+    dir, bias: [], darks: [], flats: [], flatDarks: [], lights: [], truthSignals: [],
+    truthFlat: join(truthDir, 'flat.fits'), truthDark: join(truthDir, 'darkcurrent.fits'), truthHotPixels: join(truthDir, 'hotpixels.txt'),
+    camera: cam, stars,
+  };
+  let clock = start.getTime();
+  let frameNo = 0;
+  const history = (kind: FrameKind, t: number): string[] => [
+    `Darkroom ${VERSION} simulator: sensor ${sensor.id} ${sensor.width}x${sensor.height} camera seed ${seed}`,
+    `kind ${kind} exposure ${t} s`,
+  ];
+  const shoot = (kind: FrameKind, count: number, t: number, temp: number, name: (i: number) => string, list: string[], extra: Partial<FrameRequest> = {}): void => {
+    for (let i = 0; i < count; i++) {
+      const req: FrameRequest = {
+        kind, exposure: t, ccdTemp: temp + 0.05 * Math.sin(frameNo), setTemp: temp, binning: b, filter,
+        seed: ++frameNo, dateObs: new Date(clock), object, ra, dec, ...extra,
+      };
+      if (kind === 'light') {
+        const rng = frameNo * 2654435761;
+        const a = spec.dither ?? 0;
+        req.dither = { dx: a * (((rng >>> 3) % 1000) / 500 - 1), dy: a * (((rng >>> 13) % 1000) / 500 - 1) };
+      }
+      const f = simulateFrame(cam, req);
+      const path = join(dir, name(i));
+      writeFits(path, f.image, { bitpix: 16, history: history(kind, t) });
+      list.push(path);
+      if (kind === 'light') {
+        const tp = join(truthDir, name(i).replace(/\.fits$/, '_signal.fits'));
+        const ti = createImage(f.truth.width, f.truth.height, 1);
+        ti.data[0]!.set(f.truth.signal);
+        ti.header.set('BUNIT', 'ADU', 'expected sky+star signal, no noise or instrument');
+        writeFits(tp, ti, { history: ['Darkroom simulator truth: expected sky + star signal in ADU (sky * exposure / gain)'] });
+        files.truthSignals.push(tp);
+      }
+      clock += (t + 5) * 1000;
+    }
+  };
+  const lightExtra: Partial<FrameRequest> = { sky: spec.sky ?? 2, stars, psf: spec.psf ?? { kind: 'moffat', fwhm: 3.2, beta: 3 } };
+  shoot('bias', spec.bias ?? 10, 0, TD, (i) => `Bias_${pad(i)}.fits`, files.bias);
+  shoot('dark', spec.darks ?? 10, tD, TD, (i) => `Dark_${tD}s_${pad(i)}.fits`, files.darks);
+  shoot('flat', spec.flats ?? 10, tF, T, (i) => `Flat_${filter}_${pad(i)}.fits`, files.flats);
+  shoot('flatdark', spec.flatDarks ?? 0, tF, T, (i) => `FlatDark_${tF}s_${pad(i)}.fits`, files.flatDarks);
+  shoot('light', spec.lights ?? 5, tL, T, (i) => `Light_${object.replace(/\s+/g, '')}_${filter}_${tL}s_${pad(i)}.fits`, files.lights, lightExtra);
+
+  // Truth maps at the binned size.
+  const probe = simulateFrame(cam, { kind: 'dark', exposure: 1, ccdTemp: T, binning: b, seed: 0, cosmics: false });
+  const tf = createImage(probe.truth.width, probe.truth.height, 1);
+  tf.data[0]!.set(probe.truth.flat);
+  writeFits(files.truthFlat, tf, { history: ['Darkroom simulator truth: flat field (PRNU * vignetting * dust), mean 1'] });
+  const td = createImage(probe.truth.width, probe.truth.height, 1);
+  td.data[0]!.set(probe.truth.darkCurrent);
+  td.header.set('CCD-TEMP', T, '[C] temperature of this dark current map', { float: true });
+  td.header.set('BUNIT', 'e-/s', 'thermal dark current (no amp glow)');
+  writeFits(files.truthDark, td, { history: ['Darkroom simulator truth: thermal dark current e-/s per pixel at CCD-TEMP'] });
+  writeFileSync(files.truthHotPixels, ['# x y factor (dark current relative to the mean)', ...probe.truth.hotPixels.map((p) => `${p.x} ${p.y} ${p.factor.toFixed(1)}`)].join('\n') + '\n');
+  return files;
+}
