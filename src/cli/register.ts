@@ -1,0 +1,133 @@
+/**
+ * `darkroom register FILES -o DIR [--reference auto|FILE] [--model ...] [--interp ...] [--drizzle N --pixfrac F] [--json]`:
+ * writes NAME_r.fits with the transform in the header (REGH11..REGH33, frame -> reference) and HISTORY.
+ * Frames with no stars or no match are named on one line each and left out; the run continues.
+ */
+import type { Command } from 'commander';
+import { basename, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { readFits, writeFits } from '../fits/index.js';
+import type { Image } from '../image/image.js';
+import { DarkroomError, isDarkroomError } from '../util/errors.js';
+import { frameStars, chooseReference, registerToReference, applyRegistration, type FrameStars } from '../register/register.js';
+import type { Model } from '../register/transform.js';
+import type { Interp } from '../register/resample.js';
+
+const MODELS = ['shift', 'similarity', 'affine', 'homography'];
+const INTERPS = ['lanczos3', 'bicubic', 'bilinear', 'nearest'];
+
+export interface RegisterReportFrame {
+  path: string;
+  output?: string;
+  ok: boolean;
+  reason?: string;
+  stars: number;
+  inliers?: number;
+  rms?: number;
+  dx?: number;
+  dy?: number;
+  rotation?: number;
+  scale?: number;
+  mirrored?: boolean;
+  transform?: number[];
+}
+
+export function registerStack(files: string[], o: { out: string; reference?: string; model?: string; interp?: string; drizzle?: string; pixfrac?: string }, warn: (line: string) => void): { reference: string; frames: RegisterReportFrame[] } {
+  const model = (o.model ?? 'homography') as Model;
+  if (!MODELS.includes(model)) throw new DarkroomError('BAD_ARGUMENT', `--model must be one of ${MODELS.join(', ')} (got ${o.model})`);
+  const interp = (o.interp ?? 'lanczos3') as Interp;
+  if (!INTERPS.includes(interp)) throw new DarkroomError('BAD_ARGUMENT', `--interp must be one of ${INTERPS.join(', ')} (got ${o.interp})`);
+  const drizzle = o.drizzle === undefined ? 1 : Number(o.drizzle);
+  if (![1, 2, 3].includes(drizzle)) throw new DarkroomError('BAD_ARGUMENT', `--drizzle must be 1, 2 or 3 (got ${o.drizzle})`);
+  const pixfrac = o.pixfrac === undefined ? 1 : Number(o.pixfrac);
+  if (!(pixfrac > 0 && pixfrac <= 1)) throw new DarkroomError('BAD_ARGUMENT', `--pixfrac must be in (0, 1] (got ${o.pixfrac})`);
+  if (!existsSync(o.out) || !statSync(o.out).isDirectory()) throw new DarkroomError('ENOENT', 'output folder does not exist', o.out);
+  const imgs: (Image | null)[] = [];
+  const fs: FrameStars[] = [];
+  const frames: RegisterReportFrame[] = [];
+  for (const f of files) {
+    try {
+      const img = readFits(f);
+      imgs.push(img);
+      fs.push(frameStars(img));
+      frames.push({ path: f, ok: true, stars: fs[fs.length - 1]!.stars.length });
+    } catch (e) {
+      if (!isDarkroomError(e)) throw e;
+      warn(e.oneLine());
+      imgs.push(null);
+      fs.push({ stars: [], medianFwhm: NaN });
+      frames.push({ path: f, ok: false, reason: e.message, stars: 0 });
+    }
+  }
+  let refIdx: number;
+  let refStars: FrameStars;
+  let refW: number, refH: number, refName: string;
+  if (!o.reference || o.reference === 'auto') {
+    refIdx = chooseReference(fs);
+    if (refIdx < 0) throw new DarkroomError('TOO_FEW', 'no frame has enough stars to serve as the reference');
+    refStars = fs[refIdx]!;
+    refW = imgs[refIdx]!.width; refH = imgs[refIdx]!.height; refName = files[refIdx]!;
+  } else {
+    refIdx = files.findIndex((f) => resolve(f) === resolve(o.reference!));
+    const img = refIdx >= 0 ? imgs[refIdx] : readFits(o.reference);
+    if (!img) throw new DarkroomError('BAD_ARGUMENT', 'the reference frame cannot be read', o.reference);
+    refStars = refIdx >= 0 ? fs[refIdx]! : frameStars(img);
+    if (refStars.stars.length < 3) throw new DarkroomError('TOO_FEW', `the reference has too few stars (${refStars.stars.length})`, o.reference);
+    refW = img.width; refH = img.height; refName = o.reference;
+  }
+  for (let i = 0; i < files.length; i++) {
+    const img = imgs[i];
+    if (!img) continue;
+    const r = registerToReference(fs[i]!, refStars, i === refIdx, { model });
+    const rep = frames[i]!;
+    if (!r.ok) {
+      rep.ok = false;
+      rep.reason = r.reason;
+      warn(`${files[i]}: ${r.reason}; left out`);
+      continue;
+    }
+    const planes = applyRegistration(img, r.transform, refW, refH, { model, interp, drizzle, pixfrac });
+    const outW = Math.round(refW * drizzle), outH = Math.round(refH * drizzle);
+    const outImg: Image = { width: outW, height: outH, channels: img.channels, data: planes, header: img.header.clone() };
+    const name = basename(files[i]!).replace(/\.(fits?|fts)(\.gz)?$/i, '');
+    const out = join(o.out, `${name}_r.fits`);
+    const H = Array.from(r.transform);
+    const keywords: Record<string, string | number | boolean> = {
+      REGMODEL: model, REGREF: basename(refName), REGNSTAR: r.match?.inliers ?? fs[i]!.stars.length,
+      REGRMS: r.match ? Number(r.match.rms.toFixed(4)) : 0, REGMIRR: r.shift?.mirrored ?? false,
+      REGINTP: drizzle > 1 ? 'drizzle' : interp, REGDRIZ: drizzle, REGPIXFR: pixfrac,
+    };
+    for (let k = 0; k < 9; k++) keywords[`REGH${Math.floor(k / 3) + 1}${(k % 3) + 1}`] = H[k]!;
+    writeFits(out, outImg, {
+      keywords,
+      history: [
+        `darkroom register: ${basename(files[i]!)} onto ${basename(refName)}`,
+        `model ${model}, ${drizzle > 1 ? `drizzle ${drizzle}x pixfrac ${pixfrac}` : `interpolation ${interp}`}`,
+        `matched ${r.match?.inliers ?? 'all (reference)'} stars, rms ${r.match ? r.match.rms.toFixed(4) : 0} px`,
+        `H (frame -> reference) = ${H.map((v) => v.toPrecision(10)).join(' ')}`,
+      ],
+    });
+    Object.assign(rep, { output: out, inliers: r.match?.inliers, rms: r.match?.rms ?? 0, ...r.shift, transform: H });
+  }
+  return { reference: refName, frames };
+}
+
+export function registerRegister(program: Command): void {
+  program
+    .command('register')
+    .description('align frames on a reference (asterism matching) and resample or drizzle them')
+    .argument('<files...>', 'FITS files')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .option('--reference <ref>', 'auto (best frame) or a FITS file', 'auto')
+    .option('--model <model>', 'shift, similarity, affine or homography', 'homography')
+    .option('--interp <interp>', 'lanczos3, bicubic, bilinear or nearest', 'lanczos3')
+    .option('--drizzle <scale>', 'drizzle at 1, 2 or 3 times the resolution')
+    .option('--pixfrac <f>', 'drizzle drop size (0-1]', '1')
+    .option('--json', 'print a JSON report')
+    .action((files: string[], o: { out: string; reference: string; model: string; interp: string; drizzle?: string; pixfrac: string; json?: boolean }) => {
+      const r = registerStack(files, o, (line) => process.stderr.write(`darkroom: ${line}\n`));
+      if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else for (const f of r.frames) process.stdout.write(f.ok ? `${f.path}: ${f.inliers ?? 'reference'} stars, rms ${(f.rms ?? 0).toFixed(3)} px -> ${f.output}\n` : `${f.path}: left out (${f.reason})\n`);
+      if (r.frames.some((f) => !f.ok)) process.exitCode = 2;
+    });
+}

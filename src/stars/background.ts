@@ -1,0 +1,225 @@
+/**
+ * Background and noise maps: the frame is cut into a mesh of boxes; in each box a sigma-clipped
+ * location (SExtractor's mode estimate 2.5 median - 1.5 mean, or the median when the box is crowded)
+ * and the clipped standard deviation are measured; the mesh is median-filtered (3x3) against stars and
+ * nebulae, then interpolated to every pixel with separable cubic (Catmull-Rom) interpolation between box centres.
+ */
+
+export interface BackgroundOptions {
+  /** Box size in pixels (default 64). */
+  box?: number;
+  /** Clipping threshold in sigma (default 3). */
+  sigma?: number;
+  /** Clipping iterations (default 5). */
+  iterations?: number;
+}
+
+export interface BackgroundMap {
+  /** Background level per pixel. */
+  background: Float32Array;
+  /** Background noise (standard deviation) per pixel. */
+  noise: Float32Array;
+  /** Median over the frame of the two maps. */
+  globalBackground: number;
+  globalNoise: number;
+  meshWidth: number;
+  meshHeight: number;
+}
+
+/** k-th smallest of a[0..n) (reorders a). */
+export function quickselect(a: Float32Array | Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    // median of three pivot
+    let x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+    x = y = z = 0;
+  }
+  return a[k]!;
+}
+
+/** Median of a[0..n) (reorders a); even n: mean of the two middle values. */
+export function medianInPlace(a: Float32Array | Float64Array, n: number): number {
+  if (n === 0) return NaN;
+  const h = n >> 1;
+  const m = quickselect(a, n, h);
+  if (n % 2 === 1) return m;
+  let lower = -Infinity;
+  for (let i = 0; i < h; i++) if (a[i]! > lower) lower = a[i]!;
+  return 0.5 * (lower + m);
+}
+
+/** Sigma-clipped (median centre, std scale) location and scale of buf[0..n) (reorders buf). */
+export function clippedLocationScale(buf: Float32Array, n: number, sigma = 3, iterations = 5): { location: number; scale: number; median: number; count: number } {
+  let med = NaN;
+  let std = NaN;
+  let mean = NaN;
+  for (let it = 0; it <= iterations; it++) {
+    if (n === 0) break;
+    med = medianInPlace(buf, n);
+    let s = 0;
+    for (let i = 0; i < n; i++) s += buf[i]!;
+    mean = s / n;
+    let ss = 0;
+    for (let i = 0; i < n; i++) {
+      const d = buf[i]! - mean;
+      ss += d * d;
+    }
+    std = Math.sqrt(ss / n);
+    if (it === iterations) break;
+    const lo = med - sigma * std;
+    const hi = med + sigma * std;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const v = buf[i]!;
+      if (v >= lo && v <= hi) buf[m++] = v;
+    }
+    if (m === n) break;
+    n = m;
+  }
+  // SExtractor: mode = 2.5 med - 1.5 mean unless the distribution is too skewed (crowded box)
+  const location = std > 0 && Math.abs(mean - med) / std < 0.3 ? 2.5 * med - 1.5 * mean : med;
+  return { location, scale: std, median: med, count: n };
+}
+
+function median9(v: Float64Array, n: number): number {
+  const a = v.slice(0, n);
+  a.sort();
+  return n % 2 ? a[n >> 1]! : 0.5 * (a[n / 2 - 1]! + a[n / 2]!);
+}
+
+/** Cubic (Catmull-Rom) interpolation of mesh values (mw x mh, centres at (i + 0.5) * box) to every pixel. */
+function interpolateMesh(mesh: Float64Array, mw: number, mh: number, boxW: number, boxH: number, width: number, height: number): Float32Array {
+  const out = new Float32Array(width * height);
+  // pass 1: along x for each mesh row
+  const rows = new Float64Array(mh * width);
+  for (let x = 0; x < width; x++) {
+    const t = (x + 0.5) / boxW - 0.5;
+    const i1 = Math.floor(t);
+    const f = t - i1;
+    const w = catmull(f);
+    for (let j = 0; j < mh; j++) {
+      let s = 0;
+      for (let k = -1; k <= 2; k++) {
+        const ii = Math.min(mw - 1, Math.max(0, i1 + k));
+        s += w[k + 1]! * mesh[j * mw + ii]!;
+      }
+      rows[j * width + x] = s;
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    const t = (y + 0.5) / boxH - 0.5;
+    const j1 = Math.floor(t);
+    const w = catmull(t - j1);
+    const r0 = Math.min(mh - 1, Math.max(0, j1 - 1)) * width;
+    const r1 = Math.min(mh - 1, Math.max(0, j1)) * width;
+    const r2 = Math.min(mh - 1, Math.max(0, j1 + 1)) * width;
+    const r3 = Math.min(mh - 1, Math.max(0, j1 + 2)) * width;
+    const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!;
+    const o = y * width;
+    for (let x = 0; x < width; x++) out[o + x] = w0 * rows[r0 + x]! + w1 * rows[r1 + x]! + w2 * rows[r2 + x]! + w3 * rows[r3 + x]!;
+  }
+  return out;
+}
+
+const CW = new Float64Array(4);
+function catmull(f: number): Float64Array {
+  const f2 = f * f;
+  const f3 = f2 * f;
+  CW[0] = -0.5 * f3 + f2 - 0.5 * f;
+  CW[1] = 1.5 * f3 - 2.5 * f2 + 1;
+  CW[2] = -1.5 * f3 + 2 * f2 + 0.5 * f;
+  CW[3] = 0.5 * f3 - 0.5 * f2;
+  return CW;
+}
+
+export function estimateBackground(plane: Float32Array, width: number, height: number, opts: BackgroundOptions = {}): BackgroundMap {
+  const box = Math.max(8, Math.floor(opts.box ?? 64));
+  const mw = Math.max(1, Math.round(width / box));
+  const mh = Math.max(1, Math.round(height / box));
+  const boxW = width / mw;
+  const boxH = height / mh;
+  const bg = new Float64Array(mw * mh);
+  const ns = new Float64Array(mw * mh);
+  const buf = new Float32Array(Math.ceil(boxW + 1) * Math.ceil(boxH + 1));
+  for (let j = 0; j < mh; j++) {
+    const y0 = Math.round(j * boxH);
+    const y1 = Math.round((j + 1) * boxH);
+    for (let i = 0; i < mw; i++) {
+      const x0 = Math.round(i * boxW);
+      const x1 = Math.round((i + 1) * boxW);
+      let n = 0;
+      for (let y = y0; y < y1; y++) {
+        const o = y * width;
+        for (let x = x0; x < x1; x++) {
+          const v = plane[o + x]!;
+          if (v === v) buf[n++] = v;
+        }
+      }
+      const r = clippedLocationScale(buf, n, opts.sigma ?? 3, opts.iterations ?? 5);
+      bg[j * mw + i] = r.location;
+      ns[j * mw + i] = r.scale;
+    }
+  }
+  fillNaN(bg);
+  fillNaN(ns);
+  const bgF = medianFilterMesh(bg, mw, mh);
+  const nsF = medianFilterMesh(ns, mw, mh);
+  const background = interpolateMesh(bgF, mw, mh, boxW, boxH, width, height);
+  const noise = interpolateMesh(nsF, mw, mh, boxW, boxH, width, height);
+  return {
+    background,
+    noise,
+    globalBackground: medianInPlace(bgF.slice(), bgF.length),
+    globalNoise: medianInPlace(nsF.slice(), nsF.length),
+    meshWidth: mw,
+    meshHeight: mh,
+  };
+}
+
+function fillNaN(m: Float64Array): void {
+  let s = 0;
+  let n = 0;
+  for (const v of m) if (v === v) { s += v; n++; }
+  const fill = n ? s / n : 0;
+  for (let i = 0; i < m.length; i++) if (!(m[i] === m[i])) m[i] = fill;
+}
+
+function medianFilterMesh(m: Float64Array, mw: number, mh: number): Float64Array {
+  const out = new Float64Array(m.length);
+  const v = new Float64Array(9);
+  for (let j = 0; j < mh; j++) {
+    for (let i = 0; i < mw; i++) {
+      let n = 0;
+      for (let dj = -1; dj <= 1; dj++) {
+        const jj = j + dj;
+        if (jj < 0 || jj >= mh) continue;
+        for (let di = -1; di <= 1; di++) {
+          const ii = i + di;
+          if (ii < 0 || ii >= mw) continue;
+          v[n++] = m[jj * mw + ii]!;
+        }
+      }
+      out[j * mw + i] = median9(v, n);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,365 @@
+/**
+ * Star detection and measurement on one plane.
+ * 1. Background and noise maps (mesh of sigma-clipped boxes, see background.ts).
+ * 2. The background-subtracted plane is smoothed with a Gaussian matched filter; pixels above
+ *    k x (noise of the filtered image) form 8-connected components; components smaller than minArea are dropped.
+ * 3. Deblending: local maxima of the filtered image inside a component are kept as separate sources when the
+ *    profile dips significantly between them and a brighter kept peak; the component's pixels go to the nearest peak.
+ * 4. One-pixel (hot-pixel-like) sources and saturated sources are flagged; hot pixels are left out of the star list.
+ * 5. Each source is measured: centroid, FWHM, eccentricity from a pixel-integrated 2-D Gaussian or Moffat
+ *    LM fit; HFR = sum(r v) / sum(v) in a radius of 3 FWHM (the NINA/DSS definition), HFD = 2 HFR.
+ */
+import { estimateBackground, medianInPlace, type BackgroundMap, type BackgroundOptions } from './background.js';
+import { fitPsf, type PsfKind } from './psf.js';
+
+export interface Star {
+  x: number;
+  y: number;
+  /** Integrated flux above the background (of the fitted profile; aperture sum when the fit failed). */
+  flux: number;
+  /** Highest background-subtracted pixel. */
+  peak: number;
+  background: number;
+  fwhm: number;
+  fwhmMajor: number;
+  fwhmMinor: number;
+  eccentricity: number;
+  /** Major-axis direction, degrees from +x. */
+  angle: number;
+  beta?: number;
+  hfr: number;
+  hfd: number;
+  /** flux / (noise sqrt(pixels in a radius of 1.5 FWHM)). */
+  snr: number;
+  area: number;
+  saturated: boolean;
+  blended: boolean;
+  fitted: boolean;
+}
+
+export interface DetectOptions extends BackgroundOptions {
+  /** Detection threshold in units of the filtered image's noise (default 5). */
+  k?: number;
+  /** Minimum connected area above the threshold (default 5 px). */
+  minArea?: number;
+  /** FWHM of the matched filter (default 2 px; 0 = no filter). */
+  filterFwhm?: number;
+  /** Pixels at or above this raw value are saturated (default Infinity). */
+  saturation?: number;
+  /** PSF model for the fit (default gaussian). */
+  psf?: PsfKind;
+  /** Deblend close pairs (default true). */
+  deblend?: boolean;
+  /** Measure at most this many sources, the brightest (default all). */
+  maxStars?: number;
+  /** Fit the PSF (default true); false: moment centroids only (fast). */
+  fit?: boolean;
+  /** Sub-samples per pixel axis in the fitted model (default 3). */
+  subsample?: number;
+}
+
+export interface DetectResult {
+  stars: Star[];
+  hotPixels: number;
+  saturatedCount: number;
+  background: BackgroundMap;
+}
+
+function gaussKernel(fwhm: number): Float64Array {
+  const sigma = fwhm / (2 * Math.sqrt(2 * Math.LN2));
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = new Float64Array(2 * r + 1);
+  let s = 0;
+  for (let i = -r; i <= r; i++) s += k[i + r] = Math.exp((-0.5 * i * i) / (sigma * sigma));
+  for (let i = 0; i < k.length; i++) k[i] = k[i]! / s;
+  return k;
+}
+
+/** Separable convolution with edge replication. */
+function convolve(src: Float32Array, width: number, height: number, k: Float64Array): Float32Array {
+  const r = (k.length - 1) >> 1;
+  const tmp = new Float32Array(width * height);
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const o = y * width;
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let i = -r; i <= r; i++) {
+        let xx = x + i;
+        xx = xx < 0 ? 0 : xx >= width ? width - 1 : xx;
+        s += k[i + r]! * src[o + xx]!;
+      }
+      tmp[o + x] = s;
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let i = -r; i <= r; i++) {
+        let yy = y + i;
+        yy = yy < 0 ? 0 : yy >= height ? height - 1 : yy;
+        s += k[i + r]! * tmp[yy * width + x]!;
+      }
+      out[y * width + x] = s;
+    }
+  }
+  return out;
+}
+
+class IntList {
+  a = new Int32Array(1024);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+}
+
+export function detectStars(plane: Float32Array, width: number, height: number, opts: DetectOptions = {}): DetectResult {
+  const npx = width * height;
+  const bkg = estimateBackground(plane, width, height, opts);
+  const sub: Float32Array = new Float32Array(npx);
+  for (let i = 0; i < npx; i++) {
+    const v = plane[i]! - bkg.background[i]!;
+    sub[i] = v === v ? v : 0;
+  }
+  const ffwhm = opts.filterFwhm ?? 2;
+  let filt: Float32Array = sub;
+  let nf = 1;
+  if (ffwhm > 0) {
+    const ker = gaussKernel(ffwhm);
+    filt = convolve(sub, width, height, ker);
+    let s2 = 0;
+    for (const v of ker) s2 += v * v;
+    nf = s2; // sqrt(sum of 2-D kernel squares) = sum of 1-D squares
+  }
+  const k = opts.k ?? 5;
+  const minArea = Math.max(1, opts.minArea ?? 5);
+  const sat = opts.saturation ?? Infinity;
+  // threshold mask
+  const label = new Int32Array(npx);
+  for (let i = 0; i < npx; i++) if (filt[i]! > k * nf * bkg.noise[i]!) label[i] = -1;
+  // connected components (8-connected) by flood fill
+  const pix = new IntList();
+  const stack = new IntList();
+  const comps: { start: number; end: number }[] = [];
+  for (let i0 = 0; i0 < npx; i0++) {
+    if (label[i0] !== -1) continue;
+    const id = comps.length + 1;
+    const start = pix.n;
+    stack.n = 0;
+    stack.push(i0);
+    label[i0] = id;
+    while (stack.n > 0) {
+      const i = stack.a[--stack.n]!;
+      pix.push(i);
+      const x = i % width;
+      const y = (i - x) / width;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= height) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= width) continue;
+          const j = yy * width + xx;
+          if (label[j] === -1) {
+            label[j] = id;
+            stack.push(j);
+          }
+        }
+      }
+    }
+    comps.push({ start, end: pix.n });
+  }
+  // sources: deblended children of components
+  interface Src { pixels: Int32Array<ArrayBufferLike>; peakIdx: number; blended: boolean; id: number }
+  const sources: Src[] = [];
+  const deblend = opts.deblend ?? true;
+  let hotPixels = 0;
+  for (let c = 0; c < comps.length; c++) {
+    const { start, end } = comps[c]!;
+    const area = end - start;
+    if (area < minArea) continue;
+    const cp = pix.a.subarray(start, end);
+    let peaks: number[] = [];
+    if (deblend && area >= 2 * minArea) {
+      for (const i of cp) {
+        const v = filt[i]!;
+        const x = i % width;
+        const y = (i - x) / width;
+        let isMax = true;
+        for (let dy = -1; dy <= 1 && isMax; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= height) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            if (!dx && !dy) continue;
+            const xx = x + dx;
+            if (xx < 0 || xx >= width) continue;
+            const j = yy * width + xx;
+            const u = filt[j]!;
+            if (u > v || (u === v && j < i)) { isMax = false; break; }
+          }
+        }
+        if (isMax) peaks.push(i);
+      }
+      peaks.sort((a, b) => filt[b]! - filt[a]!);
+      const kept: number[] = [];
+      for (const p of peaks) {
+        if (kept.length === 0) { kept.push(p); continue; }
+        const px = p % width, py = (p - px) / width;
+        const nzf = nf * bkg.noise[p]!;
+        // dip towards the nearest kept peak
+        let best = -1, bd = Infinity;
+        for (const q of kept) {
+          const qx = q % width, qy = (q - qx) / width;
+          const d = (qx - px) ** 2 + (qy - py) ** 2;
+          if (d < bd) { bd = d; best = q; }
+        }
+        const qx = best % width, qy = (best - qx) / width;
+        const steps = Math.ceil(Math.sqrt(bd) * 2);
+        let saddle = Infinity;
+        for (let s = 1; s < steps; s++) {
+          const t = s / steps;
+          const xx = Math.round(px + t * (qx - px)), yy = Math.round(py + t * (qy - py));
+          saddle = Math.min(saddle, filt[yy * width + xx]!);
+        }
+        const vp = filt[p]!;
+        if (vp - saddle > Math.max(5 * nzf, 0.1 * vp) && Math.sqrt(bd) >= 2) kept.push(p);
+      }
+      peaks = kept;
+    }
+    if (peaks.length <= 1) {
+      let pk = cp[0]!;
+      for (const i of cp) if (sub[i]! > sub[pk]!) pk = i;
+      sources.push({ pixels: cp, peakIdx: pk, blended: false, id: c + 1 });
+    } else {
+      const groups: number[][] = peaks.map(() => []);
+      const pxs = peaks.map((p) => p % width);
+      const pys = peaks.map((p, j) => (p - pxs[j]!) / width);
+      for (const i of cp) {
+        const x = i % width, y = (i - x) / width;
+        let b = 0, bd = Infinity;
+        for (let j = 0; j < peaks.length; j++) {
+          const d = (x - pxs[j]!) ** 2 + (y - pys[j]!) ** 2;
+          if (d < bd) { bd = d; b = j; }
+        }
+        groups[b]!.push(i);
+      }
+      for (let j = 0; j < peaks.length; j++) {
+        const g = Int32Array.from(groups[j]!);
+        let pk = peaks[j]!;
+        for (const i of g) if (sub[i]! > sub[pk]!) pk = i;
+        sources.push({ pixels: g, peakIdx: pk, blended: true, id: c + 1 });
+      }
+    }
+  }
+  // relabel children so that measurement windows can exclude other sources' pixels
+  for (let s = 0; s < sources.length; s++) for (const i of sources[s]!.pixels) label[i] = s + 1;
+
+  // hot pixels: the peak pixel holds most of the 3x3 signal
+  const good: number[] = [];
+  for (let s = 0; s < sources.length; s++) {
+    const src = sources[s]!;
+    const i = src.peakIdx;
+    const x = i % width, y = (i - x) / width;
+    let sum = 0;
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+      const xx = x + dx, yy = y + dy;
+      if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
+      sum += Math.max(0, sub[yy * width + xx]!);
+    }
+    if (sub[i]! > 0.7 * sum && !(plane[i]! >= sat)) { hotPixels++; continue; }
+    good.push(s);
+  }
+  good.sort((a, b) => sub[sources[b]!.peakIdx]! - sub[sources[a]!.peakIdx]!);
+  // brightness order by summed signal
+  const sumOf = (s: Src): number => { let t = 0; for (const i of s.pixels) t += sub[i]!; return t; };
+  const sums = new Map<number, number>();
+  for (const s of good) sums.set(s, sumOf(sources[s]!));
+  good.sort((a, b) => sums.get(b)! - sums.get(a)!);
+  const limit = Math.min(good.length, opts.maxStars ?? Infinity);
+  const stars: Star[] = [];
+  let saturatedCount = 0;
+  const psfKind = opts.psf ?? 'gaussian';
+  const doFit = opts.fit ?? true;
+  for (let n = 0; n < limit; n++) {
+    const sIdx = good[n]!;
+    const src = sources[sIdx]!;
+    // moments over the source pixels
+    let m0 = 0, mx = 0, my = 0, saturated = false;
+    for (const i of src.pixels) {
+      const v = sub[i]!;
+      if (plane[i]! >= sat) saturated = true;
+      if (v <= 0) continue;
+      const x = i % width, y = (i - x) / width;
+      m0 += v; mx += v * x; my += v * y;
+    }
+    if (!(m0 > 0)) continue;
+    const cx = mx / m0, cy = my / m0;
+    let mxx = 0, myy = 0;
+    for (const i of src.pixels) {
+      const v = sub[i]!;
+      if (v <= 0) continue;
+      const x = i % width, y = (i - x) / width;
+      mxx += v * (x - cx) ** 2; myy += v * (y - cy) ** 2;
+    }
+    const sig = Math.sqrt(Math.max(0.25, (mxx + myy) / (2 * m0)));
+    const fwhmEst = Math.max(1.5, 2.3548 * sig);
+    const peak = sub[src.peakIdx]!;
+    if (saturated) saturatedCount++;
+    const half = Math.min(30, Math.max(5, Math.round(2 * fwhmEst) + 2));
+    const px = src.peakIdx % width, py = (src.peakIdx - px) / width;
+    const x0 = Math.max(0, px - half), x1 = Math.min(width - 1, px + half);
+    const y0 = Math.max(0, py - half), y1 = Math.min(height - 1, py + half);
+    const ww = x1 - x0 + 1, wh = y1 - y0 + 1;
+    const data = new Float32Array(ww * wh);
+    const weight = new Float32Array(ww * wh);
+    for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
+      const i = y * width + x;
+      const o = (y - y0) * ww + (x - x0);
+      data[o] = plane[i]! - bkg.background[i]!;
+      const l = label[i]!;
+      weight[o] = (l > 0 && l !== sIdx + 1) || plane[i]! >= sat || !(plane[i] === plane[i]) ? 0 : 1;
+    }
+    let star: Star = {
+      x: cx, y: cy, flux: m0, peak, background: bkg.background[src.peakIdx]!,
+      fwhm: fwhmEst, fwhmMajor: fwhmEst, fwhmMinor: fwhmEst, eccentricity: 0, angle: 0,
+      hfr: NaN, hfd: NaN, snr: NaN, area: src.pixels.length, saturated, blended: src.blended, fitted: false,
+    };
+    if (doFit) {
+      const f = fitPsf({ data, width: ww, height: wh, x0, y0, weight }, psfKind, { x: cx, y: cy, fwhm: fwhmEst, amplitude: Math.max(peak, 1e-6), background: 0 }, opts.subsample ?? 3);
+      if (f.ok && f.fwhm < 4 * fwhmEst + 4) {
+        star = { ...star, x: f.x, y: f.y, flux: f.flux, fwhm: f.fwhm, fwhmMajor: f.fwhmMajor, fwhmMinor: f.fwhmMinor, eccentricity: f.eccentricity, angle: f.angle, fitted: true, background: star.background + f.background };
+        if (psfKind === 'moffat') star.beta = f.beta;
+      }
+    }
+    // HFR in a radius of 3 FWHM, background-subtracted
+    const rAp = Math.min(half, 3 * star.fwhm);
+    const bOff = star.background - bkg.background[src.peakIdx]!;
+    let sr = 0, sv = 0, nAp = 0;
+    for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
+      const r = Math.hypot(x - star.x, y - star.y);
+      if (r > rAp) continue;
+      const v = data[(y - y0) * ww + (x - x0)]! - bOff;
+      if (!(v === v)) continue;
+      sr += r * v; sv += v;
+    }
+    star.hfr = sv > 0 ? sr / sv : NaN;
+    star.hfd = 2 * star.hfr;
+    const rs = 1.5 * star.fwhm;
+    nAp = Math.max(1, Math.PI * rs * rs);
+    star.snr = star.flux / (bkg.noise[src.peakIdx]! * Math.sqrt(nAp));
+    stars.push(star);
+  }
+  return { stars, hotPixels, saturatedCount, background: bkg };
+}
+
+/** Median of finite values of a numeric list (helper for frame metrics). */
+export function medianOf(values: number[]): number {
+  const a = Float64Array.from(values.filter((v) => Number.isFinite(v)));
+  return medianInPlace(a, a.length);
+}

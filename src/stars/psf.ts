@@ -1,0 +1,245 @@
+/**
+ * 2-D PSF fitting by Levenberg-Marquardt: an elliptical Gaussian B + A exp(-Q/2) or Moffat
+ * B + A (1 + Q)^-beta with Q = a dx^2 + 2 b dx dy + c dy^2 (dx = x - x0, dy = y - y0).
+ * The model is integrated over each pixel by s x s sub-sampling (default 3), so FWHMs of small,
+ * pixel-integrated stars are not inflated by the pixel size.
+ */
+export type PsfKind = 'gaussian' | 'moffat';
+
+export interface PsfFit {
+  ok: boolean;
+  x: number;
+  y: number;
+  background: number;
+  amplitude: number;
+  /** FWHM along the major / minor axis and their geometric mean. */
+  fwhmMajor: number;
+  fwhmMinor: number;
+  fwhm: number;
+  /** Major-axis direction in degrees counter-clockwise from +x, in (-90, 90]. */
+  angle: number;
+  /** sqrt(1 - (minor/major)^2). */
+  eccentricity: number;
+  beta: number;
+  /** Integral of the fitted profile (background excluded). */
+  flux: number;
+  iterations: number;
+  rmsResidual: number;
+}
+
+export interface FitWindow {
+  /** Pixel values (background-subtracted or not: B is fitted). */
+  data: Float32Array;
+  width: number;
+  height: number;
+  /** Window origin in frame coordinates. */
+  x0: number;
+  y0: number;
+  /** Optional per-pixel weight (0 excludes a pixel: other stars, NaN, saturation). */
+  weight?: Float32Array;
+}
+
+const GAUSS_FWHM = 2 * Math.sqrt(2 * Math.LN2);
+
+/** Solve the symmetric n x n system A x = b in place by Gaussian elimination with partial pivoting. */
+function solve(A: Float64Array, b: Float64Array, n: number, x: Float64Array): boolean {
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    let best = Math.abs(A[k * n + k]!);
+    for (let i = k + 1; i < n; i++) {
+      const v = Math.abs(A[i * n + k]!);
+      if (v > best) { best = v; p = i; }
+    }
+    if (!(best > 1e-300)) return false;
+    if (p !== k) {
+      for (let j = 0; j < n; j++) { const t = A[k * n + j]!; A[k * n + j] = A[p * n + j]!; A[p * n + j] = t; }
+      const t = b[k]!; b[k] = b[p]!; b[p] = t;
+    }
+    for (let i = k + 1; i < n; i++) {
+      const f = A[i * n + k]! / A[k * n + k]!;
+      if (f === 0) continue;
+      for (let j = k; j < n; j++) A[i * n + j] = A[i * n + j]! - f * A[k * n + j]!;
+      b[i] = b[i]! - f * b[k]!;
+    }
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let j = i + 1; j < n; j++) s -= A[i * n + j]! * x[j]!;
+    x[i] = s / A[i * n + i]!;
+  }
+  return true;
+}
+
+/**
+ * Fit a PSF to a window. `guess`: centre in frame coordinates, FWHM estimate and amplitude.
+ */
+export function fitPsf(win: FitWindow, kind: PsfKind, guess: { x: number; y: number; fwhm: number; amplitude: number; background?: number }, subsample = 3, maxIter = 60): PsfFit {
+  const moffat = kind === 'moffat';
+  const np = moffat ? 8 : 7;
+  const p = new Float64Array(np);
+  const s0 = Math.max(0.3, guess.fwhm);
+  let q0: number;
+  if (moffat) {
+    const alpha = s0 / (2 * Math.sqrt(Math.pow(2, 1 / 2.5) - 1));
+    q0 = 1 / (alpha * alpha);
+    p[7] = 2.5;
+  } else {
+    const sig = s0 / GAUSS_FWHM;
+    q0 = 1 / (sig * sig);
+  }
+  p[0] = guess.background ?? 0;
+  p[1] = guess.amplitude;
+  p[2] = guess.x;
+  p[3] = guess.y;
+  p[4] = q0;
+  p[5] = 0;
+  p[6] = q0;
+  const { data, width: ww, height: wh, weight } = win;
+  const ns = Math.max(1, subsample | 0);
+  const offs = new Float64Array(ns);
+  for (let i = 0; i < ns; i++) offs[i] = (i + 0.5) / ns - 0.5;
+  const inv = 1 / (ns * ns);
+  const JTJ = new Float64Array(np * np);
+  const JTr = new Float64Array(np);
+  const M = new Float64Array(np * np);
+  const rhs = new Float64Array(np);
+  const delta = new Float64Array(np);
+  const g = new Float64Array(np);
+  const trial = new Float64Array(np);
+
+  // chi2 (and optionally normal equations) for parameters q
+  const evaluate = (q: Float64Array, withJ: boolean): number => {
+    const B = q[0]!, A = q[1]!, xc = q[2]!, yc = q[3]!, a = q[4]!, b = q[5]!, c = q[6]!;
+    const beta = moffat ? q[7]! : 0;
+    if (withJ) { JTJ.fill(0); JTr.fill(0); }
+    let chi2 = 0;
+    for (let j = 0; j < wh; j++) {
+      const py = win.y0 + j;
+      for (let i = 0; i < ww; i++) {
+        const idx = j * ww + i;
+        const w = weight ? weight[idx]! : 1;
+        if (!(w > 0)) continue;
+        const v = data[idx]!;
+        if (!(v === v)) continue;
+        const px = win.x0 + i;
+        let f = 0;
+        if (withJ) g.fill(0);
+        for (let sy = 0; sy < ns; sy++) {
+          const dy = py + offs[sy]! - yc;
+          for (let sx = 0; sx < ns; sx++) {
+            const dx = px + offs[sx]! - xc;
+            const Q = a * dx * dx + 2 * b * dx * dy + c * dy * dy;
+            let P: number, dfdQ: number;
+            if (moffat) {
+              const l = 1 + Q;
+              P = Math.pow(l, -beta);
+              dfdQ = (-A * beta * P) / l;
+              if (withJ) g[7] = g[7]! - A * P * Math.log(l);
+            } else {
+              P = Math.exp(-0.5 * Q);
+              dfdQ = -0.5 * A * P;
+            }
+            f += A * P;
+            if (withJ) {
+              g[1] = g[1]! + P;
+              g[2] = g[2]! - dfdQ * (2 * a * dx + 2 * b * dy);
+              g[3] = g[3]! - dfdQ * (2 * b * dx + 2 * c * dy);
+              g[4] = g[4]! + dfdQ * dx * dx;
+              g[5] = g[5]! + dfdQ * 2 * dx * dy;
+              g[6] = g[6]! + dfdQ * dy * dy;
+            }
+          }
+        }
+        const r = v - (B + f * inv);
+        chi2 += w * r * r;
+        if (withJ) {
+          g[0] = ns * ns;
+          for (let k = 0; k < np; k++) g[k] = g[k]! * inv;
+          for (let k = 0; k < np; k++) {
+            const gk = g[k]! * w;
+            JTr[k] = JTr[k]! + gk * r;
+            for (let l = 0; l <= k; l++) JTJ[k * np + l] = JTJ[k * np + l]! + gk * g[l]!;
+          }
+        }
+      }
+    }
+    if (withJ) for (let k = 0; k < np; k++) for (let l = k + 1; l < np; l++) JTJ[k * np + l] = JTJ[l * np + k]!;
+    return chi2;
+  };
+
+  const valid = (q: Float64Array): boolean => {
+    const a = q[4]!, b = q[5]!, c = q[6]!;
+    if (!(a > 0 && c > 0 && a * c - b * b > 0)) return false;
+    if (!(q[1]! > 0)) return false;
+    if (Math.abs(q[2]! - guess.x) > 3 + s0 || Math.abs(q[3]! - guess.y) > 3 + s0) return false;
+    if (moffat && !(q[7]! > 1.01 && q[7]! < 30)) return false;
+    // FWHM between 0.3 px and the window size
+    if (Math.min(a, c) < 1 / (ww * ww + wh * wh)) return false;
+    return true;
+  };
+
+  let lambda = 1e-3;
+  let chi2 = evaluate(p, true);
+  let it = 0;
+  let ok = Number.isFinite(chi2);
+  for (; ok && it < maxIter; it++) {
+    let improved = false;
+    for (let tries = 0; tries < 12; tries++) {
+      for (let k = 0; k < np * np; k++) M[k] = JTJ[k]!;
+      for (let k = 0; k < np; k++) {
+        M[k * np + k] = JTJ[k * np + k]! * (1 + lambda) + 1e-12;
+        rhs[k] = JTr[k]!;
+      }
+      if (!solve(M, rhs, np, delta)) { lambda *= 10; continue; }
+      for (let k = 0; k < np; k++) trial[k] = p[k]! + delta[k]!;
+      if (!valid(trial)) { lambda *= 10; continue; }
+      const c2 = evaluate(trial, false);
+      if (c2 <= chi2) {
+        const rel = (chi2 - c2) / Math.max(chi2, 1e-30);
+        p.set(trial);
+        chi2 = c2;
+        lambda = Math.max(lambda / 10, 1e-9);
+        improved = true;
+        evaluate(p, true);
+        if (rel < 1e-9) it = maxIter;
+        break;
+      }
+      lambda *= 10;
+    }
+    if (!improved) break;
+  }
+  ok = ok && valid(p);
+  const a = p[4]!, b = p[5]!, c = p[6]!;
+  const tr = a + c;
+  const det = a * c - b * b;
+  const disc = Math.sqrt(Math.max(0, (tr * tr) / 4 - det));
+  const l1 = tr / 2 + disc; // larger eigenvalue -> minor axis
+  const l2 = tr / 2 - disc;
+  const beta = moffat ? p[7]! : Infinity;
+  const scale = moffat ? 2 * Math.sqrt(Math.pow(2, 1 / beta) - 1) : GAUSS_FWHM;
+  const fwhmMajor = scale / Math.sqrt(l2);
+  const fwhmMinor = scale / Math.sqrt(l1);
+  // major-axis direction: eigenvector for l2
+  let angle = (0.5 * Math.atan2(2 * b, a - c) * 180) / Math.PI + 90;
+  if (angle > 90) angle -= 180;
+  const ratio = fwhmMinor / fwhmMajor;
+  const flux = moffat ? (p[1]! * Math.PI) / ((beta - 1) * Math.sqrt(det)) : (p[1]! * 2 * Math.PI) / Math.sqrt(det);
+  let n = 0;
+  for (let k = 0; k < data.length; k++) if ((weight ? weight[k]! > 0 : true) && data[k] === data[k]) n++;
+  return {
+    ok: ok && Number.isFinite(fwhmMajor) && fwhmMajor > 0,
+    x: p[2]!,
+    y: p[3]!,
+    background: p[0]!,
+    amplitude: p[1]!,
+    fwhmMajor,
+    fwhmMinor,
+    fwhm: Math.sqrt(fwhmMajor * fwhmMinor),
+    angle,
+    eccentricity: Math.sqrt(Math.max(0, 1 - ratio * ratio)),
+    beta,
+    flux,
+    iterations: it,
+    rmsResidual: Math.sqrt(chi2 / Math.max(1, n)),
+  };
+}
