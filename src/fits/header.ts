@@ -89,7 +89,7 @@ export class FitsHeader {
   set(key: string, value: CardValue, comment?: string, opts: { float?: boolean } = {}): this {
     const k = key.toUpperCase();
     if (COMMENTARY.has(k)) throw new Error(`use addHistory/addComment for ${k}`);
-    const isInt = typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value) && !opts.float);
+    const isInt = typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value) && !opts.float);
     const card: Card = { key: k, value, comment, isInt, hierarch: k.length > 8 || /[^A-Z0-9_-]/.test(k) };
     const i = this.cards.findIndex((c) => c.key === k && c.value !== undefined);
     if (i >= 0) {
@@ -151,54 +151,77 @@ function wrapText(text: string, width: number): string[] {
 // ---------------------------------------------------------------- parsing
 
 function parseString(body: string): { value: string; rest: string } | null {
-  // body starts with a quote
+  // body starts with a quote; '' inside the string is one quote; trailing blanks are not significant
   let i = 1;
   let s = '';
   while (i < body.length) {
-    const ch = body[i]!;
-    if (ch === "'") {
-      if (body[i + 1] === "'") {
-        s += "'";
-        i += 2;
-        continue;
-      }
-      return { value: s.replace(/ +$/, ''), rest: body.slice(i + 1) };
+    const q = body.indexOf("'", i);
+    if (q < 0) return null; // unterminated
+    s += body.slice(i, q);
+    if (body[q + 1] === "'") {
+      s += "'";
+      i = q + 2;
+      continue;
     }
-    s += ch;
-    i++;
+    return { value: s.replace(/ +$/, ''), rest: body.slice(q + 1) };
   }
-  return null; // unterminated
+  return null;
 }
 
-function parseValue(text: string): { value: CardValue | undefined; comment?: string; isInt?: boolean } {
+const INT_RE = /^[+-]?\d+$/;
+const FLOAT_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eEdD][+-]?\d+)?$/;
+const COMPLEX_RE = /^\(\s*[+-]?(\d+\.?\d*|\.\d+)([eEdD][+-]?\d+)?\s*,\s*[+-]?(\d+\.?\d*|\.\d+)([eEdD][+-]?\d+)?\s*\)$/;
+
+interface ParsedValue {
+  value: CardValue | undefined;
+  comment?: string;
+  isInt?: boolean;
+  /** False when the value field does not follow the standard (unquoted or unterminated string...). */
+  valid: boolean;
+}
+
+function parseValue(text: string): ParsedValue {
   const t = text.replace(/^ +/, '');
   if (t.startsWith("'")) {
     const p = parseString(t);
-    if (!p) return { value: t.slice(1).replace(/ +$/, '') }; // tolerate an unterminated string
-    const slash = p.rest.indexOf('/');
-    return { value: p.value, comment: slash >= 0 ? p.rest.slice(slash + 1).trim() : undefined };
+    // Tolerate an unterminated string (seen in real files): the rest of the card is the value.
+    if (!p) return { value: t.slice(1).replace(/ +$/, ''), valid: false };
+    const rest = p.rest.replace(/^ +/, '');
+    if (rest === '') return { value: p.value, valid: true };
+    if (rest.startsWith('/')) return { value: p.value, comment: rest.slice(1).trim(), valid: true };
+    // Text after the closing quote that is not a comment.
+    return { value: p.value, comment: rest.trim(), valid: false };
   }
   const slash = t.indexOf('/');
   const v = (slash >= 0 ? t.slice(0, slash) : t).trim();
   const comment = slash >= 0 ? t.slice(slash + 1).trim() : undefined;
-  if (v === '') return { value: null, comment };
-  if (v === 'T') return { value: true, comment };
-  if (v === 'F') return { value: false, comment };
-  if (/^[+-]?\d+$/.test(v)) {
+  if (v === '') return { value: null, comment, valid: true };
+  if (v === 'T') return { value: true, comment, valid: true };
+  if (v === 'F') return { value: false, comment, valid: true };
+  if (INT_RE.test(v)) {
     const n = Number(v);
-    if (Number.isSafeInteger(n)) return { value: n, comment, isInt: true };
-    return { value: BigInt(v), comment, isInt: true };
+    if (Number.isSafeInteger(n)) return { value: n, comment, isInt: true, valid: true };
+    return { value: BigInt(v), comment, isInt: true, valid: true };
   }
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eEdD][+-]?\d+)?$/.test(v)) {
-    return { value: Number(v.replace(/[dD]/, 'e')), comment };
-  }
-  // complex "(re, im)" or something non-standard: keep the text
-  return { value: v, comment };
+  if (FLOAT_RE.test(v)) return { value: Number(v.replace(/[dD]/, 'e')), comment, valid: true };
+  // A complex "(re, im)" is kept as its text (and written back verbatim).
+  if (COMPLEX_RE.test(v)) return { value: v, comment, valid: true };
+  // Non-standard: an unquoted string (some camera software writes these). Keep the whole text,
+  // slashes included (a date or a path is more likely than a comment), as a string value.
+  return { value: t.trim(), valid: false };
 }
 
-/** Parse one 80-character card image. */
+/** A keyword field as the standard allows: upper-case letters, digits, '-' and '_', left-justified. */
+const KEY_FIELD_RE = /^([A-Z0-9_-]+ *| {8})$/;
+
+/**
+ * Parse one 80-character card image. Cards that follow the standard keep their image in `raw`
+ * (written back byte for byte); non-conforming ones (lower-case keyword, unquoted or unterminated
+ * string...) keep their parsed value but no `raw`, so a re-write emits a conforming card.
+ */
 export function parseCard(line: string): Card {
   const key8 = line.slice(0, 8).trimEnd().toUpperCase();
+  const keyOk = KEY_FIELD_RE.test(line.slice(0, 8));
   if (key8 === 'HIERARCH') {
     const eq = line.indexOf('=');
     if (eq > 8) {
@@ -209,23 +232,26 @@ export function parseCard(line: string): Card {
   }
   if (COMMENTARY.has(key8) || line.slice(8, 10) !== '= ') {
     if (key8 === 'CONTINUE') return { key: 'CONTINUE', comment: line.slice(8), raw: [line] };
-    return { key: key8, comment: line.slice(8).trimEnd(), raw: [line] };
+    return { key: key8, comment: line.slice(8).trimEnd(), raw: keyOk ? [line] : undefined };
   }
   const pv = parseValue(line.slice(10));
-  return { key: key8, value: pv.value ?? null, comment: pv.comment, raw: [line], isInt: pv.isInt };
+  const card: Card = { key: key8, value: pv.value ?? null, comment: pv.comment, isInt: pv.isInt };
+  if (keyOk && pv.valid) card.raw = [line];
+  return card;
 }
 
 /**
  * Parse header blocks. `text` is the latin1 text of whole 2880-byte blocks up to and including
  * the block with END. Returns the header; CONTINUE cards are merged into the string before them.
+ * Characters outside printable ASCII (not allowed by the standard, but found in real files) are
+ * replaced by '?' as Astropy does.
  */
 export function parseHeaderText(text: string, file?: string): FitsHeader {
+  void file;
   const cards: Card[] = [];
   for (let off = 0; off + CARD <= text.length; off += CARD) {
-    const line = text.slice(off, off + CARD);
-    if (/[^\x20-\x7e]/.test(line)) {
-      throw new DarkroomError('BAD_HEADER', `header card ${off / CARD + 1} contains non-ASCII characters`, file);
-    }
+    let line = text.slice(off, off + CARD);
+    if (/[^\x20-\x7e]/.test(line)) line = line.replace(/[^\x20-\x7e]/g, '?');
     if (line.startsWith('END') && line.slice(3).trim() === '') break;
     const card = parseCard(line);
     if (card.key === 'CONTINUE') {
@@ -234,8 +260,9 @@ export function parseHeaderText(text: string, file?: string): FitsHeader {
         const pv = parseValue(line.slice(8));
         const part = typeof pv.value === 'string' ? pv.value : '';
         prev.value = prev.value.slice(0, -1) + part;
-        if (pv.comment) prev.comment = (prev.comment ? prev.comment + ' ' : '') + pv.comment;
-        prev.raw?.push(line);
+        if (pv.comment) prev.comment = prev.comment ? `${prev.comment} ${pv.comment}` : pv.comment; // as Astropy joins them
+        if (prev.raw && pv.valid && typeof pv.value === 'string') prev.raw.push(line);
+        else prev.raw = undefined;
         continue;
       }
     }
@@ -248,7 +275,7 @@ export function parseHeaderText(text: string, file?: string): FitsHeader {
 
 export function formatNumber(v: number, isInt: boolean): string {
   if (!Number.isFinite(v)) throw new Error(`cannot write non-finite value ${v} to a FITS header`);
-  if (isInt && Number.isInteger(v)) return v.toFixed(0);
+  if (isInt && Number.isSafeInteger(v)) return v.toFixed(0);
   let s = String(v);
   if (s.includes('e')) {
     const [m, e] = s.split('e') as [string, string];
@@ -259,6 +286,20 @@ export function formatNumber(v: number, isInt: boolean): string {
     s = `${s}.0`;
   }
   return s;
+}
+
+/** Split text at blanks into parts of at most `width` characters (the blank at each cut is dropped). */
+function splitWords(text: string, width: number): string[] {
+  const out: string[] = [];
+  let s = text;
+  while (s.length > width) {
+    let cut = s.lastIndexOf(' ', width);
+    if (cut <= 0) cut = width;
+    out.push(s.slice(0, cut));
+    s = s.slice(cut).replace(/^ /, '');
+  }
+  out.push(s);
+  return out;
 }
 
 function quote(s: string): string {
@@ -290,10 +331,13 @@ export function formatCard(card: Card): string[] {
     const clean = v.replace(/[^\x20-\x7e]/g, '?');
     const q = quote(clean.length < 8 ? clean.padEnd(8) : clean);
     if (prefix.length + q.length <= CARD) return [withComment(prefix + q, card.comment)];
-    // Long string: split into pieces of at most 67 characters (quotes doubled), each ending in '&'.
+    // Long string (OGIP CONTINUE convention): pieces of at most 67 characters (quotes doubled),
+    // each but the last ending in '&'. A comment that does not fit on the last card goes on
+    // further CONTINUE cards with an empty string, split at blanks (readers join the parts with one blank).
     const out: string[] = [];
     let rest = clean;
     let first = true;
+    const comment = card.comment ? card.comment.replace(/[^\x20-\x7e]/g, '?') : '';
     while (rest.length > 0) {
       const avail = (first ? CARD - prefix.length : CARD - 10) - 3; // two quotes and the '&'
       let n = 0;
@@ -306,10 +350,26 @@ export function formatCard(card: Card): string[] {
       }
       const piece = rest.slice(0, n);
       rest = rest.slice(n);
-      const body = quote(piece + (rest.length > 0 ? '&' : ''));
-      const head = first ? prefix + body : `CONTINUE  ${body}`;
-      out.push(rest.length > 0 ? padCard(head) : withComment(head, card.comment));
+      const lead = first ? prefix : 'CONTINUE  ';
       first = false;
+      if (rest.length === 0) {
+        const end = lead + quote(piece);
+        if (!comment) {
+          out.push(padCard(end));
+          return out;
+        }
+        if (end.length + 3 + comment.length <= CARD) {
+          out.push(withComment(end, comment));
+          return out;
+        }
+      }
+      out.push(padCard(lead + quote(`${piece}&`)));
+    }
+    if (comment) {
+      const parts = splitWords(comment, CARD - 15); // "CONTINUE  '&' / " is 15 characters
+      parts.forEach((part, i) => {
+        out.push(padCard(`CONTINUE  ${i === parts.length - 1 ? "''" : "'&'"} / ${part}`));
+      });
     }
     return out;
   }
@@ -317,7 +377,7 @@ export function formatCard(card: Card): string[] {
   if (typeof v === 'boolean') text = (v ? 'T' : 'F').padStart(20);
   else if (typeof v === 'bigint') text = v.toString().padStart(20);
   else if (v === null) text = '';
-  else text = formatNumber(v, card.isInt ?? Number.isInteger(v)).padStart(20);
+  else text = formatNumber(v, card.isInt ?? Number.isSafeInteger(v)).padStart(20);
   return [withComment(prefix + text, card.comment)];
 }
 

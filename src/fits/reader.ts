@@ -22,12 +22,14 @@ export interface Hdu {
   bzero: number;
   bscale: number;
   blank?: number;
+  /** BLANK exactly, for BITPIX 64. */
+  blank64?: bigint;
   extname?: string;
 }
 
 const VALID_BITPIX = new Set([8, 16, 32, 64, -32, -64]);
 
-function readExactly(fd: number, buf: Buffer, pos: number, file: string): number {
+function readExactly(fd: number, buf: Buffer, pos: number): number {
   let got = 0;
   while (got < buf.length) {
     const n = readSync(fd, buf, got, buf.length - got, pos + got);
@@ -42,6 +44,8 @@ export class FitsFile {
   readonly path: string;
   readonly size: number;
   readonly hdus: Hdu[] = [];
+  /** Bytes read from the file so far (headers and data): lets tests prove that a band read reads only the band. */
+  bytesRead = 0;
   private fd: number;
 
   constructor(path: string) {
@@ -56,12 +60,26 @@ export class FitsFile {
       throw new DarkroomError('IO', `cannot open: ${(e as Error).message}`, path);
     }
     try {
-      this.size = fstatSync(this.fd).size;
+      const st = fstatSync(this.fd);
+      if (st.isDirectory()) throw new DarkroomError('NOT_FITS', 'is a directory, not a FITS file', path);
+      this.size = st.size;
       this.scan();
     } catch (e) {
       closeSync(this.fd);
       throw e;
     }
+  }
+
+  private read(buf: Buffer, pos: number): number {
+    if (this.fd < 0) throw new Error(`FitsFile ${this.path} is closed`);
+    let got: number;
+    try {
+      got = readExactly(this.fd, buf, pos);
+    } catch (e) {
+      throw new DarkroomError('IO', `cannot read: ${(e as Error).message}`, this.path);
+    }
+    this.bytesRead += got;
+    return got;
   }
 
   close(): void {
@@ -77,7 +95,7 @@ export class FitsFile {
       let text = '';
       let ended = false;
       while (!ended) {
-        const got = readExactly(this.fd, block, pos, this.path);
+        const got = this.read(block, pos);
         if (got < BLOCK) {
           if (this.hdus.length === 0 && text.length === 0 && !block.subarray(0, got).toString('latin1').startsWith('SIMPLE  =')) {
             throw new DarkroomError('NOT_FITS', 'not a FITS file (no SIMPLE card at the start)', this.path);
@@ -150,6 +168,8 @@ export class FitsFile {
     else if (xt === 'PRIMARY' || xt === 'IMAGE' || xt === 'IUEIMAGE') type = random ? 'other' : prod === 0 ? 'empty' : 'image';
     else type = 'other';
     const blank = h.getNumber('BLANK');
+    const blankRaw = h.get('BLANK');
+    const blank64 = bitpix !== 64 ? undefined : typeof blankRaw === 'bigint' ? blankRaw : typeof blankRaw === 'number' && Number.isInteger(blankRaw) ? BigInt(blankRaw) : undefined;
     return {
       index,
       type,
@@ -161,6 +181,7 @@ export class FitsFile {
       bzero: h.getNumber('BZERO') ?? 0,
       bscale: h.getNumber('BSCALE') ?? 1,
       blank: bitpix > 0 && blank !== undefined ? blank : undefined,
+      blank64,
       extname: h.getString('EXTNAME')?.trim(),
     };
   }
@@ -176,7 +197,7 @@ export class FitsFile {
       this.checkImage(h);
       return h;
     }
-    const img = this.hdus.find((h) => h.type === 'image');
+    const img = this.hdus.find((h) => h.type === 'image' && h.naxes.length >= 2) ?? this.hdus.find((h) => h.type === 'image');
     if (img) {
       this.checkImage(img);
       return img;
@@ -228,14 +249,17 @@ export class FitsFile {
     const res = out ?? new Float32Array(n);
     if (res.length < n) throw new RangeError('output buffer too small');
     const pos = h.dataOffset + (plane * height * width + y0 * width) * bpp;
-    // Read in chunks of ~8 MB to bound the temporary buffer.
-    const chunkPix = Math.max(width, Math.floor((8 << 20) / bpp / width) * width);
-    const buf = Buffer.allocUnsafe(Math.min(n, chunkPix) * bpp);
+    // Read in chunks of whole rows, ~1 MB (they stay in cache through read, swap and convert),
+    // into a reused scratch buffer.
+    const chunkPix = Math.min(n, Math.max(width, Math.floor((1 << 20) / bpp / width) * width));
+    const buf = scratch(chunkPix * bpp);
     for (let done = 0; done < n; ) {
       const m = Math.min(chunkPix, n - done);
       const b = buf.subarray(0, m * bpp);
-      const got = readExactly(this.fd, b, pos + done * bpp, this.path);
-      if (got < b.length) throw new DarkroomError('TRUNCATED', `truncated: data ends at byte ${this.size}`, this.path);
+      const got = this.read(b, pos + done * bpp);
+      if (got < b.length) {
+        throw new DarkroomError('TRUNCATED', `truncated: HDU ${h.index} data ends at byte ${this.size}, before the end of row ${y0 + Math.floor((done + got / bpp) / width)}`, this.path);
+      }
       decode(b, h, res, done, m);
       done += m;
     }
@@ -254,77 +278,114 @@ export class FitsFile {
   }
 }
 
-/** Big-endian FITS bytes -> float32 with scaling; `b` is consumed (may be byte-swapped in place). */
+let scratchBuf: Buffer | undefined;
+/**
+ * A reused Buffer at offset 0 of its own ArrayBuffer (typed-array views of any element size are
+ * aligned). Reads are synchronous, so one per thread is enough.
+ */
+function scratch(bytes: number): Buffer {
+  if (!scratchBuf || scratchBuf.length < bytes) scratchBuf = Buffer.from(new ArrayBuffer(Math.max(8, bytes)));
+  return scratchBuf.subarray(0, bytes);
+}
+
+/** XOR the sign bit of two 16-bit integers per 32-bit word (int16 + 32768 == uint16). Kept small so it optimizes. */
+function flipSign16(w: Int32Array): void {
+  const m = -2147450880; // 0x80008000 as int32
+  const len = w.length;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    w[i] = w[i]! ^ m;
+    w[i + 1] = w[i + 1]! ^ m;
+    w[i + 2] = w[i + 2]! ^ m;
+    w[i + 3] = w[i + 3]! ^ m;
+  }
+  for (; i < len; i++) w[i] = w[i]! ^ m;
+}
+
+/**
+ * Big-endian FITS bytes -> float32 physical values (BZERO/BSCALE applied, BLANK -> NaN).
+ * `b` starts at offset 0 of its ArrayBuffer and is consumed (byte-swapped in place).
+ */
 function decode(b: Buffer, h: Hdu, out: Float32Array, off: number, n: number): void {
-  const { bitpix, bzero, bscale, blank } = h;
-  const scaled = bzero !== 0 || bscale !== 1;
-  // Views need aligned offsets: Buffer.allocUnsafe may come from a pool at any offset.
+  const { bitpix, bzero, bscale } = h;
+  const blank = h.blank;
+  const plain = bzero === 0 && bscale === 1;
+  const dst = out.subarray(off, off + n);
   switch (bitpix) {
     case 8: {
-      for (let i = 0; i < n; i++) {
-        const v = b[i]!;
-        out[off + i] = blank !== undefined && v === blank ? NaN : v * bscale + bzero;
+      const a = new Uint8Array(b.buffer, b.byteOffset, n);
+      if (plain && blank === undefined) dst.set(a);
+      else if (bscale === 1 && blank === undefined) for (let i = 0; i < n; i++) dst[i] = a[i]! + bzero;
+      else for (let i = 0; i < n; i++) {
+        const v = a[i]!;
+        dst[i] = v === blank ? NaN : v * bscale + bzero;
       }
       return;
     }
     case 16: {
       b.swap16();
-      const a = aligned(b, 2, (buf, o, len) => new Int16Array(buf, o, len), n);
-      if (!scaled && blank === undefined) {
-        for (let i = 0; i < n; i++) out[off + i] = a[i]!;
-      } else if (bscale === 1 && blank === undefined) {
-        for (let i = 0; i < n; i++) out[off + i] = a[i]! + bzero;
-      } else {
-        for (let i = 0; i < n; i++) {
-          const v = a[i]!;
-          out[off + i] = blank !== undefined && v === blank ? NaN : v * bscale + bzero;
-        }
+      if (bzero === 32768 && bscale === 1 && blank === undefined) {
+        // Unsigned 16-bit: flipping the sign bit of the two's complement value adds 32768 exactly;
+        // then one native int -> float conversion.
+        flipSign16(new Int32Array(b.buffer, b.byteOffset, n >> 1));
+        const u = new Uint16Array(b.buffer, b.byteOffset, n);
+        if (n & 1) u[n - 1] = u[n - 1]! ^ 0x8000;
+        dst.set(u);
+        return;
+      }
+      const a = new Int16Array(b.buffer, b.byteOffset, n);
+      if (plain && blank === undefined) dst.set(a);
+      else if (bscale === 1 && blank === undefined) for (let i = 0; i < n; i++) dst[i] = a[i]! + bzero;
+      else for (let i = 0; i < n; i++) {
+        const v = a[i]!;
+        dst[i] = v === blank ? NaN : v * bscale + bzero;
       }
       return;
     }
     case 32: {
       b.swap32();
-      const a = aligned(b, 4, (buf, o, len) => new Int32Array(buf, o, len), n);
-      for (let i = 0; i < n; i++) {
+      const a = new Int32Array(b.buffer, b.byteOffset, n);
+      if (plain && blank === undefined) dst.set(a);
+      else for (let i = 0; i < n; i++) {
         const v = a[i]!;
-        out[off + i] = blank !== undefined && v === blank ? NaN : v * bscale + bzero;
+        dst[i] = v === blank ? NaN : v * bscale + bzero;
       }
       return;
     }
     case 64: {
-      b.swap64();
-      const a = aligned(b, 8, (buf, o, len) => new BigInt64Array(buf, o, len), n);
-      const bz = BigInt(Math.round(bzero));
-      const exactZero = Number.isInteger(bzero);
+      // Big-endian int64 as two 32-bit halves (no BigInt per pixel): v = hi * 2^32 + lo.
+      b.swap32();
+      const a = new Int32Array(b.buffer, b.byteOffset, 2 * n);
+      const u = new Uint32Array(b.buffer, b.byteOffset, 2 * n);
+      const bl = h.blank64 === undefined ? undefined : BigInt.asIntN(64, h.blank64);
+      const blHi = bl === undefined ? 0 : Number(bl >> 32n);
+      const blLo = bl === undefined ? 0 : Number(BigInt.asUintN(32, bl));
+      // 2^63 (uint64 convention): hi ^ 0x80000000 as unsigned, exact in float64 up to rounding.
+      const unsigned = bzero === 9223372036854775808 && bscale === 1;
       for (let i = 0; i < n; i++) {
-        const v = a[i]!;
-        if (blank !== undefined && v === BigInt(blank)) out[off + i] = NaN;
-        else if (exactZero && bscale === 1) out[off + i] = Number(v + bz);
-        else out[off + i] = Number(v) * bscale + bzero;
+        const hi = a[2 * i]!;
+        const lo = u[2 * i + 1]!;
+        if (bl !== undefined && hi === blHi && lo === blLo) dst[i] = NaN;
+        else if (unsigned) dst[i] = ((hi ^ 0x80000000) >>> 0) * 4294967296 + lo;
+        else dst[i] = (hi * 4294967296 + lo) * bscale + bzero;
       }
       return;
     }
     case -32: {
       b.swap32();
-      const a = aligned(b, 4, (buf, o, len) => new Float32Array(buf, o, len), n);
-      if (!scaled) out.set(a.subarray(0, n), off);
-      else for (let i = 0; i < n; i++) out[off + i] = a[i]! * bscale + bzero;
+      const a = new Float32Array(b.buffer, b.byteOffset, n);
+      if (plain) dst.set(a);
+      else for (let i = 0; i < n; i++) dst[i] = a[i]! * bscale + bzero;
       return;
     }
     case -64: {
       b.swap64();
-      const a = aligned(b, 8, (buf, o, len) => new Float64Array(buf, o, len), n);
-      for (let i = 0; i < n; i++) out[off + i] = a[i]! * bscale + bzero;
+      const a = new Float64Array(b.buffer, b.byteOffset, n);
+      if (plain) dst.set(a);
+      else for (let i = 0; i < n; i++) dst[i] = a[i]! * bscale + bzero;
       return;
     }
   }
-}
-
-function aligned<T>(b: Buffer, size: number, make: (buf: ArrayBuffer, off: number, len: number) => T, n: number): T {
-  if (b.byteOffset % size === 0) return make(b.buffer as ArrayBuffer, b.byteOffset, n);
-  const copy = new Uint8Array(n * size);
-  copy.set(b.subarray(0, n * size));
-  return make(copy.buffer, 0, n);
 }
 
 /** Read the image of a FITS file (first image HDU unless `hdu` is given). */

@@ -7,6 +7,7 @@ import { BLOCK, type Card, FitsHeader, headerBytes } from './header.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Image } from '../image/image.js';
 import { VERSION } from '../version.js';
+import { DarkroomError } from '../util/errors.js';
 
 export type WriteBitpix = -32 | -64 | 8 | 16 | 32;
 
@@ -17,7 +18,7 @@ export interface WriteOptions {
   history?: string[];
   /** Extra keywords to set. */
   keywords?: Record<string, string | number | boolean>;
-  /** Add DATE (UTC, file creation) and a HISTORY line with the Darkroom version (default true). */
+  /** Set DATE (UTC, file creation) and add a HISTORY line with the Darkroom version (default true). */
   stamp?: boolean;
 }
 
@@ -93,6 +94,12 @@ export function encodePixels(img: Image, bitpix: WriteBitpix): Buffer {
   return out;
 }
 
+/** Reserved keywords whose value must be a character string (FITS Standard 4.0, appendix C). */
+const STRING_KEYS = new Set([
+  'DATE', 'DATE-OBS', 'DATE-BEG', 'DATE-END', 'ORIGIN', 'TELESCOP', 'INSTRUME', 'OBSERVER', 'OBJECT',
+  'AUTHOR', 'REFERENC', 'BUNIT', 'EXTNAME', 'RADESYS', 'TIMESYS', 'TIMEUNIT', 'SPECSYS',
+]);
+
 /** Build the full header card list for writing `img`. */
 export function headerFor(img: Image, opts: WriteOptions = {}): Card[] {
   const bitpix = opts.bitpix ?? -32;
@@ -101,9 +108,17 @@ export function headerFor(img: Image, opts: WriteOptions = {}): Card[] {
   h.cards = h.userCards();
   if (opts.keywords) for (const [k, v] of Object.entries(opts.keywords)) h.set(k, v);
   if (img.cfa && img.channels === 1 && !h.has('BAYERPAT')) h.set('BAYERPAT', img.cfa, 'CFA pattern, first row first');
+  // Keywords the standard defines as strings may not be written without a value (fitsverify
+  // error); some camera software writes them empty: write an empty string instead.
+  for (const c of h.cards) {
+    if (c.value === null && STRING_KEYS.has(c.key)) {
+      c.value = '';
+      c.raw = undefined;
+    }
+  }
   if (opts.stamp !== false) {
     h.set('DATE', new Date().toISOString().slice(0, 19), 'UTC date this file was written');
-    h.set('SWCREATE', `Darkroom ${VERSION}`, 'software that wrote this file');
+    h.addHistory(`Written by Darkroom ${VERSION}`);
   }
   for (const line of opts.history ?? []) h.addHistory(line);
   const cards = [...structuralCards(img, bitpix), ...h.cards];
@@ -119,6 +134,13 @@ export function headerFor(img: Image, opts: WriteOptions = {}): Card[] {
 
 /** Serialize an image to FITS bytes (header + data). */
 export function fitsBytes(img: Image, opts: WriteOptions = {}): Buffer[] {
+  const bitpix = opts.bitpix ?? -32;
+  if (![8, 16, 32, -32, -64].includes(bitpix)) {
+    throw new DarkroomError('BAD_ARGUMENT', `cannot write BITPIX ${String(bitpix)} (choose 8, 16, 32, -32 or -64)`);
+  }
+  if (!(Number.isInteger(img.width) && Number.isInteger(img.height) && img.width > 0 && img.height > 0)) {
+    throw new Error(`invalid image size ${img.width}x${img.height}`);
+  }
   if (img.channels < 1 || img.data.length !== img.channels) throw new Error('image has no planes');
   for (const d of img.data) if (d.length !== img.width * img.height) throw new Error('plane size does not match width*height');
   return [headerBytes(headerFor(img, opts)), encodePixels(img, opts.bitpix ?? -32)];
@@ -126,5 +148,17 @@ export function fitsBytes(img: Image, opts: WriteOptions = {}): Buffer[] {
 
 /** Write `img` to `path` atomically (temp file + rename). */
 export function writeFits(path: string, img: Image, opts: WriteOptions = {}): void {
-  writeFileAtomic(path, fitsBytes(img, opts));
+  const chunks = fitsBytes(img, opts);
+  try {
+    writeFileAtomic(path, chunks);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why =
+      err.code === 'ENOENT' ? 'cannot write: the folder does not exist'
+      : err.code === 'EACCES' || err.code === 'EPERM' ? 'cannot write: permission denied'
+      : err.code === 'ENOSPC' ? 'cannot write: no space left on the device'
+      : err.code === 'EISDIR' ? 'cannot write: is a directory'
+      : `cannot write: ${err.message}`;
+    throw new DarkroomError('IO', why, path);
+  }
 }

@@ -26,5 +26,10 @@ export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): voi
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* ignore */ }
+    throw e;
+  }
 }
