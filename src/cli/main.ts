@@ -5,9 +5,21 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { isDarkroomError } from '../util/errors.js';
+import { registerDebayer } from './debayer.js';
+import { registerBin } from './bin.js';
+import { registerChannels } from './channels.js';
+import { registerCombineRgb } from './combine-rgb.js';
+import { registerConvert } from './convert.js';
+import { registerStack } from './stack.js';
 import { registerInfo } from './info.js';
+import { registerAnalyze } from './analyze.js';
+import { registerStars } from './stars.js';
+import { registerRegister } from './register.js';
 import { registerStretch } from './stretch.js';
 import { registerRunNight } from './run-night.js';
+import { registerSimulate } from './simulate.js';
+import { registerMaster } from './master.js';
+import { registerCalibrate } from './calibrate.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,8 +30,20 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerInfo(program);
+  registerAnalyze(program);
+  registerStars(program);
+  registerRegister(program);
+  registerStack(program);
   registerStretch(program);
   registerRunNight(program);
+  registerSimulate(program);
+  registerMaster(program);
+  registerCalibrate(program);
+  registerDebayer(program);
+  registerBin(program);
+  registerChannels(program);
+  registerCombineRgb(program);
+  registerConvert(program);
   return program;
 }
 

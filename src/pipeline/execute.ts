@@ -1,0 +1,425 @@
+/**
+ * Local executor of a plan: runs the steps in dependency order with the other modules
+ * (calibrate/ masters and light calibration, color/ debayer, register/, integrate/), writes
+ * stacks, previews and the report. A step whose inputs (content fingerprints, chained through
+ * the steps that produce them) and parameters are unchanged is reused: its hash is stored in
+ * OUT/.darkroom/steps/<step>.json next to the outputs; --force redoes everything. Inputs are never
+ * modified; every output is written to a temp name and renamed.
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import type { Plan, PlanStep } from './plan.js';
+import { readFits, writeFits } from '../fits/index.js';
+import type { Image } from '../image/image.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { DarkroomError, isDarkroomError } from '../util/errors.js';
+import { VERSION } from '../version.js';
+import { writeMaster, loadMaster, calibrateLight, darkIsClamped, detectDefects, repairDefects, type Master, type MasterKind, type DarkMode as CalDarkMode } from '../calibrate/index.js';
+import { integrateFiles, writeIntegration, type Normalize, type Reject, type Weights } from '../integrate/index.js';
+import { debayerImage, requireCfa, type DebayerMethod, DEBAYER_METHODS } from '../color/index.js';
+import { frameStars, chooseReference, registerToReference, applyRegistration } from '../register/register.js';
+import { stretchToPng } from '../cli/stretch.js';
+import { renderReportHtml } from './report-html.js';
+
+export interface RunReport {
+  version: 1;
+  stacks: Array<{ path: string; object: string; filter: string; frames: number; rejected_frames: Array<{ path: string; reason: string }>; exposure_total_s: number; preview?: string; noise?: number; reference?: string }>;
+  masters: Array<{ path: string; kind: string; frames: number; exposure: number; temperature: number | null; source?: string }>;
+  warnings: string[];
+  timing_s: Record<string, number>;
+  steps: Array<{ id: string; status: 'done' | 'reused' | 'failed'; seconds: number }>;
+}
+
+export interface ExecuteOptions {
+  /** One line per step event (plain progress for logs and pipes). */
+  log?: (line: string) => void;
+  /** Called after each step (done or reused or failed): for a progress bar. */
+  progress?: (done: number, total: number, step: string) => void;
+  /** Integration workers (default: the integrate module's choice). */
+  workers?: number;
+}
+
+interface Stamp {
+  hash: string;
+  /** Outputs actually written (registration may leave frames out). */
+  produced: string[];
+  /** Frames left out, with the reason (raw light paths). */
+  rejected: Array<{ path: string; reason: string }>;
+  info: Record<string, unknown>;
+  seconds: number;
+}
+
+const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
+const stampName = (id: string): string => `${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`;
+
+function ensureDir(p: string): void {
+  mkdirSync(dirname(p), { recursive: true });
+}
+
+function fileHash(path: string): string {
+  const h = createHash('sha1');
+  h.update(readFileSync(path));
+  return h.digest('hex');
+}
+
+export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promise<RunReport> {
+  const plainLog = opts.log ?? (() => undefined);
+  let finished = 0;
+  const log = (line: string): void => {
+    plainLog(line);
+    const m = /^\[\d+\/\d+\] (\S+): (?!\w+ \(\d+ input)/.exec(line);
+    if (m && opts.progress) opts.progress(++finished, plan.steps.length - 1, m[1]!);
+  };
+  const out = plan.out;
+  const o = plan.options;
+  const t0 = Date.now();
+  mkdirSync(join(out, '.darkroom', 'steps'), { recursive: true });
+  const steps = new Map(plan.steps.map((s) => [s.id, s]));
+  const producer = new Map<string, PlanStep>();
+  for (const s of plan.steps) for (const p of s.outputs) producer.set(p, s);
+  const warnings = [...plan.warnings];
+  const timing: Record<string, number> = {};
+  const statuses: RunReport['steps'] = [];
+
+  // Merkle hashes: a step's hash covers its kind, params and the fingerprints of its inputs;
+  // a produced input is fingerprinted by the hash of the step producing it.
+  const hashes = new Map<string, string>();
+  const hashOf = (s: PlanStep): string => {
+    const known = hashes.get(s.id);
+    if (known) return known;
+    const fp = s.inputs.map((p) => {
+      const prod = producer.get(p);
+      if (prod) return `${p}@${hashOf(prod)}`;
+      return `${p}#${plan.fingerprints[p] ?? (existsSync(p) ? fileHash(p) : 'missing')}`;
+    });
+    const h = sha1(JSON.stringify({ v: VERSION, kind: s.kind, params: s.params, inputs: fp, outputs: s.outputs }));
+    hashes.set(s.id, h);
+    return h;
+  };
+
+  const readStamp = (s: PlanStep): Stamp | undefined => {
+    const p = join(out, '.darkroom', 'steps', stampName(s.id));
+    if (!existsSync(p)) return undefined;
+    try {
+      return JSON.parse(readFileSync(p, 'utf8')) as Stamp;
+    } catch {
+      return undefined;
+    }
+  };
+  const fresh = (s: PlanStep): Stamp | undefined => {
+    if (o.force) return undefined;
+    const st = readStamp(s);
+    if (!st || st.hash !== hashOf(s)) return undefined;
+    if (!st.produced.every((p) => existsSync(join(out, p)))) return undefined;
+    return st;
+  };
+
+  const results = new Map<string, Stamp>();
+  const failed = new Map<string, string>();
+  const total = plan.steps.length;
+  let n = 0;
+  /** Run a step (after its dependencies); undefined when it or a dependency failed with a user error. */
+  const run = async (s: PlanStep): Promise<Stamp | undefined> => {
+    const done = results.get(s.id);
+    if (done) return done;
+    if (failed.has(s.id)) return undefined;
+    const f = fresh(s);
+    if (f) {
+      results.set(s.id, f);
+      statuses.push({ id: s.id, status: 'reused', seconds: 0 });
+      log(`[${++n}/${total}] ${s.id}: unchanged, reused`);
+      return f;
+    }
+    for (const d of s.deps) {
+      if (!(await run(steps.get(d)!))) {
+        const why = `not run: ${d} failed: ${failed.get(d)!.replace(/^not run: .*? failed: /, '')}`;
+        failed.set(s.id, why);
+        statuses.push({ id: s.id, status: 'failed', seconds: 0 });
+        log(`[${++n}/${total}] ${s.id}: ${why}`);
+        return undefined;
+      }
+    }
+    const t = Date.now();
+    log(`[${n + 1}/${total}] ${s.id}: ${s.kind} (${s.inputs.length} input(s))`);
+    let st: Omit<Stamp, 'hash' | 'seconds'>;
+    try {
+      st = await runStep(s);
+    } catch (e) {
+      if (!isDarkroomError(e)) throw e;
+      const why = e.oneLine();
+      failed.set(s.id, why);
+      statuses.push({ id: s.id, status: 'failed', seconds: (Date.now() - t) / 1000 });
+      warnings.push(`${s.id} failed: ${why}`);
+      log(`[${++n}/${total}] ${s.id}: FAILED: ${why}`);
+      return undefined;
+    }
+    const seconds = (Date.now() - t) / 1000;
+    const stamp: Stamp = { ...st, hash: hashOf(s), seconds };
+    writeFileAtomic(join(out, '.darkroom', 'steps', stampName(s.id)), [Buffer.from(JSON.stringify(stamp, null, 1))]);
+    results.set(s.id, stamp);
+    statuses.push({ id: s.id, status: 'done', seconds });
+    timing[s.kind] = (timing[s.kind] ?? 0) + seconds;
+    log(`[${++n}/${total}] ${s.id}: done in ${seconds.toFixed(1)} s`);
+    return stamp;
+  };
+
+  const abs = (p: string): string => (p.startsWith('/') ? p : join(out, p));
+  const masterCache = new Map<string, Master>();
+  const master = (rel: string | undefined): Master | undefined => {
+    if (!rel) return undefined;
+    let m = masterCache.get(rel);
+    if (!m) {
+      m = loadMaster(abs(rel));
+      masterCache.set(rel, m);
+    }
+    return m;
+  };
+
+  /** Produced inputs that exist (registration may have left some out). */
+  const liveInputs = (s: PlanStep): string[] =>
+    s.inputs.filter((p) => {
+      const prod = producer.get(p);
+      if (!prod) return true;
+      return results.get(prod.id)?.produced.includes(p) ?? existsSync(abs(p));
+    });
+  /** The raw light behind a produced frame, following calibrate/debayer/register. */
+  const rawOf = (p: string): string => {
+    let cur = p;
+    for (let i = 0; i < 4; i++) {
+      const prod = producer.get(cur);
+      if (!prod) return cur;
+      const k = prod.outputs.indexOf(cur);
+      const next = prod.kind === 'calibrate' || prod.kind === 'debayer' || prod.kind === 'register' ? prod.inputs[k] : undefined;
+      if (!next) return cur;
+      cur = next;
+    }
+    return cur;
+  };
+  const rejectedUpstream = (s: PlanStep): Array<{ path: string; reason: string }> => {
+    const seen = new Set<string>();
+    const acc: Array<{ path: string; reason: string }> = [];
+    const walk = (id: string): void => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      const st = results.get(id);
+      if (st) acc.push(...st.rejected);
+      for (const d of steps.get(id)?.deps ?? []) walk(d);
+    };
+    for (const d of s.deps) walk(d);
+    return acc;
+  };
+
+  const runStep = async (s: PlanStep): Promise<Omit<Stamp, 'hash' | 'seconds'>> => {
+    const p = s.params;
+    switch (s.kind) {
+      case 'reuse-master': {
+        const dst = abs(s.outputs[0]!);
+        ensureDir(dst);
+        const tmp = `${dst}.tmp-${process.pid}`;
+        copyFileSync(s.inputs[0]!, tmp);
+        renameSync(tmp, dst);
+        return { produced: [s.outputs[0]!], rejected: [], info: { source: s.inputs[0] } };
+      }
+      case 'master': {
+        const kind = p.kind as MasterKind;
+        const raw = s.inputs.filter((x) => !producer.has(x));
+        const sub = master(p.calibrateWith as string | undefined);
+        const mo = kind === 'flat' && sub ? (p.calibrateKind === 'bias' ? { bias: sub } : { flatDark: sub }) : {};
+        const dst = abs(s.outputs[0]!);
+        ensureDir(dst);
+        const r = await writeMaster(kind, raw, dst, { ...mo, workers: opts.workers });
+        for (const w of r.warnings) warnings.push(`${s.outputs[0]}: ${w}`);
+        if (typeof p.library === 'string') {
+          try {
+            mkdirSync(dirname(p.library), { recursive: true });
+            const tmp = `${p.library}.tmp-${process.pid}`;
+            copyFileSync(dst, tmp);
+            renameSync(tmp, p.library);
+          } catch (e) {
+            warnings.push(`cannot store ${s.outputs[0]} in the library: ${(e as Error).message}`);
+          }
+        }
+        return { produced: [s.outputs[0]!], rejected: [], info: { frames: r.count } };
+      }
+      case 'calibrate': {
+        const lights = s.inputs.filter((x) => !producer.has(x));
+        const bias = master(p.bias as string | undefined);
+        const dark = master(p.dark as string | undefined);
+        const flat = master(p.flat as string | undefined);
+        const dm = p.darkMode as string | undefined;
+        let darkMode: CalDarkMode = dm === 'optimize' ? 'optimize' : 'plain';
+        if (darkMode === 'optimize' && bias && dark) {
+          const c = darkIsClamped(bias, dark);
+          if (c.clamped) {
+            darkMode = 'plain';
+            warnings.push(`${s.id}: master dark mean ${c.darkMean.toFixed(2)} is not above master bias mean ${c.biasMean.toFixed(2)} (dark-darker-than-bias): dark used without scaling`);
+          }
+        }
+        const produced: string[] = [];
+        const rejected: Array<{ path: string; reason: string }> = [];
+        const frames: unknown[] = [];
+        lights.forEach((lp, i) => {
+          const dst = s.outputs[i]!;
+          try {
+            const img = readFits(lp);
+            const r = calibrateLight(img, lp, { bias: dark && darkMode === 'plain' ? undefined : bias, dark, flat, darkMode: dark ? darkMode : undefined, pedestal: p.pedestal as number });
+            if (p.cosmetic) {
+              const cfa = !!r.image.cfa;
+              for (const plane of r.image.data) repairDefects(plane, detectDefects(plane, r.image.width, r.image.height, { cfa }), { cfa });
+              r.history.push('cosmetic correction: hot/cold pixels detected and repaired');
+            }
+            for (const w of r.report.warnings) warnings.push(`${basename(lp)}: ${w}`);
+            const path = abs(dst);
+            ensureDir(path);
+            writeFits(path, r.image, { bitpix: -32, history: [`darkroom ${VERSION} run: calibrated ${lp}`, ...r.history] });
+            produced.push(dst);
+            frames.push({ path: lp, mode: r.report.mode, k0: r.report.k0, noise: r.report.noise });
+          } catch (e) {
+            if (!isDarkroomError(e)) throw e;
+            rejected.push({ path: lp, reason: `calibration failed: ${e.message}` });
+          }
+        });
+        return { produced, rejected, info: { frames } };
+      }
+      case 'debayer': {
+        const method = p.method as string;
+        if (!(DEBAYER_METHODS as readonly string[]).includes(method)) throw new DarkroomError('BAD_ARGUMENT', `--debayer must be one of ${DEBAYER_METHODS.join(', ')}, got '${method}'`);
+        const produced: string[] = [];
+        for (const inp of liveInputs(s)) {
+          const k = s.inputs.indexOf(inp);
+          const img = readFits(abs(inp));
+          const cfa = requireCfa((img.cfa ?? (p.pattern as string)) as string, 'CFA pattern', abs(inp));
+          const rgb = debayerImage(img, cfa, method as DebayerMethod, abs(inp));
+          const dst = s.outputs[k]!;
+          ensureDir(abs(dst));
+          writeFits(abs(dst), rgb, { bitpix: -32, history: [`darkroom ${VERSION} run: debayer ${method} ${inp}`] });
+          produced.push(dst);
+        }
+        return { produced, rejected: [], info: {} };
+      }
+      case 'register': {
+        const inputs = liveInputs(s);
+        if (inputs.length === 0) throw new DarkroomError('TOO_FEW', 'no calibrated frames to register');
+        const imgs: Image[] = inputs.map((x) => readFits(abs(x)));
+        const stars = imgs.map((im) => frameStars(im));
+        let ref = -1;
+        if (typeof p.reference === 'string' && p.reference !== 'auto') {
+          ref = inputs.findIndex((x) => rawOf(x) === p.reference || basename(rawOf(x)) === basename(p.reference as string));
+          if (ref < 0) warnings.push(`${s.id}: reference ${p.reference} is not among these frames: chose the best frame instead`);
+        }
+        if (ref < 0) ref = chooseReference(stars);
+        if (ref < 0) throw new DarkroomError('TOO_FEW', 'no frame has enough stars to be the registration reference');
+        const refImg = imgs[ref]!;
+        const ropts = { drizzle: typeof p.drizzle === 'number' ? p.drizzle : undefined };
+        const produced: string[] = [];
+        const rejected: Array<{ path: string; reason: string }> = [];
+        const frames: unknown[] = [];
+        inputs.forEach((inp, i) => {
+          const reg = registerToReference(stars[i]!, stars[ref]!, i === ref, {});
+          const raw = rawOf(inp);
+          if (!reg.ok) {
+            rejected.push({ path: raw, reason: `registration: ${reg.reason}` });
+            return;
+          }
+          const img = imgs[i]!;
+          const data = applyRegistration(img, reg.transform, refImg.width, refImg.height, ropts);
+          const scale = ropts.drizzle && ropts.drizzle > 1 ? ropts.drizzle : 1;
+          const outImg: Image = { width: refImg.width * scale, height: refImg.height * scale, channels: img.channels, data, header: img.header.clone() };
+          const k = s.inputs.indexOf(inp);
+          const dst = s.outputs[k]!;
+          ensureDir(abs(dst));
+          writeFits(abs(dst), outImg, { bitpix: -32, history: [`darkroom ${VERSION} run: registered ${inp} onto ${inputs[ref]}`, `transform ${Array.from(reg.transform).map((v) => v.toPrecision(8)).join(' ')}`] });
+          produced.push(dst);
+          frames.push({ path: raw, stars: reg.stars, shift: reg.shift });
+        });
+        return { produced, rejected, info: { reference: rawOf(inputs[ref]!), frames } };
+      }
+      case 'integrate': {
+        const inputs = liveInputs(s).map(abs);
+        const rejected = rejectedUpstream(s);
+        if (inputs.length === 0) throw new DarkroomError('TOO_FEW', `every frame was rejected (${rejected.map((r) => `${basename(r.path)}: ${r.reason}`).join('; ')})`);
+        const r = await integrateFiles(inputs, {
+          combine: 'average',
+          reject: p.rejection as Reject,
+          normalize: p.normalization as Normalize,
+          weights: p.weights as Weights,
+          rejectionMaps: false,
+          ...(opts.workers ? { workers: opts.workers } : {}),
+        });
+        for (const w of r.warnings) warnings.push(`${s.outputs[0]}: ${w}`);
+        const stack = plan.stacks.find((x) => x.step === s.id)!;
+        const h = r.image.header;
+        h.set('OBJECT', stack.object);
+        h.set('FILTER', stack.filter);
+        h.set('NCOMBINE', inputs.length, 'frames integrated');
+        h.set('EXPTIME', stack.exposure_total_s, '[s] total exposure of the integrated frames', { float: true });
+        h.set('IMAGETYP', 'Master Light');
+        r.history.unshift(`darkroom ${VERSION} run: ${s.reason}`);
+        const dst = abs(s.outputs[0]!);
+        ensureDir(dst);
+        writeIntegration(r, dst);
+        const zeroW = r.frames.filter((f) => !(f.weight > 0)).map((f) => ({ path: rawOf(relative(out, f.path)), reason: 'integration: zero weight' }));
+        const regStep = s.deps.map((d) => steps.get(d)!).find((d) => d.kind === 'register');
+        const reference = regStep ? (results.get(regStep.id)?.info.reference as string | undefined) : undefined;
+        return { produced: [s.outputs[0]!], rejected: zeroW, info: { noise: r.noise, frames: inputs.length, rejectedUpstream: rejected, reference } };
+      }
+      case 'preview': {
+        const img = readFits(abs(s.inputs[0]!));
+        const dst = abs(s.outputs[0]!);
+        ensureDir(dst);
+        writeFileAtomic(dst, [stretchToPng(img)]);
+        return { produced: [s.outputs[0]!], rejected: [], info: {} };
+      }
+      case 'report':
+        return { produced: [], rejected: [], info: {} };
+    }
+  };
+
+  // Pull the final outputs (masters, stacks, previews); intermediates run only when something
+  // downstream must be recomputed. The report is always rewritten.
+  const finals = new Set(['master', 'reuse-master', 'integrate', 'preview']);
+  for (const s of plan.steps) if (finals.has(s.kind)) await run(s);
+
+  const report: RunReport = {
+    version: 1,
+    stacks: plan.stacks.filter((st) => results.has(st.step)).map((st) => {
+      const integ = results.get(st.step)!;
+      const rejected = [...((integ.info.rejectedUpstream as Array<{ path: string; reason: string }>) ?? []), ...integ.rejected];
+      const used = (integ.info.frames as number) ?? st.frames;
+      const expPer = st.frames ? st.exposure_total_s / st.frames : 0;
+      const prev = plan.steps.find((x) => x.kind === 'preview' && x.inputs[0] === st.path);
+      return {
+        path: st.path,
+        object: st.object,
+        filter: st.filter,
+        frames: used,
+        rejected_frames: rejected.map((r) => ({ path: r.path.startsWith('/') ? relative(out, r.path) : r.path, reason: r.reason })),
+        exposure_total_s: Number((expPer * used).toFixed(3)),
+        preview: prev?.outputs[0],
+        noise: integ.info.noise as number | undefined,
+        reference: typeof integ.info.reference === 'string' ? relative(out, integ.info.reference) : undefined,
+      };
+    }),
+    masters: plan.masters.map((m) => ({ path: m.path, kind: m.kind, frames: m.frames, exposure: m.exposure, temperature: m.temperature ?? null, ...(m.source ? { source: m.source } : {}) })),
+    warnings,
+    timing_s: { total: 0, ...Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, Number(v.toFixed(3))])) },
+    steps: statuses,
+  };
+  for (const st of plan.stacks) if (!results.has(st.step)) warnings.push(`${st.path} not produced: ${failed.get(st.step) ?? 'not run'}`);
+  if (!o.keepIntermediates) {
+    for (const dir of ['calibrated', 'debayered', 'registered']) rmSync(join(out, dir), { recursive: true, force: true });
+    for (const s of plan.steps) {
+      if (s.kind === 'calibrate' || s.kind === 'debayer' || s.kind === 'register') rmSync(join(out, '.darkroom', 'steps', stampName(s.id)), { force: true });
+    }
+  }
+  report.timing_s.total = Number(((Date.now() - t0) / 1000).toFixed(3));
+  writeFileAtomic(join(out, 'report.json'), [Buffer.from(`${JSON.stringify(report, null, 2)}\n`)]);
+  writeFileAtomic(join(out, 'report.html'), [Buffer.from(renderReportHtml(report, plan))]);
+  log(`report: ${join(out, 'report.json')} (${report.timing_s.total.toFixed(1)} s)`);
+  if (plan.stacks.length > 0 && report.stacks.length === 0) {
+    const first = [...failed.entries()].filter(([, w]) => !w.startsWith('not run:')).map(([id, w]) => `${id}: ${w}`)[0] ?? 'every step failed';
+    throw new DarkroomError('TOO_FEW', `no stack could be made (see ${join(out, 'report.json')}): ${first}`, plan.night);
+  }
+  return report;
+}

@@ -1,0 +1,193 @@
+/**
+ * What the pixels say a frame is, from cheap robust statistics on a subsample of row bands:
+ * median, MAD-sigma, and star-like peaks (compact local maxima: see below; hot pixels, hot columns,
+ * most cosmic rays and smooth glows do not count). Never reads the whole frame of a large image.
+ */
+import type { FitsFile, Hdu } from '../fits/reader.js';
+import type { FrameKind } from './metadata.js';
+
+export type PixelClass = 'stars' | 'uniform' | 'unexposed' | 'ambiguous';
+
+export interface PixelEvidence {
+  median: number;
+  sigma: number;
+  /** Star-like peaks found in the sampled rows. */
+  stars: number;
+  /** Rows examined. */
+  rows: number;
+  /** Full scale used for "level" (65535 for 16-bit...). */
+  fullScale: number;
+  class: PixelClass;
+}
+
+/** Rows per sampled band: a peak is compared with pixels R rows/columns away. */
+const R = 4;
+const BAND = 2 * R + 1;
+
+/** Median of a Float64Array/Float32Array copy (sorts it in place). */
+function medianInPlace(a: Float32Array): number {
+  a.sort();
+  const n = a.length;
+  if (n === 0) return NaN;
+  return n % 2 ? a[(n - 1) >> 1]! : 0.5 * (a[n / 2 - 1]! + a[n / 2]!);
+}
+
+export function fullScaleOf(hdu: Hdu): number {
+  const sat = hdu.header.getNumber('SATURATE') ?? hdu.header.getNumber('DATAMAX');
+  if (sat && sat > 0) return sat;
+  if (hdu.bitpix === 8) return 255;
+  if (hdu.bitpix === 16) return hdu.bzero === 32768 ? 65535 : 32767;
+  return 65535;
+}
+
+/**
+ * Sample `maxBands` bands of 9 consecutive rows spread over the first plane (whole image when
+ * small) and classify: stars -> exposed sky; no stars and median above 10% of full scale ->
+ * uniform illumination (flat); median below 5% of full scale and no stars -> unexposed.
+ */
+export function pixelEvidence(f: FitsFile, hdu: Hdu, maxBands = 32): PixelEvidence {
+  const { width, height } = f.geometry(hdu);
+  const fullScale = fullScaleOf(hdu);
+  const bands: Array<[number, number]> = [];
+  if (height <= maxBands * BAND * 2) bands.push([0, height]);
+  else {
+    const step = (height - BAND) / (maxBands - 1);
+    for (let i = 0; i < maxBands; i++) {
+      const y0 = Math.round(i * step);
+      bands.push([y0, y0 + BAND]);
+    }
+  }
+  const data: Float32Array[] = bands.map(([a, b]) => f.readRows(0, a, b, hdu));
+  // Robust level and sigma from a strided subsample of at most ~200k values.
+  let total = 0;
+  for (const d of data) total += d.length;
+  const stride = Math.max(1, Math.floor(total / 200_000));
+  const sample = new Float32Array(Math.ceil(total / stride) + data.length);
+  let n = 0;
+  for (const d of data) {
+    for (let i = 0; i < d.length; i += stride) {
+      const v = d[i]!;
+      if (v === v) sample[n++] = v;
+    }
+  }
+  const s = sample.subarray(0, n);
+  const median = medianInPlace(s);
+  for (let i = 0; i < n; i++) s[i] = Math.abs(s[i]! - median);
+  let sigma = 1.4826 * medianInPlace(s);
+  if (!(sigma > 0)) sigma = 1e-6 * Math.max(1, Math.abs(median));
+  const hi = median + 5 * sigma;
+  const lo = median + 3 * sigma;
+  let stars = 0;
+  let rows = 0;
+  // A star is compact: a local maximum above median + 5 sigma, with neighbours above 3 sigma
+  // horizontally and vertically (not a hot pixel or column), standing 4 sigma above the pixels
+  // R away in all four directions (not a smooth bright region such as amp glow or a gradient).
+  const compact = 4 * sigma;
+  for (let b = 0; b < data.length; b++) {
+    const d = data[b]!;
+    const h = bands[b]![1] - bands[b]![0];
+    rows += h;
+    for (let y = R; y < h - R; y++) {
+      const row = y * width;
+      for (let x = R; x < width - R; x++) {
+        const v = d[row + x]!;
+        if (!(v > hi)) continue;
+        const l = d[row + x - 1]!;
+        const r = d[row + x + 1]!;
+        const u = d[row - width + x]!;
+        const w = d[row + width + x]!;
+        if (v < l || v < r || v < u || v < w) continue; // not a local maximum
+        if (!((l > lo || r > lo) && (u > lo || w > lo))) continue;
+        const far = Math.max(d[row + x - R]!, d[row + x + R]!, d[row - R * width + x]!, d[row + R * width + x]!);
+        if (v - far > compact) {
+          stars++;
+          x++; // a plateau counts once
+        }
+      }
+    }
+  }
+  let cls: PixelClass = 'ambiguous';
+  // Float data normalized to [0, 1] (or a master flat normalized to 1) has a full scale of 1.
+  let full = fullScale;
+  if (hdu.bitpix < 0 && !hdu.header.getNumber('SATURATE') && !hdu.header.getNumber('DATAMAX') && median <= 1.5) full = 1;
+  const level = median / full;
+  if (stars >= 5) cls = 'stars';
+  else if (level > 0.1 && stars === 0) cls = 'uniform';
+  else if (level < 0.05 && stars <= 1) cls = 'unexposed';
+  return { median, sigma, stars, rows, fullScale: full, class: cls };
+}
+
+/** Kinds the pixel class agrees with. */
+export function kindsFor(cls: PixelClass): FrameKind[] {
+  switch (cls) {
+    case 'stars':
+      return ['light'];
+    case 'uniform':
+      return ['flat'];
+    case 'unexposed':
+      return ['bias', 'dark', 'flatdark'];
+    default:
+      return ['bias', 'dark', 'flatdark', 'flat', 'light'];
+  }
+}
+
+export interface KindDecision {
+  kind?: FrameKind;
+  /** Why, when the evidence disagreed (empty when header, name and pixels agree). */
+  note?: string;
+}
+
+function describe(cls: PixelClass, ev: PixelEvidence): string {
+  if (cls === 'stars') return `pixels show ${ev.stars} star-like peaks`;
+  if (cls === 'uniform') return `pixels are a smooth high level (median ${ev.median.toFixed(0)}, ${((100 * ev.median) / ev.fullScale).toFixed(0)}% of full scale) with no stars`;
+  return `pixels are unexposed (median ${ev.median.toFixed(0)}, no stars)`;
+}
+
+/**
+ * Combine the header kind, the file/folder-name kind and the pixel class: the kind with the
+ * stronger evidence wins (header and name agreeing beat nothing; pixels contradicting the header
+ * decide, using the name when it agrees with the pixels).
+ */
+export function decideKind(
+  headerKind: FrameKind | undefined,
+  nameKind: FrameKind | undefined,
+  ev: PixelEvidence | undefined,
+  exposure: number | undefined,
+): KindDecision {
+  const cls = ev?.class ?? 'ambiguous';
+  const ok = kindsFor(cls);
+  if (headerKind && ok.includes(headerKind)) {
+    if (nameKind && nameKind !== headerKind) {
+      if (!ok.includes(nameKind) || cls === 'ambiguous') {
+        return { kind: headerKind, note: `header IMAGETYP says ${headerKind}, file/folder name says ${nameKind}: used the header${cls !== 'ambiguous' ? ` (${describe(cls, ev!)})` : ''}` };
+      }
+      // Both compatible with the pixels (e.g. dark vs bias): the header is the more specific record.
+      return { kind: headerKind, note: `header IMAGETYP says ${headerKind}, file/folder name says ${nameKind}: used the header` };
+    }
+    return { kind: headerKind };
+  }
+  if (headerKind === 'light' && cls === 'unexposed' && !(nameKind && ok.includes(nameKind))) {
+    // A faint light with no star found (clouds, narrowband, a sparse field) looks unexposed:
+    // weak evidence alone, so the header stays unless the file/folder name agrees with the pixels.
+    return { kind: 'light', note: `header IMAGETYP says light, ${describe(cls, ev!)}: kept as light (no name evidence for a dark)` };
+  }
+  if (headerKind && !ok.includes(headerKind)) {
+    // Pixels contradict the header.
+    let kind: FrameKind;
+    if (nameKind && ok.includes(nameKind)) kind = nameKind;
+    else if (cls === 'stars') kind = 'light';
+    else if (cls === 'uniform') kind = 'flat';
+    else if (headerKind === 'flat') kind = 'flatdark';
+    else kind = exposure !== undefined && exposure <= 0.01 ? 'bias' : 'dark';
+    const byName = nameKind === kind ? ' and the file/folder name' : '';
+    return { kind, note: `header IMAGETYP says ${headerKind} but ${describe(cls, ev!)}: classified as ${kind} (pixels${byName})` };
+  }
+  // No header kind.
+  if (nameKind && ok.includes(nameKind)) return { kind: nameKind, note: `no IMAGETYP: ${nameKind} from the file/folder name` };
+  if (cls !== 'ambiguous') {
+    const kind: FrameKind = cls === 'stars' ? 'light' : cls === 'uniform' ? 'flat' : exposure !== undefined && exposure <= 0.01 ? 'bias' : 'dark';
+    return { kind, note: `no IMAGETYP${nameKind ? ` (name says ${nameKind})` : ''}: ${describe(cls, ev!)}, classified as ${kind}` };
+  }
+  if (nameKind) return { kind: nameKind, note: `no IMAGETYP: ${nameKind} from the file/folder name` };
+  return {};
+}
