@@ -17,9 +17,12 @@ import { registerStars } from './stars.js';
 import { registerRegister } from './register.js';
 import { registerStretch } from './stretch.js';
 import { registerRunNight } from './run-night.js';
+import { registerDemo } from './demo.js';
 import { registerSimulate } from './simulate.js';
 import { registerMaster } from './master.js';
 import { registerCalibrate } from './calibrate.js';
+import { registerCamera } from './camera.js';
+import { registerAlpacaSim } from './alpaca-sim.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -36,9 +39,12 @@ export function buildProgram(): Command {
   registerStack(program);
   registerStretch(program);
   registerRunNight(program);
+  registerDemo(program);
   registerSimulate(program);
   registerMaster(program);
   registerCalibrate(program);
+  registerCamera(program);
+  registerAlpacaSim(program);
   registerDebayer(program);
   registerBin(program);
   registerChannels(program);
