@@ -1,0 +1,205 @@
+/**
+ * `darkroom camera status|cool|warm|expose --device sim|indi://HOST:PORT[/DEVICE]|alpaca://HOST:PORT/N`
+ */
+import type { Command } from 'commander';
+import { DarkroomError, isDarkroomError } from '../util/errors.js';
+import { writeFits } from '../fits/index.js';
+import { VERSION } from '../version.js';
+import { SimCamera, MIN_SETPOINT, MAX_SETPOINT } from '../devices/simcamera.js';
+import { AcceleratedClock, type Camera, type FilterWheel, type FrameKind } from '../devices/types.js';
+import { AlpacaCamera, AlpacaFilterWheel, parseAlpacaUrl } from '../devices/alpaca/client.js';
+import { IndiCamera, IndiClient, IndiFilterWheel, parseIndiUrl } from '../devices/indi/client.js';
+
+interface Opened {
+  camera: Camera;
+  wheel?: FilterWheel;
+  close: () => void;
+}
+
+async function openDevice(spec: string): Promise<Opened> {
+  if (spec === 'sim') {
+    // the built-in simulator runs on a clock 600x faster than real time (a simulated minute per 100 ms)
+    const camera = new SimCamera({ clock: new AcceleratedClock(600) });
+    await camera.connect();
+    return { camera, wheel: camera.wheel, close: () => undefined };
+  }
+  if (spec.startsWith('alpaca://')) {
+    const t = parseAlpacaUrl(spec);
+    const camera = new AlpacaCamera(t);
+    await camera.connect();
+    const wheel = new AlpacaFilterWheel(t);
+    const hasWheel = await wheel.connect().then(
+      () => true,
+      () => false,
+    );
+    if (hasWheel) camera.wheel = wheel;
+    return { camera, wheel: hasWheel ? wheel : undefined, close: () => undefined };
+  }
+  if (spec.startsWith('indi://')) {
+    const t = parseIndiUrl(spec);
+    const client = new IndiClient(t.host, t.port);
+    await client.connect();
+    let device = t.device;
+    if (!device) {
+      // the first device with a CCD_EXPOSURE property
+      await client.waitFor(() => [...client.devices.values()].some((p) => p.has('CCD_EXPOSURE')), 3000, 'a camera device').catch(() => undefined);
+      device = [...client.devices.entries()].find(([, p]) => p.has('CCD_EXPOSURE'))?.[0];
+      if (!device) {
+        client.close();
+        throw new DarkroomError('IO', `no camera device on the INDI server (have: ${[...client.devices.keys()].join(', ') || 'none'})`, spec);
+      }
+    }
+    const camera = new IndiCamera(client, device);
+    try {
+      await camera.connect();
+    } catch (e) {
+      client.close();
+      throw e;
+    }
+    let wheel: FilterWheel | undefined;
+    const wd = [...client.devices.entries()].find(([, p]) => p.has('FILTER_SLOT'))?.[0];
+    if (wd) {
+      const w = new IndiFilterWheel(client, wd);
+      if (await w.connect().then(() => true, () => false)) wheel = w;
+      camera.wheel = wheel;
+    }
+    return { camera, wheel, close: () => client.close() };
+  }
+  throw new DarkroomError('BAD_ARGUMENT', `unknown device '${spec}' (use sim, indi://HOST:PORT[/DEVICE] or alpaca://HOST:PORT/N)`);
+}
+
+/** Attach the device to user errors that do not name a file. */
+async function withDevice<T>(spec: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isDarkroomError(e) && !e.file) throw new DarkroomError(e.code, e.message, spec);
+    throw e;
+  }
+}
+
+function parseSetpoint(v: string | undefined, spec: string): number | undefined {
+  if (v === undefined) return undefined;
+  const c = Number(v);
+  if (!Number.isFinite(c)) throw new DarkroomError('BAD_ARGUMENT', `--setpoint must be a number, got '${v}'`, spec);
+  if (spec === 'sim' && (c < MIN_SETPOINT || c > MAX_SETPOINT)) throw new DarkroomError('BAD_ARGUMENT', `set point ${c} C out of range ${MIN_SETPOINT}..${MAX_SETPOINT} C`, spec);
+  return c;
+}
+
+async function coolTo(cam: Camera, setpoint: number, timeoutS: number): Promise<void> {
+  await cam.setSetpoint(setpoint);
+  await cam.setCooler(true);
+  const t0 = Date.now();
+  for (;;) {
+    const st = await cam.coolerStatus();
+    if (Math.abs(st.ccdTemp - setpoint) <= 0.1) return;
+    if (Date.now() - t0 > timeoutS * 1000) {
+      throw new DarkroomError('IO', `did not reach ${setpoint} C within ${timeoutS} s (at ${st.ccdTemp.toFixed(2)} C, power ${st.power.toFixed(0)}%)`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export function registerCamera(program: Command): void {
+  const cmd = program.command('camera').description('control a camera: status, cool, warm, expose');
+  const dev = (c: Command): Command => c.requiredOption('--device <spec>', 'sim | indi://HOST:PORT[/DEVICE] | alpaca://HOST:PORT/N');
+
+  dev(cmd.command('status').description('camera state and cooler').option('--json', 'machine-readable output')).action(async (o: { device: string; json?: boolean }) => {
+    await withDevice(o.device, async () => {
+      const d = await openDevice(o.device);
+      try {
+        const info = await d.camera.sensorInfo();
+        const st = await d.camera.coolerStatus();
+        const state = await d.camera.state();
+        const bin = await d.camera.getBinning();
+        const filter = d.wheel ? await d.wheel.position().then(async (p) => (p >= 0 ? (await d.wheel!.names())[p] : 'moving')) : undefined;
+        const out = { device: o.device, name: info.name, width: info.width, height: info.height, binning: bin, state, cooler: st, filter };
+        if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
+        else {
+          process.stdout.write(`${info.name}: ${info.width}x${info.height}, bin ${bin.x}x${bin.y}, ${state}\n`);
+          process.stdout.write(`cooler ${st.on ? 'on' : 'off'}: CCD ${st.ccdTemp.toFixed(2)} C, set point ${st.setpoint} C, power ${Number.isFinite(st.power) ? st.power.toFixed(0) + '%' : 'n/a'}${st.poorRegulation ? ' (poor regulation)' : ''}\n`);
+          if (filter) process.stdout.write(`filter: ${filter}\n`);
+        }
+      } finally {
+        d.close();
+      }
+    });
+  });
+
+  dev(cmd.command('cool').description('turn the cooler on and wait for the set point'))
+    .requiredOption('--setpoint <C>', 'set point in C')
+    .option('--timeout <s>', 'give up after this many seconds', '600')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { device: string; setpoint: string; timeout: string; json?: boolean }) => {
+      await withDevice(o.device, async () => {
+        const sp = parseSetpoint(o.setpoint, o.device)!;
+        const d = await openDevice(o.device);
+        try {
+          await coolTo(d.camera, sp, Number(o.timeout));
+          const st = await d.camera.coolerStatus();
+          process.stdout.write(o.json ? JSON.stringify(st) + '\n' : `cooled to ${st.ccdTemp.toFixed(2)} C (set point ${sp} C, power ${st.power.toFixed(0)}%)\n`);
+        } finally {
+          d.close();
+        }
+      });
+    });
+
+  dev(cmd.command('warm').description('turn the cooler off')).option('--json', 'machine-readable output').action(async (o: { device: string; json?: boolean }) => {
+    await withDevice(o.device, async () => {
+      const d = await openDevice(o.device);
+      try {
+        await d.camera.setCooler(false);
+        const st = await d.camera.coolerStatus();
+        process.stdout.write(o.json ? JSON.stringify(st) + '\n' : `cooler off (CCD ${st.ccdTemp.toFixed(2)} C)\n`);
+      } finally {
+        d.close();
+      }
+    });
+  });
+
+  dev(cmd.command('expose').description('take one frame and write it as FITS'))
+    .option('--type <kind>', 'light | dark | bias | flat | flatdark', 'light')
+    .option('--exposure <s>', 'exposure in seconds', '1')
+    .option('--bin <XxY>', 'binning, e.g. 2x2 or 1x2', '1x1')
+    .option('--filter <name>', 'filter to move to first')
+    .option('--setpoint <C>', 'cool to this set point first')
+    .requiredOption('-o, --output <file>', 'output FITS file')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { device: string; type: string; exposure: string; bin: string; filter?: string; setpoint?: string; output: string; json?: boolean }) => {
+      await withDevice(o.device, async () => {
+        const kinds: FrameKind[] = ['light', 'dark', 'bias', 'flat', 'flatdark'];
+        if (!kinds.includes(o.type as FrameKind)) throw new DarkroomError('BAD_ARGUMENT', `--type must be one of ${kinds.join(', ')}, got '${o.type}'`);
+        const exposure = Number(o.exposure);
+        if (!(Number.isFinite(exposure) && exposure >= 0)) throw new DarkroomError('BAD_ARGUMENT', `--exposure must be a number of seconds >= 0, got '${o.exposure}'`);
+        const bm = /^(\d)x(\d)$/.exec(o.bin);
+        if (!bm) throw new DarkroomError('BAD_ARGUMENT', `--bin must look like 2x2, got '${o.bin}'`);
+        const sp = parseSetpoint(o.setpoint, o.device);
+        const d = await openDevice(o.device);
+        try {
+          const cam = d.camera;
+          if (sp !== undefined) await coolTo(cam, sp, 600);
+          if (o.filter) {
+            if (!d.wheel) throw new DarkroomError('BAD_ARGUMENT', `--filter ${o.filter}: the device has no filter wheel`);
+            await d.wheel.move(o.filter);
+          }
+          if (await cam.state() !== 'idle') throw new DarkroomError('IO', 'an exposure is already in progress');
+          await cam.setBinning(Number(bm[1]), Number(bm[2]));
+          await cam.setSubframe(null);
+          await cam.startExposure({ type: o.type as FrameKind, duration: exposure });
+          const img = await cam.download(120_000);
+          const f = img.data[0]!;
+          let ints = true;
+          for (let i = 0; i < f.length && ints; i++) ints = Number.isInteger(f[i]) && f[i]! >= 0 && f[i]! <= 65535;
+          writeFits(o.output, img, {
+            bitpix: ints ? 16 : -32,
+            history: [`darkroom ${VERSION} camera expose --device ${o.device} --type ${o.type} --exposure ${exposure} --bin ${o.bin}${o.filter ? ` --filter ${o.filter}` : ''}${sp !== undefined ? ` --setpoint ${sp}` : ''}`],
+          });
+          const h = img.header;
+          const out = { file: o.output, width: img.width, height: img.height, imagetyp: h.getString('IMAGETYP'), exptime: h.getNumber('EXPTIME'), ccdTemp: h.getNumber('CCD-TEMP'), filter: h.getString('FILTER') };
+          process.stdout.write(o.json ? JSON.stringify(out) + '\n' : `${o.output}: ${img.width}x${img.height} ${out.imagetyp} ${exposure} s${out.filter ? ` ${out.filter}` : ''}, CCD ${out.ccdTemp} C\n`);
+        } finally {
+          d.close();
+        }
+      });
+    });
+}

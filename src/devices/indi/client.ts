@@ -1,0 +1,448 @@
+/**
+ * INDI client: XML over TCP (default port 7624). Keeps a property table from defXXXVector /
+ * setXXXVector / delProperty, sends newXXXVector, enables BLOBs and decodes base64 FITS BLOBs.
+ * IndiCamera and IndiFilterWheel implement the device interfaces on top of the standard INDI
+ * property names (CONNECTION, CCD_EXPOSURE, CCD_TEMPERATURE, CCD_COOLER, CCD_BINNING, CCD_FRAME,
+ * CCD_FRAME_TYPE, CCD_INFO, CCD1, FILTER_SLOT, FILTER_NAME).
+ */
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import { DarkroomError } from '../../util/errors.js';
+import { readFits } from '../../fits/index.js';
+import type { Image } from '../../image/image.js';
+import { applyFrameHeader } from '../frame-header.js';
+import type { Camera, CameraState, CoolerStatus, ExposureRequest, FilterWheel, SensorInfo, Subframe } from '../types.js';
+import { XmlStream, escapeXml, type XmlElement } from './xml.js';
+
+export type PropState = 'Idle' | 'Ok' | 'Busy' | 'Alert';
+export type PropType = 'Number' | 'Switch' | 'Text' | 'Light' | 'BLOB';
+
+export interface IndiElement {
+  name: string;
+  label?: string;
+  value: string;
+  /** BLOB payload (decoded) and format. */
+  blob?: Buffer;
+  format?: string;
+}
+export interface IndiProperty {
+  device: string;
+  name: string;
+  type: PropType;
+  state: PropState;
+  perm?: string;
+  rule?: string;
+  label?: string;
+  elements: Map<string, IndiElement>;
+  message?: string;
+}
+
+export class IndiClient extends EventEmitter {
+  private sock?: Socket;
+  readonly devices = new Map<string, Map<string, IndiProperty>>();
+  readonly messages: { device?: string; message: string }[] = [];
+  readonly label: string;
+  private closed = false;
+
+  constructor(readonly host = '127.0.0.1', readonly port = 7624) {
+    super();
+    this.label = `indi://${host}:${port}`;
+  }
+
+  async connect(timeoutMs = 5000): Promise<void> {
+    const sock = tcpConnect({ host: this.host, port: this.port });
+    this.sock = sock;
+    sock.setEncoding('latin1');
+    const parser = new XmlStream((el) => this.onElement(el));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        sock.destroy();
+        reject(new DarkroomError('IO', `cannot reach INDI server at ${this.host}:${this.port} (no answer within ${timeoutMs} ms)`, this.label));
+      }, timeoutMs);
+      sock.once('connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      sock.once('error', (e: NodeJS.ErrnoException) => {
+        clearTimeout(t);
+        reject(new DarkroomError('IO', `cannot reach INDI server at ${this.host}:${this.port} (${e.code === 'ECONNREFUSED' ? 'connection refused' : e.code ?? e.message})`, this.label));
+      });
+    });
+    sock.on('data', (d: string) => parser.feed(d));
+    sock.on('error', (e) => this.emit('socketError', e));
+    sock.on('close', () => {
+      this.closed = true;
+      this.emit('close');
+    });
+    this.send('<getProperties version="1.7"/>');
+  }
+
+  close(): void {
+    this.sock?.destroy();
+  }
+
+  send(xml: string): void {
+    if (!this.sock || this.closed) throw new DarkroomError('IO', 'INDI connection is closed', this.label);
+    this.sock.write(xml + '\n');
+  }
+
+  property(device: string, name: string): IndiProperty | undefined {
+    return this.devices.get(device)?.get(name);
+  }
+
+  private onElement(el: XmlElement): void {
+    const device = el.attrs.device;
+    const name = el.attrs.name;
+    if (el.name === 'message') {
+      this.messages.push({ device, message: el.attrs.message ?? '' });
+      this.emit('message', device, el.attrs.message);
+      return;
+    }
+    if (el.name === 'delProperty' && device) {
+      if (name) this.devices.get(device)?.delete(name);
+      else this.devices.delete(device);
+      this.emit('update', device, name);
+      return;
+    }
+    const m = /^(def|set)(Number|Switch|Text|Light|BLOB)Vector$/.exec(el.name);
+    if (!m || !device || !name) return;
+    const type = m[2] as PropType;
+    let dev = this.devices.get(device);
+    if (!dev) this.devices.set(device, (dev = new Map()));
+    let prop = dev.get(name);
+    if (m[1] === 'def' || !prop) {
+      prop = { device, name, type, state: (el.attrs.state as PropState) ?? 'Idle', perm: el.attrs.perm, rule: el.attrs.rule, label: el.attrs.label, elements: new Map() };
+      dev.set(name, prop);
+    }
+    if (el.attrs.state) prop.state = el.attrs.state as PropState;
+    if (el.attrs.message) prop.message = el.attrs.message;
+    for (const c of el.children) {
+      const en = c.attrs.name;
+      if (!en) continue;
+      const e: IndiElement = prop.elements.get(en) ?? { name: en, label: c.attrs.label, value: '' };
+      if (type === 'BLOB' && m[1] === 'set') {
+        e.format = c.attrs.format;
+        e.blob = Buffer.from(c.text.replace(/\s+/g, ''), 'base64');
+        const len = Number(c.attrs.size);
+        if (Number.isFinite(len) && len > 0 && e.blob.length !== len && !(e.format ?? '').endsWith('.z')) {
+          this.emit('socketError', new Error(`BLOB ${name}.${en}: ${e.blob.length} bytes, expected ${len}`));
+        }
+      } else e.value = c.text.trim();
+      prop.elements.set(en, e);
+    }
+    this.emit('update', device, name, prop);
+  }
+
+  /** Wait until pred() is true (checked on every property update); reject after timeoutMs. */
+  waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const on = (): void => {
+        let ok = false;
+        try {
+          ok = pred();
+        } catch (e) {
+          cleanup();
+          reject(e);
+          return;
+        }
+        if (ok) {
+          cleanup();
+          resolve();
+        }
+      };
+      const onClose = (): void => {
+        cleanup();
+        reject(new DarkroomError('IO', `INDI server closed the connection while waiting for ${what}`, this.label));
+      };
+      const t = setTimeout(() => {
+        cleanup();
+        reject(new DarkroomError('IO', `timed out after ${timeoutMs} ms waiting for ${what}`, this.label));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(t);
+        this.off('update', on);
+        this.off('close', onClose);
+      };
+      this.on('update', on);
+      this.on('close', onClose);
+    });
+  }
+
+  /** Wait for a device's property to be defined. */
+  async waitProperty(device: string, name: string, timeoutMs = 5000): Promise<IndiProperty> {
+    await this.waitFor(() => !!this.property(device, name), timeoutMs, `property ${device}.${name}`);
+    return this.property(device, name)!;
+  }
+
+  private newVector(type: PropType, device: string, name: string, values: Record<string, string>): void {
+    const prop = this.property(device, name);
+    if (!prop) throw new DarkroomError('BAD_ARGUMENT', `device '${device}' has no property ${name}`, this.label);
+    if (prop.perm === 'ro') throw new DarkroomError('BAD_ARGUMENT', `property ${device}.${name} is read-only`, this.label);
+    for (const k of Object.keys(values)) {
+      if (!prop.elements.has(k)) throw new DarkroomError('BAD_ARGUMENT', `property ${device}.${name} has no element ${k}`, this.label);
+    }
+    const inner = Object.entries(values)
+      .map(([k, v]) => `<one${type} name="${escapeXml(k)}">${escapeXml(v)}</one${type}>`)
+      .join('');
+    prop.state = 'Busy';
+    this.send(`<new${type}Vector device="${escapeXml(device)}" name="${escapeXml(name)}">${inner}</new${type}Vector>`);
+  }
+  setNumber(device: string, name: string, values: Record<string, number>): void {
+    this.newVector('Number', device, name, Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)])));
+  }
+  setSwitch(device: string, name: string, values: Record<string, boolean>): void {
+    this.newVector('Switch', device, name, Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v ? 'On' : 'Off'])));
+  }
+  setText(device: string, name: string, values: Record<string, string>): void {
+    this.newVector('Text', device, name, values);
+  }
+  /** enableBLOB: 'Never' | 'Also' | 'Only'. */
+  enableBlob(device: string, mode: 'Never' | 'Also' | 'Only' = 'Also', name?: string): void {
+    this.send(`<enableBLOB device="${escapeXml(device)}"${name ? ` name="${escapeXml(name)}"` : ''}>${mode}</enableBLOB>`);
+  }
+
+  num(device: string, name: string, el: string): number {
+    const v = this.property(device, name)?.elements.get(el)?.value;
+    return v === undefined ? NaN : Number(v);
+  }
+  switchOn(device: string, name: string, el: string): boolean {
+    return this.property(device, name)?.elements.get(el)?.value === 'On';
+  }
+
+  /** Connect a device (CONNECTION switch) and wait until it is connected. */
+  async connectDevice(device: string, timeoutMs = 10_000): Promise<void> {
+    const known = await this.waitFor(() => !!this.property(device, 'CONNECTION'), Math.min(timeoutMs, 5000), `device '${device}'`).then(
+      () => true,
+      () => false,
+    );
+    if (!known) {
+      const have = [...this.devices.keys()];
+      throw new DarkroomError('IO', `INDI device '${device}' not found (server has: ${have.length ? have.join(', ') : 'no devices'})`, this.label);
+    }
+    if (!this.switchOn(device, 'CONNECTION', 'CONNECT')) this.setSwitch(device, 'CONNECTION', { CONNECT: true, DISCONNECT: false });
+    await this.waitFor(() => this.switchOn(device, 'CONNECTION', 'CONNECT') && this.property(device, 'CONNECTION')!.state !== 'Busy', timeoutMs, `${device} to connect`);
+    if (this.property(device, 'CONNECTION')!.state === 'Alert') throw new DarkroomError('IO', `INDI device '${device}' failed to connect`, this.label);
+  }
+}
+
+function checkAlert(c: IndiClient, device: string, name: string): void {
+  const p = c.property(device, name);
+  if (p?.state === 'Alert') throw new DarkroomError('IO', `${device}.${name} went to Alert${p.message ? `: ${p.message}` : ''}`, c.label);
+}
+
+export class IndiCamera implements Camera {
+  readonly kind = 'camera' as const;
+  private last?: { req: ExposureRequest; start: Date; setTemp?: number; bx: number; by: number; sub: Subframe; filter?: string };
+  private setpoint = NaN;
+  wheel?: FilterWheel;
+  constructor(readonly client: IndiClient, readonly device: string) {}
+
+  private p(name: string): IndiProperty {
+    const p = this.client.property(this.device, name);
+    if (!p) throw new DarkroomError('UNSUPPORTED', `INDI camera '${this.device}' has no ${name} property`, this.client.label);
+    return p;
+  }
+  async connect(): Promise<void> {
+    await this.client.connectDevice(this.device);
+    await this.client.waitProperty(this.device, 'CCD_EXPOSURE', 5000);
+    this.client.enableBlob(this.device, 'Also');
+  }
+  async disconnect(): Promise<void> {
+    this.client.setSwitch(this.device, 'CONNECTION', { CONNECT: false, DISCONNECT: true });
+  }
+  async connected(): Promise<boolean> {
+    return this.client.switchOn(this.device, 'CONNECTION', 'CONNECT');
+  }
+  async sensorInfo(): Promise<SensorInfo> {
+    const n = (el: string): number => this.client.num(this.device, 'CCD_INFO', el);
+    const bin = this.p('CCD_BINNING');
+    void bin;
+    return {
+      width: n('CCD_MAX_X'),
+      height: n('CCD_MAX_Y'),
+      pixelSizeX: n('CCD_PIXEL_SIZE_X'),
+      pixelSizeY: n('CCD_PIXEL_SIZE_Y'),
+      maxBinX: 4,
+      maxBinY: 4,
+      asymmetricBin: true,
+      electronsPerAdu: NaN,
+      fullWell: NaN,
+      maxAdu: 2 ** n('CCD_BITSPERPIXEL') - 1,
+      name: this.device,
+      hasShutter: true,
+      canSetCcdTemperature: !!this.client.property(this.device, 'CCD_TEMPERATURE'),
+    };
+  }
+  async setBinning(bx: number, by: number): Promise<void> {
+    this.p('CCD_BINNING');
+    this.client.setNumber(this.device, 'CCD_BINNING', { HOR_BIN: bx, VER_BIN: by });
+    await this.client.waitFor(() => this.p('CCD_BINNING').state !== 'Busy', 5000, 'binning');
+    checkAlert(this.client, this.device, 'CCD_BINNING');
+  }
+  async getBinning(): Promise<{ x: number; y: number }> {
+    return { x: this.client.num(this.device, 'CCD_BINNING', 'HOR_BIN'), y: this.client.num(this.device, 'CCD_BINNING', 'VER_BIN') };
+  }
+  async setSubframe(sub: Subframe | null): Promise<void> {
+    const info = await this.sensorInfo();
+    const b = await this.getBinning();
+    // INDI CCD_FRAME is in unbinned pixels
+    const f = sub ? { X: sub.x * b.x, Y: sub.y * b.y, WIDTH: sub.width * b.x, HEIGHT: sub.height * b.y } : { X: 0, Y: 0, WIDTH: info.width, HEIGHT: info.height };
+    this.client.setNumber(this.device, 'CCD_FRAME', f);
+    await this.client.waitFor(() => this.p('CCD_FRAME').state !== 'Busy', 5000, 'frame');
+  }
+  async getSubframe(): Promise<Subframe> {
+    const b = await this.getBinning();
+    const n = (el: string): number => this.client.num(this.device, 'CCD_FRAME', el);
+    return { x: n('X') / b.x, y: n('Y') / b.y, width: Math.floor(n('WIDTH') / b.x), height: Math.floor(n('HEIGHT') / b.y) };
+  }
+  async setGain(gain: number): Promise<void> {
+    const p = this.client.property(this.device, 'CCD_GAIN');
+    if (!p) throw new DarkroomError('UNSUPPORTED', `INDI camera '${this.device}' has no gain control`, this.client.label);
+    this.client.setNumber(this.device, 'CCD_GAIN', { GAIN: gain });
+  }
+  async setOffset(offset: number): Promise<void> {
+    const p = this.client.property(this.device, 'CCD_OFFSET');
+    if (!p) throw new DarkroomError('UNSUPPORTED', `INDI camera '${this.device}' has no offset control`, this.client.label);
+    this.client.setNumber(this.device, 'CCD_OFFSET', { OFFSET: offset });
+  }
+  async setCooler(on: boolean): Promise<void> {
+    if (this.client.property(this.device, 'CCD_COOLER')) this.client.setSwitch(this.device, 'CCD_COOLER', { COOLER_ON: on, COOLER_OFF: !on });
+  }
+  async setSetpoint(celsius: number): Promise<void> {
+    const p = this.p('CCD_TEMPERATURE');
+    if (!Number.isFinite(celsius) || celsius < -50 || celsius > 50) {
+      throw new DarkroomError('BAD_ARGUMENT', `set point ${celsius} C out of range -50..50 C`, this.client.label);
+    }
+    void p;
+    this.setpoint = celsius;
+    this.client.setNumber(this.device, 'CCD_TEMPERATURE', { CCD_TEMPERATURE_VALUE: celsius });
+  }
+  async coolerStatus(): Promise<CoolerStatus> {
+    const t = this.client.num(this.device, 'CCD_TEMPERATURE', 'CCD_TEMPERATURE_VALUE');
+    const hasCooler = !!this.client.property(this.device, 'CCD_COOLER');
+    const on = hasCooler ? this.client.switchOn(this.device, 'CCD_COOLER', 'COOLER_ON') : Number.isFinite(this.setpoint);
+    const power = this.client.num(this.device, 'CCD_COOLER_POWER', 'CCD_COOLER_VALUE');
+    const tp = this.client.property(this.device, 'CCD_TEMPERATURE');
+    return { on, setpoint: this.setpoint, ccdTemp: t, ambient: NaN, power, locked: Number.isFinite(this.setpoint) && Math.abs(t - this.setpoint) <= 0.1 && tp?.state === 'Ok', poorRegulation: power > 85 };
+  }
+  async startExposure(req: ExposureRequest): Promise<void> {
+    const exp = this.p('CCD_EXPOSURE');
+    if (exp.state === 'Busy') throw new DarkroomError('IO', 'an exposure is already in progress', this.client.label);
+    const ft = this.client.property(this.device, 'CCD_FRAME_TYPE');
+    if (ft) {
+      const want = { light: 'FRAME_LIGHT', dark: 'FRAME_DARK', bias: 'FRAME_BIAS', flat: 'FRAME_FLAT', flatdark: 'FRAME_DARK' }[req.type];
+      this.client.setSwitch(this.device, 'CCD_FRAME_TYPE', Object.fromEntries([...ft.elements.keys()].map((k) => [k, k === want])));
+    }
+    const b = await this.getBinning();
+    const sub = await this.getSubframe();
+    const filter = this.wheel && req.type !== 'dark' && req.type !== 'bias' ? await this.wheel.position().then(async (p) => (await this.wheel!.names())[p]).catch(() => undefined) : undefined;
+    const blob = this.client.property(this.device, 'CCD1')?.elements.get('CCD1');
+    if (blob) blob.blob = undefined;
+    this.last = { req, start: new Date(), setTemp: Number.isFinite(this.setpoint) ? this.setpoint : undefined, bx: b.x, by: b.y, sub, filter };
+    this.client.setNumber(this.device, 'CCD_EXPOSURE', { CCD_EXPOSURE_VALUE: req.type === 'bias' ? 0 : req.duration });
+  }
+  async abortExposure(): Promise<void> {
+    if (this.client.property(this.device, 'CCD_ABORT_EXPOSURE')) this.client.setSwitch(this.device, 'CCD_ABORT_EXPOSURE', { ABORT: true });
+  }
+  async state(): Promise<CameraState> {
+    const s = this.client.property(this.device, 'CCD_EXPOSURE')?.state;
+    return s === 'Busy' ? 'exposing' : s === 'Alert' ? 'error' : 'idle';
+  }
+  async imageReady(): Promise<boolean> {
+    return !!this.client.property(this.device, 'CCD1')?.elements.get('CCD1')?.blob;
+  }
+  async download(timeoutMs = 60_000): Promise<Image> {
+    const last = this.last;
+    if (!last) throw new DarkroomError('IO', 'no exposure was started', this.client.label);
+    await this.client.waitFor(
+      () => {
+        checkAlert(this.client, this.device, 'CCD_EXPOSURE');
+        return !!this.client.property(this.device, 'CCD1')?.elements.get('CCD1')?.blob;
+      },
+      last.req.duration * 1000 + timeoutMs,
+      'the image BLOB',
+    );
+    const el = this.client.property(this.device, 'CCD1')!.elements.get('CCD1')!;
+    if (!(el.format ?? '').toLowerCase().startsWith('.fits')) throw new DarkroomError('UNSUPPORTED', `image BLOB format '${el.format}' is not FITS`, this.client.label);
+    const img = decodeFitsBlob(el.blob!);
+    const st = await this.coolerStatus();
+    const info = await this.sensorInfo();
+    applyFrameHeader(img.header, {
+      type: last.req.type,
+      exposure: last.req.type === 'bias' ? 0 : last.req.duration,
+      dateObs: last.start,
+      ccdTemp: Number.isFinite(st.ccdTemp) ? st.ccdTemp : undefined,
+      setTemp: last.setTemp,
+      binX: last.bx,
+      binY: last.by,
+      pixelSizeX: info.pixelSizeX,
+      pixelSizeY: info.pixelSizeY,
+      instrument: img.header.getString('INSTRUME') ?? this.device,
+      egain: img.header.getNumber('EGAIN'),
+      gain: img.header.getNumber('GAIN') ?? this.client.num(this.device, 'CCD_GAIN', 'GAIN'),
+      filter: last.filter,
+      originX: last.sub.x,
+      originY: last.sub.y,
+    });
+    return img;
+  }
+}
+
+/** Decode a FITS file held in memory (an INDI BLOB) with our FITS reader. */
+export function decodeFitsBlob(buf: Buffer): Image {
+  const dir = mkdtempSync(join(tmpdir(), 'darkroom-indi-'));
+  try {
+    const p = join(dir, 'blob.fits');
+    writeFileSync(p, buf);
+    return readFits(p);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export class IndiFilterWheel implements FilterWheel {
+  readonly kind = 'filterwheel' as const;
+  constructor(readonly client: IndiClient, readonly device: string) {}
+  async connect(): Promise<void> {
+    await this.client.connectDevice(this.device);
+    await this.client.waitProperty(this.device, 'FILTER_SLOT', 5000);
+  }
+  async disconnect(): Promise<void> {
+    this.client.setSwitch(this.device, 'CONNECTION', { CONNECT: false, DISCONNECT: true });
+  }
+  async names(): Promise<string[]> {
+    const p = this.client.property(this.device, 'FILTER_NAME');
+    return p ? [...p.elements.values()].map((e) => e.value) : [];
+  }
+  async position(): Promise<number> {
+    const p = this.client.property(this.device, 'FILTER_SLOT');
+    if (!p) return -1;
+    if (p.state === 'Busy') return -1;
+    return this.client.num(this.device, 'FILTER_SLOT', 'FILTER_SLOT_VALUE') - 1; // INDI slots are 1-based
+  }
+  async move(target: number | string, timeoutMs = 30_000): Promise<void> {
+    let slot: number;
+    const names = await this.names();
+    if (typeof target === 'string') {
+      slot = names.findIndex((n) => n.toLowerCase() === target.toLowerCase());
+      if (slot < 0) throw new DarkroomError('BAD_ARGUMENT', `no filter named '${target}' (have: ${names.join(', ')})`, this.client.label);
+    } else slot = target;
+    const p = this.client.property(this.device, 'FILTER_SLOT');
+    const max = Number(p?.elements.get('FILTER_SLOT_VALUE') ? names.length : 0);
+    if (!(Number.isInteger(slot) && slot >= 0 && (max === 0 || slot < max))) throw new DarkroomError('BAD_ARGUMENT', `filter position must be 0..${max - 1}, got ${target}`, this.client.label);
+    this.client.setNumber(this.device, 'FILTER_SLOT', { FILTER_SLOT_VALUE: slot + 1 });
+    await this.client.waitFor(() => this.client.property(this.device, 'FILTER_SLOT')!.state !== 'Busy', timeoutMs, 'the filter wheel');
+    checkAlert(this.client, this.device, 'FILTER_SLOT');
+  }
+}
+
+/** Parse indi://HOST:PORT[/DEVICE]. */
+export function parseIndiUrl(url: string): { host: string; port: number; device?: string } {
+  const m = /^indi:\/\/([^/:]+)(?::(\d+))?(?:\/(.*))?$/.exec(url);
+  if (!m) throw new DarkroomError('BAD_ARGUMENT', `bad INDI device '${url}' (expected indi://HOST:PORT[/DEVICE])`);
+  return { host: m[1]!, port: Number(m[2] ?? 7624), device: m[3] ? decodeURIComponent(m[3]) : undefined };
+}
