@@ -1,15 +1,20 @@
 /**
- * Integration benchmark: N frames of SxS float32 (generated into a temp dir), winsorized
+ * Integration benchmark: N frames of SxS 16-bit (generated into a temp dir), winsorized
  * rejection (4/3), average. Prints wall time and peak RSS of Darkroom (measured in a child
  * process), and the ratio to Siril (`siril-cli`, same frames, same run) when it can run headless.
  *
- *   npx tsx bench/stack.ts [--frames 20] [--size 4096] [--workers N] [--memory 512MB] [--keep]
+ * Siril runs `link` in a first script (not timed) and `stack ... rej w 4 3 -nonorm` in a second
+ * (timed, the same algorithm family: Siril's winsorized variant differs in detail, see
+ * ALGORITHMS.md); both results are compared (median and 99.9th percentile of |difference| in units
+ * of the frame noise). Kernel: `--kernel ts` forces the plain-TS reference (DARKROOM_KERNEL=ts).
+ *
+ *   npx tsx bench/stack.ts [--frames 20] [--size 4096] [--workers N] [--memory 512MB] [--kernel ts|wasm] [--keep]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeFits } from '../src/fits/index.js';
+import { basename, join } from 'node:path';
+import { readFits, writeFits } from '../src/fits/index.js';
 import { createImage } from '../src/image/image.js';
 import { Rng } from '../src/util/random.js';
 
@@ -30,7 +35,8 @@ async function child(): Promise<void> {
     reject: 'winsorized', sigmaLow: 4, sigmaHigh: 3, combine: 'average',
     workers: w ? Number(w) : undefined, memoryBytes: m ? parseMemory(m) : undefined,
   });
-  writeIntegration(r, join(dir, 'darkroom_result.fits'));
+  // outside the frame folder: Siril's `link` takes every FITS file it finds there
+  writeIntegration(r, join(dir, '..', `${basename(dir)}_darkroom.fits`));
   const wall = (performance.now() - t0) / 1000;
   process.stdout.write(JSON.stringify({ wall, maxRssMB: process.resourceUsage().maxRSS / 1024, noise: r.noise, history: r.history.slice(0, 7) }) + '\n');
 }
@@ -50,13 +56,16 @@ async function main(): Promise<void> {
         d[p] = 1000 + 10 * rng.gauss();
         if (rng.uniform() < 0.001) d[p] += 5000; // hot pixels / cosmic rays
       }
-      writeFits(join(dir, `frame_${String(i + 1).padStart(5, '0')}.fits`), img, { stamp: false });
+      // 16-bit unsigned like a camera's raw frames (Siril clips float input to [0, 1])
+      writeFits(join(dir, `frame_${String(i + 1).padStart(5, '0')}.fits`), img, { stamp: false, bitpix: 16 });
     }
-    console.log(`generated ${n} frames ${size}x${size} float32 in ${((performance.now() - t0) / 1000).toFixed(1)} s (${dir})`);
+    console.log(`generated ${n} frames ${size}x${size} 16-bit in ${((performance.now() - t0) / 1000).toFixed(1)} s (${dir})`);
 
     const extra: string[] = [];
     for (const k of ['workers', 'memory']) if (arg(k)) extra.push(`--${k}`, arg(k)!);
-    const c = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--child', '--dir', dir, ...extra], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const env = { ...process.env };
+    if (arg('kernel')) env.DARKROOM_KERNEL = arg('kernel');
+    const c = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--child', '--dir', dir, ...extra], { encoding: 'utf8', maxBuffer: 64 << 20, env });
     if (c.status !== 0) throw new Error(`darkroom run failed: ${c.stderr}`);
     const res = JSON.parse(c.stdout.trim().split('\n').pop()!) as { wall: number; maxRssMB: number; history: string[] };
     console.log(`darkroom: wall ${res.wall.toFixed(2)} s, peak RSS ${res.maxRssMB.toFixed(0)} MB (${res.history[5]})`);
@@ -67,19 +76,43 @@ async function main(): Promise<void> {
       console.log('siril: siril-cli not found (Debian package `siril`); Darkroom numbers only');
       return;
     }
+    writeFileSync(join(dir, 'link.ssf'), ['requires 1.0.0', 'link frame_ -out=.', ''].join('\n'));
+    const l = spawnSync('siril-cli', ['-d', dir, '-s', join(dir, 'link.ssf')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (l.status !== 0) {
+      console.log(`siril: could not run headless (exit ${l.status}): ${(l.stderr || l.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+      return;
+    }
     const ssf = join(dir, 'bench.ssf');
-    writeFileSync(ssf, ['requires 1.0.0', `cd ${dir}`, 'link frame_ -out=.', 'stack frame_ rej w 4 3 -nonorm -out=siril_result', ''].join('\n'));
+    writeFileSync(ssf, ['requires 1.0.0', 'stack frame_ rej w 4 3 -nonorm -out=siril_result', ''].join('\n'));
+    const haveTime = spawnSync('sh', ['-c', 'test -x /usr/bin/time']).status === 0;
     const t1 = performance.now();
-    const s = spawnSync('siril-cli', ['-d', dir, '-s', ssf], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const s = haveTime
+      ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', 'siril-cli', '-d', dir, '-s', ssf], { encoding: 'utf8', maxBuffer: 64 << 20 })
+      : spawnSync('siril-cli', ['-d', dir, '-s', ssf], { encoding: 'utf8', maxBuffer: 64 << 20 });
     const sw = (performance.now() - t1) / 1000;
-    if (s.status !== 0 || !readdirSync(dir).some((f) => f.startsWith('siril_result'))) {
+    const resultFile = readdirSync(dir).find((f) => f.startsWith('siril_result'));
+    if (s.status !== 0 || !resultFile) {
       console.log(`siril: could not run headless (exit ${s.status}): ${(s.stderr || s.stdout).trim().split('\n').slice(-3).join(' | ')}`);
       return;
     }
-    console.log(`siril: wall ${sw.toFixed(2)} s (includes its sequence link step)`);
-    console.log(`ratio darkroom/siril: ${(res.wall / sw).toFixed(2)}`);
+    const rss = /MAXRSS_KB=(\d+)/.exec(s.stderr ?? '');
+    const threads = /(\d+) (?:threads|CPU cores|logical processors)/i.exec(s.stdout ?? '');
+    console.log(`siril: wall ${sw.toFixed(2)} s${rss ? `, peak RSS ${(Number(rss[1]) / 1024).toFixed(0)} MB` : ''} (stack step only; ${threads ? threads[0] : 'default threads'})`);
+    console.log(`ratio darkroom/siril (wall): ${(res.wall / sw).toFixed(2)}`);
+    // agreement of the two results (Siril writes 32-bit float in [0,1] or ADU depending on input: scale by medians)
+    const a = readFits(join(dir, '..', `${basename(dir)}_darkroom.fits`)).data[0]!;
+    const b = readFits(join(dir, resultFile)).data[0]!;
+    const med = (x: Float32Array): number => Float32Array.from(x).sort()[x.length >> 1]!;
+    const k = med(a) / med(b);
+    const d = new Float32Array(a.length);
+    for (let p = 0; p < a.length; p++) d[p] = Math.abs(a[p]! - k * b[p]!);
+    d.sort();
+    console.log(`darkroom vs siril (siril x ${k.toPrecision(6)}): median |diff| ${d[d.length >> 1]!.toPrecision(3)} ADU, 99.9% ${d[Math.floor(d.length * 0.999)]!.toPrecision(3)} ADU (frame noise 10 ADU)`);
   } finally {
-    if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
+    if (!process.argv.includes('--keep')) {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(join(dir, '..', `${basename(dir)}_darkroom.fits`), { force: true });
+    }
   }
 }
 

@@ -8,7 +8,8 @@
  */
 import { availableParallelism, freemem } from 'node:os';
 import { Piscina } from 'piscina';
-import { integrateBand, type BandParams } from '../kernels/band.js';
+import type { BandParams } from '../kernels/band.js';
+import { integrateBandAuto as integrateBand } from '../kernels/auto.js';
 import type { Geometry, OpenFrame } from './frames.js';
 import type { BandTask, BandTaskResult } from './worker.js';
 
@@ -20,6 +21,8 @@ export interface EngineInput {
   workers: number;
   memoryBytes: number;
   maps: boolean;
+  /** Only rows y0..y1 (exclusive) of every frame (a tile); the output planes then hold just those rows. */
+  rows?: [number, number];
 }
 
 export interface EngineOutput {
@@ -63,11 +66,12 @@ export async function runEngine(inp: EngineInput): Promise<EngineOutput> {
   const { frames, geometry: g, params, maps } = inp;
   const n = frames.length;
   const W = g.width;
-  const H = g.height;
-  const npixAll = W * H;
+  const Y0 = inp.rows ? inp.rows[0] : 0;
+  const H = inp.rows ? inp.rows[1] : g.height;
+  const npixAll = W * (H - Y0);
   const workers = Math.max(1, inp.workers);
   const shared = workers > 1;
-  const rows = bandRows(n, g, workers, inp.memoryBytes);
+  const rows = bandRows(n, { ...g, height: H - Y0 }, workers, inp.memoryBytes);
   const planes: Float32Array[] = [];
   const rejLow: Float32Array[] | null = maps ? [] : null;
   const rejHigh: Float32Array[] | null = maps ? [] : null;
@@ -94,10 +98,10 @@ export async function runEngine(inp: EngineInput): Promise<EngineOutput> {
   if (!shared) {
     const buf = new Float32Array(n * rows * W);
     for (let c = 0; c < g.channels; c++) {
-      for (let y0 = 0; y0 < H; y0 += rows) {
+      for (let y0 = Y0; y0 < H; y0 += rows) {
         const y1 = Math.min(H, y0 + rows);
         const npix = readBand(buf, c, y0, y1);
-        const off = y0 * W;
+        const off = (y0 - Y0) * W;
         integrateBand(buf, npix, params[c]!, {
           out: planes[c]!.subarray(off, off + npix),
           rejLow: rejLow ? rejLow[c]!.subarray(off, off + npix) : null,
@@ -124,7 +128,7 @@ export async function runEngine(inp: EngineInput): Promise<EngineOutput> {
     const pending = new Set<Promise<void>>();
     let failure: unknown = null;
     for (let c = 0; c < g.channels; c++) {
-      for (let y0 = 0; y0 < H; y0 += rows) {
+      for (let y0 = Y0; y0 < H; y0 += rows) {
         while (free.length === 0) {
           await Promise.race(pending);
           if (failure) throw failure;
@@ -139,7 +143,7 @@ export async function runEngine(inp: EngineInput): Promise<EngineOutput> {
           out: planes[c]!.buffer as SharedArrayBuffer,
           rejLow: rejLow ? (rejLow[c]!.buffer as SharedArrayBuffer) : null,
           rejHigh: rejHigh ? (rejHigh[c]!.buffer as SharedArrayBuffer) : null,
-          offset: y0 * W,
+          offset: (y0 - Y0) * W,
         };
         const p: Promise<void> = pool.run(task).then(
           (r) => {

@@ -16,8 +16,9 @@ import { DarkroomError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { COMBINE_CODES, type BandParams } from '../kernels/band.js';
 import { REJECT_CODES } from '../kernels/reject.js';
-import { closeFrames, frameStatistics, frameWeights, normalizationCoefficients, openFrames } from './frames.js';
-import { defaultMemoryBytes, defaultWorkers, runEngine } from './engine.js';
+import { selectedKernel } from '../kernels/auto.js';
+import { closeFrames, frameStatistics, frameWeights, normalizationCoefficients, openFrames, type FrameStats, type Geometry, type OpenFrame } from './frames.js';
+import { defaultMemoryBytes, defaultWorkers, runEngine, type EngineOutput } from './engine.js';
 import {
   effectiveReject,
   resolveOptions,
@@ -25,11 +26,13 @@ import {
   type FrameReport,
   type IntegrateOptions,
   type IntegrateResult,
+  type Reject,
 } from './options.js';
 
 export * from './options.js';
 export { bandRows, defaultMemoryBytes, defaultWorkers } from './engine.js';
-export { normalizationCoefficients } from './frames.js';
+export { normalizationCoefficients, openFrames, closeFrames } from './frames.js';
+export { runEngine } from './engine.js';
 
 /** Below this many input pixel values the pool start-up costs more than it saves. */
 const SMALL_WORK = 1 << 22;
@@ -37,9 +40,35 @@ const SMALL_WORK = 1 << 22;
 export async function integrateFiles(paths: string[], opts: Partial<IntegrateOptions> = {}): Promise<IntegrateResult> {
   const o = resolveOptions(opts);
   if (paths.length === 0) throw new DarkroomError('TOO_FEW', 'no frames to integrate');
-  const warnings: string[] = [];
   const { frames, geometry: g } = openFrames(paths);
   try {
+    const prep = prepareIntegration(frames, g, o);
+    let workers = o.workers ?? defaultWorkers();
+    if (o.workers === undefined && frames.length * g.width * g.height * g.channels < SMALL_WORK) workers = 1;
+    const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
+    const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps });
+    return finishIntegration(frames, g, o, prep, eng, workers, memoryBytes);
+  } finally {
+    closeFrames(frames);
+  }
+}
+
+/**
+ * What the first pass decides for the whole frame set (statistics, weights, per-channel kernel
+ * parameters). Computed once, it lets row tiles be integrated separately (even on other machines)
+ * with results bit-identical to the whole: every pixel depends only on these and its own column.
+ */
+export interface PreparedIntegration {
+  stats: FrameStats;
+  weights: number[];
+  params: BandParams[];
+  reject: Reject;
+  warnings: string[];
+}
+
+export function prepareIntegration(frames: OpenFrame[], g: Geometry, o: IntegrateOptions): PreparedIntegration {
+  const warnings: string[] = [];
+  {
     const n = frames.length;
     const stats = frameStatistics(frames, g, o);
     const C = g.channels;
@@ -106,11 +135,17 @@ export async function integrateFiles(paths: string[], opts: Partial<IntegrateOpt
         w: Float64Array.from(weights),
       });
     }
-    let workers = o.workers ?? defaultWorkers();
-    if (o.workers === undefined && n * g.width * g.height * C < SMALL_WORK) workers = 1;
-    const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
-    const eng = await runEngine({ frames, geometry: g, params, workers, memoryBytes, maps: o.rejectionMaps });
+    return { stats, weights, params, reject: eff.reject, warnings };
+  }
+}
 
+/** Header, per-frame report, noise and HISTORY of an integration from the engine's planes. */
+export function finishIntegration(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, prep: PreparedIntegration, eng: EngineOutput, workers: number, memoryBytes: number): IntegrateResult {
+  const { stats, weights, warnings } = prep;
+  const eff = { reject: prep.reject };
+  const n = frames.length;
+  const C = g.channels;
+  {
     const header = frames[0]!.hdu.header.clone();
     header.set('NCOMBINE', n, 'number of frames integrated');
     const image: Image = { width: g.width, height: g.height, channels: C, data: eng.planes, header };
@@ -137,7 +172,7 @@ export async function integrateFiles(paths: string[], opts: Partial<IntegrateOpt
       `linear-low=${o.linearLow} linear-high=${o.linearHigh} percentile-low=${o.percentileLow} percentile-high=${o.percentileHigh} minmax-low=${o.minmaxLow} minmax-high=${o.minmaxHigh}`,
       `gesd-fraction=${o.gesdFraction} gesd-alpha=${o.gesdAlpha} clip-low=${o.clipLow} clip-high=${o.clipHigh} range-low=${o.rangeLow ?? 'none'} range-high=${o.rangeHigh ?? 'none'}`,
       `normalize=${o.normalize} reject-normalize=${o.rejectNormalize} weights=${weightsLabel(o.weights)} estimator=${o.estimator}`,
-      `bands=${eng.bands} rows-per-band=${eng.rowsPerBand} workers=${workers} memory=${memoryBytes}`,
+      `bands=${eng.bands} rows-per-band=${eng.rowsPerBand} workers=${workers} memory=${memoryBytes} kernel=${selectedKernel()}`,
       `noise=${fmt(noise)} noise-ratio=${fmt(noiseRatio)} (result / first frame)`,
       ...frameReports.map(
         (f, i) => `frame ${i + 1}: ${f.path} weight=${fmt(f.weight)} loc=${fmt(f.location)} scale=${fmt(f.scale)} rej-low=${f.rejectedLowPct.toFixed(3)}% rej-high=${f.rejectedHighPct.toFixed(3)}%`,
@@ -157,8 +192,6 @@ export async function integrateFiles(paths: string[], opts: Partial<IntegrateOpt
       result.rejectHigh = mk(eng.rejHigh, 'high');
     }
     return result;
-  } finally {
-    closeFrames(frames);
   }
 }
 

@@ -2,7 +2,8 @@
  * Piscina worker: integrates one row band. The band data and the output planes live in
  * SharedArrayBuffers, so nothing but the small parameter object is copied between threads.
  */
-import { integrateBand, type BandParams } from '../kernels/band.js';
+import type { BandParams } from '../kernels/band.js';
+import { integrateBandAuto as integrateBand } from '../kernels/auto.js';
 
 export interface BandTask {
   data: SharedArrayBuffer;

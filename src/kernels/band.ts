@@ -38,20 +38,39 @@ export interface BandOutput {
   frameHigh: Float64Array;
 }
 
-export function integrateBand(data: Float32Array, npix: number, P: BandParams, o: BandOutput): void {
+/** Per-pixel scratch of the reference kernel, reused between calls with the same n. */
+class Scratch {
+  readonly v: Float64Array;
+  readonly f: Int32Array;
+  readonly kept: Uint8Array;
+  readonly cs: Float64Array;
+  readonly ws: RejectWorkspace;
+  constructor(readonly n: number, readonly alpha: number) {
+    this.v = new Float64Array(n);
+    this.f = new Int32Array(n);
+    this.kept = new Uint8Array(n);
+    this.cs = new Float64Array(n);
+    this.ws = new RejectWorkspace(n);
+  }
+}
+let scratch: Scratch | null = null;
+
+/**
+ * Integrate pixels [p0, p1) of the band (default: all of it). `npix` is the band's pixel count
+ * (the stride between frames in `data`); the outputs are indexed like the band.
+ */
+export function integrateBand(data: Float32Array, npix: number, P: BandParams, o: BandOutput, p0 = 0, p1 = npix): void {
   const n = P.n;
-  const v = new Float64Array(n);
-  const f = new Int32Array(n);
-  const kept = new Uint8Array(n);
-  const cs = new Float64Array(n);
-  const ws = new RejectWorkspace(n);
+  // (the workspace caches GESD critical values, which depend on alpha)
+  if (!scratch || scratch.n !== n || scratch.alpha !== P.gesdAlpha) scratch = new Scratch(n, P.gesdAlpha);
+  const { v, f, kept, cs, ws } = scratch;
   const { ra, rb, ca, cb, w, rangeLow, rangeHigh, combine } = P;
   const { out, frameLow, frameHigh } = o;
   const rejLow = o.rejLow ?? null;
   const rejHigh = o.rejHigh ?? null;
   const invN = 1 / n;
   const side = ws.side;
-  for (let p = 0; p < npix; p++) {
+  for (let p = p0; p < p1; p++) {
     let cnt = 0;
     let rl = 0;
     let rh = 0;

@@ -17,3 +17,5 @@ export {
   type RejectName,
 } from './reject.js';
 export { studentTQuantile, studentTCdf, incompleteBeta, lnGamma } from './studentt.js';
+export { integrateBandAuto, selectedKernel, type KernelName } from './auto.js';
+export { integrateBandWasm, wasmHandles, wasmModule, wasmLoadError, simdSupported, sortingNetwork } from './wasm.js';

@@ -1,0 +1,191 @@
+/**
+ * Loader and driver of the WASM-SIMD band kernel (`band-simd.as`, built by
+ * `node scripts/build-wasm.mjs` into build/kernels/ and dist/kernels/). Same interface as the
+ * plain-TS reference `integrateBand`, and bit-identical results: the kernel processes two pixels
+ * per f64x2 vector with every sum in the reference's order. It implements rejection none, sigma
+ * and winsorized with average or median combination; pixels with a NaN or a range-rejected value
+ * (flagged by the kernel) and every other algorithm go through the TS reference.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { integrateBand as integrateBandTS, type BandOutput, type BandParams } from './band.js';
+
+// Minimal typing of the WebAssembly global (lib ES2022 without DOM does not declare it).
+type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (mod: WasmModule, imports: object) => { exports: object };
+  validate(bytes: Uint8Array): boolean;
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface BandExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  band(n: number, P: number, reject: number, combine: number, data: number, out: number, rejLo: number, rejHi: number, flags: number, prm: number, counts: number, pairs: number, npairs: number, scratch: number): number;
+}
+
+/** Pixels per chunk copied into WASM memory (even). */
+const CHUNK = 8192;
+const WASM_REJECTS = new Set([0, 3, 4]);
+const WASM_COMBINES = new Set([0, 1]);
+
+function wasmCandidates(): URL[] {
+  // dist/kernels/band-simd.wasm beside the compiled module; build/kernels/ from the source tree
+  return [new URL('./band-simd.wasm', import.meta.url), new URL('../../build/kernels/band-simd.wasm', import.meta.url)];
+}
+
+/** True when this Node supports WebAssembly SIMD (validated on a tiny module using v128). */
+export function simdSupported(): boolean {
+  // (module (func (result v128) v128.const i32x4 0 0 0 0))
+  const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
+  try {
+    return WA.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+let loaded: WasmModule | null | undefined;
+let loadError = '';
+
+/** The compiled kernel module, or null (with `wasmLoadError()` saying why). */
+export function wasmModule(): WasmModule | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (!simdSupported()) {
+    loadError = 'WebAssembly SIMD is not supported by this Node';
+    return null;
+  }
+  for (const u of wasmCandidates()) {
+    const path = fileURLToPath(u);
+    if (!existsSync(path)) continue;
+    try {
+      loaded = new WA.Module(readFileSync(path));
+      return loaded;
+    } catch (e) {
+      loadError = `${path}: ${(e as Error).message}`;
+      return null;
+    }
+  }
+  loadError = 'band-simd.wasm not built (run `node scripts/build-wasm.mjs`)';
+  return null;
+}
+
+export function wasmLoadError(): string {
+  return loadError;
+}
+
+/** Compare-exchange pairs of Batcher's odd-even merge sort for n values (pairs beyond n dropped). */
+export function sortingNetwork(n: number): Int32Array {
+  let p2 = 1;
+  while (p2 < n) p2 <<= 1;
+  const pairs: number[] = [];
+  for (let p = 1; p < p2; p <<= 1) {
+    for (let k = p; k >= 1; k >>= 1) {
+      for (let j = k % p; j + k < p2; j += 2 * k) {
+        for (let i = 0; i < Math.min(k, p2 - j - k); i++) {
+          const a = i + j;
+          const b = i + j + k;
+          if (Math.floor(a / (2 * p)) === Math.floor(b / (2 * p)) && b < n) pairs.push(a, b);
+        }
+      }
+    }
+  }
+  return Int32Array.from(pairs);
+}
+
+class WasmBand {
+  readonly ex: BandExports;
+  private base: number;
+  private n = -1;
+  private off = { prm: 0, counts: 0, pairs: 0, npairs: 0, scratch: 0, data: 0, out: 0, rejLo: 0, rejHi: 0, flags: 0 };
+  constructor(mod: WasmModule) {
+    const inst = new WA.Instance(mod, { env: { abort: () => { throw new Error('band-simd.wasm abort'); } } });
+    this.ex = inst.exports as unknown as BandExports;
+    this.base = this.ex.memory.buffer.byteLength;
+  }
+  private layout(n: number): void {
+    if (n === this.n) return;
+    const net = sortingNetwork(n);
+    let o = this.base;
+    const take = (bytes: number): number => {
+      const at = o;
+      o += Math.ceil(bytes / 16) * 16;
+      return at;
+    };
+    const prm = take((7 + 5 * n) * 8);
+    const counts = take(2 * n * 8);
+    const pairs = take(net.length * 4);
+    const scratch = take(4 * n * 16);
+    const data = take(n * CHUNK * 4);
+    const out = take(CHUNK * 4);
+    const rejLo = take(CHUNK * 4);
+    const rejHi = take(CHUNK * 4);
+    const flags = take(CHUNK);
+    const need = o - this.ex.memory.buffer.byteLength;
+    if (need > 0) this.ex.memory.grow(Math.ceil(need / 65536));
+    new Int32Array(this.ex.memory.buffer, pairs, net.length).set(net);
+    this.off = { prm, counts, pairs, npairs: net.length / 2, scratch, data, out, rejLo, rejHi, flags };
+    this.n = n;
+  }
+  run(data: Float32Array, npix: number, P: BandParams, o: BandOutput): void {
+    const n = P.n;
+    this.layout(n);
+    const L = this.off;
+    const buf = this.ex.memory.buffer;
+    const prm = new Float64Array(buf, L.prm, 7 + 5 * n);
+    prm.set([P.sigmaLow, P.sigmaHigh, P.winsorCutoff, P.clipLow ? 1 : 0, P.clipHigh ? 1 : 0, P.rangeLow, P.rangeHigh]);
+    prm.set(P.ra, 7);
+    prm.set(P.rb, 7 + n);
+    prm.set(P.ca, 7 + 2 * n);
+    prm.set(P.cb, 7 + 3 * n);
+    prm.set(P.w, 7 + 4 * n);
+    const counts = new Float64Array(buf, L.counts, 2 * n);
+    counts.fill(0);
+    const mem = new Float32Array(buf);
+    const d0 = L.data >> 2;
+    const out = new Float32Array(buf, L.out, CHUNK);
+    const rejLo = new Float32Array(buf, L.rejLo, CHUNK);
+    const rejHi = new Float32Array(buf, L.rejHi, CHUNK);
+    const flags = new Uint8Array(buf, L.flags, CHUNK);
+    const fallback: number[] = [];
+    for (let p0 = 0; p0 < npix; p0 += CHUNK) {
+      const len = Math.min(CHUNK, npix - p0);
+      const even = len & ~1;
+      if (even > 0) {
+        for (let i = 0; i < n; i++) mem.set(data.subarray(i * npix + p0, i * npix + p0 + even), d0 + i * even);
+        const nf = this.ex.band(n, even, P.reject, P.combine, L.data, L.out, L.rejLo, L.rejHi, L.flags, L.prm, L.counts, L.pairs, L.npairs, L.scratch);
+        o.out.set(out.subarray(0, even), p0);
+        if (o.rejLow) o.rejLow.set(rejLo.subarray(0, even), p0);
+        if (o.rejHigh) o.rejHigh.set(rejHi.subarray(0, even), p0);
+        if (nf > 0) for (let k = 0; k < even; k++) if (flags[k]) fallback.push(p0 + k);
+      }
+      if (even < len) fallback.push(p0 + even);
+    }
+    for (let i = 0; i < n; i++) {
+      o.frameLow[i] += counts[i]!;
+      o.frameHigh[i] += counts[n + i]!;
+    }
+    for (const p of fallback) integrateBandTS(data, npix, P, o, p, p + 1);
+  }
+}
+
+let engine: WasmBand | null = null;
+
+/** Whether the WASM kernel handles these parameters (otherwise the TS reference runs). */
+export function wasmHandles(P: BandParams): boolean {
+  if (!WASM_REJECTS.has(P.reject) || !WASM_COMBINES.has(P.combine)) return false;
+  for (let i = 0; i < P.n; i++) if (P.w[i] === 0) return false;
+  return true;
+}
+
+/** The WASM-SIMD kernel (throws when it is not available). Falls back to TS for what it does not implement. */
+export function integrateBandWasm(data: Float32Array, npix: number, P: BandParams, o: BandOutput): void {
+  if (!wasmHandles(P)) return integrateBandTS(data, npix, P, o);
+  if (!engine) {
+    const mod = wasmModule();
+    if (!mod) throw new Error(`WASM kernel unavailable: ${wasmLoadError()}`);
+    engine = new WasmBand(mod);
+  }
+  engine.run(data, npix, P, o);
+}
