@@ -5,24 +5,26 @@
  */
 import type { Image } from '../image/image.js';
 import { detectStars, medianOf, type Star, type DetectOptions } from '../stars/detect.js';
+import { detectionPlane, metricsFromStars, type FrameMetrics } from '../stars/metrics.js';
 import { matchStars, type MatchResult } from './match.js';
 import { describe, identity, type Mat3, type Model } from './transform.js';
 import { warpPlane, type Interp } from './resample.js';
-import { createDrizzle, drizzleAdd, drizzleResult } from './drizzle.js';
+import { createDrizzle, drizzleAdd, drizzleAddCfa, drizzleResult, type DrizzleAccumulator } from './drizzle.js';
+import { requireCfa } from '../color/cfa.js';
 
-export interface FrameStars { stars: Star[]; medianFwhm: number }
+export interface FrameStars { stars: Star[]; medianFwhm: number; background?: number; noise?: number }
 
 export function frameStars(img: Image, opts: DetectOptions = {}): FrameStars {
-  const plane = img.channels === 1 ? img.data[0]! : luminance(img);
+  const plane = detectionPlane(img);
   const r = detectStars(plane, img.width, img.height, { maxStars: 500, ...opts });
-  const stars = r.stars.filter((s) => !s.saturated || true);
-  return { stars, medianFwhm: medianOf(stars.map((s) => s.fwhm)) };
+  const stars = r.stars;
+  const shape = stars.filter((s) => s.fitted && !s.saturated);
+  return { stars, medianFwhm: medianOf((shape.length > 0 ? shape : stars).map((s) => s.fwhm)), background: r.background.globalBackground, noise: r.background.globalNoise };
 }
 
-function luminance(img: Image): Float32Array {
-  const out = new Float32Array(img.width * img.height);
-  for (const d of img.data) for (let i = 0; i < out.length; i++) out[i] = out[i]! + d[i]! / img.channels;
-  return out;
+/** Subframe metrics of a frame from its detection (for weights and rejection rules). */
+export function frameMetrics(path: string, fs: FrameStars): FrameMetrics {
+  return metricsFromStars(path, fs.stars, fs.background ?? NaN, fs.noise ?? NaN);
 }
 
 /** Index of the best reference: most stars, ties (within 10%) broken by the smallest median FWHM. */
@@ -39,7 +41,12 @@ export function chooseReference(list: FrameStars[]): number {
   return best;
 }
 
-export interface RegisterOptions { model?: Model; interp?: Interp; drizzle?: number; pixfrac?: number; tolerance?: number }
+export interface RegisterOptions {
+  model?: Model; interp?: Interp; drizzle?: number; pixfrac?: number; tolerance?: number;
+  /** CFA mosaics (img.cfa set): Bayer drizzle at `drizzle` scale (default 1) into 3 planes (R, G, B). */
+  cfaDrizzle?: boolean;
+  frameWeight?: number;
+}
 
 export interface FrameRegistration {
   ok: boolean;
@@ -60,6 +67,13 @@ export function registerToReference(frame: FrameStars, ref: FrameStars, isRefere
 
 /** Resample every plane of `img` onto the reference grid (refW x refH) or drizzle it at `opts.drizzle` scale. */
 export function applyRegistration(img: Image, H: Mat3, refW: number, refH: number, opts: RegisterOptions = {}): Float32Array[] {
+  if (opts.cfaDrizzle && img.channels === 1 && img.cfa) {
+    const cfa = requireCfa(String(img.cfa), 'BAYERPAT');
+    const scale = opts.drizzle ?? 1;
+    const accs: [DrizzleAccumulator, DrizzleAccumulator, DrizzleAccumulator] = [createDrizzle(refW, refH, scale), createDrizzle(refW, refH, scale), createDrizzle(refW, refH, scale)];
+    drizzleAddCfa(accs, img.data[0]!, img.width, img.height, cfa, H, opts.pixfrac ?? 1);
+    return accs.map(drizzleResult);
+  }
   if (opts.drizzle && opts.drizzle > 1) {
     return img.data.map((d) => {
       const acc = createDrizzle(refW, refH, opts.drizzle!);

@@ -25,14 +25,6 @@ const LANCZOS = (() => {
   return t;
 })();
 
-function lanczos(x: number): number {
-  const a = Math.abs(x) * LUT_RES;
-  const i = a | 0;
-  if (i >= 3 * LUT_RES) return 0;
-  const f = a - i;
-  return LANCZOS[i]! + f * (LANCZOS[i + 1]! - LANCZOS[i]!);
-}
-
 function cubic(x: number): number {
   const a = Math.abs(x);
   if (a < 1) return (1.5 * a - 2.5) * a * a + 1;
@@ -40,74 +32,202 @@ function cubic(x: number): number {
   return 0;
 }
 
+/**
+ * One 1-D pass over n taps with PixInsight-style clamping (see the file comment). Values are taken as they are
+ * (ADU >= 0, as PixInsight's [0, 1] data); negative data are shifted to >= 0 first.
+ */
+function clampedPass(vals: Float64Array, ws: Float64Array, wo: number, n: number, clamp: number): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) if (vals[i]! < m) m = vals[i]!;
+  let sp = 0, sn = 0, wp = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = ws[wo + i]!;
+    const t = (vals[i]! - m) * wi;
+    if (wi < 0) sn -= t;
+    else { sp += t; wp += wi; }
+  }
+  if (sp > 0 && sn / sp > clamp) return m + sp / wp;
+  return m + sp - sn;
+}
+
+/** Kernel weights for the taps x0 .. x0 + n - 1 around position s, normalized to sum 1, into ws[wo ..]. */
+function kernelWeights(s: number, x0: number, n: number, lanczos3: boolean, ws: Float64Array, wo: number): void {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const d = s - (x0 + i);
+    let k: number;
+    if (lanczos3) {
+      const a = (d < 0 ? -d : d) * LUT_RES;
+      const li = a | 0;
+      k = li >= 3 * LUT_RES ? 0 : LANCZOS[li]! + (a - li) * (LANCZOS[li + 1]! - LANCZOS[li]!);
+    } else k = cubic(d);
+    ws[wo + i] = k;
+    sum += k;
+  }
+  const inv = 1 / sum;
+  for (let i = 0; i < n; i++) ws[wo + i] = ws[wo + i]! * inv;
+}
+
+/**
+ * True when the map is axis-aligned to within 1e-3 px over the output frame (corners checked): shift + scale, or a
+ * fitted homography of a pure dither whose rotation and perspective terms are negligible.
+ */
+function nearlySeparable(inv: Mat3, outW: number, outH: number): boolean {
+  const [a, b, c, d, e, f, g, k, l] = inv as unknown as number[];
+  if (!(a! > 0 && e! > 0 && l! !== 0)) return false;
+  for (const [x, y] of [[0, 0], [outW - 1, 0], [0, outH - 1], [outW - 1, outH - 1], [(outW - 1) / 2, (outH - 1) / 2]] as const) {
+    const W = g! * x + k! * y + l!;
+    const sx = (a! * x + b! * y + c!) / W, sy = (d! * x + e! * y + f!) / W;
+    if (Math.abs(sx - (a! * x + c!) / l!) > 1e-3 || Math.abs(sy - (e! * y + f!) / l!) > 1e-3) return false;
+  }
+  return true;
+}
+
 /** Warp `src` (w x h) to an outW x outH plane; `H` maps source (frame) coordinates to output coordinates. */
 export function warpPlane(src: Float32Array, w: number, h: number, H: Mat3, outW: number, outH: number, interp: Interp = 'lanczos3', clamp = 0.3): Float32Array {
-  const inv = invert(H);
   const out = new Float32Array(outW * outH);
-  const radius = interp === 'lanczos3' ? 3 : interp === 'bicubic' ? 2 : 1;
-  const n = 2 * radius;
-  const wx = new Float64Array(n);
-  const wy = new Float64Array(n);
-  const col = new Float64Array(n);
-  const kern = interp === 'lanczos3' ? lanczos : cubic;
-  const doClamp = interp === 'lanczos3' && clamp > 0;
-  const pass = (vals: Float64Array, ws: Float64Array): number => {
-    let s = 0;
-    if (!doClamp) {
-      for (let i = 0; i < n; i++) s += vals[i]! * ws[i]!;
-      return s;
-    }
-    // values are taken as they are (ADU >= 0, as PixInsight's [0, 1] data); negative data are shifted to >= 0
-    let m = 0;
-    for (let i = 0; i < n; i++) if (vals[i]! < m) m = vals[i]!;
-    let sp = 0, sn = 0, wp = 0;
-    for (let i = 0; i < n; i++) {
-      const t = (vals[i]! - m) * ws[i]!;
-      if (ws[i]! < 0) sn -= t;
-      else { sp += t; wp += ws[i]!; }
-    }
-    if (sp > 0 && sn / sp > clamp) return m + sp / wp;
-    return m + sp - sn;
-  };
-  for (let oy = 0; oy < outH; oy++) {
-    for (let ox = 0; ox < outW; ox++) {
-      const iw = 1 / (inv[6]! * ox + inv[7]! * oy + inv[8]!);
-      const sx = (inv[0]! * ox + inv[1]! * oy + inv[2]!) * iw;
-      const sy = (inv[3]! * ox + inv[4]! * oy + inv[5]!) * iw;
-      const o = oy * outW + ox;
-      if (!(sx >= -0.5 && sx < w - 0.5 && sy >= -0.5 && sy < h - 0.5)) { out[o] = NaN; continue; }
-      if (interp === 'nearest') { out[o] = src[Math.round(sy) * w + Math.round(sx)]!; continue; }
-      if (interp === 'bilinear') {
-        const x0 = Math.floor(sx), y0 = Math.floor(sy);
-        const fx = sx - x0, fy = sy - y0;
-        const xa = Math.max(0, x0), xb = Math.min(w - 1, x0 + 1), ya = Math.max(0, y0), yb = Math.min(h - 1, y0 + 1);
-        out[o] = (1 - fy) * ((1 - fx) * src[ya * w + xa]! + fx * src[ya * w + xb]!) + fy * ((1 - fx) * src[yb * w + xa]! + fx * src[yb * w + xb]!);
-        continue;
-      }
-      const x0 = Math.floor(sx) - radius + 1;
-      const y0 = Math.floor(sy) - radius + 1;
-      let swx = 0, swy = 0;
-      for (let i = 0; i < n; i++) { wx[i] = kern(sx - (x0 + i)); swx += wx[i]!; wy[i] = kern(sy - (y0 + i)); swy += wy[i]!; }
-      for (let i = 0; i < n; i++) { wx[i] = wx[i]! / swx; wy[i] = wy[i]! / swy; }
-      let nan = false;
-      for (let j = 0; j < n; j++) {
-        const yy = Math.min(h - 1, Math.max(0, y0 + j));
-        const row = yy * w;
-        const vals = col; // reuse as the row buffer, then store the result back into `col[j]` via tmp
-        let s: number;
-        // gather the row taps
-        const rowVals = ROWBUF.length >= n ? ROWBUF : (ROWBUF = new Float64Array(n));
-        for (let i = 0; i < n; i++) {
-          const xx = Math.min(w - 1, Math.max(0, x0 + i));
-          rowVals[i] = src[row + xx]!;
-        }
-        s = pass(rowVals, wx);
-        if (!(s === s)) nan = true;
-        vals[j] = s;
-      }
-      out[o] = nan ? NaN : pass(col, wy);
-    }
-  }
+  warpRows(src, w, h, invert(H), outW, outH, interp, clamp, out, 0, outH);
   return out;
 }
-let ROWBUF = new Float64Array(6);
+
+/**
+ * Output rows [oy0, oy1) of a warp into `out` (a full outW x outH plane); `inv` maps output to source coordinates.
+ * The kernel weights are computed once per output column and once per row when the map is axis-aligned
+ * (shift + scale, the usual case for dithered frames), else per pixel from a LUT; nothing is allocated per pixel.
+ */
+export function warpRows(src: Float32Array, w: number, h: number, inv: Mat3, outW: number, outH: number, interp: Interp, clamp: number, out: Float32Array, oy0: number, oy1: number, direct = false): void {
+  const radius = interp === 'lanczos3' ? 3 : interp === 'bicubic' ? 2 : 1;
+  const n = 2 * radius;
+  const isL = interp === 'lanczos3';
+  const doClamp = isL && clamp > 0;
+  const i0 = inv[0]!, i1 = inv[1]!, i2 = inv[2]!, i3 = inv[3]!, i4 = inv[4]!, i5 = inv[5]!, i6 = inv[6]!, i7 = inv[7]!, i8 = inv[8]!;
+  const separable = !direct && (interp === 'lanczos3' || interp === 'bicubic') && nearlySeparable(inv, outW, outH);
+  const wy = new Float64Array(n);
+  const col = new Float64Array(n);
+  const rowVals = new Float64Array(n);
+  // per-column tables for the separable case
+  let colX0: Int32Array | null = null, colW: Float64Array | null = null, colOk: Uint8Array | null = null;
+  if (separable) {
+    colX0 = new Int32Array(outW); colW = new Float64Array(outW * n); colOk = new Uint8Array(outW);
+    for (let ox = 0; ox < outW; ox++) {
+      const sx = (i0 * ox + i2) / i8; // separable approximation: the cross and perspective terms are < 1e-3 px
+      colOk[ox] = sx >= -0.5 && sx < w - 0.5 ? 1 : 0;
+      const x0 = Math.floor(sx) - radius + 1;
+      colX0[ox] = x0;
+      kernelWeights(sx, x0, n, isL, colW, ox * n);
+    }
+  }
+  const wxBuf = new Float64Array(n);
+  if (separable) {
+    // two passes: each needed source row is filtered horizontally once per output column (into tmp), then each
+    // output pixel is one vertical pass over tmp; the same numbers as the direct form, ~n times fewer row passes
+    const CH = 128;
+    const rowIdx = new Int32Array(n);
+    for (let b0 = oy0; b0 < oy1; b0 += CH) {
+      const b1 = Math.min(oy1, b0 + CH);
+      const ylo = Math.floor((i4 * b0 + i5) / i8) - radius + 1, yhi = Math.floor((i4 * (b1 - 1) + i5) / i8) + radius;
+      const ya = Math.min(Math.max(0, Math.min(ylo, yhi)), h - 1), yb = Math.max(0, Math.min(h - 1, Math.max(ylo, yhi)));
+      const tmp = new Float64Array((yb - ya + 1) * outW);
+      for (let yy = ya; yy <= yb; yy++) {
+        const row = yy * w, to = (yy - ya) * outW;
+        for (let ox = 0; ox < outW; ox++) {
+          const x0 = colX0![ox]!, wxo = ox * n;
+          let s = 0;
+          if (doClamp) {
+            if (x0 >= 0 && x0 + n <= w) for (let i = 0; i < n; i++) rowVals[i] = src[row + x0 + i]!;
+            else for (let i = 0; i < n; i++) { const xx = x0 + i; rowVals[i] = src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]!; }
+            s = clampedPass(rowVals, colW!, wxo, n, clamp);
+          } else if (x0 >= 0 && x0 + n <= w) {
+            for (let i = 0; i < n; i++) s += src[row + x0 + i]! * colW![wxo + i]!;
+          } else {
+            for (let i = 0; i < n; i++) { const xx = x0 + i; s += src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]! * colW![wxo + i]!; }
+          }
+          tmp[to + ox] = s;
+        }
+      }
+      for (let oy = b0; oy < b1; oy++) {
+        const ry = (i4 * oy + i5) / i8;
+        const rowOk = ry >= -0.5 && ry < h - 0.5;
+        const y0 = Math.floor(ry) - radius + 1;
+        kernelWeights(ry, y0, n, isL, wy, 0);
+        for (let j = 0; j < n; j++) { let yy = y0 + j; yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy; rowIdx[j] = (yy - ya) * outW; }
+        for (let ox = 0; ox < outW; ox++) {
+          const o = oy * outW + ox;
+          if (!rowOk || colOk![ox] === 0) { out[o] = NaN; continue; }
+          if (doClamp) {
+            for (let j = 0; j < n; j++) col[j] = tmp[rowIdx[j]! + ox]!;
+            out[o] = clampedPass(col, wy, 0, n, clamp);
+          } else {
+            let s = 0;
+            for (let j = 0; j < n; j++) s += tmp[rowIdx[j]! + ox]! * wy[j]!;
+            out[o] = s;
+          }
+        }
+      }
+    }
+    return;
+  }
+  for (let oy = oy0; oy < oy1; oy++) {
+    let rowOk = true, ryS = 0, y0S = 0;
+    if (separable) {
+      ryS = (i4 * oy + i5) / i8;
+      rowOk = ryS >= -0.5 && ryS < h - 0.5;
+      y0S = Math.floor(ryS) - radius + 1;
+      kernelWeights(ryS, y0S, n, isL, wy, 0);
+    }
+    for (let ox = 0; ox < outW; ox++) {
+      const o = oy * outW + ox;
+      let sx: number, sy: number;
+      if (separable) {
+        if (!rowOk || colOk![ox] === 0) { out[o] = NaN; continue; }
+        sx = 0; sy = ryS;
+      } else {
+        const iw = 1 / (i6 * ox + i7 * oy + i8);
+        sx = (i0 * ox + i1 * oy + i2) * iw;
+        sy = (i3 * ox + i4 * oy + i5) * iw;
+        if (!(sx >= -0.5 && sx < w - 0.5 && sy >= -0.5 && sy < h - 0.5)) { out[o] = NaN; continue; }
+        if (interp === 'nearest') { out[o] = src[Math.round(sy) * w + Math.round(sx)]!; continue; }
+        if (interp === 'bilinear') {
+          const x0 = Math.floor(sx), y0 = Math.floor(sy);
+          const fx = sx - x0, fy = sy - y0;
+          const xa = Math.max(0, x0), xb = Math.min(w - 1, x0 + 1), ya = Math.max(0, y0), yb = Math.min(h - 1, y0 + 1);
+          out[o] = (1 - fy) * ((1 - fx) * src[ya * w + xa]! + fx * src[ya * w + xb]!) + fy * ((1 - fx) * src[yb * w + xa]! + fx * src[yb * w + xb]!);
+          continue;
+        }
+      }
+      let x0: number, y0: number, wx: Float64Array, wxo: number;
+      if (separable) {
+        x0 = colX0![ox]!; y0 = y0S; wx = colW!; wxo = ox * n;
+      } else {
+        x0 = Math.floor(sx) - radius + 1;
+        y0 = Math.floor(sy) - radius + 1;
+        kernelWeights(sx, x0, n, isL, wxBuf, 0);
+        kernelWeights(sy, y0, n, isL, wy, 0);
+        wx = wxBuf; wxo = 0;
+      }
+      const interiorX = x0 >= 0 && x0 + n <= w;
+      for (let j = 0; j < n; j++) {
+        let yy = y0 + j;
+        yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy;
+        const row = yy * w;
+        let s = 0;
+        if (doClamp) {
+          if (interiorX) for (let i = 0; i < n; i++) rowVals[i] = src[row + x0 + i]!;
+          else for (let i = 0; i < n; i++) { const xx = x0 + i; rowVals[i] = src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]!; }
+          s = clampedPass(rowVals, wx, wxo, n, clamp);
+        } else if (interiorX) {
+          for (let i = 0; i < n; i++) s += src[row + x0 + i]! * wx[wxo + i]!;
+        } else {
+          for (let i = 0; i < n; i++) { const xx = x0 + i; s += src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]! * wx[wxo + i]!; }
+        }
+        col[j] = s;
+      }
+      if (doClamp) out[o] = clampedPass(col, wy, 0, n, clamp);
+      else {
+        let s = 0;
+        for (let j = 0; j < n; j++) s += col[j]! * wy[j]!;
+        out[o] = s;
+      }
+    }
+  }
+}

@@ -54,6 +54,11 @@ export interface DetectOptions extends BackgroundOptions {
   maxStars?: number;
   /** Fit the PSF (default true); false: moment centroids only (fast). */
   fit?: boolean;
+  /**
+   * Fit at most this many of the brightest unsaturated sources (default 200: enough for FWHM statistics); the
+   * others keep moment centroids and moment FWHMs (`fitted: false`).
+   */
+  maxFit?: number;
   /** Sub-samples per pixel axis in the fitted model (default 3). */
   subsample?: number;
 }
@@ -75,24 +80,40 @@ function gaussKernel(fwhm: number): Float64Array {
   return k;
 }
 
-/** Separable convolution with edge replication. */
+/** Separable convolution with edge replication (clamping only near the edges). */
 function convolve(src: Float32Array, width: number, height: number, k: Float64Array): Float32Array {
   const r = (k.length - 1) >> 1;
+  const n = k.length;
   const tmp = new Float32Array(width * height);
   const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
     const o = y * width;
     for (let x = 0; x < width; x++) {
       let s = 0;
-      for (let i = -r; i <= r; i++) {
-        let xx = x + i;
-        xx = xx < 0 ? 0 : xx >= width ? width - 1 : xx;
-        s += k[i + r]! * src[o + xx]!;
+      if (x >= r && x + r < width) {
+        const b = o + x - r;
+        for (let i = 0; i < n; i++) s += k[i]! * src[b + i]!;
+      } else {
+        for (let i = -r; i <= r; i++) {
+          let xx = x + i;
+          xx = xx < 0 ? 0 : xx >= width ? width - 1 : xx;
+          s += k[i + r]! * src[o + xx]!;
+        }
       }
       tmp[o + x] = s;
     }
   }
   for (let y = 0; y < height; y++) {
+    const o = y * width;
+    if (y >= r && y + r < height) {
+      // row-wise accumulation: contiguous memory access
+      for (let i = 0; i < n; i++) {
+        const ki = k[i]!, b = (y - r + i) * width;
+        if (i === 0) for (let x = 0; x < width; x++) out[o + x] = ki * tmp[b + x]!;
+        else for (let x = 0; x < width; x++) out[o + x] = out[o + x]! + ki * tmp[b + x]!;
+      }
+      continue;
+    }
     for (let x = 0; x < width; x++) {
       let s = 0;
       for (let i = -r; i <= r; i++) {
@@ -100,7 +121,7 @@ function convolve(src: Float32Array, width: number, height: number, k: Float64Ar
         yy = yy < 0 ? 0 : yy >= height ? height - 1 : yy;
         s += k[i + r]! * tmp[yy * width + x]!;
       }
-      out[y * width + x] = s;
+      out[o + x] = s;
     }
   }
   return out;
@@ -286,6 +307,8 @@ export function detectStars(plane: Float32Array, width: number, height: number, 
   let saturatedCount = 0;
   const psfKind = opts.psf ?? 'gaussian';
   const doFit = opts.fit ?? true;
+  const maxFit = opts.maxFit ?? 200;
+  let nFit = 0;
   for (let n = 0; n < limit; n++) {
     const sIdx = good[n]!;
     const src = sources[sIdx]!;
@@ -330,7 +353,8 @@ export function detectStars(plane: Float32Array, width: number, height: number, 
       fwhm: fwhmEst, fwhmMajor: fwhmEst, fwhmMinor: fwhmEst, eccentricity: 0, angle: 0,
       hfr: NaN, hfd: NaN, snr: NaN, area: src.pixels.length, saturated, blended: src.blended, fitted: false,
     };
-    if (doFit) {
+    if (doFit && !saturated && nFit < maxFit) {
+      nFit++;
       const f = fitPsf({ data, width: ww, height: wh, x0, y0, weight }, psfKind, { x: cx, y: cy, fwhm: fwhmEst, amplitude: Math.max(peak, 1e-6), background: 0 }, opts.subsample ?? 3);
       if (f.ok && f.fwhm < 4 * fwhmEst + 4) {
         star = { ...star, x: f.x, y: f.y, flux: f.flux, fwhm: f.fwhm, fwhmMajor: f.fwhmMajor, fwhmMinor: f.fwhmMinor, eccentricity: f.eccentricity, angle: f.angle, fitted: true, background: star.background + f.background };
