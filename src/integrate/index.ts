@@ -147,6 +147,8 @@ export function finishIntegration(frames: OpenFrame[], g: Geometry, o: Integrate
   const C = g.channels;
   {
     const header = frames[0]!.hdu.header.clone();
+    // The first frame's keywords describe the set (exposure, filter, binning...); its own provenance does not.
+    header.cards = header.cards.filter((c) => c.key !== 'HISTORY');
     header.set('NCOMBINE', n, 'number of frames integrated');
     const image: Image = { width: g.width, height: g.height, channels: C, data: eng.planes, header };
     const cfa = header.getString('BAYERPAT')?.trim().toUpperCase();
@@ -175,7 +177,7 @@ export function finishIntegration(frames: OpenFrame[], g: Geometry, o: Integrate
       `bands=${eng.bands} rows-per-band=${eng.rowsPerBand} workers=${workers} memory=${memoryBytes} kernel=${selectedKernel()}`,
       `noise=${fmt(noise)} noise-ratio=${fmt(noiseRatio)} (result / first frame)`,
       ...frameReports.map(
-        (f, i) => `frame ${i + 1}: ${f.path} weight=${fmt(f.weight)} loc=${fmt(f.location)} scale=${fmt(f.scale)} rej-low=${f.rejectedLowPct.toFixed(3)}% rej-high=${f.rejectedHighPct.toFixed(3)}%`,
+        (f, i) => `frame ${i + 1}: ${f.path} weight=${fmt(f.weight)}${Number.isFinite(f.location) ? ` loc=${fmt(f.location)} scale=${fmt(f.scale)}` : ''} rej-low=${f.rejectedLowPct.toFixed(3)}% rej-high=${f.rejectedHighPct.toFixed(3)}%`,
       ),
       ...warnings.map((w) => `warning: ${w}`),
     ];
