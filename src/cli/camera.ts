@@ -5,67 +5,13 @@ import type { Command } from 'commander';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
 import { writeFits } from '../fits/index.js';
 import { VERSION } from '../version.js';
-import { SimCamera, MIN_SETPOINT, MAX_SETPOINT } from '../devices/simcamera.js';
-import { AcceleratedClock, type Camera, type FilterWheel, type FrameKind } from '../devices/types.js';
-import { AlpacaCamera, AlpacaFilterWheel, parseAlpacaUrl } from '../devices/alpaca/client.js';
-import { IndiCamera, IndiClient, IndiFilterWheel, parseIndiUrl } from '../devices/indi/client.js';
+import { MIN_SETPOINT, MAX_SETPOINT } from '../devices/simcamera.js';
+import { openDevice as openDeviceSpec, type OpenedDevice } from '../devices/open.js';
+import type { Camera, FrameKind } from '../devices/types.js';
 
-interface Opened {
-  camera: Camera;
-  wheel?: FilterWheel;
-  close: () => void;
-}
-
-async function openDevice(spec: string): Promise<Opened> {
-  if (spec === 'sim') {
-    // the built-in simulator runs on a clock 600x faster than real time (a simulated minute per 100 ms)
-    const camera = new SimCamera({ clock: new AcceleratedClock(600) });
-    await camera.connect();
-    return { camera, wheel: camera.wheel, close: () => undefined };
-  }
-  if (spec.startsWith('alpaca://')) {
-    const t = parseAlpacaUrl(spec);
-    const camera = new AlpacaCamera(t);
-    await camera.connect();
-    const wheel = new AlpacaFilterWheel(t);
-    const hasWheel = await wheel.connect().then(
-      () => true,
-      () => false,
-    );
-    if (hasWheel) camera.wheel = wheel;
-    return { camera, wheel: hasWheel ? wheel : undefined, close: () => undefined };
-  }
-  if (spec.startsWith('indi://')) {
-    const t = parseIndiUrl(spec);
-    const client = new IndiClient(t.host, t.port);
-    await client.connect();
-    let device = t.device;
-    if (!device) {
-      // the first device with a CCD_EXPOSURE property
-      await client.waitFor(() => [...client.devices.values()].some((p) => p.has('CCD_EXPOSURE')), 3000, 'a camera device').catch(() => undefined);
-      device = [...client.devices.entries()].find(([, p]) => p.has('CCD_EXPOSURE'))?.[0];
-      if (!device) {
-        client.close();
-        throw new DarkroomError('IO', `no camera device on the INDI server (have: ${[...client.devices.keys()].join(', ') || 'none'})`, spec);
-      }
-    }
-    const camera = new IndiCamera(client, device);
-    try {
-      await camera.connect();
-    } catch (e) {
-      client.close();
-      throw e;
-    }
-    let wheel: FilterWheel | undefined;
-    const wd = [...client.devices.entries()].find(([, p]) => p.has('FILTER_SLOT'))?.[0];
-    if (wd) {
-      const w = new IndiFilterWheel(client, wd);
-      if (await w.connect().then(() => true, () => false)) wheel = w;
-      camera.wheel = wheel;
-    }
-    return { camera, wheel, close: () => client.close() };
-  }
-  throw new DarkroomError('BAD_ARGUMENT', `unknown device '${spec}' (use sim, indi://HOST:PORT[/DEVICE] or alpaca://HOST:PORT/N)`);
+async function openDevice(spec: string): Promise<OpenedDevice> {
+  // the built-in simulator runs on a clock 600x faster than real time (a simulated minute per 100 ms)
+  return openDeviceSpec(spec, { simSpeed: 600 });
 }
 
 /** Attach the device to user errors that do not name a file. */

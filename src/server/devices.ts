@@ -1,0 +1,266 @@
+/**
+ * The device session of the server: one camera (with its filter wheel when it has one) opened from a
+ * spec (`sim`, `indi://HOST:PORT[/DEVICE]`, `alpaca://HOST:PORT/N`), exposures run in the background,
+ * a cooler history sampled once a second, and the last downloaded image.
+ */
+import { DarkroomError, isDarkroomError } from '../util/errors.js';
+import { MIN_SETPOINT, MAX_SETPOINT } from '../devices/simcamera.js';
+import { openDevice as openDeviceSpec } from '../devices/open.js';
+import { type Camera, type CameraState, type Clock, type CoolerStatus, type FilterWheel, type FrameKind, type SensorInfo } from '../devices/types.js';
+import type { Image } from '../image/image.js';
+import { HttpError } from './errors.js';
+
+export const DEVICE_KINDS = [
+  { kind: 'sim', spec: 'sim', description: 'built-in simulator: QSI 583ws (KAF-8300) with a 5-position filter wheel' },
+  { kind: 'indi', spec: 'indi://HOST:PORT[/DEVICE]', description: 'a camera on an INDI server (default port 7624)' },
+  { kind: 'alpaca', spec: 'alpaca://HOST:PORT/N', description: 'an ASCOM Alpaca camera (device number N)' },
+];
+
+export interface ExposeParams {
+  type: FrameKind;
+  exposure: number;
+  binning: number;
+  filter?: string;
+  delay: number;
+}
+
+export interface ExposureJob {
+  id: number;
+  params: ExposeParams;
+  phase: 'delay' | 'filter' | 'exposing' | 'downloading' | 'done' | 'aborted' | 'failed';
+  startedAt: number;
+  error?: string;
+}
+
+export interface CoolerSample {
+  t: number;
+  ccdTemp: number;
+  power: number;
+  setpoint: number;
+  on: boolean;
+}
+
+export interface CameraStatus {
+  connected: boolean;
+  spec?: string;
+  name?: string;
+  sensor?: SensorInfo;
+  state?: CameraState;
+  cooler?: CoolerStatus;
+  binning?: { x: number; y: number };
+  filters?: string[];
+  filter?: string | null;
+  exposure?: ExposureJob | null;
+  lastImage?: { id: number; width: number; height: number; channels: number } | null;
+  error?: string | null;
+}
+
+export interface DeviceOptions {
+  /** Speed of the simulator's clock relative to real time (default 60). */
+  simSpeed?: number;
+  onEvent?: (ev: Record<string, unknown>) => void;
+}
+
+interface Opened {
+  spec: string;
+  camera: Camera;
+  wheel?: FilterWheel;
+  clock: Clock;
+  sensor: SensorInfo;
+  close: () => void;
+}
+
+const msg = (e: unknown): string => (isDarkroomError(e) ? e.message : (e as Error)?.message ?? String(e));
+
+export class DeviceSession {
+  private dev: Opened | null = null;
+  private job: ExposureJob | null = null;
+  private jobSeq = 0;
+  private image: { id: number; image: Image } | null = null;
+  private lastError: string | null = null;
+  private history: CoolerSample[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private polling = false;
+  constructor(private readonly opts: DeviceOptions = {}) {}
+
+  private emit(ev: Record<string, unknown>): void {
+    this.opts.onEvent?.(ev);
+  }
+
+  async connect(spec: string): Promise<CameraStatus> {
+    if (this.dev) {
+      if (this.dev.spec === spec) return this.status();
+      await this.disconnect();
+    }
+    this.dev = await openDevice(spec, this.opts.simSpeed ?? 60);
+    this.lastError = null;
+    this.history = [];
+    this.job = null;
+    this.timer = setInterval(() => void this.poll(), 1000);
+    this.timer.unref();
+    await this.poll();
+    this.emit({ type: 'connected', spec });
+    return this.status();
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const d = this.dev;
+    this.dev = null;
+    this.job = null;
+    if (d) {
+      await d.camera.disconnect().catch(() => undefined);
+      d.close();
+      this.emit({ type: 'disconnected', spec: d.spec });
+    }
+  }
+
+  private need(): Opened {
+    if (!this.dev) throw new HttpError(409, 'NOT_CONNECTED', 'no camera connected (POST /api/devices/connect first)');
+    return this.dev;
+  }
+
+  private async poll(): Promise<void> {
+    if (!this.dev || this.polling) return;
+    this.polling = true;
+    try {
+      const st = await this.dev.camera.coolerStatus();
+      const s: CoolerSample = { t: Date.now(), ccdTemp: st.ccdTemp, power: st.power, setpoint: st.setpoint, on: st.on };
+      this.history.push(s);
+      if (this.history.length > 900) this.history.splice(0, this.history.length - 900);
+      this.emit({ type: 'cooler', sample: s, status: st });
+    } catch (e) {
+      this.lastError = msg(e);
+      this.emit({ type: 'error', message: this.lastError });
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  coolerHistory(): CoolerSample[] {
+    return [...this.history];
+  }
+
+  async status(): Promise<CameraStatus> {
+    const d = this.dev;
+    if (!d) return { connected: false };
+    const out: CameraStatus = { connected: true, spec: d.spec, name: d.sensor.name, sensor: d.sensor, exposure: this.job, error: this.lastError };
+    try {
+      out.state = await d.camera.state();
+      out.cooler = await d.camera.coolerStatus();
+      out.binning = await d.camera.getBinning();
+      if (d.wheel) {
+        out.filters = await d.wheel.names();
+        const p = await d.wheel.position();
+        out.filter = p >= 0 ? out.filters[p] ?? null : null;
+      } else out.filters = [];
+    } catch (e) {
+      out.error = this.lastError = msg(e);
+    }
+    const im = this.image;
+    out.lastImage = im ? { id: im.id, width: im.image.width, height: im.image.height, channels: im.image.channels } : null;
+    return out;
+  }
+
+  async cooler(on: boolean, setpoint?: number): Promise<CameraStatus> {
+    const d = this.need();
+    if (setpoint !== undefined) {
+      if (d.spec === 'sim' && (setpoint < MIN_SETPOINT || setpoint > MAX_SETPOINT)) {
+        throw new HttpError(400, 'BAD_ARGUMENT', `set point ${setpoint} C out of range ${MIN_SETPOINT}..${MAX_SETPOINT} C`);
+      }
+      await d.camera.setSetpoint(setpoint);
+    }
+    await d.camera.setCooler(on);
+    this.lastError = null;
+    await this.poll();
+    return this.status();
+  }
+
+  /** Start an exposure in the background; resolves when it has been started (or finished, with wait). */
+  async expose(p: ExposeParams, wait = false): Promise<ExposureJob> {
+    const d = this.need();
+    if (this.job && !['done', 'aborted', 'failed'].includes(this.job.phase)) throw new HttpError(409, 'BUSY', 'an exposure is already in progress');
+    if (p.filter !== undefined) {
+      if (!d.wheel) throw new HttpError(400, 'BAD_ARGUMENT', `filter '${p.filter}': the camera has no filter wheel`);
+      const names = await d.wheel.names();
+      if (!names.some((n) => n.toLowerCase() === p.filter!.toLowerCase())) {
+        throw new HttpError(400, 'BAD_ARGUMENT', `no filter named '${p.filter}' (have: ${names.join(', ')})`);
+      }
+    }
+    if (p.binning > Math.min(d.sensor.maxBinX, d.sensor.maxBinY)) throw new HttpError(400, 'BAD_ARGUMENT', `binning ${p.binning} exceeds the camera's maximum ${Math.min(d.sensor.maxBinX, d.sensor.maxBinY)}`);
+    const job: ExposureJob = { id: ++this.jobSeq, params: p, phase: 'delay', startedAt: Date.now() };
+    this.job = job;
+    const run = this.runJob(d, job);
+    if (wait) await run;
+    else void run;
+    return job;
+  }
+
+  private async runJob(d: Opened, job: ExposureJob): Promise<void> {
+    const set = (phase: ExposureJob['phase']): void => {
+      job.phase = phase;
+      this.emit({ type: 'exposure', job });
+    };
+    try {
+      set('delay');
+      if (job.params.delay > 0) await d.clock.sleep(job.params.delay * 1000);
+      if (this.job !== job || job.phase === 'aborted') return;
+      if (job.params.filter !== undefined && d.wheel) {
+        set('filter');
+        await d.wheel.move(job.params.filter);
+      }
+      await d.camera.setBinning(job.params.binning, job.params.binning);
+      await d.camera.setSubframe(null);
+      set('exposing');
+      await d.camera.startExposure({ type: job.params.type, duration: job.params.exposure });
+      // wait for the image (the simulator's download waits for the end of exposure and readout)
+      while (!(await d.camera.imageReady())) {
+        if ((job.phase as string) === 'aborted') return;
+        const st = await d.camera.state();
+        if (st === 'error') throw new DarkroomError('IO', 'the camera reported an error during the exposure');
+        if (st === 'downloading' || st === 'reading') job.phase = 'downloading';
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      set('downloading');
+      const img = await d.camera.download(120_000);
+      this.image = { id: job.id, image: img };
+      set('done');
+      this.emit({ type: 'image', id: job.id, width: img.width, height: img.height, channels: img.channels });
+    } catch (e) {
+      if ((job.phase as string) === 'aborted') return;
+      job.error = msg(e);
+      this.lastError = `exposure failed: ${job.error}`;
+      set('failed');
+    }
+  }
+
+  async abort(): Promise<ExposureJob | null> {
+    const d = this.need();
+    const job = this.job;
+    if (!job || ['done', 'aborted', 'failed'].includes(job.phase)) throw new HttpError(409, 'NOT_EXPOSING', 'no exposure in progress');
+    job.phase = 'aborted';
+    await d.camera.abortExposure().catch(() => undefined);
+    this.emit({ type: 'exposure', job });
+    return job;
+  }
+
+  lastImage(): Image {
+    if (!this.image) throw new HttpError(404, 'NO_IMAGE', 'no image has been taken yet');
+    return this.image.image;
+  }
+
+  async close(): Promise<void> {
+    await this.disconnect();
+  }
+}
+
+async function openDevice(spec: string, simSpeed: number): Promise<Opened> {
+  const d = await openDeviceSpec(spec, { simSpeed });
+  try {
+    return { ...d, sensor: await d.camera.sensorInfo() };
+  } catch (e) {
+    d.close();
+    throw e;
+  }
+}

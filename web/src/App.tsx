@@ -1,0 +1,47 @@
+import { useState } from 'react';
+import { CameraPanel } from './CameraPanel';
+import { FilesPanel } from './FilesPanel';
+import { ProcessingPanel } from './ProcessingPanel';
+import { Viewer, type Source } from './Viewer';
+
+type Tab = 'camera' | 'processing' | 'files';
+
+export function App() {
+  const [tab, setTab] = useState<Tab>('camera');
+  const [source, setSource] = useState<Source | null>(null);
+  const [night, setNight] = useState('');
+  return (
+    <div className="app">
+      <aside className="side">
+        <header>
+          <span className="logo">Darkroom</span>
+          <nav>
+            {(['camera', 'processing', 'files'] as Tab[]).map((t) => (
+              <button key={t} className={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
+                {t[0]!.toUpperCase() + t.slice(1)}
+              </button>
+            ))}
+          </nav>
+        </header>
+        <div style={{ display: tab === 'camera' ? 'block' : 'none' }}>
+          <CameraPanel onImage={setSource} />
+        </div>
+        <div style={{ display: tab === 'processing' ? 'block' : 'none' }}>
+          <ProcessingPanel night={night} setNight={setNight} onOpen={setSource} />
+        </div>
+        {tab === 'files' && (
+          <FilesPanel
+            onOpen={setSource}
+            onNight={(p) => {
+              setNight(p);
+              setTab('processing');
+            }}
+          />
+        )}
+      </aside>
+      <main className="main">
+        <Viewer source={source} />
+      </main>
+    </div>
+  );
+}
