@@ -11,10 +11,11 @@ import { existsSync, statSync } from 'node:fs';
 import { readFits, writeFits } from '../fits/index.js';
 import type { Image } from '../image/image.js';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
-import { frameStars, frameMetrics, chooseReference, registerToReference, applyRegistration, type FrameStars, type FrameRegistration } from '../register/register.js';
+import { frameStars, frameMetrics, chooseReference, registerToReference, applyRegistrationAsync, type FrameStars, type FrameRegistration } from '../register/register.js';
 import { applyRules, frameWeights, parseRule, parseWeightExpr, type FrameMetrics } from '../stars/metrics.js';
 import type { Model } from '../register/transform.js';
-import type { Interp } from '../register/resample.js';
+import { WarpPool, type Interp } from '../register/resample.js';
+import { availableParallelism } from 'node:os';
 
 const MODELS = ['shift', 'similarity', 'affine', 'homography'];
 const INTERPS = ['lanczos3', 'bicubic', 'bilinear', 'nearest'];
@@ -39,7 +40,7 @@ export interface RegisterReportFrame {
   transform?: number[];
 }
 
-export function registerStack(files: string[], o: { out: string; reference?: string; model?: string; interp?: string; drizzle?: string; pixfrac?: string; weightExpr?: string; rejectIf?: string[]; cfaDrizzle?: boolean }, warn: (line: string) => void): { reference: string; frames: RegisterReportFrame[] } {
+export async function registerStack(files: string[], o: { out: string; reference?: string; model?: string; interp?: string; drizzle?: string; pixfrac?: string; weightExpr?: string; rejectIf?: string[]; cfaDrizzle?: boolean; workers?: string }, warn: (line: string) => void): Promise<{ reference: string; frames: RegisterReportFrame[] }> {
   const model = (o.model ?? 'homography') as Model;
   if (!MODELS.includes(model)) throw new DarkroomError('BAD_ARGUMENT', `--model must be one of ${MODELS.join(', ')} (got ${o.model})`);
   const interp = (o.interp ?? 'lanczos3') as Interp;
@@ -48,6 +49,8 @@ export function registerStack(files: string[], o: { out: string; reference?: str
   if (![1, 2, 3].includes(drizzle)) throw new DarkroomError('BAD_ARGUMENT', `--drizzle must be 1, 2 or 3 (got ${o.drizzle})`);
   const pixfrac = o.pixfrac === undefined ? 1 : Number(o.pixfrac);
   if (!(pixfrac > 0 && pixfrac <= 1)) throw new DarkroomError('BAD_ARGUMENT', `--pixfrac must be in (0, 1] (got ${o.pixfrac})`);
+  const workers = o.workers === undefined ? availableParallelism() : Number(o.workers);
+  if (!(Number.isInteger(workers) && workers >= 1)) throw new DarkroomError('BAD_ARGUMENT', `--workers must be a positive integer (got ${o.workers})`);
   const rules = o.rejectIf ?? [];
   rules.forEach(parseRule); // syntax errors before any work
   if (o.weightExpr !== undefined) parseWeightExpr(o.weightExpr);
@@ -110,41 +113,47 @@ export function registerStack(files: string[], o: { out: string; reference?: str
   }
   // weights over the frames that are written (normalized to mean 1)
   const weights = o.weightExpr !== undefined ? frameWeights(matched.map(({ i }) => frames[i]!.metrics!), o.weightExpr) : null;
-  matched.forEach(({ i, r }, k) => {
-    const img = imgs[i]!;
-    const rep = frames[i]!;
-    const cfaDriz = !!o.cfaDrizzle && img.channels === 1 && !!img.cfa;
-    const planes = applyRegistration(img, r.transform, refW, refH, { model, interp, drizzle, pixfrac, cfaDrizzle: cfaDriz });
-    const outW = Math.round(refW * drizzle), outH = Math.round(refH * drizzle);
-    const outImg: Image = { width: outW, height: outH, channels: planes.length, data: planes, header: img.header.clone() };
-    if (cfaDriz) { outImg.header.delete('BAYERPAT'); outImg.header.delete('XBAYROFF'); outImg.header.delete('YBAYROFF'); outImg.header.delete('COLORTYP'); }
-    const name = basename(files[i]!).replace(/\.(fits?|fts)(\.gz)?$/i, '');
-    const out = join(o.out, `${name}_r.fits`);
-    const H = Array.from(r.transform);
-    const keywords: Record<string, string | number | boolean> = {
-      REGMODEL: model, REGREF: basename(refName), REGNSTAR: r.match?.inliers ?? fs[i]!.stars.length,
-      REGRMS: r.match ? Number(r.match.rms.toFixed(4)) : 0, REGMIRR: r.shift?.mirrored ?? false,
-      REGINTP: cfaDriz ? 'cfa-drizzle' : drizzle > 1 ? 'drizzle' : interp, REGDRIZ: drizzle, REGPIXFR: pixfrac,
-    };
-    for (let k = 0; k < 9; k++) keywords[`REGH${Math.floor(k / 3) + 1}${(k % 3) + 1}`] = H[k]!;
-    const m = rep.metrics!;
-    const num = (v: number): number => (Number.isFinite(v) ? Number(v.toPrecision(6)) : 0);
-    Object.assign(keywords, { FRMSTARS: m.stars, FRMFWHM: num(m.fwhm), FRMHFR: num(m.hfr), FRMECC: num(m.eccentricity), FRMSNR: num(m.snr) });
-    const history = [
-      `darkroom register: ${basename(files[i]!)} onto ${basename(refName)}`,
-      `model ${model}, ${cfaDriz ? `CFA (Bayer ${img.cfa}) drizzle ${drizzle}x pixfrac ${pixfrac} into R, G, B` : drizzle > 1 ? `drizzle ${drizzle}x pixfrac ${pixfrac}` : `interpolation ${interp}`}`,
-      `matched ${r.match?.inliers ?? 'all (reference)'} stars, rms ${r.match ? r.match.rms.toFixed(4) : 0} px`,
-      `H (frame -> reference) = ${H.map((v) => v.toPrecision(10)).join(' ')}`,
-    ];
-    for (const rule of rules) history.push(`kept by --reject-if "${rule}"`);
-    if (weights) {
-      keywords.WEIGHT = Number(weights[k]!.toPrecision(8));
-      history.push(`WEIGHT ${weights[k]!.toPrecision(8)} from --weight-expr "${o.weightExpr}" (normalized to mean 1 over ${matched.length} frames)`);
-      rep.weight = weights[k]!;
+  const pool = new WarpPool(workers);
+  try {
+    for (let k = 0; k < matched.length; k++) {
+      const { i, r } = matched[k]!;
+      const img = imgs[i]!;
+      const rep = frames[i]!;
+      const cfaDriz = !!o.cfaDrizzle && img.channels === 1 && !!img.cfa;
+      const planes = await applyRegistrationAsync(img, r.transform, refW, refH, { model, interp, drizzle, pixfrac, cfaDrizzle: cfaDriz }, pool);
+      const outW = Math.round(refW * drizzle), outH = Math.round(refH * drizzle);
+      const outImg: Image = { width: outW, height: outH, channels: planes.length, data: planes, header: img.header.clone() };
+      if (cfaDriz) { outImg.header.delete('BAYERPAT'); outImg.header.delete('XBAYROFF'); outImg.header.delete('YBAYROFF'); outImg.header.delete('COLORTYP'); }
+      const name = basename(files[i]!).replace(/\.(fits?|fts)(\.gz)?$/i, '');
+      const out = join(o.out, `${name}_r.fits`);
+      const H = Array.from(r.transform);
+      const keywords: Record<string, string | number | boolean> = {
+        REGMODEL: model, REGREF: basename(refName), REGNSTAR: r.match?.inliers ?? fs[i]!.stars.length,
+        REGRMS: r.match ? Number(r.match.rms.toFixed(4)) : 0, REGMIRR: r.shift?.mirrored ?? false,
+        REGINTP: cfaDriz ? 'cfa-drizzle' : drizzle > 1 ? 'drizzle' : interp, REGDRIZ: drizzle, REGPIXFR: pixfrac,
+      };
+      for (let k = 0; k < 9; k++) keywords[`REGH${Math.floor(k / 3) + 1}${(k % 3) + 1}`] = H[k]!;
+      const m = rep.metrics!;
+      const num = (v: number): number => (Number.isFinite(v) ? Number(v.toPrecision(6)) : 0);
+      Object.assign(keywords, { FRMSTARS: m.stars, FRMFWHM: num(m.fwhm), FRMHFR: num(m.hfr), FRMECC: num(m.eccentricity), FRMSNR: num(m.snr) });
+      const history = [
+        `darkroom register: ${basename(files[i]!)} onto ${basename(refName)}`,
+        `model ${model}, ${cfaDriz ? `CFA (Bayer ${img.cfa}) drizzle ${drizzle}x pixfrac ${pixfrac} into R, G, B` : drizzle > 1 ? `drizzle ${drizzle}x pixfrac ${pixfrac}` : `interpolation ${interp}`}`,
+        `matched ${r.match?.inliers ?? 'all (reference)'} stars, rms ${r.match ? r.match.rms.toFixed(4) : 0} px`,
+        `H (frame -> reference) = ${H.map((v) => v.toPrecision(10)).join(' ')}`,
+      ];
+      for (const rule of rules) history.push(`kept by --reject-if "${rule}"`);
+      if (weights) {
+        keywords.WEIGHT = Number(weights[k]!.toPrecision(8));
+        history.push(`WEIGHT ${weights[k]!.toPrecision(8)} from --weight-expr "${o.weightExpr}" (normalized to mean 1 over ${matched.length} frames)`);
+        rep.weight = weights[k]!;
+      }
+      writeFits(out, outImg, { keywords, history });
+      Object.assign(rep, { output: out, inliers: r.match?.inliers, rms: r.match?.rms ?? 0, ...r.shift, transform: H });
     }
-    writeFits(out, outImg, { keywords, history });
-    Object.assign(rep, { output: out, inliers: r.match?.inliers, rms: r.match?.rms ?? 0, ...r.shift, transform: H });
-  });
+  } finally {
+    await pool.close();
+  }
   return { reference: refName, frames };
 }
 
@@ -162,9 +171,10 @@ export function registerRegister(program: Command): void {
     .option('--weight-expr <expr>', 'per-frame weight formula, e.g. "1/(fwhm^2 * noise^2)" (written as WEIGHT, mean 1); variables: stars fwhm hfr eccentricity background noise snr and median_*')
     .option('--reject-if <rule>', 'leave out frames for which the rule is true, e.g. "fwhm > 1.5*median_fwhm" (repeatable; and/or/not)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--cfa-drizzle', 'CFA mosaics (BAYERPAT): drizzle each colour pixel into its R, G or B plane, no debayering (scale from --drizzle, default 1)')
+    .option('--workers <n>', 'threads for resampling frames above 2 MP (default: the CPU count)')
     .option('--json', 'print a JSON report')
-    .action((files: string[], o: { out: string; reference: string; model: string; interp: string; drizzle?: string; pixfrac: string; weightExpr?: string; rejectIf?: string[]; cfaDrizzle?: boolean; json?: boolean }) => {
-      const r = registerStack(files, o, (line) => process.stderr.write(`darkroom: ${line}\n`));
+    .action(async (files: string[], o: { out: string; reference: string; model: string; interp: string; drizzle?: string; pixfrac: string; weightExpr?: string; rejectIf?: string[]; cfaDrizzle?: boolean; workers?: string; json?: boolean }) => {
+      const r = await registerStack(files, o, (line) => process.stderr.write(`darkroom: ${line}\n`));
       if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else for (const f of r.frames) process.stdout.write(f.ok ? `${f.path}: ${f.inliers ?? 'reference'} stars, rms ${(f.rms ?? 0).toFixed(3)} px${f.weight !== undefined ? `, weight ${f.weight.toFixed(3)}` : ''} -> ${f.output}\n` : `${f.path}: left out (${f.reason})\n`);
       if (r.frames.some((f) => !f.ok && !f.rejected)) process.exitCode = 2;

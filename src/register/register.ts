@@ -8,7 +8,7 @@ import { detectStars, medianOf, type Star, type DetectOptions } from '../stars/d
 import { detectionPlane, metricsFromStars, type FrameMetrics } from '../stars/metrics.js';
 import { matchStars, type MatchResult } from './match.js';
 import { describe, identity, type Mat3, type Model } from './transform.js';
-import { warpPlane, type Interp } from './resample.js';
+import { warpPlane, type Interp, type WarpPool } from './resample.js';
 import { createDrizzle, drizzleAdd, drizzleAddCfa, drizzleResult, type DrizzleAccumulator } from './drizzle.js';
 import { requireCfa } from '../color/cfa.js';
 
@@ -82,4 +82,15 @@ export function applyRegistration(img: Image, H: Mat3, refW: number, refH: numbe
     });
   }
   return img.data.map((d) => warpPlane(d, img.width, img.height, H, refW, refH, opts.interp ?? 'lanczos3'));
+}
+
+/**
+ * `applyRegistration` with the resampling of large frames split over a worker pool (bit-identical to the
+ * synchronous result); drizzle stays synchronous.
+ */
+export async function applyRegistrationAsync(img: Image, H: Mat3, refW: number, refH: number, opts: RegisterOptions, pool: WarpPool): Promise<Float32Array[]> {
+  if ((opts.cfaDrizzle && img.channels === 1 && img.cfa) || (opts.drizzle && opts.drizzle > 1)) return applyRegistration(img, H, refW, refH, opts);
+  const out: Float32Array[] = [];
+  for (const d of img.data) out.push(await pool.warp(d, img.width, img.height, H, refW, refH, opts.interp ?? 'lanczos3'));
+  return out;
 }

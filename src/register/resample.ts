@@ -6,7 +6,9 @@
  * the negative lobes are dropped; contributions are measured on the values as they are, so a bright pixel next to
  * the sky triggers it and smooth data do not), bicubic (Keys, a = -0.5), bilinear, nearest. Taps beyond the edge replicate it.
  */
+import { Piscina } from 'piscina';
 import { invert, type Mat3 } from './transform.js';
+import type { WarpTask } from './warp-worker.js';
 
 export type Interp = 'lanczos3' | 'bicubic' | 'bilinear' | 'nearest';
 
@@ -96,6 +98,7 @@ export function warpPlane(src: Float32Array, w: number, h: number, H: Mat3, outW
  * (shift + scale, the usual case for dithered frames), else per pixel from a LUT; nothing is allocated per pixel.
  */
 export function warpRows(src: Float32Array, w: number, h: number, inv: Mat3, outW: number, outH: number, interp: Interp, clamp: number, out: Float32Array, oy0: number, oy1: number, direct = false): void {
+  // `direct`: the reference per-pixel path (full matrix product and generic 1-D passes per pixel), kept for tests
   const radius = interp === 'lanczos3' ? 3 : interp === 'bicubic' ? 2 : 1;
   const n = 2 * radius;
   const isL = interp === 'lanczos3';
@@ -116,6 +119,10 @@ export function warpRows(src: Float32Array, w: number, h: number, inv: Mat3, out
       colX0[ox] = x0;
       kernelWeights(sx, x0, n, isL, colW, ox * n);
     }
+  }
+  if (!separable && !direct && (interp === 'lanczos3' || interp === 'bicubic')) {
+    warpRowsStepped(src, w, h, inv, outW, interp, clamp, out, oy0, oy1);
+    return;
   }
   const wxBuf = new Float64Array(n);
   if (separable) {
@@ -229,5 +236,162 @@ export function warpRows(src: Float32Array, w: number, h: number, inv: Mat3, out
         out[o] = s;
       }
     }
+  }
+}
+
+/**
+ * General (affine or projective) map, Lanczos-3 or bicubic, output rows [oy0, oy1): the homogeneous source position
+ * (X, Y, W) = inv (ox, oy, 1) is stepped along each output row (X += inv[0], Y += inv[3], W += inv[6]; restarted
+ * exactly at each row start), so a pixel costs three additions and one division (none for affine maps) instead of a
+ * matrix product. Lanczos-3 is unrolled (6 x 6 taps read straight from the source, weights in registers from the same
+ * LUT, the clamped 1-D passes inlined with the arithmetic of `clampedPass`); nothing is allocated per pixel.
+ */
+function warpRowsStepped(src: Float32Array, w: number, h: number, inv: Mat3, outW: number, interp: Interp, clamp: number, out: Float32Array, oy0: number, oy1: number): void {
+  const isL = interp === 'lanczos3';
+  const doClamp = isL && clamp > 0;
+  const i0 = inv[0]!, i1 = inv[1]!, i2 = inv[2]!, i3 = inv[3]!, i4 = inv[4]!, i5 = inv[5]!, i6 = inv[6]!, i7 = inv[7]!, i8 = inv[8]!;
+  const affine = i6 === 0 && i7 === 0;
+  const invW = 1 / i8;
+  const xmax = w - 0.5, ymax = h - 0.5;
+  const cl = doClamp ? clamp : Infinity; // Infinity: sn / sp > Infinity never holds, so pass6 is the plain sum
+  const wx = new Float64Array(6), wy = new Float64Array(6), col = new Float64Array(6);
+  const L3 = 3 * LUT_RES;
+  for (let oy = oy0; oy < oy1; oy++) {
+    let X = i1 * oy + i2, Y = i4 * oy + i5, Wd = i7 * oy + i8;
+    const ob = oy * outW;
+    for (let ox = 0; ox < outW; ox++, X += i0, Y += i3, Wd += i6) {
+      let sx: number, sy: number;
+      if (affine) { sx = X * invW; sy = Y * invW; } else { const iw = 1 / Wd; sx = X * iw; sy = Y * iw; }
+      if (!(sx >= -0.5 && sx < xmax && sy >= -0.5 && sy < ymax)) { out[ob + ox] = NaN; continue; }
+      const fx = Math.floor(sx), fy = Math.floor(sy);
+      if (!isL) { out[ob + ox] = bicubicAt(src, w, h, sx, sy, fx, fy); continue; }
+      const x0 = fx - 2, y0 = fy - 2;
+      // weights, normalized to sum 1 (kernelWeights' arithmetic, written out: no calls with number arguments here,
+      // which V8 would box when it stops inlining)
+      let sa = 0, sb = 0;
+      for (let i = 0; i < 6; i++) {
+        let d = sx - (x0 + i);
+        let a = (d < 0 ? -d : d) * LUT_RES;
+        let li = a | 0;
+        let k = li >= L3 ? 0 : LANCZOS[li]! + (a - li) * (LANCZOS[li + 1]! - LANCZOS[li]!);
+        wx[i] = k; sa += k;
+        d = sy - (y0 + i);
+        a = (d < 0 ? -d : d) * LUT_RES;
+        li = a | 0;
+        k = li >= L3 ? 0 : LANCZOS[li]! + (a - li) * (LANCZOS[li + 1]! - LANCZOS[li]!);
+        wy[i] = k; sb += k;
+      }
+      sa = 1 / sa; sb = 1 / sb;
+      const a0 = wx[0]! * sa, a1 = wx[1]! * sa, a2 = wx[2]! * sa, a3 = wx[3]! * sa, a4 = wx[4]! * sa, a5 = wx[5]! * sa;
+      const interior = x0 >= 0 && x0 + 6 <= w;
+      const e = w - 1;
+      const x_0 = x0 < 0 ? 0 : x0 > e ? e : x0, x_1 = x0 + 1 < 0 ? 0 : x0 + 1 > e ? e : x0 + 1, x_2 = x0 + 2 < 0 ? 0 : x0 + 2 > e ? e : x0 + 2;
+      const x_3 = x0 + 3 < 0 ? 0 : x0 + 3 > e ? e : x0 + 3, x_4 = x0 + 4 < 0 ? 0 : x0 + 4 > e ? e : x0 + 4, x_5 = x0 + 5 < 0 ? 0 : x0 + 5 > e ? e : x0 + 5;
+      // six horizontal clamped passes (clampedPass' arithmetic and order), then the vertical one
+      for (let j = 0; j < 7; j++) {
+        let v0: number, v1: number, v2: number, v3: number, v4: number, v5: number;
+        let w0: number, w1: number, w2: number, w3: number, w4: number, w5: number;
+        if (j < 6) {
+          const yy = y0 + j;
+          const r = (yy < 0 ? 0 : yy >= h ? h - 1 : yy) * w;
+          if (interior) {
+            const b = r + x0;
+            v0 = src[b]!; v1 = src[b + 1]!; v2 = src[b + 2]!; v3 = src[b + 3]!; v4 = src[b + 4]!; v5 = src[b + 5]!;
+          } else {
+            v0 = src[r + x_0]!; v1 = src[r + x_1]!; v2 = src[r + x_2]!; v3 = src[r + x_3]!; v4 = src[r + x_4]!; v5 = src[r + x_5]!;
+          }
+          w0 = a0; w1 = a1; w2 = a2; w3 = a3; w4 = a4; w5 = a5;
+        } else {
+          v0 = col[0]!; v1 = col[1]!; v2 = col[2]!; v3 = col[3]!; v4 = col[4]!; v5 = col[5]!;
+          w0 = wy[0]! * sb; w1 = wy[1]! * sb; w2 = wy[2]! * sb; w3 = wy[3]! * sb; w4 = wy[4]! * sb; w5 = wy[5]! * sb;
+        }
+        let m = 0;
+        if (v0 < m) m = v0;
+        if (v1 < m) m = v1;
+        if (v2 < m) m = v2;
+        if (v3 < m) m = v3;
+        if (v4 < m) m = v4;
+        if (v5 < m) m = v5;
+        let sp = 0, sn = 0, wp = 0, t: number;
+        t = (v0 - m) * w0; if (w0 < 0) sn -= t; else { sp += t; wp += w0; }
+        t = (v1 - m) * w1; if (w1 < 0) sn -= t; else { sp += t; wp += w1; }
+        t = (v2 - m) * w2; if (w2 < 0) sn -= t; else { sp += t; wp += w2; }
+        t = (v3 - m) * w3; if (w3 < 0) sn -= t; else { sp += t; wp += w3; }
+        t = (v4 - m) * w4; if (w4 < 0) sn -= t; else { sp += t; wp += w4; }
+        t = (v5 - m) * w5; if (w5 < 0) sn -= t; else { sp += t; wp += w5; }
+        const res = sp > 0 && sn / sp > cl ? m + sp / wp : m + sp - sn;
+        if (j < 6) col[j] = res;
+        else out[ob + ox] = res;
+      }
+    }
+  }
+}
+
+/** Keys bicubic (a = -0.5) at (sx, sy), 4 x 4 taps, edges replicated; the weights as `kernelWeights` makes them. */
+function bicubicAt(src: Float32Array, w: number, h: number, sx: number, sy: number, fx: number, fy: number): number {
+  const x0 = fx - 1, y0 = fy - 1;
+  let a0 = cubic(sx - x0), a1 = cubic(sx - x0 - 1), a2 = cubic(sx - x0 - 2), a3 = cubic(sx - x0 - 3);
+  let q = 1 / (a0 + a1 + a2 + a3);
+  a0 *= q; a1 *= q; a2 *= q; a3 *= q;
+  let b0 = cubic(sy - y0), b1 = cubic(sy - y0 - 1), b2 = cubic(sy - y0 - 2), b3 = cubic(sy - y0 - 3);
+  q = 1 / (b0 + b1 + b2 + b3);
+  b0 *= q; b1 *= q; b2 *= q; b3 *= q;
+  const e = w - 1;
+  const xa = x0 < 0 ? 0 : x0 > e ? e : x0, xb = x0 + 1 < 0 ? 0 : x0 + 1 > e ? e : x0 + 1;
+  const xc = x0 + 2 < 0 ? 0 : x0 + 2 > e ? e : x0 + 2, xd = x0 + 3 < 0 ? 0 : x0 + 3 > e ? e : x0 + 3;
+  let s = 0;
+  for (let j = 0; j < 4; j++) {
+    const yy = y0 + j;
+    const r = (yy < 0 ? 0 : yy >= h ? h - 1 : yy) * w;
+    const c = src[r + xa]! * a0 + src[r + xb]! * a1 + src[r + xc]! * a2 + src[r + xd]! * a3;
+    s += c * (j === 0 ? b0 : j === 1 ? b1 : j === 2 ? b2 : b3);
+  }
+  return s;
+}
+
+/** Frames above this many output pixels go to the worker pool (when one is given with more than one thread). */
+export const PARALLEL_MIN_PIXELS = 2_000_000;
+
+function warpWorkerUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('./warp-worker.ts', here) : new URL('./warp-worker.js', here);
+}
+
+/**
+ * A pool of resampling threads (piscina). Create one per batch of frames and `close()` it at the end; `warp` falls
+ * back to the synchronous path for small frames (fewer than `minPixels` output pixels) or one thread.
+ */
+export class WarpPool {
+  readonly workers: number;
+  readonly minPixels: number;
+  private pool: Piscina<WarpTask, number> | null = null;
+  constructor(workers: number, minPixels = PARALLEL_MIN_PIXELS) {
+    this.workers = Math.max(1, Math.floor(workers));
+    this.minPixels = minPixels;
+  }
+
+  async warp(src: Float32Array, w: number, h: number, H: Mat3, outW: number, outH: number, interp: Interp = 'lanczos3', clamp = 0.3): Promise<Float32Array> {
+    if (this.workers <= 1 || outW * outH < this.minPixels) return warpPlane(src, w, h, H, outW, outH, interp, clamp);
+    this.pool ??= new Piscina<WarpTask, number>({ filename: warpWorkerUrl().href, minThreads: this.workers, maxThreads: this.workers, idleTimeout: 1000 });
+    let sab: SharedArrayBuffer;
+    if (src.buffer instanceof SharedArrayBuffer && src.byteOffset === 0) sab = src.buffer;
+    else { sab = new SharedArrayBuffer(w * h * 4); new Float32Array(sab).set(src.subarray(0, w * h)); }
+    const outSab = new SharedArrayBuffer(outW * outH * 4);
+    const inv = Array.from(invert(H));
+    // bands of rows, several per thread so that uneven bands (NaN borders are cheap) balance out
+    const bands = Math.min(outH, this.workers * 4);
+    const jobs: Promise<number>[] = [];
+    for (let k = 0; k < bands; k++) {
+      const oy0 = Math.floor((k * outH) / bands), oy1 = Math.floor(((k + 1) * outH) / bands);
+      if (oy1 > oy0) jobs.push(this.pool.run({ src: sab, w, h, inv, outW, outH, interp, clamp, out: outSab, oy0, oy1 }));
+    }
+    await Promise.all(jobs);
+    return new Float32Array(outSab);
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = null;
+    if (p) await p.destroy();
   }
 }

@@ -1,0 +1,30 @@
+/**
+ * Piscina worker: resamples output rows [oy0, oy1) of one plane. Source and output planes live in
+ * SharedArrayBuffers, so only this small task object is copied between threads; every output row is computed
+ * independently (the source position is restarted exactly at each row start), so the result is bit-identical to the
+ * single-threaded one whatever the split.
+ */
+import { warpRows, type Interp } from './resample.js';
+
+export interface WarpTask {
+  src: SharedArrayBuffer;
+  w: number;
+  h: number;
+  /** Output -> source map (row-major 3 x 3). */
+  inv: number[];
+  outW: number;
+  outH: number;
+  interp: Interp;
+  clamp: number;
+  out: SharedArrayBuffer;
+  oy0: number;
+  oy1: number;
+}
+
+export function runWarpTask(t: WarpTask): number {
+  warpRows(new Float32Array(t.src, 0, t.w * t.h), t.w, t.h, Float64Array.from(t.inv), t.outW, t.outH, t.interp, t.clamp,
+    new Float32Array(t.out, 0, t.outW * t.outH), t.oy0, t.oy1);
+  return t.oy1 - t.oy0;
+}
+
+export default runWarpTask;
