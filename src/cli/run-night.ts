@@ -26,6 +26,7 @@ interface CliOpts {
   library?: string;
   dryRun?: boolean;
   json?: boolean;
+  executor?: string;
 }
 
 const REJECT = ['none', 'sigma', 'winsorized', 'linear-fit', 'gesd', 'percentile', 'minmax', 'mad'];
@@ -82,9 +83,11 @@ export function registerRunNight(program: Command): void {
     .option('--library <dir>', 'master library: reuse masters by group key, store new ones')
     .option('--dry-run', 'print the plan and stop')
     .option('--json', 'print the plan (with --dry-run) or the report as JSON')
+    .option('--executor <where>', "where steps run: 'local' (default) or redis://HOST:PORT (workers: darkroom worker --redis URL)")
     .action(async (night: string, o: CliOpts) => {
       const options = runOptionsFrom(o);
       if (!o.out && !o.dryRun) throw new DarkroomError('BAD_ARGUMENT', '--out DIR is required (or use --dry-run)');
+      if (o.executor) (await import('../pipeline/executors/index.js')).checkExecutorSpec(o.executor);
       const out = resolve(o.out ?? 'darkroom-out');
       const t0 = Date.now();
       let last = t0;
@@ -103,19 +106,29 @@ export function registerRunNight(program: Command): void {
         return;
       }
       const { executePlan } = await import('../pipeline/execute.js');
+      const { executorFromSpec, BullmqExecutor } = await import('../pipeline/executors/index.js');
+      const executor = executorFromSpec(o.executor, { log: (line) => process.stderr.write(`${line}\n`) });
       let report;
+      try {
       if (process.stdout.isTTY && !o.json) {
         // A progress bar on a terminal; plain log lines otherwise (pipes, files, CI).
         const { default: cliProgress } = await import('cli-progress');
         const bar = new cliProgress.SingleBar({ format: 'darkroom run [{bar}] {value}/{total} {step}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
         bar.start(plan.steps.length - 1, 0, { step: '' });
         try {
-          report = await executePlan(plan, { progress: (done, _total, step) => bar.update(done, { step }) });
+          report = await executePlan(plan, { executor, progress: (done, _total, step) => bar.update(done, { step }) });
         } finally {
           bar.stop();
         }
       } else {
-        report = await executePlan(plan, { log: (line) => process.stderr.write(`${line}\n`) });
+        report = await executePlan(plan, { executor, log: (line) => process.stderr.write(`${line}\n`) });
+      }
+        if (executor instanceof BullmqExecutor) await executor.complete(true);
+      } catch (e) {
+        if (executor instanceof BullmqExecutor) await executor.complete(false).catch(() => undefined);
+        throw e;
+      } finally {
+        await executor.close();
       }
       if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {

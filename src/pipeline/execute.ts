@@ -5,6 +5,11 @@
  * the steps that produce them) and parameters are unchanged is reused: its hash is stored in
  * OUT/.darkroom/steps/<step>.json next to the outputs; --force redoes everything. Inputs are never
  * modified; every output is written to a temp name and renamed.
+ *
+ * Steps run through an `Executor` (src/pipeline/executors/): the local one runs them here, in
+ * order; the BullMQ one sends them (split into per-frame and per-tile jobs) to workers on other
+ * machines. A step is a function of the plan and the stamps of its dependencies (`runPlanStep`),
+ * so any process that sees OUT can run it.
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -16,7 +21,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { writeMaster, loadMaster, calibrateLight, darkIsClamped, detectDefects, repairDefects, type Master, type MasterKind, type DarkMode as CalDarkMode } from '../calibrate/index.js';
-import { integrateFiles, writeIntegration, type Normalize, type Reject, type Weights } from '../integrate/index.js';
+import { integrateFiles, writeIntegration, type IntegrateOptions, type IntegrateResult, type Normalize, type Reject, type Weights } from '../integrate/index.js';
 import { debayerImage, requireCfa, type DebayerMethod, DEBAYER_METHODS } from '../color/index.js';
 import { frameStars, chooseReference, registerToReference, applyRegistration } from '../register/register.js';
 import { stretchToPng } from '../cli/stretch.js';
@@ -38,9 +43,28 @@ export interface ExecuteOptions {
   progress?: (done: number, total: number, step: string) => void;
   /** Integration workers (default: the integrate module's choice). */
   workers?: number;
+  /** Where the steps run (default: here, in order). */
+  executor?: Executor;
 }
 
-interface Stamp {
+/** Runs one step whose dependencies are done (stamped in OUT/.darkroom/steps). */
+export interface Executor {
+  readonly name: string;
+  /** Independent branches of the DAG may run at the same time. */
+  readonly concurrent: boolean;
+  /** Run step `s` (content hash `hash`); user errors are thrown as DarkroomError. */
+  runStep(env: StepEnv, s: PlanStep, hash: string): Promise<StepOutput>;
+  close(): Promise<void>;
+}
+
+export const localExecutor: Executor = {
+  name: 'local',
+  concurrent: false,
+  runStep: (env, s) => runPlanStep(env, s),
+  close: async () => undefined,
+};
+
+export interface Stamp {
   hash: string;
   /** Outputs actually written (registration may leave frames out). */
   produced: string[];
@@ -50,8 +74,55 @@ interface Stamp {
   seconds: number;
 }
 
+export type StepOutput = Omit<Stamp, 'hash' | 'seconds'>;
+
+/** A part of a step: only these frames (indices into its outputs) of a calibrate or debayer step. */
+export interface StepPart {
+  frames?: number[];
+}
+
+/** Merge the outputs of parts (frames in index order) into the step's output. */
+export function mergeParts(parts: StepOutput[]): StepOutput {
+  const info: Record<string, unknown> = {};
+  const frames: unknown[] = [];
+  for (const p of parts) {
+    for (const [k, v] of Object.entries(p.info)) if (k !== 'frames') info[k] = v;
+    if (Array.isArray(p.info.frames)) frames.push(...(p.info.frames as unknown[]));
+  }
+  if (parts.some((p) => Array.isArray(p.info.frames))) info.frames = frames;
+  return { produced: parts.flatMap((p) => p.produced), rejected: parts.flatMap((p) => p.rejected), info };
+}
+
+/** What a step needs besides its own description: the plan and the finished steps' stamps. */
+export interface StepEnv {
+  plan: Plan;
+  steps: Map<string, PlanStep>;
+  producer: Map<string, PlanStep>;
+  result: (id: string) => Stamp | undefined;
+  warn: (w: string) => void;
+  workers?: number;
+  masterCache: Map<string, Master>;
+}
+
+export function makeStepEnv(plan: Plan, result: (id: string) => Stamp | undefined, warn: (w: string) => void, workers?: number): StepEnv {
+  const producer = new Map<string, PlanStep>();
+  for (const s of plan.steps) for (const p of s.outputs) producer.set(p, s);
+  return { plan, steps: new Map(plan.steps.map((s) => [s.id, s])), producer, result, warn, workers, masterCache: new Map() };
+}
+
+/** Read the stamp of a finished step from OUT/.darkroom/steps (what a remote worker sees). */
+export function readStampFile(out: string, id: string): Stamp | undefined {
+  const p = join(out, '.darkroom', 'steps', stampName(id));
+  if (!existsSync(p)) return undefined;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as Stamp;
+  } catch {
+    return undefined;
+  }
+}
+
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
-const stampName = (id: string): string => `${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`;
+export const stampName = (id: string): string => `${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`;
 
 function ensureDir(p: string): void {
   mkdirSync(dirname(p), { recursive: true });
@@ -63,109 +134,11 @@ function fileHash(path: string): string {
   return h.digest('hex');
 }
 
-export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promise<RunReport> {
-  const plainLog = opts.log ?? (() => undefined);
-  let finished = 0;
-  const log = (line: string): void => {
-    plainLog(line);
-    const m = /^\[\d+\/\d+\] (\S+): (?!\w+ \(\d+ input)/.exec(line);
-    if (m && opts.progress) opts.progress(++finished, plan.steps.length - 1, m[1]!);
-  };
-  const out = plan.out;
-  const o = plan.options;
-  const t0 = Date.now();
-  mkdirSync(join(out, '.darkroom', 'steps'), { recursive: true });
-  const steps = new Map(plan.steps.map((s) => [s.id, s]));
-  const producer = new Map<string, PlanStep>();
-  for (const s of plan.steps) for (const p of s.outputs) producer.set(p, s);
-  const warnings = [...plan.warnings];
-  const timing: Record<string, number> = {};
-  const statuses: RunReport['steps'] = [];
-
-  // Merkle hashes: a step's hash covers its kind, params and the fingerprints of its inputs;
-  // a produced input is fingerprinted by the hash of the step producing it.
-  const hashes = new Map<string, string>();
-  const hashOf = (s: PlanStep): string => {
-    const known = hashes.get(s.id);
-    if (known) return known;
-    const fp = s.inputs.map((p) => {
-      const prod = producer.get(p);
-      if (prod) return `${p}@${hashOf(prod)}`;
-      return `${p}#${plan.fingerprints[p] ?? (existsSync(p) ? fileHash(p) : 'missing')}`;
-    });
-    const h = sha1(JSON.stringify({ v: VERSION, kind: s.kind, params: s.params, inputs: fp, outputs: s.outputs }));
-    hashes.set(s.id, h);
-    return h;
-  };
-
-  const readStamp = (s: PlanStep): Stamp | undefined => {
-    const p = join(out, '.darkroom', 'steps', stampName(s.id));
-    if (!existsSync(p)) return undefined;
-    try {
-      return JSON.parse(readFileSync(p, 'utf8')) as Stamp;
-    } catch {
-      return undefined;
-    }
-  };
-  const fresh = (s: PlanStep): Stamp | undefined => {
-    if (o.force) return undefined;
-    const st = readStamp(s);
-    if (!st || st.hash !== hashOf(s)) return undefined;
-    if (!st.produced.every((p) => existsSync(join(out, p)))) return undefined;
-    return st;
-  };
-
-  const results = new Map<string, Stamp>();
-  const failed = new Map<string, string>();
-  const total = plan.steps.length;
-  let n = 0;
-  /** Run a step (after its dependencies); undefined when it or a dependency failed with a user error. */
-  const run = async (s: PlanStep): Promise<Stamp | undefined> => {
-    const done = results.get(s.id);
-    if (done) return done;
-    if (failed.has(s.id)) return undefined;
-    const f = fresh(s);
-    if (f) {
-      results.set(s.id, f);
-      statuses.push({ id: s.id, status: 'reused', seconds: 0 });
-      log(`[${++n}/${total}] ${s.id}: unchanged, reused`);
-      return f;
-    }
-    for (const d of s.deps) {
-      if (!(await run(steps.get(d)!))) {
-        const why = `not run: ${d} failed: ${failed.get(d)!.replace(/^not run: .*? failed: /, '')}`;
-        failed.set(s.id, why);
-        statuses.push({ id: s.id, status: 'failed', seconds: 0 });
-        log(`[${++n}/${total}] ${s.id}: ${why}`);
-        return undefined;
-      }
-    }
-    const t = Date.now();
-    log(`[${n + 1}/${total}] ${s.id}: ${s.kind} (${s.inputs.length} input(s))`);
-    let st: Omit<Stamp, 'hash' | 'seconds'>;
-    try {
-      st = await runStep(s);
-    } catch (e) {
-      if (!isDarkroomError(e)) throw e;
-      const why = e.oneLine();
-      failed.set(s.id, why);
-      statuses.push({ id: s.id, status: 'failed', seconds: (Date.now() - t) / 1000 });
-      warnings.push(`${s.id} failed: ${why}`);
-      log(`[${++n}/${total}] ${s.id}: FAILED: ${why}`);
-      return undefined;
-    }
-    const seconds = (Date.now() - t) / 1000;
-    const stamp: Stamp = { ...st, hash: hashOf(s), seconds };
-    writeFileAtomic(join(out, '.darkroom', 'steps', stampName(s.id)), [Buffer.from(JSON.stringify(stamp, null, 1))]);
-    results.set(s.id, stamp);
-    statuses.push({ id: s.id, status: 'done', seconds });
-    timing[s.kind] = (timing[s.kind] ?? 0) + seconds;
-    log(`[${++n}/${total}] ${s.id}: done in ${seconds.toFixed(1)} s`);
-    return stamp;
-  };
-
+function stepTools(env: StepEnv) {
+  const out = env.plan.out;
+  const { producer, steps, masterCache } = env;
+  const results = { get: env.result };
   const abs = (p: string): string => (p.startsWith('/') ? p : join(out, p));
-  const masterCache = new Map<string, Master>();
   const master = (rel: string | undefined): Master | undefined => {
     if (!rel) return undefined;
     let m = masterCache.get(rel);
@@ -209,177 +182,320 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promis
     for (const d of s.deps) walk(d);
     return acc;
   };
+  return { abs, master, liveInputs, rawOf, rejectedUpstream };
+}
 
-  const runStep = async (s: PlanStep): Promise<Omit<Stamp, 'hash' | 'seconds'>> => {
-    const p = s.params;
-    switch (s.kind) {
-      case 'reuse-master': {
-        const dst = abs(s.outputs[0]!);
-        ensureDir(dst);
-        const tmp = `${dst}.tmp-${process.pid}`;
-        copyFileSync(s.inputs[0]!, tmp);
-        renameSync(tmp, dst);
-        return { produced: [s.outputs[0]!], rejected: [], info: { source: s.inputs[0] } };
-      }
-      case 'master': {
-        const kind = p.kind as MasterKind;
-        const raw = s.inputs.filter((x) => !producer.has(x));
-        const sub = master(p.calibrateWith as string | undefined);
-        const mo = kind === 'flat' && sub ? (p.calibrateKind === 'bias' ? { bias: sub } : { flatDark: sub }) : {};
-        const dst = abs(s.outputs[0]!);
-        ensureDir(dst);
-        const r = await writeMaster(kind, raw, dst, { ...mo, workers: opts.workers });
-        for (const w of r.warnings) warnings.push(`${s.outputs[0]}: ${w}`);
-        if (typeof p.library === 'string') {
-          try {
-            mkdirSync(dirname(p.library), { recursive: true });
-            const tmp = `${p.library}.tmp-${process.pid}`;
-            copyFileSync(dst, tmp);
-            renameSync(tmp, p.library);
-          } catch (e) {
-            warnings.push(`cannot store ${s.outputs[0]} in the library: ${(e as Error).message}`);
-          }
-        }
-        return { produced: [s.outputs[0]!], rejected: [], info: { frames: r.count } };
-      }
-      case 'calibrate': {
-        const lights = s.inputs.filter((x) => !producer.has(x));
-        const bias = master(p.bias as string | undefined);
-        const dark = master(p.dark as string | undefined);
-        const flat = master(p.flat as string | undefined);
-        const dm = p.darkMode as string | undefined;
-        let darkMode: CalDarkMode = dm === 'optimize' ? 'optimize' : 'plain';
-        if (darkMode === 'optimize' && bias && dark) {
-          const c = darkIsClamped(bias, dark);
-          if (c.clamped) {
-            darkMode = 'plain';
-            warnings.push(`${s.id}: master dark mean ${c.darkMean.toFixed(2)} is not above master bias mean ${c.biasMean.toFixed(2)} (dark-darker-than-bias): dark used without scaling`);
-          }
-        }
-        const produced: string[] = [];
-        const rejected: Array<{ path: string; reason: string }> = [];
-        const frames: unknown[] = [];
-        lights.forEach((lp, i) => {
-          const dst = s.outputs[i]!;
-          try {
-            const img = readFits(lp);
-            const r = calibrateLight(img, lp, { bias: dark && darkMode === 'plain' ? undefined : bias, dark, flat, darkMode: dark ? darkMode : undefined, pedestal: p.pedestal as number });
-            if (p.cosmetic) {
-              const cfa = !!r.image.cfa;
-              for (const plane of r.image.data) repairDefects(plane, detectDefects(plane, r.image.width, r.image.height, { cfa }), { cfa });
-              r.history.push('cosmetic correction: hot/cold pixels detected and repaired');
-            }
-            for (const w of r.report.warnings) warnings.push(`${basename(lp)}: ${w}`);
-            const path = abs(dst);
-            ensureDir(path);
-            writeFits(path, r.image, { bitpix: -32, history: [`darkroom ${VERSION} run: calibrated ${lp}`, ...r.history] });
-            produced.push(dst);
-            frames.push({ path: lp, mode: r.report.mode, k0: r.report.k0, noise: r.report.noise });
-          } catch (e) {
-            if (!isDarkroomError(e)) throw e;
-            rejected.push({ path: lp, reason: `calibration failed: ${e.message}` });
-          }
-        });
-        return { produced, rejected, info: { frames } };
-      }
-      case 'debayer': {
-        const method = p.method as string;
-        if (!(DEBAYER_METHODS as readonly string[]).includes(method)) throw new DarkroomError('BAD_ARGUMENT', `--debayer must be one of ${DEBAYER_METHODS.join(', ')}, got '${method}'`);
-        const produced: string[] = [];
-        for (const inp of liveInputs(s)) {
-          const k = s.inputs.indexOf(inp);
-          const img = readFits(abs(inp));
-          const cfa = requireCfa((img.cfa ?? (p.pattern as string)) as string, 'CFA pattern', abs(inp));
-          const rgb = debayerImage(img, cfa, method as DebayerMethod, abs(inp));
-          const dst = s.outputs[k]!;
-          ensureDir(abs(dst));
-          writeFits(abs(dst), rgb, { bitpix: -32, history: [`darkroom ${VERSION} run: debayer ${method} ${inp}`] });
-          produced.push(dst);
-        }
-        return { produced, rejected: [], info: {} };
-      }
-      case 'register': {
-        const inputs = liveInputs(s);
-        if (inputs.length === 0) throw new DarkroomError('TOO_FEW', 'no calibrated frames to register');
-        const imgs: Image[] = inputs.map((x) => readFits(abs(x)));
-        const stars = imgs.map((im) => frameStars(im));
-        let ref = -1;
-        if (typeof p.reference === 'string' && p.reference !== 'auto') {
-          ref = inputs.findIndex((x) => rawOf(x) === p.reference || basename(rawOf(x)) === basename(p.reference as string));
-          if (ref < 0) warnings.push(`${s.id}: reference ${p.reference} is not among these frames: chose the best frame instead`);
-        }
-        if (ref < 0) ref = chooseReference(stars);
-        if (ref < 0) throw new DarkroomError('TOO_FEW', 'no frame has enough stars to be the registration reference');
-        const refImg = imgs[ref]!;
-        const ropts = { drizzle: typeof p.drizzle === 'number' ? p.drizzle : undefined };
-        const produced: string[] = [];
-        const rejected: Array<{ path: string; reason: string }> = [];
-        const frames: unknown[] = [];
-        inputs.forEach((inp, i) => {
-          const reg = registerToReference(stars[i]!, stars[ref]!, i === ref, {});
-          const raw = rawOf(inp);
-          if (!reg.ok) {
-            rejected.push({ path: raw, reason: `registration: ${reg.reason}` });
-            return;
-          }
-          const img = imgs[i]!;
-          const data = applyRegistration(img, reg.transform, refImg.width, refImg.height, ropts);
-          const scale = ropts.drizzle && ropts.drizzle > 1 ? ropts.drizzle : 1;
-          const outImg: Image = { width: refImg.width * scale, height: refImg.height * scale, channels: img.channels, data, header: img.header.clone() };
-          const k = s.inputs.indexOf(inp);
-          const dst = s.outputs[k]!;
-          ensureDir(abs(dst));
-          writeFits(abs(dst), outImg, { bitpix: -32, history: [`darkroom ${VERSION} run: registered ${inp} onto ${inputs[ref]}`, `transform ${Array.from(reg.transform).map((v) => v.toPrecision(8)).join(' ')}`] });
-          produced.push(dst);
-          frames.push({ path: raw, stars: reg.stars, shift: reg.shift });
-        });
-        return { produced, rejected, info: { reference: rawOf(inputs[ref]!), frames } };
-      }
-      case 'integrate': {
-        const inputs = liveInputs(s).map(abs);
-        const rejected = rejectedUpstream(s);
-        if (inputs.length === 0) throw new DarkroomError('TOO_FEW', `every frame was rejected (${rejected.map((r) => `${basename(r.path)}: ${r.reason}`).join('; ')})`);
-        const r = await integrateFiles(inputs, {
-          combine: 'average',
-          reject: p.rejection as Reject,
-          normalize: p.normalization as Normalize,
-          weights: p.weights as Weights,
-          rejectionMaps: false,
-          ...(opts.workers ? { workers: opts.workers } : {}),
-        });
-        for (const w of r.warnings) warnings.push(`${s.outputs[0]}: ${w}`);
-        const stack = plan.stacks.find((x) => x.step === s.id)!;
-        const h = r.image.header;
-        h.set('OBJECT', stack.object);
-        h.set('FILTER', stack.filter);
-        h.set('NCOMBINE', inputs.length, 'frames integrated');
-        h.set('EXPTIME', stack.exposure_total_s, '[s] total exposure of the integrated frames', { float: true });
-        h.set('IMAGETYP', 'Master Light');
-        r.history.unshift(`darkroom ${VERSION} run: ${s.reason}`);
-        const dst = abs(s.outputs[0]!);
-        ensureDir(dst);
-        writeIntegration(r, dst);
-        const zeroW = r.frames.filter((f) => !(f.weight > 0)).map((f) => ({ path: rawOf(relative(out, f.path)), reason: 'integration: zero weight' }));
-        const regStep = s.deps.map((d) => steps.get(d)!).find((d) => d.kind === 'register');
-        const reference = regStep ? (results.get(regStep.id)?.info.reference as string | undefined) : undefined;
-        return { produced: [s.outputs[0]!], rejected: zeroW, info: { noise: r.noise, frames: inputs.length, rejectedUpstream: rejected, reference } };
-      }
-      case 'preview': {
-        const img = readFits(abs(s.inputs[0]!));
-        const dst = abs(s.outputs[0]!);
-        ensureDir(dst);
-        writeFileAtomic(dst, [stretchToPng(img)]);
-        return { produced: [s.outputs[0]!], rejected: [], info: {} };
-      }
-      case 'report':
-        return { produced: [], rejected: [], info: {} };
-    }
+/** The frames an integrate step combines (those upstream steps produced) and the ones they left out. */
+export function integrateInputs(env: StepEnv, s: PlanStep): { inputs: string[]; rejected: Array<{ path: string; reason: string }> } {
+  const { abs, liveInputs, rejectedUpstream } = stepTools(env);
+  const inputs = liveInputs(s).map(abs);
+  const rejected = rejectedUpstream(s);
+  if (inputs.length === 0) throw new DarkroomError('TOO_FEW', `every frame was rejected (${rejected.map((r) => `${basename(r.path)}: ${r.reason}`).join('; ')})`);
+  return { inputs, rejected };
+}
+
+/** Integration options of an integrate step. */
+export function integrateOptions(s: PlanStep, workers?: number): Partial<IntegrateOptions> {
+  const p = s.params;
+  return {
+    combine: 'average',
+    reject: p.rejection as Reject,
+    normalize: p.normalization as Normalize,
+    weights: p.weights as Weights,
+    rejectionMaps: false,
+    ...(workers ? { workers } : {}),
   };
+}
+
+/** Write an integrate step's stack (keywords, HISTORY) and return the step's output. */
+export function writeStack(env: StepEnv, s: PlanStep, r: IntegrateResult): StepOutput {
+  const { abs, rawOf } = stepTools(env);
+  const { inputs, rejected } = integrateInputs(env, s);
+  const { plan } = env;
+  const out = plan.out;
+  const warnings = { push: (w: string): void => env.warn(w) };
+  for (const w of r.warnings) warnings.push(`${s.outputs[0]}: ${w}`);
+  const stack = plan.stacks.find((x) => x.step === s.id)!;
+  const h = r.image.header;
+  h.set('OBJECT', stack.object);
+  h.set('FILTER', stack.filter);
+  h.set('NCOMBINE', inputs.length, 'frames integrated');
+  h.set('EXPTIME', stack.exposure_total_s, '[s] total exposure of the integrated frames', { float: true });
+  h.set('IMAGETYP', 'Master Light');
+  r.history.unshift(`darkroom ${VERSION} run: ${s.reason}`);
+  const dst = abs(s.outputs[0]!);
+  ensureDir(dst);
+  writeIntegration(r, dst);
+  const zeroW = r.frames.filter((f) => !(f.weight > 0)).map((f) => ({ path: rawOf(relative(out, f.path)), reason: 'integration: zero weight' }));
+  const regStep = s.deps.map((d) => env.steps.get(d)!).find((d) => d.kind === 'register');
+  const reference = regStep ? (env.result(regStep.id)?.info.reference as string | undefined) : undefined;
+  return { produced: [s.outputs[0]!], rejected: zeroW, info: { noise: r.noise, frames: inputs.length, rejectedUpstream: rejected, reference } };
+}
+
+/**
+ * Run one step (or a part of it: some frames of a calibrate/debayer step) from the plan and the
+ * stamps of its dependencies. Outputs are written atomically, so running it twice is harmless.
+ */
+export async function runPlanStep(env: StepEnv, s: PlanStep, part?: StepPart): Promise<StepOutput> {
+  const { abs, master, liveInputs, rawOf, rejectedUpstream } = stepTools(env);
+  const { producer, plan } = env;
+  const out = plan.out;
+  const warnings = { push: (w: string): void => env.warn(w) };
+  const opts = { workers: env.workers };
+  const only = part?.frames ? new Set(part.frames) : undefined;
+  const p = s.params;
+  switch (s.kind) {
+    case 'reuse-master': {
+      const dst = abs(s.outputs[0]!);
+      ensureDir(dst);
+      const tmp = `${dst}.tmp-${process.pid}`;
+      copyFileSync(s.inputs[0]!, tmp);
+      renameSync(tmp, dst);
+      return { produced: [s.outputs[0]!], rejected: [], info: { source: s.inputs[0] } };
+    }
+    case 'master': {
+      const kind = p.kind as MasterKind;
+      const raw = s.inputs.filter((x) => !producer.has(x));
+      const sub = master(p.calibrateWith as string | undefined);
+      const mo = kind === 'flat' && sub ? (p.calibrateKind === 'bias' ? { bias: sub } : { flatDark: sub }) : {};
+      const dst = abs(s.outputs[0]!);
+      ensureDir(dst);
+      const r = await writeMaster(kind, raw, dst, { ...mo, workers: opts.workers });
+      for (const w of r.warnings) warnings.push(`${s.outputs[0]}: ${w}`);
+      if (typeof p.library === 'string') {
+        try {
+          mkdirSync(dirname(p.library), { recursive: true });
+          const tmp = `${p.library}.tmp-${process.pid}`;
+          copyFileSync(dst, tmp);
+          renameSync(tmp, p.library);
+        } catch (e) {
+          warnings.push(`cannot store ${s.outputs[0]} in the library: ${(e as Error).message}`);
+        }
+      }
+      return { produced: [s.outputs[0]!], rejected: [], info: { frames: r.count } };
+    }
+    case 'calibrate': {
+      const lights = s.inputs.filter((x) => !producer.has(x));
+      const bias = master(p.bias as string | undefined);
+      const dark = master(p.dark as string | undefined);
+      const flat = master(p.flat as string | undefined);
+      const dm = p.darkMode as string | undefined;
+      let darkMode: CalDarkMode = dm === 'optimize' ? 'optimize' : 'plain';
+      if (darkMode === 'optimize' && bias && dark) {
+        const c = darkIsClamped(bias, dark);
+        if (c.clamped) {
+          darkMode = 'plain';
+          warnings.push(`${s.id}: master dark mean ${c.darkMean.toFixed(2)} is not above master bias mean ${c.biasMean.toFixed(2)} (dark-darker-than-bias): dark used without scaling`);
+        }
+      }
+      const produced: string[] = [];
+      const rejected: Array<{ path: string; reason: string }> = [];
+      const frames: unknown[] = [];
+      lights.forEach((lp, i) => {
+        if (only && !only.has(i)) return;
+        const dst = s.outputs[i]!;
+        try {
+          const img = readFits(lp);
+          const r = calibrateLight(img, lp, { bias: dark && darkMode === 'plain' ? undefined : bias, dark, flat, darkMode: dark ? darkMode : undefined, pedestal: p.pedestal as number });
+          if (p.cosmetic) {
+            const cfa = !!r.image.cfa;
+            for (const plane of r.image.data) repairDefects(plane, detectDefects(plane, r.image.width, r.image.height, { cfa }), { cfa });
+            r.history.push('cosmetic correction: hot/cold pixels detected and repaired');
+          }
+          for (const w of r.report.warnings) warnings.push(`${basename(lp)}: ${w}`);
+          const path = abs(dst);
+          ensureDir(path);
+          writeFits(path, r.image, { bitpix: -32, history: [`darkroom ${VERSION} run: calibrated ${lp}`, ...r.history] });
+          produced.push(dst);
+          frames.push({ path: lp, mode: r.report.mode, k0: r.report.k0, noise: r.report.noise });
+        } catch (e) {
+          if (!isDarkroomError(e)) throw e;
+          rejected.push({ path: lp, reason: `calibration failed: ${e.message}` });
+        }
+      });
+      return { produced, rejected, info: { frames } };
+    }
+    case 'debayer': {
+      const method = p.method as string;
+      if (!(DEBAYER_METHODS as readonly string[]).includes(method)) throw new DarkroomError('BAD_ARGUMENT', `--debayer must be one of ${DEBAYER_METHODS.join(', ')}, got '${method}'`);
+      const produced: string[] = [];
+      for (const inp of liveInputs(s)) {
+        const k = s.inputs.indexOf(inp);
+        if (only && !only.has(k)) continue;
+        const img = readFits(abs(inp));
+        const cfa = requireCfa((img.cfa ?? (p.pattern as string)) as string, 'CFA pattern', abs(inp));
+        const rgb = debayerImage(img, cfa, method as DebayerMethod, abs(inp));
+        const dst = s.outputs[k]!;
+        ensureDir(abs(dst));
+        writeFits(abs(dst), rgb, { bitpix: -32, history: [`darkroom ${VERSION} run: debayer ${method} ${inp}`] });
+        produced.push(dst);
+      }
+      return { produced, rejected: [], info: {} };
+    }
+    case 'register': {
+      const inputs = liveInputs(s);
+      if (inputs.length === 0) throw new DarkroomError('TOO_FEW', 'no calibrated frames to register');
+      const imgs: Image[] = inputs.map((x) => readFits(abs(x)));
+      const stars = imgs.map((im) => frameStars(im));
+      let ref = -1;
+      if (typeof p.reference === 'string' && p.reference !== 'auto') {
+        ref = inputs.findIndex((x) => rawOf(x) === p.reference || basename(rawOf(x)) === basename(p.reference as string));
+        if (ref < 0) warnings.push(`${s.id}: reference ${p.reference} is not among these frames: chose the best frame instead`);
+      }
+      if (ref < 0) ref = chooseReference(stars);
+      if (ref < 0) throw new DarkroomError('TOO_FEW', 'no frame has enough stars to be the registration reference');
+      const refImg = imgs[ref]!;
+      const ropts = { drizzle: typeof p.drizzle === 'number' ? p.drizzle : undefined };
+      const produced: string[] = [];
+      const rejected: Array<{ path: string; reason: string }> = [];
+      const frames: unknown[] = [];
+      inputs.forEach((inp, i) => {
+        const reg = registerToReference(stars[i]!, stars[ref]!, i === ref, {});
+        const raw = rawOf(inp);
+        if (!reg.ok) {
+          rejected.push({ path: raw, reason: `registration: ${reg.reason}` });
+          return;
+        }
+        const img = imgs[i]!;
+        const data = applyRegistration(img, reg.transform, refImg.width, refImg.height, ropts);
+        const scale = ropts.drizzle && ropts.drizzle > 1 ? ropts.drizzle : 1;
+        const outImg: Image = { width: refImg.width * scale, height: refImg.height * scale, channels: img.channels, data, header: img.header.clone() };
+        const k = s.inputs.indexOf(inp);
+        const dst = s.outputs[k]!;
+        ensureDir(abs(dst));
+        writeFits(abs(dst), outImg, { bitpix: -32, history: [`darkroom ${VERSION} run: registered ${inp} onto ${inputs[ref]}`, `transform ${Array.from(reg.transform).map((v) => v.toPrecision(8)).join(' ')}`] });
+        produced.push(dst);
+        frames.push({ path: raw, stars: reg.stars, shift: reg.shift });
+      });
+      return { produced, rejected, info: { reference: rawOf(inputs[ref]!), frames } };
+    }
+    case 'integrate': {
+      const { inputs } = integrateInputs(env, s);
+      const r = await integrateFiles(inputs, integrateOptions(s, opts.workers));
+      return writeStack(env, s, r);
+    }
+    case 'preview': {
+      const img = readFits(abs(s.inputs[0]!));
+      const dst = abs(s.outputs[0]!);
+      ensureDir(dst);
+      writeFileAtomic(dst, [stretchToPng(img)]);
+      return { produced: [s.outputs[0]!], rejected: [], info: {} };
+    }
+    case 'report':
+      return { produced: [], rejected: [], info: {} };
+  }
+}
+
+export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promise<RunReport> {
+  const plainLog = opts.log ?? (() => undefined);
+  let finished = 0;
+  const log = (line: string): void => {
+    plainLog(line);
+    const m = /^\[\d+\/\d+\] (\S+): (?!\w+ \(\d+ input)/.exec(line);
+    if (m && opts.progress) opts.progress(++finished, plan.steps.length - 1, m[1]!);
+  };
+  const out = plan.out;
+  const o = plan.options;
+  const t0 = Date.now();
+  mkdirSync(join(out, '.darkroom', 'steps'), { recursive: true });
+  const executor = opts.executor ?? localExecutor;
+  const warnings = [...plan.warnings];
+  const results = new Map<string, Stamp>();
+  const env = makeStepEnv(plan, (id) => results.get(id), (w) => warnings.push(w), opts.workers);
+  const { steps, producer } = env;
+  const timing: Record<string, number> = {};
+  const statuses: RunReport['steps'] = [];
+
+  // Merkle hashes: a step's hash covers its kind, params and the fingerprints of its inputs;
+  // a produced input is fingerprinted by the hash of the step producing it.
+  const hashes = new Map<string, string>();
+  const hashOf = (s: PlanStep): string => {
+    const known = hashes.get(s.id);
+    if (known) return known;
+    const fp = s.inputs.map((p) => {
+      const prod = producer.get(p);
+      if (prod) return `${p}@${hashOf(prod)}`;
+      return `${p}#${plan.fingerprints[p] ?? (existsSync(p) ? fileHash(p) : 'missing')}`;
+    });
+    const h = sha1(JSON.stringify({ v: VERSION, kind: s.kind, params: s.params, inputs: fp, outputs: s.outputs }));
+    hashes.set(s.id, h);
+    return h;
+  };
+
+  const readStamp = (s: PlanStep): Stamp | undefined => readStampFile(out, s.id);
+  const fresh = (s: PlanStep): Stamp | undefined => {
+    if (o.force) return undefined;
+    const st = readStamp(s);
+    if (!st || st.hash !== hashOf(s)) return undefined;
+    if (!st.produced.every((p) => existsSync(join(out, p)))) return undefined;
+    return st;
+  };
+
+  const failed = new Map<string, string>();
+  const total = plan.steps.length;
+  let n = 0;
+  const running = new Map<string, Promise<Stamp | undefined>>();
+  /** Run a step (after its dependencies); undefined when it or a dependency failed with a user error. */
+  const run = (s: PlanStep): Promise<Stamp | undefined> => {
+    let r = running.get(s.id);
+    if (!r) {
+      r = runOnce(s);
+      running.set(s.id, r);
+    }
+    return r;
+  };
+  const runOnce = async (s: PlanStep): Promise<Stamp | undefined> => {
+    const done = results.get(s.id);
+    if (done) return done;
+    if (failed.has(s.id)) return undefined;
+    const f = fresh(s);
+    if (f) {
+      results.set(s.id, f);
+      statuses.push({ id: s.id, status: 'reused', seconds: 0 });
+      log(`[${++n}/${total}] ${s.id}: unchanged, reused`);
+      return f;
+    }
+    // Dependencies: one after the other here; side by side when the executor runs remotely.
+    if (executor.concurrent) await Promise.all(s.deps.map((d) => run(steps.get(d)!)));
+    for (const d of s.deps) {
+      if (!(await run(steps.get(d)!))) {
+        const why = `not run: ${d} failed: ${failed.get(d)!.replace(/^not run: .*? failed: /, '')}`;
+        failed.set(s.id, why);
+        statuses.push({ id: s.id, status: 'failed', seconds: 0 });
+        log(`[${++n}/${total}] ${s.id}: ${why}`);
+        return undefined;
+      }
+    }
+    const t = Date.now();
+    log(`[${n + 1}/${total}] ${s.id}: ${s.kind} (${s.inputs.length} input(s))`);
+    let st: Omit<Stamp, 'hash' | 'seconds'>;
+    try {
+      st = await executor.runStep(env, s, hashOf(s));
+    } catch (e) {
+      if (!isDarkroomError(e)) throw e;
+      const why = e.oneLine();
+      failed.set(s.id, why);
+      statuses.push({ id: s.id, status: 'failed', seconds: (Date.now() - t) / 1000 });
+      warnings.push(`${s.id} failed: ${why}`);
+      log(`[${++n}/${total}] ${s.id}: FAILED: ${why}`);
+      return undefined;
+    }
+    const seconds = (Date.now() - t) / 1000;
+    const stamp: Stamp = { ...st, hash: hashOf(s), seconds };
+    writeFileAtomic(join(out, '.darkroom', 'steps', stampName(s.id)), [Buffer.from(JSON.stringify(stamp, null, 1))]);
+    results.set(s.id, stamp);
+    statuses.push({ id: s.id, status: 'done', seconds });
+    timing[s.kind] = (timing[s.kind] ?? 0) + seconds;
+    log(`[${++n}/${total}] ${s.id}: done in ${seconds.toFixed(1)} s`);
+    return stamp;
+  };
+
 
   // Pull the final outputs (masters, stacks, previews); intermediates run only when something
   // downstream must be recomputed. The report is always rewritten.
   const finals = new Set(['master', 'reuse-master', 'integrate', 'preview']);
-  for (const s of plan.steps) if (finals.has(s.kind)) await run(s);
+  if (executor.concurrent) await Promise.all(plan.steps.filter((s) => finals.has(s.kind)).map((s) => run(s)));
+  else for (const s of plan.steps) if (finals.has(s.kind)) await run(s);
 
   const report: RunReport = {
     version: 1,
