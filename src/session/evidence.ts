@@ -3,6 +3,7 @@
  * median, MAD-sigma, and star-like peaks (compact local maxima: see below; hot pixels, hot columns,
  * most cosmic rays and smooth glows do not count). Never reads the whole frame of a large image.
  */
+import { median as exactMedian } from '../image/stats.js';
 import type { FitsFile, Hdu } from '../fits/reader.js';
 import type { FrameKind } from './metadata.js';
 
@@ -24,12 +25,9 @@ export interface PixelEvidence {
 const R = 4;
 const BAND = 2 * R + 1;
 
-/** Median of a Float64Array/Float32Array copy (sorts it in place). */
-function medianInPlace(a: Float32Array): number {
-  a.sort();
-  const n = a.length;
-  if (n === 0) return NaN;
-  return n % 2 ? a[(n - 1) >> 1]! : 0.5 * (a[n / 2 - 1]! + a[n / 2]!);
+/** Exact median (the shared radix selection: no sort of the whole sample). */
+function medianOf(a: Float32Array): number {
+  return a.length === 0 ? NaN : exactMedian(a);
 }
 
 export function fullScaleOf(hdu: Hdu): number {
@@ -71,9 +69,9 @@ export function pixelEvidence(f: FitsFile, hdu: Hdu, maxBands = 32): PixelEviden
     }
   }
   const s = sample.subarray(0, n);
-  const median = medianInPlace(s);
+  const median = medianOf(s);
   for (let i = 0; i < n; i++) s[i] = Math.abs(s[i]! - median);
-  let sigma = 1.4826 * medianInPlace(s);
+  let sigma = 1.4826 * medianOf(s);
   if (!(sigma > 0)) sigma = 1e-6 * Math.max(1, Math.abs(median));
   const hi = median + 5 * sigma;
   const lo = median + 3 * sigma;
