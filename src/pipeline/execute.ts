@@ -23,7 +23,9 @@ import { VERSION } from '../version.js';
 import { writeMaster, loadMaster, calibrateLight, darkIsClamped, detectDefects, repairDefects, type Master, type MasterKind, type DarkMode as CalDarkMode } from '../calibrate/index.js';
 import { integrateFiles, writeIntegration, type IntegrateOptions, type IntegrateResult, type Normalize, type Reject, type Weights } from '../integrate/index.js';
 import { debayerImage, requireCfa, type DebayerMethod, DEBAYER_METHODS } from '../color/index.js';
-import { frameStars, chooseReference, registerToReference, applyRegistration } from '../register/register.js';
+import { frameStars, chooseReference, registerToReference, applyRegistrationAsync } from '../register/register.js';
+import { WarpPool } from '../register/resample.js';
+import { availableParallelism } from 'node:os';
 import { stretchToPng } from '../cli/stretch.js';
 import { renderReportHtml } from './report-html.js';
 
@@ -335,8 +337,14 @@ export async function runPlanStep(env: StepEnv, s: PlanStep, part?: StepPart): P
     case 'register': {
       const inputs = liveInputs(s);
       if (inputs.length === 0) throw new DarkroomError('TOO_FEW', 'no calibrated frames to register');
-      const imgs: Image[] = inputs.map((x) => readFits(abs(x)));
-      const stars = imgs.map((im) => frameStars(im));
+      // Two passes so that memory holds one frame at a time whatever the frame count: stars of every
+      // frame first (then the pixels are dropped), then each frame is read again and resampled.
+      const geoms: Array<{ width: number; height: number }> = [];
+      const stars = inputs.map((x) => {
+        const im = readFits(abs(x));
+        geoms.push({ width: im.width, height: im.height });
+        return frameStars(im);
+      });
       let ref = -1;
       if (typeof p.reference === 'string' && p.reference !== 'auto') {
         ref = inputs.findIndex((x) => rawOf(x) === p.reference || basename(rawOf(x)) === basename(p.reference as string));
@@ -344,29 +352,35 @@ export async function runPlanStep(env: StepEnv, s: PlanStep, part?: StepPart): P
       }
       if (ref < 0) ref = chooseReference(stars);
       if (ref < 0) throw new DarkroomError('TOO_FEW', 'no frame has enough stars to be the registration reference');
-      const refImg = imgs[ref]!;
+      const refGeom = geoms[ref]!;
       const ropts = { drizzle: typeof p.drizzle === 'number' ? p.drizzle : undefined };
       const produced: string[] = [];
       const rejected: Array<{ path: string; reason: string }> = [];
       const frames: unknown[] = [];
-      inputs.forEach((inp, i) => {
-        const reg = registerToReference(stars[i]!, stars[ref]!, i === ref, {});
-        const raw = rawOf(inp);
-        if (!reg.ok) {
-          rejected.push({ path: raw, reason: `registration: ${reg.reason}` });
-          return;
+      const pool = new WarpPool(opts.workers ?? availableParallelism());
+      try {
+        for (let i = 0; i < inputs.length; i++) {
+          const inp = inputs[i]!;
+          const reg = registerToReference(stars[i]!, stars[ref]!, i === ref, {});
+          const raw = rawOf(inp);
+          if (!reg.ok) {
+            rejected.push({ path: raw, reason: `registration: ${reg.reason}` });
+            continue;
+          }
+          const img = readFits(abs(inp));
+          const data = await applyRegistrationAsync(img, reg.transform, refGeom.width, refGeom.height, ropts, pool);
+          const scale = ropts.drizzle && ropts.drizzle > 1 ? ropts.drizzle : 1;
+          const outImg: Image = { width: refGeom.width * scale, height: refGeom.height * scale, channels: img.channels, data, header: img.header.clone() };
+          const k = s.inputs.indexOf(inp);
+          const dst = s.outputs[k]!;
+          ensureDir(abs(dst));
+          writeFits(abs(dst), outImg, { bitpix: -32, history: [`darkroom ${VERSION} run: registered ${inp} onto ${inputs[ref]}`, `transform ${Array.from(reg.transform).map((v) => v.toPrecision(8)).join(' ')}`] });
+          produced.push(dst);
+          frames.push({ path: raw, stars: reg.stars, shift: reg.shift });
         }
-        const img = imgs[i]!;
-        const data = applyRegistration(img, reg.transform, refImg.width, refImg.height, ropts);
-        const scale = ropts.drizzle && ropts.drizzle > 1 ? ropts.drizzle : 1;
-        const outImg: Image = { width: refImg.width * scale, height: refImg.height * scale, channels: img.channels, data, header: img.header.clone() };
-        const k = s.inputs.indexOf(inp);
-        const dst = s.outputs[k]!;
-        ensureDir(abs(dst));
-        writeFits(abs(dst), outImg, { bitpix: -32, history: [`darkroom ${VERSION} run: registered ${inp} onto ${inputs[ref]}`, `transform ${Array.from(reg.transform).map((v) => v.toPrecision(8)).join(' ')}`] });
-        produced.push(dst);
-        frames.push({ path: raw, stars: reg.stars, shift: reg.shift });
-      });
+      } finally {
+        await pool.close();
+      }
       return { produced, rejected, info: { reference: rawOf(inputs[ref]!), frames } };
     }
     case 'integrate': {
