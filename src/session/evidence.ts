@@ -21,6 +21,9 @@ export interface PixelEvidence {
   class: PixelClass;
 }
 
+/** Star-like peaks needed to overrule a header and a file/folder name that agree. */
+const STRONG_STARS = 20;
+
 /** Rows per sampled band: a peak is compared with pixels R rows/columns away. */
 const R = 4;
 const BAND = 2 * R + 1;
@@ -168,6 +171,10 @@ export function decideKind(
     // A faint light with no star found (clouds, narrowband, a sparse field) looks unexposed:
     // weak evidence alone, so the header stays unless the file/folder name agrees with the pixels.
     return { kind: 'light', note: `header IMAGETYP says light, ${describe(cls, ev!)}: kept as light (no name evidence for a dark)` };
+  }
+  if (headerKind && !ok.includes(headerKind) && nameKind === headerKind && cls === 'stars' && ev!.stars < STRONG_STARS) {
+    // Header and name agree; a few compact peaks (cosmic rays, hot-pixel clusters) do not outweigh both.
+    return { kind: headerKind, note: `header IMAGETYP and file/folder name say ${headerKind}; ${describe(cls, ev!)}, too few to overrule both: kept as ${headerKind}` };
   }
   if (headerKind && !ok.includes(headerKind)) {
     // Pixels contradict the header.
