@@ -23,6 +23,12 @@ import { registerMaster } from './master.js';
 import { registerCalibrate } from './calibrate.js';
 import { registerCamera } from './camera.js';
 import { registerAlpacaSim } from './alpaca-sim.js';
+import { registerSequence } from './sequence.js';
+import { registerFocus } from './focus.js';
+import { registerGuide } from './guide.js';
+import { registerWorker } from './worker.js';
+import { registerStatus } from './status.js';
+import { registerServe } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -45,6 +51,12 @@ export function buildProgram(): Command {
   registerCalibrate(program);
   registerCamera(program);
   registerAlpacaSim(program);
+  registerSequence(program);
+  registerFocus(program);
+  registerGuide(program);
+  registerWorker(program);
+  registerStatus(program);
+  registerServe(program);
   registerDebayer(program);
   registerBin(program);
   registerChannels(program);

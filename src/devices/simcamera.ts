@@ -15,7 +15,7 @@ import { DarkroomError } from '../util/errors.js';
 import { createImage, type Image } from '../image/image.js';
 import { createCamera, simulateFrame, type CameraInstance } from './sim/camera.js';
 import { sensorModel, type SensorModel } from './sim/sensors.js';
-import { randomStarField, type SimStar } from './sim/stars.js';
+import { randomStarField, type Psf, type SimStar } from './sim/stars.js';
 import {
   realClock,
   type Camera,
@@ -51,6 +51,10 @@ export interface SimCameraOptions {
   stars?: SimStar[];
   /** Wheel move time per slot, ms. */
   wheelMsPerSlot?: number;
+  /** Pointing offset of the stars in sensor pixels at exposure start (a simulated mount: drift, guiding, dither). */
+  pointing?: () => { dx: number; dy: number };
+  /** PSF of the stars at exposure start (a simulated focuser); default Moffat FWHM 3, beta 3. */
+  psf?: () => Psf;
 }
 
 /** Error from a device: DarkroomError with code BAD_ARGUMENT (invalid value) or IO (invalid operation). */
@@ -75,6 +79,8 @@ interface Exposure {
   filter: string;
   ccdTempMid?: number;
   seed: number;
+  psf?: Psf;
+  dither?: { dx: number; dy: number };
 }
 
 export class SimCamera implements Camera {
@@ -110,6 +116,8 @@ export class SimCamera implements Camera {
   private exposure: Exposure | null = null;
   private frameCount = 0;
   readonly wheel: SimFilterWheel;
+  private readonly pointingFn?: () => { dx: number; dy: number };
+  private readonly psfFn?: () => Psf;
 
   constructor(opts: SimCameraOptions = {}) {
     this.clock = opts.clock ?? realClock;
@@ -122,6 +130,8 @@ export class SimCamera implements Camera {
     this.sky = opts.sky ?? 2;
     this.stars = opts.stars ?? randomStarField((opts.seed ?? 583) + 1, this.sensor.width, this.sensor.height, 40, { margin: 8 });
     this.wheel = new SimFilterWheel(this.clock, opts.wheelMsPerSlot ?? 400);
+    this.pointingFn = opts.pointing;
+    this.psfFn = opts.psf;
   }
 
   // ---- connection -------------------------------------------------------------------------
@@ -321,7 +331,7 @@ export class SimCamera implements Camera {
     const frac = (sub.width * this.bx * sub.height * this.by) / (this.sensor.width * this.sensor.height);
     const readEnd = end + Math.max(50, (this.readoutMs * frac) / Math.max(1, this.by));
     const names = await this.wheel.names();
-    this.exposure = { req: { ...req, duration: dur }, start, end, readEnd, bx: this.bx, by: this.by, sub, filter: names[await this.wheel.position()] ?? 'Empty', seed: ++this.frameCount };
+    this.exposure = { req: { ...req, duration: dur }, start, end, readEnd, bx: this.bx, by: this.by, sub, filter: names[await this.wheel.position()] ?? 'Empty', seed: ++this.frameCount, psf: this.psfFn?.(), dither: this.pointingFn?.() };
   }
   async abortExposure(): Promise<void> {
     if (this.exposure && this.busy()) this.exposure = null;
@@ -397,7 +407,8 @@ export class SimCamera implements Camera {
       seed: this.inst.seed * 1000 + e.seed,
       sky: this.sky * thr,
       stars: this.stars.map((st) => ({ ...st, flux: st.flux * thr })),
-      psf: { kind: 'moffat', fwhm: 3, beta: 3 },
+      psf: e.psf ?? { kind: 'moffat', fwhm: 3, beta: 3 },
+      dither: e.dither,
       dateObs: new Date(e.start),
     });
     let img = fr.image;

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { runCli, tempDir, fitsverify, ROOT } from '../helpers/env.js';
 import { readFits } from '../../src/fits/index.js';
 import { AlpacaCamera } from '../../src/devices/alpaca/client.js';
@@ -97,4 +98,16 @@ test('camera errors: one clear line, exit 2', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr.trim(), /^darkroom: alpaca:\/\/127\.0\.0\.1:\d+\/.*: an exposure is already in progress/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+test('sequence over Alpaca: the plan runs on a networked camera and writes valid frames', () => {
+  const plan = join(tmp.dir, 'seq.json');
+  writeFileSync(plan, JSON.stringify({ object: 'Test', base: 'T', groups: [{ type: 'bias', exposure: 0, count: 2, suffix: 'B' }, { type: 'dark', exposure: 1, count: 1, suffix: 'D' }] }));
+  const out = join(tmp.dir, 'seq');
+  const r = runCli(['sequence', plan, '--device', `alpaca://127.0.0.1:${port}/0`, '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { saved: string[] };
+  assert.deepEqual(j.saved.map((p) => p.slice(out.length + 1)), ['T-001-B0.fit', 'T-002-D1.fit', 'T-003-B0.fit']);
+  for (const p of j.saved) assert.equal(fitsverify(p).errors, 0);
+  assert.equal(readFits(j.saved[1]!).header.getNumber('EXPTIME'), 1);
 });

@@ -1,0 +1,352 @@
+/**
+ * Autoguiding: guide star selection, calibration with pulses, proportional + hysteresis correction, dither,
+ * RMS statistics.
+ *
+ * - Star: from detectStars (hot pixels already left out): not saturated, away from the edges, isolated (no
+ *   other source within the isolation radius), highest SNR.
+ * - Centroid: in a box around the last position; pixels whose 3x3 median exceeds background + 3 sigma
+ *   (background and sigma from the box border) form the star, so a lone hot pixel is not part of it; the
+ *   centroid is the mean weighted by the median-filtered intensities, refined twice.
+ * - Calibration: west pulses until the star moved `calibrationDistance` px (or the step limit), the same
+ *   number of east pulses back; RA vector = (west displacement - east displacement) / 2 per second of pulse
+ *   (drift cancels between the two legs); the same north/south for Dec. Camera angle = direction of the RA vector.
+ * - Correction (per axis, as PHD2's hysteresis algorithm): err = star offset from the lock position along the
+ *   axis (px); out = aggressiveness * ((1 - h) err + h lastOut), zero when |err| < minMove; pulse |out| / rate
+ *   in the direction that brings the star back, clamped to maxPulseMs.
+ * - Dither: move the lock position by a random offset up to ditherPx, guide until the star is within settlePx
+ *   for settleFrames frames.
+ */
+import type { Image } from '../image/image.js';
+import type { Clock, GuideDirection, GuideOutput } from '../devices/types.js';
+import { detectStars, type Star } from '../stars/detect.js';
+import { Rng } from '../util/random.js';
+import { DarkroomError } from '../util/errors.js';
+
+export interface GuideFrameSource {
+  capture(seconds: number): Promise<Image>;
+}
+
+export interface GuiderOptions {
+  /** Guide exposure, s (default 2). */
+  exposure?: number;
+  /** Plate scale, arcsec/px (for arcsec statistics). */
+  pixelScale?: number;
+  saturation?: number;
+  calibrationStepMs?: number;
+  calibrationDistance?: number;
+  maxCalibrationSteps?: number;
+  aggressiveness?: number;
+  hysteresis?: number;
+  minMove?: number;
+  maxPulseMs?: number;
+  /** Centroid box half-size, px. */
+  searchRadius?: number;
+  ditherPx?: number;
+  settlePx?: number;
+  settleFrames?: number;
+  settleTimeoutS?: number;
+  seed?: number;
+}
+
+export interface Calibration {
+  /** px per second of west pulse (x, y). */
+  ra: { x: number; y: number };
+  /** px per second of north pulse. */
+  dec: { x: number; y: number };
+  raRate: number;
+  decRate: number;
+  /** Direction of the RA axis on the sensor, degrees in (-180, 180]. */
+  cameraAngle: number;
+  /** Angle between the axes minus 90, degrees. */
+  orthogonalityError: number;
+  steps: { west: number; north: number };
+}
+
+export interface GuideSample {
+  t: number;
+  /** Star offset from the lock position, px (sensor x/y) and along RA/Dec. */
+  dx: number;
+  dy: number;
+  ra: number;
+  dec: number;
+  raPulseMs: number;
+  decPulseMs: number;
+  settling: boolean;
+  lost: boolean;
+}
+
+export interface GuideStats {
+  samples: number;
+  rmsRa: number;
+  rmsDec: number;
+  rmsTotal: number;
+  rmsRaArcsec: number;
+  rmsDecArcsec: number;
+  rmsTotalArcsec: number;
+  peakRa: number;
+  peakDec: number;
+  lost: number;
+}
+
+/** Pick a guide star: unsaturated, isolated, away from edges, highest SNR. */
+export function selectGuideStar(img: Image, opts: { saturation?: number; margin?: number; isolation?: number } = {}): Star {
+  const w = img.width;
+  const h = img.height;
+  const sat = opts.saturation ?? 0.9 * 65535;
+  const r = detectStars(img.data[0]!, w, h, { saturation: sat, k: 6 });
+  const margin = opts.margin ?? 12;
+  const iso = opts.isolation ?? 12;
+  const cands = r.stars.filter((s) => {
+    if (s.saturated || s.peak + s.background >= sat) return false;
+    if (s.x < margin || s.y < margin || s.x > w - 1 - margin || s.y > h - 1 - margin) return false;
+    return !r.stars.some((o) => o !== s && Math.hypot(o.x - s.x, o.y - s.y) < iso);
+  });
+  if (!cands.length) throw new DarkroomError('TOO_FEW', `no usable guide star (${r.stars.length} sources, none unsaturated, isolated and ${margin} px from the edges)`);
+  cands.sort((a, b) => b.snr - a.snr);
+  return cands[0]!;
+}
+
+/** Centroid of the star near (x0, y0); null when no star is there. */
+export function centroid(img: Image, x0: number, y0: number, radius: number): { x: number; y: number; flux: number } | null {
+  const w = img.width;
+  const h = img.height;
+  const d = img.data[0]!;
+  let cx = x0;
+  let cy = y0;
+  let flux = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    const xa = Math.max(1, Math.round(cx) - radius);
+    const xb = Math.min(w - 2, Math.round(cx) + radius);
+    const ya = Math.max(1, Math.round(cy) - radius);
+    const yb = Math.min(h - 2, Math.round(cy) + radius);
+    if (xb - xa < 4 || yb - ya < 4) return null;
+    const border: number[] = [];
+    for (let x = xa; x <= xb; x++) border.push(d[ya * w + x]!, d[yb * w + x]!);
+    for (let y = ya + 1; y < yb; y++) border.push(d[y * w + xa]!, d[y * w + xb]!);
+    border.sort((a, b) => a - b);
+    const bkg = border[border.length >> 1]!;
+    const dev = border.map((v) => Math.abs(v - bkg)).sort((a, b) => a - b);
+    const sigma = Math.max(1e-6, 1.4826 * dev[dev.length >> 1]!);
+    const thr = bkg + 3 * sigma;
+    let sw = 0;
+    let sx = 0;
+    let sy = 0;
+    const nb = new Float64Array(9);
+    for (let y = ya + 1; y < yb; y++) {
+      for (let x = xa + 1; x < xb; x++) {
+        let k = 0;
+        for (let j = -1; j <= 1; j++) for (let i = -1; i <= 1; i++) nb[k++] = d[(y + j) * w + x + i]!;
+        nb.sort();
+        if (nb[4]! <= thr) continue;
+        // weights from the median-filtered value too: a hot pixel next to the star adds nothing
+        const v = nb[4]! - bkg;
+        sw += v;
+        sx += v * x;
+        sy += v * y;
+      }
+    }
+    if (!(sw > 5 * sigma)) return null;
+    cx = sx / sw;
+    cy = sy / sw;
+    flux = sw;
+  }
+  return { x: cx, y: cy, flux };
+}
+
+const OPP: Record<GuideDirection, GuideDirection> = { west: 'east', east: 'west', north: 'south', south: 'north' };
+
+export class Guider {
+  readonly o: Required<GuiderOptions>;
+  cal: Calibration | null = null;
+  lock: { x: number; y: number } | null = null;
+  private pos: { x: number; y: number } | null = null;
+  private lastOut = { ra: 0, dec: 0 };
+  private readonly rng: Rng;
+  readonly samples: GuideSample[] = [];
+
+  constructor(
+    private readonly cam: GuideFrameSource,
+    private readonly out: GuideOutput,
+    private readonly clock: Clock,
+    opts: GuiderOptions = {},
+  ) {
+    this.o = {
+      exposure: opts.exposure ?? 2,
+      pixelScale: opts.pixelScale ?? 1,
+      saturation: opts.saturation ?? 0.9 * 65535,
+      calibrationStepMs: opts.calibrationStepMs ?? 1000,
+      calibrationDistance: opts.calibrationDistance ?? 20,
+      maxCalibrationSteps: opts.maxCalibrationSteps ?? 40,
+      aggressiveness: opts.aggressiveness ?? 0.7,
+      hysteresis: opts.hysteresis ?? 0.1,
+      minMove: opts.minMove ?? 0.15,
+      maxPulseMs: opts.maxPulseMs ?? 2500,
+      searchRadius: opts.searchRadius ?? 10,
+      ditherPx: opts.ditherPx ?? 3,
+      settlePx: opts.settlePx ?? 0.8,
+      settleFrames: opts.settleFrames ?? 3,
+      settleTimeoutS: opts.settleTimeoutS ?? 90,
+      seed: opts.seed ?? 1,
+    };
+    this.rng = new Rng(this.o.seed);
+  }
+
+  /** Take a frame, pick the guide star and lock on it. */
+  async acquire(): Promise<Star> {
+    const img = await this.cam.capture(this.o.exposure);
+    const s = selectGuideStar(img, { saturation: this.o.saturation, margin: this.o.searchRadius + 2 });
+    const c = centroid(img, s.x, s.y, this.o.searchRadius) ?? { x: s.x, y: s.y };
+    this.pos = { x: c.x, y: c.y };
+    this.lock = { ...this.pos };
+    return s;
+  }
+
+  private async measure(): Promise<{ x: number; y: number } | null> {
+    if (!this.pos) throw new DarkroomError('BAD_ARGUMENT', 'guider: no guide star selected');
+    const img = await this.cam.capture(this.o.exposure);
+    const c = centroid(img, this.pos.x, this.pos.y, this.o.searchRadius);
+    if (c) this.pos = { x: c.x, y: c.y };
+    return c;
+  }
+
+  private async leg(dir: GuideDirection, steps: number | null): Promise<{ d: { x: number; y: number }; steps: number }> {
+    const start = await this.measureOrFail();
+    let n = 0;
+    let p = start;
+    for (;;) {
+      await this.out.pulseGuide(dir, this.o.calibrationStepMs);
+      n++;
+      p = await this.measureOrFail();
+      if (steps !== null ? n >= steps : Math.hypot(p.x - start.x, p.y - start.y) >= this.o.calibrationDistance || n >= this.o.maxCalibrationSteps) break;
+    }
+    return { d: { x: p.x - start.x, y: p.y - start.y }, steps: n };
+  }
+
+  private async measureOrFail(): Promise<{ x: number; y: number }> {
+    for (let k = 0; k < 3; k++) {
+      const c = await this.measure();
+      if (c) return c;
+    }
+    throw new DarkroomError('IO', 'guide star lost during calibration');
+  }
+
+  /** Calibrate both axes with pulses. */
+  async calibrate(): Promise<Calibration> {
+    if (!this.pos) await this.acquire();
+    const w = await this.leg('west', null);
+    const e = await this.leg('east', w.steps);
+    const nn = await this.leg('north', null);
+    const s = await this.leg('south', nn.steps);
+    const tW = (w.steps * this.o.calibrationStepMs) / 1000;
+    const tN = (nn.steps * this.o.calibrationStepMs) / 1000;
+    const ra = { x: (w.d.x - e.d.x) / 2 / tW, y: (w.d.y - e.d.y) / 2 / tW };
+    const dec = { x: (nn.d.x - s.d.x) / 2 / tN, y: (nn.d.y - s.d.y) / 2 / tN };
+    const raRate = Math.hypot(ra.x, ra.y);
+    const decRate = Math.hypot(dec.x, dec.y);
+    if (Math.hypot(w.d.x, w.d.y) < this.o.calibrationDistance / 4 || Math.hypot(nn.d.x, nn.d.y) < this.o.calibrationDistance / 4) {
+      throw new DarkroomError('IO', `calibration failed: the star moved only ${Math.hypot(w.d.x, w.d.y).toFixed(1)} px (RA) / ${Math.hypot(nn.d.x, nn.d.y).toFixed(1)} px (Dec) in ${w.steps}/${nn.steps} pulses`);
+    }
+    const aRa = (Math.atan2(ra.y, ra.x) * 180) / Math.PI;
+    const aDec = (Math.atan2(dec.y, dec.x) * 180) / Math.PI;
+    let between = Math.abs(aDec - aRa) % 360;
+    if (between > 180) between = 360 - between;
+    this.cal = { ra, dec, raRate, decRate, cameraAngle: aRa, orthogonalityError: between - 90, steps: { west: w.steps, north: nn.steps } };
+    this.lock = this.pos ? { ...this.pos } : this.lock;
+    this.lastOut = { ra: 0, dec: 0 };
+    return this.cal;
+  }
+
+  /** Offset (px) along RA and Dec (in the calibrated, possibly non-orthogonal, axes). */
+  private decompose(dx: number, dy: number): { ra: number; dec: number } {
+    const c = this.cal!;
+    // (dx, dy) = a ra + b dec  (a, b in seconds of pulse)
+    const det = c.ra.x * c.dec.y - c.ra.y * c.dec.x;
+    const a = (dx * c.dec.y - dy * c.dec.x) / det;
+    const b = (c.ra.x * dy - c.ra.y * dx) / det;
+    return { ra: a * c.raRate, dec: b * c.decRate };
+  }
+
+  /** One guide cycle: expose, measure, correct (when guide is true). */
+  async step(guide = true, settling = false): Promise<GuideSample> {
+    if (!this.lock) await this.acquire();
+    if (guide && !this.cal) throw new DarkroomError('BAD_ARGUMENT', 'guider: calibrate before guiding');
+    const t = this.clock.now();
+    const c = await this.measure();
+    const lock = this.lock!;
+    if (!c) {
+      const s: GuideSample = { t, dx: NaN, dy: NaN, ra: NaN, dec: NaN, raPulseMs: 0, decPulseMs: 0, settling, lost: true };
+      this.samples.push(s);
+      return s;
+    }
+    const dx = c.x - lock.x;
+    const dy = c.y - lock.y;
+    const { ra, dec } = this.cal ? this.decompose(dx, dy) : { ra: dx, dec: dy };
+    let raMs = 0;
+    let decMs = 0;
+    if (guide) {
+      const axis = (err: number, key: 'ra' | 'dec', rate: number): number => {
+        let o = this.o.aggressiveness * ((1 - this.o.hysteresis) * err + this.o.hysteresis * this.lastOut[key]);
+        if (Math.abs(err) < this.o.minMove) o = 0;
+        this.lastOut[key] = o;
+        const ms = Math.min(this.o.maxPulseMs, Math.round((Math.abs(o) / rate) * 1000));
+        // negative: pulse away from `pos` (east / south)
+        return ms > 0 ? (o > 0 ? -ms : ms) : 0;
+      };
+      // positive err: the star sits where west (north) pulses would have put it, so pulse east (south)
+      raMs = axis(ra, 'ra', this.cal!.raRate);
+      decMs = axis(dec, 'dec', this.cal!.decRate);
+      if (raMs !== 0) await this.out.pulseGuide(raMs > 0 ? 'west' : OPP.west, Math.abs(raMs));
+      if (decMs !== 0) await this.out.pulseGuide(decMs > 0 ? 'north' : OPP.north, Math.abs(decMs));
+    }
+    const s: GuideSample = { t, dx, dy, ra, dec, raPulseMs: raMs, decPulseMs: decMs, settling, lost: false };
+    this.samples.push(s);
+    return s;
+  }
+
+  /** Guide (or only watch, guide = false) for durationS of clock time. */
+  async run(durationS: number, guide = true, onSample?: (s: GuideSample) => void): Promise<GuideStats> {
+    const from = this.samples.length;
+    const end = this.clock.now() + durationS * 1000;
+    while (this.clock.now() < end) {
+      const s = await this.step(guide);
+      onSample?.(s);
+    }
+    return this.stats(this.samples.slice(from));
+  }
+
+  /** Shift the lock position randomly and guide until settled. */
+  async dither(): Promise<{ settled: boolean; seconds: number; offset: { x: number; y: number } }> {
+    if (!this.lock || !this.cal) throw new DarkroomError('BAD_ARGUMENT', 'guider: calibrate before dithering');
+    const off = { x: (2 * this.rng.uniform() - 1) * this.o.ditherPx, y: (2 * this.rng.uniform() - 1) * this.o.ditherPx };
+    this.lock = { x: this.lock.x + off.x, y: this.lock.y + off.y };
+    const t0 = this.clock.now();
+    let good = 0;
+    while (this.clock.now() - t0 < this.o.settleTimeoutS * 1000) {
+      const s = await this.step(true, true);
+      good = !s.lost && Math.hypot(s.dx, s.dy) < this.o.settlePx ? good + 1 : 0;
+      if (good >= this.o.settleFrames) return { settled: true, seconds: (this.clock.now() - t0) / 1000, offset: off };
+    }
+    return { settled: false, seconds: (this.clock.now() - t0) / 1000, offset: off };
+  }
+
+  /** RMS about the lock position (px and arcsec) of the samples that were not settling after a dither. */
+  stats(samples: GuideSample[] = this.samples): GuideStats {
+    const ok = samples.filter((s) => !s.lost && !s.settling);
+    let r2 = 0;
+    let d2 = 0;
+    let pr = 0;
+    let pd = 0;
+    for (const s of ok) {
+      r2 += s.ra * s.ra;
+      d2 += s.dec * s.dec;
+      pr = Math.max(pr, Math.abs(s.ra));
+      pd = Math.max(pd, Math.abs(s.dec));
+    }
+    const n = Math.max(1, ok.length);
+    const rmsRa = Math.sqrt(r2 / n);
+    const rmsDec = Math.sqrt(d2 / n);
+    const rmsTotal = Math.hypot(rmsRa, rmsDec);
+    const k = this.o.pixelScale;
+    return { samples: ok.length, rmsRa, rmsDec, rmsTotal, rmsRaArcsec: rmsRa * k, rmsDecArcsec: rmsDec * k, rmsTotalArcsec: rmsTotal * k, peakRa: pr, peakDec: pd, lost: samples.filter((s) => s.lost).length };
+  }
+}

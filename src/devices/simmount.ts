@@ -1,0 +1,213 @@
+/**
+ * A simulated equatorial mount seen through a guide camera, for autoguiding.
+ *
+ * Pointing error (arcsec, in the mount's RA and Dec axes) at simulated time t (s since creation):
+ *   ra(t)  = driftRa  * t + pe * sin(2 pi t / pePeriod + pePhase) + (west - east pulse time) * guideRate
+ *   dec(t) = driftDec * t                                          + (north - south pulse time) * guideRate
+ * A pulse moves the axis at guideRate (arcsec/s) for its duration (linearly while it lasts).
+ * On the sensor the RA axis points at `cameraAngle` degrees from +x (counter-clockwise towards +y) and the
+ * Dec axis 90 degrees further: dx = (ra cos a - dec sin a) / scale, dy = (ra sin a + dec cos a) / scale.
+ *
+ * SimGuideCamera renders small star fields at the mount's pointing (averaged over the exposure) with
+ * seeing jitter, sky noise, read noise and a hot pixel.
+ */
+import { createImage, type Image } from '../image/image.js';
+import { Rng } from '../util/random.js';
+import { DeviceError } from './simcamera.js';
+import { renderStars, type SimStar } from './sim/stars.js';
+import { realClock, type Clock, type GuideDirection, type GuideOutput } from './types.js';
+
+export interface SimMountOptions {
+  clock?: Clock;
+  /** Guide camera plate scale, arcsec per pixel. */
+  pixelScale?: number;
+  /** Angle of the RA axis on the guide sensor, degrees. */
+  cameraAngle?: number;
+  /** Pulse guide rate, arcsec/s (0.5x sidereal = 7.52). */
+  guideRate?: number;
+  /** Drift, arcsec/s. */
+  driftRa?: number;
+  driftDec?: number;
+  /** Periodic error amplitude (arcsec), period (s), phase (rad). */
+  pe?: number;
+  pePeriod?: number;
+  pePhase?: number;
+}
+
+interface Pulse {
+  axis: 0 | 1;
+  sign: number;
+  at: number;
+  ms: number;
+}
+
+export class SimMount implements GuideOutput {
+  readonly kind = 'guide' as const;
+  readonly clock: Clock;
+  readonly pixelScale: number;
+  readonly cameraAngle: number;
+  readonly guideRate: number;
+  readonly driftRa: number;
+  readonly driftDec: number;
+  readonly pe: number;
+  readonly pePeriod: number;
+  readonly pePhase: number;
+  private readonly t0: number;
+  private done = [0, 0];
+  private active: Pulse[] = [];
+  private until = 0;
+  pulseCount = 0;
+
+  constructor(opts: SimMountOptions = {}) {
+    this.clock = opts.clock ?? realClock;
+    this.pixelScale = opts.pixelScale ?? 1.5;
+    this.cameraAngle = opts.cameraAngle ?? 0;
+    this.guideRate = opts.guideRate ?? 7.52;
+    this.driftRa = opts.driftRa ?? 0.02;
+    this.driftDec = opts.driftDec ?? 0.01;
+    this.pe = opts.pe ?? 8;
+    this.pePeriod = opts.pePeriod ?? 480;
+    this.pePhase = opts.pePhase ?? 0;
+    this.t0 = this.clock.now();
+  }
+  async connect(): Promise<void> {}
+  async disconnect(): Promise<void> {}
+
+  async pulseGuide(direction: GuideDirection, ms: number): Promise<void> {
+    if (!(Number.isFinite(ms) && ms >= 0 && ms <= 60_000)) throw new DeviceError('invalid-value', `pulse duration must be 0..60000 ms, got ${ms}`);
+    const now = this.clock.now();
+    const axis = direction === 'east' || direction === 'west' ? 0 : 1;
+    const sign = direction === 'west' || direction === 'north' ? 1 : -1;
+    this.active.push({ axis, sign, at: now, ms });
+    this.until = Math.max(this.until, now + ms);
+    this.pulseCount++;
+    if (ms > 0) await this.clock.sleep(ms);
+  }
+  async isPulseGuiding(): Promise<boolean> {
+    return this.clock.now() < this.until;
+  }
+
+  /** Pointing error in arcsec (RA, Dec axes) at time t (ms, clock time). */
+  errorAt(t: number): { ra: number; dec: number } {
+    const s = (t - this.t0) / 1000;
+    // pulses that ended more than 10 simulated minutes ago are folded into `done` (queries never go back that far)
+    const horizon = this.clock.now() - 600_000;
+    if (this.active.length > 64) {
+      const keep: Pulse[] = [];
+      for (const p of this.active) {
+        if (p.at + p.ms <= horizon) this.done[p.axis]! += (p.sign * this.guideRate * p.ms) / 1000;
+        else keep.push(p);
+      }
+      this.active = keep;
+    }
+    const corr = [this.done[0]!, this.done[1]!];
+    for (const p of this.active) corr[p.axis]! += (p.sign * this.guideRate * Math.max(0, Math.min(p.ms, t - p.at))) / 1000;
+    return {
+      ra: this.driftRa * s + this.pe * Math.sin((2 * Math.PI * s) / this.pePeriod + this.pePhase) + corr[0]!,
+      dec: this.driftDec * s + corr[1]!,
+    };
+  }
+  /** Offset of the star image on the guide sensor in pixels at time t (default now). */
+  pointing(t = this.clock.now()): { dx: number; dy: number } {
+    const e = this.errorAt(t);
+    const a = (this.cameraAngle * Math.PI) / 180;
+    const c = Math.cos(a);
+    const sn = Math.sin(a);
+    return { dx: (e.ra * c - e.dec * sn) / this.pixelScale, dy: (e.ra * sn + e.dec * c) / this.pixelScale };
+  }
+}
+
+export interface SimGuideCameraOptions {
+  width?: number;
+  height?: number;
+  stars?: SimStar[];
+  /** FWHM of the stars, px. */
+  fwhm?: number;
+  /** Sky, ADU/s per pixel; read noise ADU; bias ADU. */
+  sky?: number;
+  readNoise?: number;
+  bias?: number;
+  /** Seeing jitter of the star positions, px RMS for a 1 s exposure (scales as 1/sqrt(t)). */
+  jitter?: number;
+  saturation?: number;
+  /** Hot pixels (x, y, ADU). */
+  hotPixels?: { x: number; y: number; value: number }[];
+  seed?: number;
+}
+
+/** A small guide camera looking through the simulated mount. */
+export class SimGuideCamera {
+  readonly width: number;
+  readonly height: number;
+  readonly stars: SimStar[];
+  private readonly rng: Rng;
+  private readonly o: Required<Omit<SimGuideCameraOptions, 'stars' | 'seed' | 'width' | 'height'>>;
+  frames = 0;
+  constructor(
+    readonly mount: SimMount,
+    opts: SimGuideCameraOptions = {},
+  ) {
+    this.width = opts.width ?? 96;
+    this.height = opts.height ?? 96;
+    this.rng = new Rng(opts.seed ?? 7);
+    const cx = this.width / 2;
+    const cy = this.height / 2;
+    this.stars = opts.stars ?? [
+      { x: cx + 3.3, y: cy - 2.6, flux: 60_000 },
+      { x: cx - 25.2, y: cy + 20.7, flux: 15_000 },
+      { x: cx + 24.6, y: cy + 27.1, flux: 8_000 },
+      // a saturated star, and a fainter one 8.6 px from it (not isolated)
+      { x: cx - 28.4, y: cy - 30.2, flux: 1_000_000 },
+      { x: cx - 20.4, y: cy - 27.2, flux: 50_000 },
+    ];
+    this.o = {
+      fwhm: opts.fwhm ?? 3,
+      sky: opts.sky ?? 20,
+      readNoise: opts.readNoise ?? 5,
+      bias: opts.bias ?? 100,
+      jitter: opts.jitter ?? 0.15,
+      saturation: opts.saturation ?? 65_535,
+      hotPixels: opts.hotPixels ?? [{ x: Math.round(cx + 18), y: Math.round(cy - 15), value: 40_000 }],
+    };
+  }
+  /** Expose for `seconds` of simulated time and return the frame (star flux in ADU/s). */
+  async capture(seconds: number): Promise<Image> {
+    const clock = this.mount.clock;
+    const t0 = clock.now();
+    await clock.sleep(seconds * 1000);
+    const t1 = clock.now();
+    let dx = 0;
+    let dy = 0;
+    const n = 8;
+    for (let k = 0; k < n; k++) {
+      const p = this.mount.pointing(t0 + ((k + 0.5) * (t1 - t0)) / n);
+      dx += p.dx / n;
+      dy += p.dy / n;
+    }
+    const j = this.o.jitter / Math.sqrt(Math.max(seconds, 0.05));
+    dx += j * this.rng.gauss();
+    dy += j * this.rng.gauss();
+    const w = this.width;
+    const h = this.height;
+    const img = createImage(w, h, 1);
+    const d = img.data[0]!;
+    renderStars(
+      d,
+      w,
+      h,
+      this.stars.map((s) => ({ x: s.x + dx, y: s.y + dy, flux: s.flux * seconds })),
+      { kind: 'moffat', fwhm: this.o.fwhm, beta: 3 },
+    );
+    const skyT = this.o.sky * seconds;
+    for (let i = 0; i < w * h; i++) {
+      const sig = d[i]! + skyT;
+      const v = this.o.bias + sig + Math.sqrt(sig + this.o.readNoise ** 2) * this.rng.gauss();
+      d[i] = Math.min(this.o.saturation, Math.max(0, Math.round(v)));
+    }
+    for (const hp of this.o.hotPixels) if (hp.x >= 0 && hp.y >= 0 && hp.x < w && hp.y < h) d[hp.y * w + hp.x] = Math.min(this.o.saturation, hp.value);
+    img.header.set('EXPTIME', seconds, '[s] exposure time', { float: true });
+    img.header.set('DATE-OBS', new Date(t0).toISOString().slice(0, 23), 'UTC start of exposure');
+    this.frames++;
+    return img;
+  }
+}
