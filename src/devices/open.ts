@@ -1,17 +1,21 @@
 /**
  * Open a camera (and its filter wheel) from a device spec: `sim` (the built-in simulator),
  * `indi://HOST:PORT[/DEVICE]` or `alpaca://HOST:PORT/N`. Shared by the CLI and the server.
+ * When the server also has a mount that can pulse-guide (INDI: a telescope device with
+ * TELESCOPE_TIMED_GUIDE_NS/WE; Alpaca: telescope/0), it is opened as `guide`.
  */
 import { DarkroomError } from '../util/errors.js';
 import { SimCamera } from './simcamera.js';
-import { AcceleratedClock, realClock, type Camera, type Clock, type FilterWheel } from './types.js';
-import { AlpacaCamera, AlpacaFilterWheel, parseAlpacaUrl } from './alpaca/client.js';
-import { IndiCamera, IndiClient, IndiFilterWheel, parseIndiUrl } from './indi/client.js';
+import { AcceleratedClock, realClock, type Camera, type Clock, type FilterWheel, type GuideOutput } from './types.js';
+import { AlpacaCamera, AlpacaFilterWheel, AlpacaGuideOutput, parseAlpacaUrl } from './alpaca/client.js';
+import { INDI_INTERFACE, IndiCamera, IndiClient, IndiFilterWheel, IndiGuideOutput, driverInterface, parseIndiUrl } from './indi/client.js';
 
 export interface OpenedDevice {
   spec: string;
   camera: Camera;
   wheel?: FilterWheel;
+  /** Pulse-guide output of the server's mount, when it has one. */
+  guide?: GuideOutput;
   /** The clock the camera runs on (accelerated for the simulator). */
   clock: Clock;
   close: () => void;
@@ -37,7 +41,12 @@ export async function openDevice(spec: string, opts: { simSpeed?: number } = {})
       () => false,
     );
     if (hasWheel) camera.wheel = wheel;
-    return { spec, camera, wheel: hasWheel ? wheel : undefined, clock: realClock, close: () => undefined };
+    const g = new AlpacaGuideOutput({ host: t.host, port: t.port, number: 0, timeoutMs: t.timeoutMs });
+    const guide = await g.connect().then(
+      () => g,
+      () => undefined,
+    );
+    return { spec, camera, wheel: hasWheel ? wheel : undefined, guide, clock: realClock, close: () => undefined };
   }
   if (spec.startsWith('indi://')) {
     const t = parseIndiUrl(spec);
@@ -60,7 +69,19 @@ export async function openDevice(spec: string, opts: { simSpeed?: number } = {})
         if (await w.connect().then(() => true, () => false)) wheel = w;
         camera.wheel = wheel;
       }
-      return { spec, camera, wheel, clock: realClock, close: () => client.close() };
+      // the mount: a device that says it is a telescope (DRIVER_INTERFACE) or has equatorial coordinates;
+      // cameras with an ST-4 port also have the guide properties but are not picked
+      let guide: GuideOutput | undefined;
+      const isScope = (d: string, p: Map<string, unknown>): boolean => {
+        const di = driverInterface(client, d);
+        return Number.isFinite(di) ? (di & INDI_INTERFACE.telescope) !== 0 : p.has('EQUATORIAL_EOD_COORD');
+      };
+      const sd = [...client.devices.entries()].find(([d, p]) => d !== device && isScope(d, p))?.[0];
+      if (sd) {
+        const g = new IndiGuideOutput(client, sd);
+        if (await g.connect().then(() => true, () => false)) guide = g;
+      }
+      return { spec, camera, wheel, guide, clock: realClock, close: () => client.close() };
     } catch (e) {
       client.close();
       throw e;

@@ -3,7 +3,8 @@
  * setXXXVector / delProperty, sends newXXXVector, enables BLOBs and decodes base64 FITS BLOBs.
  * IndiCamera and IndiFilterWheel implement the device interfaces on top of the standard INDI
  * property names (CONNECTION, CCD_EXPOSURE, CCD_TEMPERATURE, CCD_COOLER, CCD_BINNING, CCD_FRAME,
- * CCD_FRAME_TYPE, CCD_INFO, CCD1, FILTER_SLOT, FILTER_NAME).
+ * CCD_FRAME_TYPE, CCD_INFO, CCD1, FILTER_SLOT, FILTER_NAME); IndiGuideOutput pulse-guides through
+ * TELESCOPE_TIMED_GUIDE_NS / TELESCOPE_TIMED_GUIDE_WE.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { DarkroomError } from '../../util/errors.js';
 import { readFits } from '../../fits/index.js';
 import type { Image } from '../../image/image.js';
 import { applyFrameHeader } from '../frame-header.js';
-import type { Camera, CameraState, CoolerStatus, ExposureRequest, FilterWheel, SensorInfo, Subframe } from '../types.js';
+import type { Camera, CameraState, CoolerStatus, ExposureRequest, FilterWheel, GuideDirection, GuideOutput, SensorInfo, Subframe } from '../types.js';
 import { XmlStream, escapeXml, type XmlElement } from './xml.js';
 
 export type PropState = 'Idle' | 'Ok' | 'Busy' | 'Alert';
@@ -27,6 +28,9 @@ export interface IndiElement {
   /** BLOB payload (decoded) and format. */
   blob?: Buffer;
   format?: string;
+  /** Number limits from defNumber (NaN when not given). */
+  min?: number;
+  max?: number;
 }
 export interface IndiProperty {
   device: string;
@@ -131,6 +135,10 @@ export class IndiClient extends EventEmitter {
           this.emit('socketError', new Error(`BLOB ${name}.${en}: ${e.blob.length} bytes, expected ${len}`));
         }
       } else e.value = c.text.trim();
+      if (type === 'Number' && m[1] === 'def') {
+        e.min = c.attrs.min === undefined ? NaN : Number(c.attrs.min);
+        e.max = c.attrs.max === undefined ? NaN : Number(c.attrs.max);
+      }
       prop.elements.set(en, e);
     }
     this.emit('update', device, name, prop);
@@ -437,6 +445,110 @@ export class IndiFilterWheel implements FilterWheel {
     this.client.setNumber(this.device, 'FILTER_SLOT', { FILTER_SLOT_VALUE: slot + 1 });
     await this.client.waitFor(() => this.client.property(this.device, 'FILTER_SLOT')!.state !== 'Busy', timeoutMs, 'the filter wheel');
     checkAlert(this.client, this.device, 'FILTER_SLOT');
+  }
+}
+
+/** INDI DRIVER_INTERFACE bits (libindi indibasetypes.h). */
+export const INDI_INTERFACE = { telescope: 1, ccd: 2, guider: 4, focuser: 8, filter: 16 } as const;
+
+/** A device's DRIVER_INFO.DRIVER_INTERFACE bit mask; NaN when the device does not report one. */
+export function driverInterface(client: IndiClient, device: string): number {
+  const v = client.property(device, 'DRIVER_INFO')?.elements.get('DRIVER_INTERFACE')?.value;
+  return v === undefined || v === '' ? NaN : Number(v);
+}
+
+const GUIDE_AXES: Record<GuideDirection, { prop: string; el: string; other: string; axis: string }> = {
+  north: { prop: 'TELESCOPE_TIMED_GUIDE_NS', el: 'TIMED_GUIDE_N', other: 'TIMED_GUIDE_S', axis: 'north/south' },
+  south: { prop: 'TELESCOPE_TIMED_GUIDE_NS', el: 'TIMED_GUIDE_S', other: 'TIMED_GUIDE_N', axis: 'north/south' },
+  west: { prop: 'TELESCOPE_TIMED_GUIDE_WE', el: 'TIMED_GUIDE_W', other: 'TIMED_GUIDE_E', axis: 'west/east' },
+  east: { prop: 'TELESCOPE_TIMED_GUIDE_WE', el: 'TIMED_GUIDE_E', other: 'TIMED_GUIDE_W', axis: 'west/east' },
+};
+
+/**
+ * Pulse guiding through the INDI guider interface (a mount, or a camera's ST-4 port):
+ * TELESCOPE_TIMED_GUIDE_NS {TIMED_GUIDE_N, TIMED_GUIDE_S} and TELESCOPE_TIMED_GUIDE_WE
+ * {TIMED_GUIDE_W, TIMED_GUIDE_E}, values in milliseconds. A pulse is sent as the new vector
+ * (this direction = ms, the opposite = 0); the driver answers Busy while guiding and then Idle
+ * (libindi's GuideComplete) or Ok; Alert means the driver refused or failed the pulse.
+ */
+export class IndiGuideOutput implements GuideOutput {
+  readonly kind = 'guide' as const;
+  /** States the server reported for the guide property during the last pulse, e.g. ['Busy', 'Idle']. */
+  lastStates: PropState[] = [];
+  constructor(
+    readonly client: IndiClient,
+    readonly device: string,
+    /** timeoutMs: extra time allowed beyond the pulse length; propertyTimeoutMs: wait for the guide properties after connecting. */
+    readonly opts: { timeoutMs?: number; propertyTimeoutMs?: number } = {},
+  ) {}
+
+  private noGuide(): DarkroomError {
+    return new DarkroomError('UNSUPPORTED', `INDI device '${this.device}' has no guide properties (TELESCOPE_TIMED_GUIDE_NS / TELESCOPE_TIMED_GUIDE_WE)`, this.client.label);
+  }
+
+  async connect(): Promise<void> {
+    // DRIVER_INFO follows CONNECTION in the server's first answer: a device that says it is not a
+    // guider is refused before we connect it
+    await this.client
+      .waitFor(() => !!this.client.property(this.device, 'CONNECTION') && !!this.client.property(this.device, 'DRIVER_INFO'), 5000, `device '${this.device}'`)
+      .catch(() => undefined);
+    if (!this.client.property(this.device, 'CONNECTION')) {
+      const have = [...this.client.devices.keys()];
+      throw new DarkroomError('IO', `INDI device '${this.device}' not found (server has: ${have.length ? have.join(', ') : 'no devices'})`, this.client.label);
+    }
+    const di = driverInterface(this.client, this.device);
+    if (Number.isFinite(di) && (di & INDI_INTERFACE.guider) === 0) throw this.noGuide();
+    await this.client.connectDevice(this.device);
+    const has = (): boolean => !!this.client.property(this.device, 'TELESCOPE_TIMED_GUIDE_NS') && !!this.client.property(this.device, 'TELESCOPE_TIMED_GUIDE_WE');
+    await this.client.waitFor(has, this.opts.propertyTimeoutMs ?? 5000, 'guide properties').catch(() => {
+      throw this.noGuide();
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    this.client.setSwitch(this.device, 'CONNECTION', { CONNECT: false, DISCONNECT: true });
+  }
+
+  async pulseGuide(direction: GuideDirection, ms: number): Promise<void> {
+    const a = GUIDE_AXES[direction];
+    if (!a) throw new DarkroomError('BAD_ARGUMENT', `unknown guide direction '${String(direction)}' (use north, south, east or west)`, this.client.label);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
+      throw new DarkroomError('BAD_ARGUMENT', `guide pulse duration must be a positive number of milliseconds, got ${String(ms)}`, this.client.label);
+    }
+    const prop = this.client.property(this.device, a.prop);
+    if (!prop) throw this.noGuide();
+    const max = prop.elements.get(a.el)?.max ?? NaN;
+    if (Number.isFinite(max) && max > 0 && ms > max) {
+      throw new DarkroomError('BAD_ARGUMENT', `guide pulse of ${ms} ms exceeds the maximum of ${max} ms of ${this.device}.${a.prop}`, this.client.label);
+    }
+    if (prop.state === 'Busy') throw new DarkroomError('IO', `a ${a.axis} guide pulse is already in progress on '${this.device}'`, this.client.label);
+    const states: PropState[] = [];
+    const on = (d: string, n: string | undefined, p?: IndiProperty): void => {
+      if (d === this.device && n === a.prop && p) states.push(p.state);
+    };
+    this.client.on('update', on);
+    try {
+      this.client.setNumber(this.device, a.prop, { [a.el]: ms, [a.other]: 0 });
+      const timeout = ms + (this.opts.timeoutMs ?? 5000);
+      await this.client.waitFor(
+        () => {
+          if (states.includes('Alert')) {
+            const m = this.client.property(this.device, a.prop)?.message;
+            throw new DarkroomError('IO', `${direction} guide pulse of ${ms} ms failed: ${this.device}.${a.prop} went to Alert${m ? `: ${m}` : ''}`, this.client.label);
+          }
+          return states.some((s) => s !== 'Busy');
+        },
+        timeout,
+        `the ${direction} guide pulse of ${ms} ms to end on '${this.device}'`,
+      );
+    } finally {
+      this.client.off('update', on);
+      this.lastStates = states;
+    }
+  }
+
+  async isPulseGuiding(): Promise<boolean> {
+    return ['TELESCOPE_TIMED_GUIDE_NS', 'TELESCOPE_TIMED_GUIDE_WE'].some((n) => this.client.property(this.device, n)?.state === 'Busy');
   }
 }
 
