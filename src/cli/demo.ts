@@ -1,13 +1,15 @@
 /**
  * `darkroom demo`: a whole simulated night end to end, with no hardware and no network. The built-in
- * camera simulator (KAF-8300-like CCD at -10 C) writes bias, darks, flats per filter and dithered
- * LRGB lights; `darkroom run` processes them (masters, calibration, registration, integration);
- * then the filter stacks are registered onto L and combined into a colour picture.
+ * simulators acquire it on a virtual clock through the sequencer (acquireDemoNight): the KAF-8300 camera
+ * cools to -10 C and settles, then flats per filter, flat-darks, bias, darks, and LRGB lights of NGC 7000
+ * in cycle order on a guided, dithered mount. `darkroom run` processes the night (masters, calibration,
+ * registration, integration); then the filter stacks are registered onto L and combined into a colour
+ * picture. The acquisition summary (cooling, guiding RMS) is kept in OUT/acquisition.json.
  */
 import type { Command } from 'commander';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { simulateDemoNight } from '../acquire/demo-night.js';
+import { acquireDemoNight, type AcquiredNight } from '../acquire/demo-night.js';
 import { combineFilterStacks } from '../acquire/lrgb.js';
 import { buildPlan, DEFAULT_OPTIONS } from '../pipeline/plan.js';
 import { executePlan } from '../pipeline/execute.js';
@@ -22,7 +24,11 @@ interface DemoOpts {
   lights: string;
   seed: string;
   force?: boolean;
+  json?: boolean;
 }
+
+/** What the acquisition reported (saved as OUT/acquisition.json, so a reused night still reports it). */
+export type AcquisitionSummary = Omit<AcquiredNight, 'files'> & { frames: number };
 
 export interface DemoResult {
   out: string;
@@ -30,7 +36,14 @@ export interface DemoResult {
   stacks: string[];
   colour?: string;
   colourPng?: string;
+  acquisition?: AcquisitionSummary;
   seconds: number;
+}
+
+/** R, G, B or L for a filter name (Red, r, Luminance, Lum, L...); undefined for others. */
+function filterKey(name: string): 'L' | 'R' | 'G' | 'B' | undefined {
+  const k = name.trim().charAt(0).toUpperCase();
+  return k === 'L' || k === 'R' || k === 'G' || k === 'B' ? k : undefined;
 }
 
 export async function runDemo(opts: { out: string; width: number; height: number; lights: number; seed: number; force?: boolean; log?: (s: string) => void }): Promise<DemoResult> {
@@ -39,30 +52,42 @@ export async function runDemo(opts: { out: string; width: number; height: number
   const out = resolve(opts.out);
   const night = join(out, 'night');
   if (existsSync(night) && opts.force) rmSync(night, { recursive: true, force: true });
+  const summaryPath = join(out, 'acquisition.json');
+  let acquisition: AcquisitionSummary | undefined;
   if (!existsSync(night) || readdirSync(night).length === 0) {
-    log(`demo: simulating a night in ${night} (${opts.width}x${opts.height} KAF-8300-like CCD at -10 C)`);
-    let last = 0;
-    simulateDemoNight(night, {
+    log(`demo: acquiring a simulated night in ${night} (${opts.width}x${opts.height} KAF-8300-like CCD, LRGB, guided mount)`);
+    const r = await acquireDemoNight(night, {
       width: opts.width,
       height: opts.height,
       seed: opts.seed,
       lightsPerFilter: opts.lights,
-      onFrame: (done, total, path) => {
-        if (done === total || Date.now() - last > 2000) {
-          last = Date.now();
-          log(`demo: [${done}/${total}] ${path.slice(night.length + 1)}`);
-        }
-      },
+      log: (line) => log(`demo: ${line}`),
     });
-  } else log(`demo: reusing the simulated night in ${night} (--force to simulate it again)`);
+    const { files, ...rest } = r;
+    acquisition = { ...rest, frames: files.length };
+    writeFileAtomic(summaryPath, [Buffer.from(`${JSON.stringify(acquisition, null, 2)}\n`)]);
+  } else {
+    log(`demo: reusing the simulated night in ${night} (--force to simulate it again)`);
+    if (existsSync(summaryPath)) {
+      try {
+        acquisition = JSON.parse(readFileSync(summaryPath, 'utf8')) as AcquisitionSummary;
+      } catch {
+        acquisition = undefined;
+      }
+    }
+  }
 
   const results = join(out, 'results');
   log(`demo: darkroom run ${night} --out ${results}`);
   const plan = buildPlan(night, results, { ...DEFAULT_OPTIONS, force: !!opts.force }, { saveCache: true });
   const report = await executePlan(plan, { log: (line) => log(`run: ${line}`) });
   const stacks = report.stacks.map((s) => join(results, s.path));
-  const byFilter = new Map(report.stacks.map((s) => [String(s.filter), join(results, s.path)]));
-  const res: DemoResult = { out, night, stacks, seconds: 0 };
+  const byFilter = new Map<string, string>();
+  for (const st of report.stacks) {
+    const k = filterKey(String(st.filter));
+    if (k && !byFilter.has(k)) byFilter.set(k, join(results, st.path));
+  }
+  const res: DemoResult = { out, night, stacks, acquisition, seconds: 0 };
   const R = byFilter.get('R');
   const G = byFilter.get('G');
   const B = byFilter.get('B');
@@ -90,6 +115,7 @@ export function registerDemo(program: Command): void {
     .option('--lights <n>', 'lights per filter', '6')
     .option('--seed <n>', 'seed of the simulated camera and sky', '2026')
     .option('--force', 'simulate the night again and redo every step')
+    .option('--json', 'print the summary as JSON')
     .action(async (o: DemoOpts) => {
       const m = /^(\d+)x(\d+)$/.exec(o.size);
       if (!m) throw new DarkroomError('BAD_ARGUMENT', `--size must look like 640x480, got '${o.size}'`);
@@ -101,8 +127,19 @@ export function registerDemo(program: Command): void {
       const seed = Number(o.seed);
       if (!Number.isInteger(seed)) throw new DarkroomError('BAD_ARGUMENT', `--seed must be an integer, got '${o.seed}'`);
       const r = await runDemo({ out: o.out, width, height, lights, seed, force: o.force, log: (s) => process.stderr.write(`${s}\n`) });
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ ...r, report: join(r.out, 'results', 'report.json') }, null, 2)}\n`);
+        return;
+      }
       process.stdout.write(`demo finished in ${r.seconds.toFixed(1)} s\n`);
       process.stdout.write(`  night:   ${r.night}\n`);
+      const a = r.acquisition;
+      if (a) {
+        process.stdout.write(`  acquired: ${a.frames} frames in ${(a.nightS / 3600).toFixed(2)} h of simulated time (cooling wait ${Math.round(a.coolingWaitS)} s)\n`);
+        process.stdout.write(
+          `  guiding: RMS ${a.guide.rmsTotalArcsec.toFixed(2)}" (RA ${a.guide.rmsRaArcsec.toFixed(2)}", Dec ${a.guide.rmsDecArcsec.toFixed(2)}"), ${a.guide.samples} guide frames, ${a.dithersSettled}/${a.dithers} dithers settled\n`,
+        );
+      }
       for (const s of r.stacks) process.stdout.write(`  stack:   ${s}\n`);
       if (r.colour) process.stdout.write(`  colour:  ${r.colour}\n  preview: ${r.colourPng}\n`);
       process.stdout.write(`  report:  ${join(r.out, 'results', 'report.html')}\n`);

@@ -55,6 +55,8 @@ export interface SimCameraOptions {
   pointing?: () => { dx: number; dy: number };
   /** PSF of the stars at exposure start (a simulated focuser); default Moffat FWHM 3, beta 3. */
   psf?: () => Psf;
+  /** Per-star colour: factor on star `index`'s flux through the filter slot named `filter` (default 1: grey stars). */
+  starColour?: (index: number, filter: string) => number;
 }
 
 /** Error from a device: DarkroomError with code BAD_ARGUMENT (invalid value) or IO (invalid operation). */
@@ -118,6 +120,7 @@ export class SimCamera implements Camera {
   readonly wheel: SimFilterWheel;
   private readonly pointingFn?: () => { dx: number; dy: number };
   private readonly psfFn?: () => Psf;
+  private readonly starColourFn?: (index: number, filter: string) => number;
 
   constructor(opts: SimCameraOptions = {}) {
     this.clock = opts.clock ?? realClock;
@@ -132,6 +135,7 @@ export class SimCamera implements Camera {
     this.wheel = new SimFilterWheel(this.clock, opts.wheelMsPerSlot ?? 400);
     this.pointingFn = opts.pointing;
     this.psfFn = opts.psf;
+    this.starColourFn = opts.starColour;
   }
 
   // ---- connection -------------------------------------------------------------------------
@@ -406,7 +410,7 @@ export class SimCamera implements Camera {
       filter: e.filter,
       seed: this.inst.seed * 1000 + e.seed,
       sky: this.sky * thr,
-      stars: this.stars.map((st) => ({ ...st, flux: st.flux * thr })),
+      stars: this.stars.map((st, i) => ({ ...st, flux: st.flux * thr * (this.starColourFn ? this.starColourFn(i, e.filter) : 1) })),
       psf: e.psf ?? { kind: 'moffat', fwhm: 3, beta: 3 },
       dither: e.dither,
       dateObs: new Date(e.start),
