@@ -53,6 +53,9 @@ export async function openDevice(spec: string, opts: { simSpeed?: number } = {})
     const client = new IndiClient(t.host, t.port);
     await client.connect();
     try {
+      // The server sends every device's properties after getProperties: wait for that burst to end,
+      // so that the wheel and the mount are known before we look for them.
+      await settle(client);
       let device = t.device;
       if (!device) {
         // the first device with a CCD_EXPOSURE property
@@ -63,7 +66,11 @@ export async function openDevice(spec: string, opts: { simSpeed?: number } = {})
       const camera = new IndiCamera(client, device);
       await camera.connect();
       let wheel: FilterWheel | undefined;
-      const wd = [...client.devices.entries()].find(([, p]) => p.has('FILTER_SLOT'))?.[0];
+      const isWheel = (d: string, p: Map<string, unknown>): boolean => {
+        const di = driverInterface(client, d);
+        return p.has('FILTER_SLOT') || (Number.isFinite(di) && (di & INDI_INTERFACE.filter) !== 0 && (di & INDI_INTERFACE.ccd) === 0);
+      };
+      const wd = [...client.devices.entries()].find(([d, p]) => d !== device && isWheel(d, p))?.[0];
       if (wd) {
         const w = new IndiFilterWheel(client, wd);
         if (await w.connect().then(() => true, () => false)) wheel = w;
@@ -88,4 +95,24 @@ export async function openDevice(spec: string, opts: { simSpeed?: number } = {})
     }
   }
   throw new DarkroomError('BAD_ARGUMENT', `unknown device '${spec}' (use ${DEVICE_SPEC_HELP})`);
+}
+
+/** Resolve once no INDI property has arrived for `quietMs` (at most `maxMs`). */
+function settle(client: IndiClient, quietMs = 300, maxMs = 3000): Promise<void> {
+  return new Promise((resolve) => {
+    let quiet: NodeJS.Timeout;
+    const done = (): void => {
+      clearTimeout(quiet);
+      clearTimeout(cap);
+      client.off('update', bump);
+      resolve();
+    };
+    const bump = (): void => {
+      clearTimeout(quiet);
+      quiet = setTimeout(done, quietMs);
+    };
+    const cap = setTimeout(done, maxMs);
+    client.on('update', bump);
+    bump();
+  });
 }
