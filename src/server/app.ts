@@ -21,6 +21,7 @@ import { Roots } from './roots.js';
 import { DeviceSession, DEVICE_KINDS } from './devices.js';
 import { imageInfo, imageStars, loadImage, pixelBuffer } from './images.js';
 import { defaultOut, makePlan, Processing, results } from './processing.js';
+import { AcquireSession, acquireSchemas } from './acquire.js';
 
 export interface ServerOptions {
   roots: string[];
@@ -30,6 +31,8 @@ export interface ServerOptions {
   /** Folder of the built front end (default: dist/web found from this file). */
   webDir?: string | null;
   simSpeed?: number;
+  /** Speed of the simulated guiding clock (default 20). */
+  guideSpeed?: number;
   logger?: boolean;
 }
 
@@ -134,7 +137,7 @@ export function openApi(routes: RouteDef[]): Record<string, unknown> {
   paths['/api/ws'] = {
     get: {
       tags: ['events'],
-      summary: 'WebSocket of events: {type: cooler|exposure|image|connected|disconnected|error|run|run-progress|run-log, ...}',
+      summary: 'WebSocket of events: {type: cooler|exposure|image|connected|disconnected|error|run|run-progress|run-log|sequence|focus|guide, ...}',
       operationId: 'getApiWs',
       responses: { '101': { description: 'switching protocols (WebSocket)' } },
     },
@@ -170,6 +173,7 @@ export interface DarkroomServer {
   roots: Roots;
   devices: DeviceSession;
   processing: Processing;
+  acquire: AcquireSession;
   token?: string;
 }
 
@@ -184,6 +188,7 @@ export async function buildServer(opts: ServerOptions): Promise<DarkroomServer> 
   };
   const devices = new DeviceSession({ simSpeed: opts.simSpeed, onEvent: broadcast });
   const processing = new Processing(broadcast);
+  const acquire = new AcquireSession(devices, roots, broadcast, opts.guideSpeed);
   const token = opts.token;
   const loopbackOnly = LOOPBACK.has(opts.host ?? '127.0.0.1');
 
@@ -325,17 +330,53 @@ export async function buildServer(opts: ServerOptions): Promise<DarkroomServer> 
   route({ method: 'GET', url: '/api/processing/status', tag: 'processing', summary: 'the current or last run: progress, log, report' }, async () => ({ run: processing.status() }));
   route<z.infer<typeof schemas.results>>({ method: 'GET', url: '/api/processing/results', tag: 'processing', summary: 'results of an output folder: masters, stacks, previews, report.json', query: schemas.results }, async ({ query }) => results(roots.existing(query.out)));
 
+  // ---- sequence
+  type Est = z.infer<typeof acquireSchemas.estimate>;
+  type Start = z.infer<typeof acquireSchemas.start>;
+  route<unknown, Est>({ method: 'POST', url: '/api/sequence/estimate', tag: 'sequence', summary: 'validate a sequence plan (up to 16 groups) and estimate its duration on the connected camera', body: acquireSchemas.estimate }, async ({ body }) => acquire.estimate(body.plan));
+  route<unknown, Start>({ method: 'POST', url: '/api/sequence/start', tag: 'sequence', summary: 'start a sequence on the connected camera, saving into an output folder under a root (progress: sequence events)', body: acquireSchemas.start }, async ({ body, reply }) => {
+    const st = await acquire.startSequence(body.plan, body.out);
+    reply.status(202);
+    return st;
+  });
+  route({ method: 'POST', url: '/api/sequence/pause', tag: 'sequence', summary: 'pause the sequence after the current frame' }, async () => acquire.pause());
+  route({ method: 'POST', url: '/api/sequence/resume', tag: 'sequence', summary: 'resume a paused sequence' }, async () => acquire.resume());
+  route({ method: 'POST', url: '/api/sequence/abort', tag: 'sequence', summary: 'abort the sequence (the running exposure is dropped)' }, async () => acquire.abort());
+  route({ method: 'GET', url: '/api/sequence/status', tag: 'sequence', summary: 'the current or last sequence: state, frame i of n, current file, saved frames' }, async () => acquire.sequenceStatus());
+
+  // ---- focus
+  route({ method: 'GET', url: '/api/focus/status', tag: 'focus', summary: 'focuser position, focus loop measures, autofocus points and fitted V-curve' }, async () => acquire.focusStatus());
+  route<unknown, z.infer<typeof acquireSchemas.focusLoop>>({ method: 'POST', url: '/api/focus/loop', tag: 'focus', summary: 'a focus loop: short exposures, each measured (HFR, FWHM)', body: acquireSchemas.focusLoop }, async ({ body, reply }) => {
+    reply.status(202);
+    return acquire.focusLoop(body);
+  });
+  route<unknown, z.infer<typeof acquireSchemas.autofocus>>({ method: 'POST', url: '/api/focus/autofocus', tag: 'focus', summary: 'autofocus: sample a V-curve around the position, fit a hyperbola, move to its minimum', body: acquireSchemas.autofocus }, async ({ body, reply }) => {
+    reply.status(202);
+    return acquire.autofocus(body);
+  });
+  route<unknown, z.infer<typeof acquireSchemas.focusMove>>({ method: 'POST', url: '/api/focus/move', tag: 'focus', summary: 'move the focuser to an absolute position', body: acquireSchemas.focusMove }, async ({ body }) => acquire.focusMove(body.position));
+
+  // ---- guiding (simulated mount and guide camera)
+  route({ method: 'GET', url: '/api/guide/status', tag: 'guide', summary: 'guiding state, calibration, recent samples (RA/Dec px) and RMS (px, arcsec)' }, async () => acquire.status());
+  route({ method: 'POST', url: '/api/guide/calibrate', tag: 'guide', summary: 'select a guide star and calibrate RA and Dec with pulses' }, async () => acquire.calibrate());
+  route<unknown, z.infer<typeof acquireSchemas.guideStart>>({ method: 'POST', url: '/api/guide/start', tag: 'guide', summary: 'start guiding (samples: guide events)', body: acquireSchemas.guideStart }, async ({ body, reply }) => {
+    reply.status(202);
+    return acquire.startGuiding(body.exposure);
+  });
+  route({ method: 'POST', url: '/api/guide/stop', tag: 'guide', summary: 'stop guiding' }, async () => acquire.stopGuiding());
+
   // ---- events
   app.get('/api/ws', { websocket: true }, (socket: WebSocket) => {
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => clients.delete(socket));
-    void devices.status().then((s) => socket.send(JSON.stringify({ type: 'hello', camera: s, run: processing.status() })));
+    void devices.status().then((s) => socket.send(JSON.stringify({ type: 'hello', camera: s, run: processing.status(), sequence: acquire.sequenceStatus(), focus: acquire.focusStatus(), guide: acquire.status() })));
   });
 
   app.addHook('onClose', async () => {
     for (const c of clients) c.close();
+    await acquire.close();
     await devices.close();
   });
-  return { app, roots, devices, processing, token };
+  return { app, roots, devices, processing, acquire, token };
 }

@@ -6,6 +6,9 @@
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
 import { MIN_SETPOINT, MAX_SETPOINT } from '../devices/simcamera.js';
 import { openDevice as openDeviceSpec } from '../devices/open.js';
+import { SimCamera } from '../devices/simcamera.js';
+import { SimFocuser } from '../devices/simfocuser.js';
+import { AcceleratedClock, type Focuser } from '../devices/types.js';
 import { type Camera, type CameraState, type Clock, type CoolerStatus, type FilterWheel, type FrameKind, type SensorInfo } from '../devices/types.js';
 import type { Image } from '../image/image.js';
 import { HttpError } from './errors.js';
@@ -61,10 +64,12 @@ export interface DeviceOptions {
   onEvent?: (ev: Record<string, unknown>) => void;
 }
 
-interface Opened {
+export interface Opened {
   spec: string;
   camera: Camera;
   wheel?: FilterWheel;
+  /** The simulator's focuser (its position sets the star size of the sim camera). */
+  focuser?: Focuser;
   clock: Clock;
   sensor: SensorInfo;
   close: () => void;
@@ -81,7 +86,35 @@ export class DeviceSession {
   private history: CoolerSample[] = [];
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
+  /** What holds the camera besides manual exposures (a sequence, a focus run), or null. */
+  private holder: string | null = null;
   constructor(private readonly opts: DeviceOptions = {}) {}
+
+  /** The opened devices (409 when none). */
+  opened(): Opened {
+    return this.need();
+  }
+
+  /** Whether a manual exposure is running. */
+  exposing(): boolean {
+    return !!this.job && !['done', 'aborted', 'failed'].includes(this.job.phase);
+  }
+
+  /** Reserve the camera for a long job (409 when a manual exposure or another job holds it); release with null. */
+  hold(who: string | null): void {
+    if (who !== null) {
+      if (this.holder) throw new HttpError(409, 'BUSY', `the camera is busy: ${this.holder} is running`);
+      if (this.exposing()) throw new HttpError(409, 'BUSY', 'the camera is busy: an exposure is in progress');
+    }
+    this.holder = who;
+  }
+
+  get heldBy(): string | null {
+    return this.holder;
+  }
+
+  /** Called before the camera is disconnected (the owner of a long job stops it). */
+  onDisconnect: (() => Promise<void>) | null = null;
 
   private emit(ev: Record<string, unknown>): void {
     this.opts.onEvent?.(ev);
@@ -104,6 +137,7 @@ export class DeviceSession {
   }
 
   async disconnect(): Promise<void> {
+    if (this.dev && this.onDisconnect) await this.onDisconnect().catch(() => undefined);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const d = this.dev;
@@ -181,6 +215,7 @@ export class DeviceSession {
   async expose(p: ExposeParams, wait = false): Promise<ExposureJob> {
     const d = this.need();
     if (this.job && !['done', 'aborted', 'failed'].includes(this.job.phase)) throw new HttpError(409, 'BUSY', 'an exposure is already in progress');
+    if (this.holder) throw new HttpError(409, 'BUSY', `the camera is busy: ${this.holder} is running`);
     if (p.filter !== undefined) {
       if (!d.wheel) throw new HttpError(400, 'BAD_ARGUMENT', `filter '${p.filter}': the camera has no filter wheel`);
       const names = await d.wheel.names();
@@ -256,6 +291,14 @@ export class DeviceSession {
 }
 
 async function openDevice(spec: string, simSpeed: number): Promise<Opened> {
+  if (spec === 'sim') {
+    // the simulator with a focuser on its PSF hook (start a little out of focus so autofocus has work to do)
+    const clock = new AcceleratedClock(simSpeed);
+    const focuser = new SimFocuser({ clock, position: 24_900, best: 25_000 });
+    const camera = new SimCamera({ clock, psf: () => focuser.psf() });
+    await camera.connect();
+    return { spec, camera, wheel: camera.wheel, focuser, clock, close: () => undefined, sensor: await camera.sensorInfo() };
+  }
   const d = await openDeviceSpec(spec, { simSpeed });
   try {
     return { ...d, sensor: await d.camera.sensorInfo() };

@@ -3,7 +3,7 @@
  * (playwright-core, /usr/bin/chromium, WebGL2 through SwiftShader). Connect the simulator, cool,
  * expose a light, check the viewer canvas is not blank, change the stretch and check the pixels
  * change, run the pipeline on a small simulated night and open the stack. Screenshots go to
- * test-artifacts/ and, small enough, to docs/images/ for the README.
+ * test-artifacts/ (and, with DARKROOM_UPDATE_DOCS=1, to docs/images/ for the README).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +66,13 @@ async function canvasPixels(): Promise<{ distinct: number; sum: number; w: numbe
   });
 }
 
+/** The README's screenshots are refreshed from the artifacts only when asked (DARKROOM_UPDATE_DOCS=1). */
+function updateDocsImage(name: string): void {
+  if (process.env.DARKROOM_UPDATE_DOCS !== '1') return;
+  mkdirSync(join(ROOT, 'docs/images'), { recursive: true });
+  copyFileSync(join(ART, name), join(ROOT, 'docs/images', name));
+}
+
 test('camera console: connect the simulator, cool, expose, see the image, change the stretch', async () => {
   await page.goto(base);
   await page.getByTestId('connect').click();
@@ -118,10 +125,88 @@ test('processing: plan a simulated night, run it with live progress, open the st
   const px = await canvasPixels();
   assert.ok(px.distinct > 20, `stack looks blank: ${px.distinct} grey levels`);
   await page.screenshot({ path: join(ART, 'stack.png') });
-  mkdirSync(join(ROOT, 'docs/images'), { recursive: true });
   for (const n of ['console.png', 'stack.png']) {
     assert.ok(statSync(join(ART, n)).size < 300_000, `${n} too big for the README`);
-    copyFileSync(join(ART, n), join(ROOT, 'docs/images', n));
+    updateDocsImage(n);
   }
-  assert.ok(existsSync(join(ROOT, 'docs/images/stack.png')));
+});
+
+/** Distinct colours and non-background pixels of a 2D canvas. */
+async function canvas2d(testid: string): Promise<{ distinct: number; ink: number }> {
+  return page.evaluate((id) => {
+    const c = (globalThis as any).document.querySelector(`[data-testid=${id}]`);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set<number>();
+    let ink = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+      seen.add(v);
+      if (v !== 0x0b0b0e) ink++;
+    }
+    return { distinct: seen.size, ink };
+  }, testid);
+}
+
+test('sequence editor: build a 2-group plan, see the estimate, run it, see progress and the frames, open one', async () => {
+  await page.getByTestId('tab-sequence').click();
+  await page.getByTestId('seq-base').fill('M42');
+  await page.getByTestId('seq-object').fill('M 42');
+  await page.getByTestId('seq-out').fill('seq');
+  await page.getByTestId('g-filter-0').selectOption('Red');
+  await page.getByTestId('g-exposure-0').fill('30');
+  await page.getByTestId('g-count-0').fill('2');
+  await page.getByTestId('g-suffix-0').fill('R');
+  await page.getByTestId('seq-add-group').click();
+  await page.getByTestId('g-filter-1').selectOption('Green');
+  await page.getByTestId('g-exposure-1').fill('60');
+  await page.getByTestId('g-binning-1').selectOption('2');
+  await page.getByTestId('g-count-1').fill('2');
+  await page.getByTestId('g-suffix-1').fill('G');
+  // estimate from the server: 180 s exposures + 3 s downloads + filter moves (the wheel is at Luminance
+  // after the camera test: L->R 2 slots, then R<->G 3 x 1 slot, 0.4 s each) = 185 s
+  await page.waitForFunction(() => /4 frames · 3m05s/.test((globalThis as any).document.querySelector('[data-testid=seq-estimate]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+  await page.getByTestId('seq-start').click();
+  await page.getByTestId('seq-progress').waitFor();
+  await page.waitForFunction(() => /done · frame 4 of 4/.test((globalThis as any).document.querySelector('[data-testid=seq-progress]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  const names = await page.getByTestId('seq-frame').allInnerTexts();
+  assert.deepEqual(names, ['M42-001-R30.fit', 'M42-002-G60.fit', 'M42-003-R30.fit', 'M42-004-G60.fit']);
+  assert.ok(existsSync(join(t.dir, 'seq', 'M42-004-G60.fit')));
+  await page.getByTestId('seq-frame').nth(1).click();
+  await page.waitForFunction(() => /M42-002-G60/.test((globalThis as any).document.querySelector('[data-testid=viewer-title]')?.textContent ?? ''), undefined, { timeout: 20_000 });
+  await page.waitForTimeout(800);
+  const px = await canvasPixels();
+  assert.ok(px.distinct > 20, `saved frame looks blank: ${px.distinct} grey levels`);
+  await page.screenshot({ path: join(ART, 'sequence.png') });
+  assert.ok(statSync(join(ART, 'sequence.png')).size < 300_000, 'sequence.png too big for the README');
+  updateDocsImage('sequence.png');
+});
+
+test('focus: autofocus draws the V-curve and reports the fitted minimum', async () => {
+  await page.getByTestId('tab-focus').click();
+  const blank = await canvas2d('vcurve');
+  await page.getByTestId('autofocus').click();
+  await page.getByTestId('af-result').waitFor({ timeout: 45_000 });
+  // the simulated focuser's true best focus is 25000 (critical focus zone 48 steps)
+  const m = /best focus (\d+)/.exec(await page.getByTestId('af-result').innerText());
+  assert.ok(m && Math.abs(Number(m[1]) - 25_000) < 24, `autofocus result: ${m?.[0]}`);
+  const drawn = await canvas2d('vcurve');
+  assert.ok(drawn.ink > blank.ink + 200 && drawn.distinct > blank.distinct + 2, `V-curve not drawn: ${JSON.stringify({ blank, drawn })}`);
+  await page.screenshot({ path: join(ART, 'focus.png') });
+});
+
+test('guiding: calibrate, guide, see the error graph and the RMS', async () => {
+  await page.getByTestId('tab-guide').click();
+  await page.getByTestId('guide-calibrate').click();
+  await page.getByTestId('guide-calibration').waitFor({ timeout: 30_000 });
+  assert.match(await page.getByTestId('guide-calibration').innerText(), /RA \d+\.\d+ px\/s/);
+  const blank = await canvas2d('guide-chart');
+  await page.getByTestId('guide-start').click();
+  await page.getByTestId('guide-rms').waitFor({ timeout: 10_000 });
+  await page.waitForTimeout(1500);
+  assert.match(await page.getByTestId('guide-rms').innerText(), /RMS RA \d+\.\d+ px \(\d+\.\d+″\)/);
+  const drawn = await canvas2d('guide-chart');
+  assert.ok(drawn.ink > blank.ink + 100, `error graph not drawn: ${JSON.stringify({ blank, drawn })}`);
+  await page.getByTestId('guide-stop').click();
+  await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=guide-state]')?.textContent === 'calibrated');
+  await page.screenshot({ path: join(ART, 'guiding.png') });
 });

@@ -2,9 +2,11 @@ import { useState } from 'react';
 import { CameraPanel } from './CameraPanel';
 import { FilesPanel } from './FilesPanel';
 import { ProcessingPanel } from './ProcessingPanel';
+import { SequencePanel } from './SequencePanel';
+import { FocusPanel, GuidePanel } from './FocusGuidePanel';
 import { Viewer, type Source } from './Viewer';
 
-type Tab = 'camera' | 'processing' | 'files';
+type Tab = 'camera' | 'sequence' | 'focus' | 'guide' | 'processing' | 'files';
 
 export function App() {
   const [tab, setTab] = useState<Tab>('camera');
@@ -16,7 +18,7 @@ export function App() {
         <header>
           <span className="logo">Darkroom</span>
           <nav>
-            {(['camera', 'processing', 'files'] as Tab[]).map((t) => (
+            {(['camera', 'sequence', 'focus', 'guide', 'processing', 'files'] as Tab[]).map((t) => (
               <button key={t} className={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
                 {t[0]!.toUpperCase() + t.slice(1)}
               </button>
@@ -25,6 +27,15 @@ export function App() {
         </header>
         <div style={{ display: tab === 'camera' ? 'block' : 'none' }}>
           <CameraPanel onImage={setSource} />
+        </div>
+        <div style={{ display: tab === 'sequence' ? 'block' : 'none' }}>
+          <SequencePanel onOpen={setSource} />
+        </div>
+        <div style={{ display: tab === 'focus' ? 'block' : 'none' }}>
+          <FocusPanel />
+        </div>
+        <div style={{ display: tab === 'guide' ? 'block' : 'none' }}>
+          <GuidePanel />
         </div>
         <div style={{ display: tab === 'processing' ? 'block' : 'none' }}>
           <ProcessingPanel night={night} setNight={setNight} onOpen={setSource} />

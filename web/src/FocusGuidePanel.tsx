@@ -1,0 +1,220 @@
+/** Focus (loop with an HFR chart, autofocus with the V-curve and its fitted minimum) and guiding (calibration, error graph, RMS). */
+import { useEffect, useRef, useState } from 'react';
+import { get, onEvent, post } from './api';
+
+interface Pt {
+  x: number;
+  y: number;
+}
+interface Series {
+  pts: Pt[];
+  color: string;
+  dots?: boolean;
+}
+
+/** A small 2D chart: series of points (lines or dots), optional vertical marker, axis labels. */
+function Plot({ series, marker, testid, xLabel, yLabel, symmetric }: { series: Series[]; marker?: number; testid: string; xLabel: string; yLabel: string; symmetric?: boolean }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const c = ref.current;
+    if (!c) return;
+    const ctx = c.getContext('2d')!;
+    const W = c.width;
+    const H = c.height;
+    ctx.fillStyle = '#0b0b0e';
+    ctx.fillRect(0, 0, W, H);
+    const all = series.flatMap((s) => s.pts).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+    ctx.fillStyle = '#7a6666';
+    ctx.font = '10px system-ui';
+    ctx.fillText(yLabel, 4, 10);
+    ctx.fillText(xLabel, W - 6 - ctx.measureText(xLabel).width, H - 4);
+    if (all.length === 0) return;
+    let x0 = Math.min(...all.map((p) => p.x));
+    let x1 = Math.max(...all.map((p) => p.x));
+    let y0 = Math.min(...all.map((p) => p.y));
+    let y1 = Math.max(...all.map((p) => p.y));
+    if (symmetric) {
+      const m = Math.max(0.5, Math.abs(y0), Math.abs(y1));
+      y0 = -m;
+      y1 = m;
+    } else {
+      y0 = Math.min(0, y0);
+      y1 = y1 * 1.1 || 1;
+    }
+    if (x1 - x0 < 1e-9) {
+      x0 -= 1;
+      x1 += 1;
+    }
+    const X = (x: number) => 30 + ((x - x0) / (x1 - x0)) * (W - 40);
+    const Y = (y: number) => H - 14 - ((y - y0) / (y1 - y0)) * (H - 28);
+    ctx.strokeStyle = '#2a2228';
+    ctx.beginPath();
+    ctx.moveTo(30, Y(0));
+    ctx.lineTo(W - 10, Y(0));
+    ctx.stroke();
+    ctx.fillStyle = '#7a6666';
+    ctx.fillText(y1.toFixed(1), 2, Y(y1) + 8);
+    ctx.fillText(y0.toFixed(1), 2, Y(y0));
+    if (marker !== undefined && Number.isFinite(marker)) {
+      ctx.strokeStyle = '#e0b050';
+      ctx.setLineDash([4, 3]);
+      ctx.beginPath();
+      ctx.moveTo(X(marker), 12);
+      ctx.lineTo(X(marker), H - 14);
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    for (const s of series) {
+      ctx.strokeStyle = s.color;
+      ctx.fillStyle = s.color;
+      const pts = s.pts.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+      if (s.dots) for (const p of pts) ctx.fillRect(X(p.x) - 2.5, Y(p.y) - 2.5, 5, 5);
+      else {
+        ctx.beginPath();
+        pts.forEach((p, i) => (i ? ctx.lineTo(X(p.x), Y(p.y)) : ctx.moveTo(X(p.x), Y(p.y))));
+        ctx.stroke();
+      }
+    }
+  }, [series, marker, xLabel, yLabel, symmetric]);
+  return <canvas ref={ref} width={340} height={150} className="chart plot" data-testid={testid} />;
+}
+
+export function FocusPanel() {
+  const [st, setSt] = useState<any>({ state: 'idle', loop: [], points: [] });
+  const [exp, setExp] = useState(10);
+  const [count, setCount] = useState(5);
+  const [step, setStep] = useState(40);
+  const [pos, setPos] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    void get('/api/focus/status').then(setSt).catch(() => undefined);
+    return onEvent((ev) => {
+      if (ev.type === 'focus') setSt({ ...ev.status });
+      if (ev.type === 'hello' && ev.focus) setSt(ev.focus);
+    });
+  }, []);
+  const act = (f: () => Promise<any>) => {
+    setError(null);
+    f().then((s) => s && setSt(s)).catch((e: Error) => setError(e.message));
+  };
+  const busy = st.state === 'loop' || st.state === 'autofocus';
+  const fit = st.fit;
+  const curve: Pt[] = [];
+  if (fit && st.points.length) {
+    const xs = st.points.map((p: any) => p.position);
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    for (let k = 0; k <= 60; k++) {
+      const p = lo + ((hi - lo) * k) / 60;
+      curve.push({ x: p, y: fit.min * Math.sqrt(1 + ((p - fit.best) / fit.b) ** 2) });
+    }
+  }
+  return (
+    <div className="panel">
+      <h2>Focus</h2>
+      <div className="row">
+        <span>Position</span>
+        <span className="big" data-testid="focus-position">{st.position ?? '–'}</span>
+        <input className="num" value={pos} placeholder="steps" onChange={(e) => setPos(e.target.value)} data-testid="focus-target" />
+        <button disabled={busy || pos === ''} onClick={() => act(() => post('/api/focus/move', { position: Number(pos) }))} data-testid="focus-move">Move</button>
+      </div>
+      <div className="row">
+        <label>Exposure s</label>
+        <input className="num" type="number" value={exp} onChange={(e) => setExp(Number(e.target.value))} data-testid="focus-exposure" />
+        <label>Frames</label>
+        <input className="num" type="number" value={count} onChange={(e) => setCount(Number(e.target.value))} data-testid="focus-count" />
+        <button disabled={busy} onClick={() => act(() => post('/api/focus/loop', { exposure: exp, count }))} data-testid="focus-loop">Loop</button>
+      </div>
+      <Plot testid="hfr-chart" xLabel="frame" yLabel="HFR px" series={[{ pts: st.loop.map((m: any) => ({ x: m.i, y: m.hfr })), color: '#e05050' }, { pts: st.loop.map((m: any) => ({ x: m.i, y: m.hfr })), color: '#e05050', dots: true }]} />
+      <div className="row">
+        <label>Step</label>
+        <input className="num" type="number" value={step} onChange={(e) => setStep(Number(e.target.value))} data-testid="af-step" />
+        <button className="primary" disabled={busy} onClick={() => act(() => post('/api/focus/autofocus', { exposure: exp, step, points: 4, metric: 'fwhm' }))} data-testid="autofocus">
+          Autofocus
+        </button>
+        <span className="muted" data-testid="focus-state">{st.state}</span>
+      </div>
+      <Plot
+        testid="vcurve"
+        xLabel="position"
+        yLabel={`${(st.metric ?? 'fwhm').toUpperCase()} px`}
+        marker={fit?.best}
+        series={[
+          { pts: curve, color: '#a05050' },
+          { pts: st.points.map((p: any) => ({ x: p.position, y: p.value })), color: '#e0a0a0', dots: true },
+        ]}
+      />
+      {st.state === 'done' && st.best !== undefined && fit && (
+        <div className="status-line" data-testid="af-result">
+          best focus {st.best} · minimum {st.metric?.toUpperCase()} {fit.min.toFixed(2)} px · fit RMS {(100 * fit.rms).toFixed(1)} %
+        </div>
+      )}
+      {st.error && <div className="banner error">{st.error}</div>}
+      {error && <div className="banner error" data-testid="focus-error">{error}</div>}
+    </div>
+  );
+}
+
+export function GuidePanel() {
+  const [st, setSt] = useState<any>({ state: 'idle', samples: [], stats: null, calibration: null, pixelScale: 1.5 });
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    void get('/api/guide/status').then(setSt).catch(() => undefined);
+    return onEvent((ev) => {
+      if (ev.type === 'hello' && ev.guide) setSt(ev.guide);
+      if (ev.type !== 'guide') return;
+      setSt((o: any) => {
+        const samples = ev.sample ? [...o.samples, ev.sample].slice(-300) : ev.state === 'guiding' && o.state !== 'guiding' ? [] : o.samples;
+        return { ...o, state: ev.state, stats: ev.stats, calibration: ev.calibration, error: ev.error, samples };
+      });
+    });
+  }, []);
+  const act = (f: () => Promise<any>) => {
+    setError(null);
+    setBusy(true);
+    f()
+      .then((s) => s && setSt((o: any) => ({ ...o, ...s })))
+      .catch((e: Error) => setError(e.message))
+      .finally(() => setBusy(false));
+  };
+  const s = st.stats;
+  const cal = st.calibration;
+  const t0 = st.samples[0]?.t ?? 0;
+  const ok = st.samples.filter((x: any) => !x.lost);
+  return (
+    <div className="panel">
+      <h2>Guiding</h2>
+      <div className="muted">simulated mount and guide camera ({st.pixelScale}″/px)</div>
+      <div className="row">
+        <button disabled={busy || st.state === 'guiding' || st.state === 'calibrating'} onClick={() => act(() => post('/api/guide/calibrate'))} data-testid="guide-calibrate">Calibrate</button>
+        <button className="primary" disabled={busy || st.state !== 'calibrated'} onClick={() => act(() => post('/api/guide/start', { exposure: 2 }))} data-testid="guide-start">Guide</button>
+        <button disabled={st.state !== 'guiding'} onClick={() => act(() => post('/api/guide/stop'))} data-testid="guide-stop">Stop</button>
+        <span className="muted" data-testid="guide-state">{st.state}</span>
+      </div>
+      {cal && (
+        <div className="status-line muted" data-testid="guide-calibration">
+          RA {cal.raRate.toFixed(2)} px/s · Dec {cal.decRate.toFixed(2)} px/s · angle {cal.cameraAngle.toFixed(1)}° · orthogonality {cal.orthogonalityError.toFixed(1)}°
+        </div>
+      )}
+      <Plot
+        testid="guide-chart"
+        xLabel="s"
+        yLabel="px"
+        symmetric
+        series={[
+          { pts: ok.map((x: any) => ({ x: (x.t - t0) / 1000, y: x.ra })), color: '#e05050' },
+          { pts: ok.map((x: any) => ({ x: (x.t - t0) / 1000, y: x.dec })), color: '#5080d0' },
+        ]}
+      />
+      <div className="legend"><span style={{ color: '#e05050' }}>RA</span> · <span style={{ color: '#5080d0' }}>Dec</span></div>
+      {s && (
+        <div className="status-line" data-testid="guide-rms">
+          RMS RA {s.rmsRa.toFixed(2)} px ({s.rmsRaArcsec.toFixed(2)}″) · Dec {s.rmsDec.toFixed(2)} px ({s.rmsDecArcsec.toFixed(2)}″) · total {s.rmsTotal.toFixed(2)} px ({s.rmsTotalArcsec.toFixed(2)}″)
+        </div>
+      )}
+      {st.error && <div className="banner error">{st.error}</div>}
+      {error && <div className="banner error" data-testid="guide-error">{error}</div>}
+    </div>
+  );
+}
