@@ -8,23 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { correlation } from '../helpers/image.js';
 import { tempDir, runCli } from '../helpers/env.js';
 import { simulateSession, sensorModel } from '../../src/devices/sim/index.js';
 import { readFits } from '../../src/fits/index.js';
 import { median } from '../../src/image/stats.js';
 import type { RunReport } from '../../src/pipeline/execute.js';
 
-function correlation(a: Float32Array, b: Float32Array, w: number, h: number, margin: number): number {
-  let sa = 0, sb = 0, n = 0;
-  for (let y = margin; y < h - margin; y++) for (let x = margin; x < w - margin; x++) { sa += a[y * w + x]!; sb += b[y * w + x]!; n++; }
-  const ma = sa / n, mb = sb / n;
-  let cab = 0, caa = 0, cbb = 0;
-  for (let y = margin; y < h - margin; y++) for (let x = margin; x < w - margin; x++) {
-    const da = a[y * w + x]! - ma, db = b[y * w + x]! - mb;
-    cab += da * db; caa += da * da; cbb += db * db;
-  }
-  return cab / Math.sqrt(caa * cbb);
-}
 
 test('a mixed night: two filters, darks at another exposure, an OSC subset: right masters, reasons, stacks match the truth', { timeout: 300_000 }, () => {
   const { dir, cleanup } = tempDir();

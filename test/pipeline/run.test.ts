@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { correlation } from '../helpers/image.js';
 import { tempDir, runCli, fitsverify } from '../helpers/env.js';
 import { simulateSession, sensorModel } from '../../src/devices/sim/index.js';
 import { messyNight, writeFrame } from '../session/night-fixture.js';
@@ -29,17 +30,6 @@ function median(a: Float32Array): number {
   return s[s.length >> 1]!;
 }
 
-function correlation(a: Float32Array, b: Float32Array, w: number, h: number, margin: number): number {
-  let sa = 0, sb = 0, n = 0;
-  for (let y = margin; y < h - margin; y++) for (let x = margin; x < w - margin; x++) { sa += a[y * w + x]!; sb += b[y * w + x]!; n++; }
-  const ma = sa / n, mb = sb / n;
-  let cab = 0, caa = 0, cbb = 0;
-  for (let y = margin; y < h - margin; y++) for (let x = margin; x < w - margin; x++) {
-    const da = a[y * w + x]! - ma, db = b[y * w + x]! - mb;
-    cab += da * db; caa += da * da; cbb += db * db;
-  }
-  return cab / Math.sqrt(caa * cbb);
-}
 
 test('darkroom run on a simulated night: masters, calibrated and registered stack matching the truth, report, reuse, --force', () => {
   const { dir, cleanup } = tempDir();
