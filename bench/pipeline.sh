@@ -13,7 +13,9 @@ SIZE=${1:-1024x768}
 LIGHTS=${2:-10}
 CALS=${3:-10}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DR=(node --import tsx "$ROOT/src/cli/run.ts")
+# The built CLI (npm ci builds dist/), as a user runs it.
+[ -f "$ROOT/dist/cli/main.js" ] || (cd "$ROOT" && npm run build >/dev/null)
+DR=(node "$ROOT/bin/darkroom.js")
 TMP=$(mktemp -d -t darkroom-bench-pipeline-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 cd "$ROOT"
