@@ -8,6 +8,7 @@
  */
 import type { Image } from '../image/image.js';
 import { mad, median, minMax } from '../image/stats.js';
+import { mtf, midtonesFor } from './mtf.js';
 
 export interface Stf {
   /** Input range mapped to [0, 1] before the STF (ADU). */
@@ -25,20 +26,7 @@ export interface AutoStretchOptions {
   linked?: boolean;
 }
 
-/** Midtones transfer function. */
-export function mtf(m: number, x: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  if (m === 0.5) return x;
-  return ((m - 1) * x) / ((2 * m - 1) * x - m);
-}
-
-/** The midtones balance m for which mtf(m, x) = y. */
-export function midtonesFor(x: number, y: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  return (x * (y - 1)) / (2 * x * y - y - x);
-}
+export { mtf, midtonesFor };
 
 /** A strided subsample for statistics of very large planes (exact for planes up to `max` pixels). */
 function sample(a: Float32Array, max = 4_000_000): Float32Array {

@@ -3,6 +3,11 @@
  * from a strided subsample: normalize by the min/max of all channels, c0 = median + k * MADN
  * (k = -2.8, MADN = 1.4826 MAD), midtones m such that MTF(m, (median - c0) / (1 - c0)) = 0.25.
  */
+// The same MTF as the server's previews (one definition).
+import { mtf, midtonesFor } from '../../src/render/mtf.js';
+
+export { mtf, midtonesFor };
+
 export interface Stf {
   c0: number;
   m: number;
@@ -12,19 +17,6 @@ export interface Stf {
 export interface Range {
   low: number;
   high: number;
-}
-
-export function mtf(m: number, x: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  if (m === 0.5) return x;
-  return ((m - 1) * x) / ((2 * m - 1) * x - m);
-}
-
-export function midtonesFor(x: number, y: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  return (x * (y - 1)) / (2 * x * y - y - x);
 }
 
 export function subsample(a: Float32Array, max = 250_000): Float32Array {
