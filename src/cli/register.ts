@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { readFits, writeFits } from '../fits/index.js';
 import type { Image } from '../image/image.js';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
@@ -54,7 +54,8 @@ export async function registerStack(files: string[], o: { out: string; reference
   const rules = o.rejectIf ?? [];
   rules.forEach(parseRule); // syntax errors before any work
   if (o.weightExpr !== undefined) parseWeightExpr(o.weightExpr);
-  if (!existsSync(o.out) || !statSync(o.out).isDirectory()) throw new DarkroomError('ENOENT', 'output folder does not exist', o.out);
+  if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw new DarkroomError('BAD_ARGUMENT', 'output is not a folder', o.out);
+  mkdirSync(o.out, { recursive: true });
   const imgs: (Image | null)[] = [];
   const fs: FrameStars[] = [];
   const frames: RegisterReportFrame[] = [];
