@@ -6,6 +6,7 @@
  * Duration estimate: for each frame, exposure (0 for bias) + download (readout / binY) + filter move
  * (slots travelled the short way round x time per slot) + the group's delay. Cooling waits are not included.
  */
+import { parse as parseYaml } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DarkroomError } from '../util/errors.js';
@@ -84,10 +85,18 @@ export function readPlan(path: string): Plan {
     throw new DarkroomError(err.code === 'ENOENT' ? 'ENOENT' : 'IO', err.code === 'ENOENT' ? 'no such plan file' : `cannot read plan: ${err.message}`, path);
   }
   let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch (e) {
-    throw new DarkroomError('BAD_ARGUMENT', `plan is not valid JSON: ${(e as Error).message}`, path);
+  if (/\.ya?ml$/i.test(path)) {
+    try {
+      obj = parseYaml(text);
+    } catch (e) {
+      throw new DarkroomError('BAD_ARGUMENT', `plan is not valid YAML: ${(e as Error).message.split('\n')[0]}`, path);
+    }
+  } else {
+    try {
+      obj = JSON.parse(text);
+    } catch (e) {
+      throw new DarkroomError('BAD_ARGUMENT', `plan is not valid JSON: ${(e as Error).message}`, path);
+    }
   }
   return parsePlan(obj, path);
 }

@@ -1,6 +1,6 @@
 /**
  * `darkroom sequence PLAN.json --device sim --out DIR [--dry-run] [--json]`
- * Plans are JSON. The built-in simulator runs on a virtual clock (simulated time passes instantly).
+ * Plans are JSON or YAML. The built-in simulator runs on a virtual clock (simulated time passes instantly).
  */
 import { mkdirSync, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -15,8 +15,8 @@ import { Sequencer } from '../acquire/sequencer.js';
 export function registerSequence(program: Command): void {
   program
     .command('sequence')
-    .description('run an acquisition plan (JSON): cooling, filters, exposures, autosave names')
-    .argument('<plan>', 'plan file (JSON)')
+    .description('run an acquisition plan (JSON or YAML): cooling, filters, exposures, autosave names')
+    .argument('<plan>', 'plan file (JSON, or YAML for .yaml/.yml)')
     .option('--device <spec>', `camera: ${DEVICE_SPEC_HELP}`, 'sim')
     .option('--out <dir>', 'output folder', '.')
     .option('--dry-run', 'print the frame list and the duration estimate only')

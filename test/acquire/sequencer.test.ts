@@ -45,6 +45,23 @@ test('plan order: cycle interleaves active groups, group runs each group in turn
   assert.deepEqual(expandPlan(inactive).map((f) => f.suffix), ['a', 'a']);
 });
 
+test('plans in YAML read the same as in JSON; bad YAML is one line naming the file', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const json = { object: 'M78', base: 'M78 QSI 0C', order: 'group', groups: [{ filter: 'Red', exposure: 360, count: 2, suffix: 'R' }, { type: 'dark', exposure: 360, count: 1, suffix: 'D' }] };
+    const pj = join(dir, 'plan.json');
+    writeFileSync(pj, JSON.stringify(json));
+    const py = join(dir, 'plan.yaml');
+    writeFileSync(py, ['object: M78', 'base: M78 QSI 0C', 'order: group', 'groups:', '  - filter: Red', '    exposure: 360', '    count: 2', '    suffix: R', '  - type: dark', '    exposure: 360', '    count: 1', '    suffix: D', ''].join('\n'));
+    assert.deepEqual(readPlan(py), readPlan(pj));
+    assert.deepEqual(expandPlan(readPlan(py)).map((f) => `${f.suffix}${f.n}`), ['R1', 'R2', 'D1']);
+    writeFileSync(py, 'groups: [ {exposure: 1\n');
+    assert.throws(() => readPlan(py), (e: unknown) => e instanceof DarkroomError && e.oneLine().startsWith(`${py}: plan is not valid YAML`) && !e.oneLine().includes('\n'));
+  } finally {
+    cleanup();
+  }
+});
+
 test('plan validation: errors name the file and the field', () => {
   const { dir, cleanup } = tempDir();
   try {
