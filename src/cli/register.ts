@@ -56,19 +56,21 @@ export async function registerStack(files: string[], o: { out: string; reference
   if (o.weightExpr !== undefined) parseWeightExpr(o.weightExpr);
   if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw new DarkroomError('BAD_ARGUMENT', 'output is not a folder', o.out);
   mkdirSync(o.out, { recursive: true });
-  const imgs: (Image | null)[] = [];
+  // Two passes so memory holds one frame at a time: stars and sizes first, then each frame is read
+  // again to be resampled.
+  const geoms: ({ width: number; height: number } | null)[] = [];
   const fs: FrameStars[] = [];
   const frames: RegisterReportFrame[] = [];
   for (const f of files) {
     try {
       const img = readFits(f);
-      imgs.push(img);
+      geoms.push({ width: img.width, height: img.height });
       fs.push(frameStars(img));
       frames.push({ path: f, ok: true, stars: fs[fs.length - 1]!.stars.length, metrics: frameMetrics(f, fs[fs.length - 1]!) });
     } catch (e) {
       if (!isDarkroomError(e)) throw e;
       warn(e.oneLine());
-      imgs.push(null);
+      geoms.push(null);
       fs.push({ stars: [], medianFwhm: NaN });
       frames.push({ path: f, ok: false, reason: e.message, stars: 0 });
     }
@@ -82,7 +84,7 @@ export async function registerStack(files: string[], o: { out: string; reference
       warn(`${rej.path}: ${rej.reason}; left out`);
     }
   }
-  const usable = (i: number): boolean => imgs[i] !== null && !frames[i]!.rejected;
+  const usable = (i: number): boolean => geoms[i] !== null && !frames[i]!.rejected;
   let refIdx: number;
   let refStars: FrameStars;
   let refW: number, refH: number, refName: string;
@@ -90,14 +92,20 @@ export async function registerStack(files: string[], o: { out: string; reference
     refIdx = chooseReference(fs.map((f, i) => (usable(i) ? f : { stars: [], medianFwhm: NaN })));
     if (refIdx < 0) throw new DarkroomError('TOO_FEW', rules.length > 0 ? 'no frame kept by the rejection rules has enough stars to serve as the reference' : 'no frame has enough stars to serve as the reference');
     refStars = fs[refIdx]!;
-    refW = imgs[refIdx]!.width; refH = imgs[refIdx]!.height; refName = files[refIdx]!;
+    refW = geoms[refIdx]!.width; refH = geoms[refIdx]!.height; refName = files[refIdx]!;
   } else {
     refIdx = files.findIndex((f) => resolve(f) === resolve(o.reference!));
-    const img = refIdx >= 0 ? imgs[refIdx] : readFits(o.reference);
-    if (!img) throw new DarkroomError('BAD_ARGUMENT', 'the reference frame cannot be read', o.reference);
-    refStars = refIdx >= 0 ? fs[refIdx]! : frameStars(img);
+    let geom = refIdx >= 0 ? geoms[refIdx] : null;
+    if (refIdx >= 0) {
+      if (!geom) throw new DarkroomError('BAD_ARGUMENT', 'the reference frame cannot be read', o.reference);
+      refStars = fs[refIdx]!;
+    } else {
+      const img = readFits(o.reference);
+      geom = { width: img.width, height: img.height };
+      refStars = frameStars(img);
+    }
     if (refStars.stars.length < 3) throw new DarkroomError('TOO_FEW', `the reference has too few stars (${refStars.stars.length})`, o.reference);
-    refW = img.width; refH = img.height; refName = o.reference;
+    refW = geom.width; refH = geom.height; refName = o.reference;
   }
   const matched: { i: number; r: FrameRegistration }[] = [];
   for (let i = 0; i < files.length; i++) {
@@ -118,7 +126,7 @@ export async function registerStack(files: string[], o: { out: string; reference
   try {
     for (let k = 0; k < matched.length; k++) {
       const { i, r } = matched[k]!;
-      const img = imgs[i]!;
+      const img = readFits(files[i]!);
       const rep = frames[i]!;
       const cfaDriz = !!o.cfaDrizzle && img.channels === 1 && !!img.cfa;
       const planes = await applyRegistrationAsync(img, r.transform, refW, refH, { model, interp, drizzle, pixfrac, cfaDrizzle: cfaDriz }, pool);
