@@ -158,6 +158,18 @@ export function stdOf(v: Float64Array, lo: number, hi: number, ddof: number): nu
   return Math.sqrt(s / (c - ddof));
 }
 
+/** First index in sorted v[lo, hi) not below minV (values below are rejected low). */
+function skipLow(v: Float64Array, lo: number, hi: number, minV: number): number {
+  while (lo < hi && v[lo]! < minV) lo++;
+  return lo;
+}
+
+/** End of sorted v[lo, hi) after dropping the values above maxV (rejected high). */
+function skipHigh(v: Float64Array, lo: number, hi: number, maxV: number): number {
+  while (hi > lo && v[hi - 1]! > maxV) hi--;
+  return hi;
+}
+
 /** Astropy-style iterative sigma clipping (useMad: sigma = mad_std). */
 function sigmaClip(v: Float64Array, ws: RejectWorkspace, P: RejectParams, useMad: boolean): void {
   let lo = ws.lo;
@@ -170,10 +182,8 @@ function sigmaClip(v: Float64Array, ws: RejectWorkspace, P: RejectParams, useMad
     const sd = useMad ? 1.482602218505602 * madSorted(v, lo, hi, med) : stdOf(v, lo, hi, 0);
     const minV = med - kl * sd;
     const maxV = med + kh * sd;
-    let nlo = lo;
-    let nhi = hi;
-    if (P.clipLow) while (nlo < nhi && v[nlo]! < minV) nlo++;
-    if (P.clipHigh) while (nhi > nlo && v[nhi - 1]! > maxV) nhi--;
+    const nlo = P.clipLow ? skipLow(v, lo, hi, minV) : lo;
+    const nhi = P.clipHigh ? skipHigh(v, nlo, hi, maxV) : hi;
     if (nlo === lo && nhi === hi) {
       // Astropy (the compiled path used with axis=) returns the bounds of this last iteration
       // and masks the ORIGINAL values outside them, so a value clipped in an earlier iteration
@@ -181,8 +191,8 @@ function sigmaClip(v: Float64Array, ws: RejectWorkspace, P: RejectParams, useMad
       const cnt = ws.hi;
       lo = 0;
       hi = cnt;
-      if (P.clipLow) while (lo < hi && v[lo]! < minV) lo++;
-      if (P.clipHigh) while (hi > lo && v[hi - 1]! > maxV) hi--;
+      if (P.clipLow) lo = skipLow(v, lo, hi, minV);
+      if (P.clipHigh) hi = skipHigh(v, lo, hi, maxV);
       break;
     }
     lo = nlo;
@@ -218,12 +228,10 @@ function winsorized(v: Float64Array, ws: RejectWorkspace, P: RejectParams): void
       sigma = 1.134 * stdOf(w, lo, hi, 1);
       if (!(Math.abs(sigma - s0) > s0 * 0.0005)) break;
     }
-    let nlo = lo;
-    let nhi = hi;
     const minV = med - P.sigmaLow * sigma;
     const maxV = med + P.sigmaHigh * sigma;
-    if (P.clipLow) while (nlo < nhi && v[nlo]! < minV) nlo++;
-    if (P.clipHigh) while (nhi > nlo && v[nhi - 1]! > maxV) nhi--;
+    const nlo = P.clipLow ? skipLow(v, lo, hi, minV) : lo;
+    const nhi = P.clipHigh ? skipHigh(v, nlo, hi, maxV) : hi;
     if (nlo === lo && nhi === hi) break;
     lo = nlo;
     hi = nhi;
@@ -246,10 +254,8 @@ function averagedSigma(v: Float64Array, ws: RejectWorkspace, P: RejectParams): v
     const sigma = Math.sqrt(s2 / (hi - lo - 1)) * Math.sqrt(med);
     const minV = med - P.sigmaLow * sigma;
     const maxV = med + P.sigmaHigh * sigma;
-    let nlo = lo;
-    let nhi = hi;
-    if (P.clipLow) while (nlo < nhi && v[nlo]! < minV) nlo++;
-    if (P.clipHigh) while (nhi > nlo && v[nhi - 1]! > maxV) nhi--;
+    const nlo = P.clipLow ? skipLow(v, lo, hi, minV) : lo;
+    const nhi = P.clipHigh ? skipHigh(v, nlo, hi, maxV) : hi;
     if (nlo === lo && nhi === hi) break;
     lo = nlo;
     hi = nhi;
