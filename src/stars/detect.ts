@@ -1,5 +1,5 @@
 /**
- * Star detection and measurement on one plane.
+ * Star detection and measurement on one plane (docs/algorithms.md#stars).
  * 1. Background and noise maps (mesh of sigma-clipped boxes, see background.ts).
  * 2. The background-subtracted plane is smoothed with a Gaussian matched filter; pixels above
  *    k x (noise of the filtered image) form 8-connected components; components smaller than minArea are dropped.
@@ -140,7 +140,21 @@ class IntList {
   }
 }
 
-export function detectStars(plane: Float32Array, width: number, height: number, opts: DetectOptions = {}): DetectResult {
+/** The planes detection works on: background-subtracted (`sub`) and matched-filtered (`filt`). */
+interface Planes {
+  plane: Float32Array;
+  sub: Float32Array;
+  filt: Float32Array;
+  width: number;
+  height: number;
+  bkg: BackgroundMap;
+  /** Noise of the filtered image in units of the raw noise. */
+  nf: number;
+}
+
+interface Src { pixels: Int32Array<ArrayBufferLike>; peakIdx: number; blended: boolean; id: number }
+
+function preparePlanes(plane: Float32Array, width: number, height: number, opts: DetectOptions): Planes {
   const npx = width * height;
   const bkg = estimateBackground(plane, width, height, opts);
   const sub: Float32Array = new Float32Array(npx);
@@ -158,13 +172,14 @@ export function detectStars(plane: Float32Array, width: number, height: number, 
     for (const v of ker) s2 += v * v;
     nf = s2; // sqrt(sum of 2-D kernel squares) = sum of 1-D squares
   }
-  const k = opts.k ?? 5;
-  const minArea = Math.max(1, opts.minArea ?? 5);
-  const sat = opts.saturation ?? Infinity;
-  // threshold mask
-  const label = new Int32Array(npx);
+  return { plane, sub, filt, width, height, bkg, nf };
+}
+
+/** 8-connected components of the pixels above the threshold (flood fill); `label` gets the component ids. */
+function labelComponents(p: Planes, k: number, label: Int32Array): { pix: IntList; comps: { start: number; end: number }[] } {
+  const { filt, width, height, bkg, nf } = p;
+  const npx = width * height;
   for (let i = 0; i < npx; i++) if (filt[i]! > k * nf * bkg.noise[i]!) label[i] = -1;
-  // connected components (8-connected) by flood fill
   const pix = new IntList();
   const stack = new IntList();
   const comps: { start: number; end: number }[] = [];
@@ -196,96 +211,112 @@ export function detectStars(plane: Float32Array, width: number, height: number, 
     }
     comps.push({ start, end: pix.n });
   }
-  // sources: deblended children of components
-  interface Src { pixels: Int32Array<ArrayBufferLike>; peakIdx: number; blended: boolean; id: number }
+  return { pix, comps };
+}
+
+/** Local maxima of the filtered image among a component's pixels, brightest first. */
+function localMaxima(p: Planes, cp: Int32Array): number[] {
+  const { filt, width, height } = p;
+  const peaks: number[] = [];
+  for (const i of cp) {
+    const v = filt[i]!;
+    const x = i % width;
+    const y = (i - x) / width;
+    let isMax = true;
+    for (let dy = -1; dy <= 1 && isMax; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= height) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        if (!dx && !dy) continue;
+        const xx = x + dx;
+        if (xx < 0 || xx >= width) continue;
+        const j = yy * width + xx;
+        const u = filt[j]!;
+        if (u > v || (u === v && j < i)) { isMax = false; break; }
+      }
+    }
+    if (isMax) peaks.push(i);
+  }
+  peaks.sort((a, b) => filt[b]! - filt[a]!);
+  return peaks;
+}
+
+/** Keeps a peak when the profile dips significantly between it and the nearest brighter kept peak. */
+function significantPeaks(p: Planes, peaks: number[]): number[] {
+  const { filt, width, bkg, nf } = p;
+  const kept: number[] = [];
+  for (const pk of peaks) {
+    if (kept.length === 0) { kept.push(pk); continue; }
+    const px = pk % width, py = (pk - px) / width;
+    const nzf = nf * bkg.noise[pk]!;
+    let best = -1, bd = Infinity;
+    for (const q of kept) {
+      const qx = q % width, qy = (q - qx) / width;
+      const d = (qx - px) ** 2 + (qy - py) ** 2;
+      if (d < bd) { bd = d; best = q; }
+    }
+    const qx = best % width, qy = (best - qx) / width;
+    const steps = Math.ceil(Math.sqrt(bd) * 2);
+    let saddle = Infinity;
+    for (let s = 1; s < steps; s++) {
+      const t = s / steps;
+      const xx = Math.round(px + t * (qx - px)), yy = Math.round(py + t * (qy - py));
+      saddle = Math.min(saddle, filt[yy * width + xx]!);
+    }
+    const vp = filt[pk]!;
+    if (vp - saddle > Math.max(5 * nzf, 0.1 * vp) && Math.sqrt(bd) >= 2) kept.push(pk);
+  }
+  return kept;
+}
+
+/** Splits a component's pixels among its peaks (nearest peak wins). */
+function splitByPeaks(p: Planes, cp: Int32Array, peaks: number[], id: number): Src[] {
+  const { sub, width } = p;
+  const groups: number[][] = peaks.map(() => []);
+  const pxs = peaks.map((q) => q % width);
+  const pys = peaks.map((q, j) => (q - pxs[j]!) / width);
+  for (const i of cp) {
+    const x = i % width, y = (i - x) / width;
+    let b = 0, bd = Infinity;
+    for (let j = 0; j < peaks.length; j++) {
+      const d = (x - pxs[j]!) ** 2 + (y - pys[j]!) ** 2;
+      if (d < bd) { bd = d; b = j; }
+    }
+    groups[b]!.push(i);
+  }
+  return peaks.map((peak, j) => {
+    const g = Int32Array.from(groups[j]!);
+    let pk = peak;
+    for (const i of g) if (sub[i]! > sub[pk]!) pk = i;
+    return { pixels: g, peakIdx: pk, blended: true, id };
+  });
+}
+
+/** Sources: components of at least minArea pixels, deblended into children where they hold several peaks. */
+function findSources(p: Planes, pix: IntList, comps: { start: number; end: number }[], minArea: number, deblend: boolean): Src[] {
   const sources: Src[] = [];
-  const deblend = opts.deblend ?? true;
-  let hotPixels = 0;
   for (let c = 0; c < comps.length; c++) {
     const { start, end } = comps[c]!;
     const area = end - start;
     if (area < minArea) continue;
     const cp = pix.a.subarray(start, end);
-    let peaks: number[] = [];
-    if (deblend && area >= 2 * minArea) {
-      for (const i of cp) {
-        const v = filt[i]!;
-        const x = i % width;
-        const y = (i - x) / width;
-        let isMax = true;
-        for (let dy = -1; dy <= 1 && isMax; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= height) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            if (!dx && !dy) continue;
-            const xx = x + dx;
-            if (xx < 0 || xx >= width) continue;
-            const j = yy * width + xx;
-            const u = filt[j]!;
-            if (u > v || (u === v && j < i)) { isMax = false; break; }
-          }
-        }
-        if (isMax) peaks.push(i);
-      }
-      peaks.sort((a, b) => filt[b]! - filt[a]!);
-      const kept: number[] = [];
-      for (const p of peaks) {
-        if (kept.length === 0) { kept.push(p); continue; }
-        const px = p % width, py = (p - px) / width;
-        const nzf = nf * bkg.noise[p]!;
-        // dip towards the nearest kept peak
-        let best = -1, bd = Infinity;
-        for (const q of kept) {
-          const qx = q % width, qy = (q - qx) / width;
-          const d = (qx - px) ** 2 + (qy - py) ** 2;
-          if (d < bd) { bd = d; best = q; }
-        }
-        const qx = best % width, qy = (best - qx) / width;
-        const steps = Math.ceil(Math.sqrt(bd) * 2);
-        let saddle = Infinity;
-        for (let s = 1; s < steps; s++) {
-          const t = s / steps;
-          const xx = Math.round(px + t * (qx - px)), yy = Math.round(py + t * (qy - py));
-          saddle = Math.min(saddle, filt[yy * width + xx]!);
-        }
-        const vp = filt[p]!;
-        if (vp - saddle > Math.max(5 * nzf, 0.1 * vp) && Math.sqrt(bd) >= 2) kept.push(p);
-      }
-      peaks = kept;
-    }
+    const peaks = deblend && area >= 2 * minArea ? significantPeaks(p, localMaxima(p, cp)) : [];
     if (peaks.length <= 1) {
       let pk = cp[0]!;
-      for (const i of cp) if (sub[i]! > sub[pk]!) pk = i;
+      for (const i of cp) if (p.sub[i]! > p.sub[pk]!) pk = i;
       sources.push({ pixels: cp, peakIdx: pk, blended: false, id: c + 1 });
-    } else {
-      const groups: number[][] = peaks.map(() => []);
-      const pxs = peaks.map((p) => p % width);
-      const pys = peaks.map((p, j) => (p - pxs[j]!) / width);
-      for (const i of cp) {
-        const x = i % width, y = (i - x) / width;
-        let b = 0, bd = Infinity;
-        for (let j = 0; j < peaks.length; j++) {
-          const d = (x - pxs[j]!) ** 2 + (y - pys[j]!) ** 2;
-          if (d < bd) { bd = d; b = j; }
-        }
-        groups[b]!.push(i);
-      }
-      for (let j = 0; j < peaks.length; j++) {
-        const g = Int32Array.from(groups[j]!);
-        let pk = peaks[j]!;
-        for (const i of g) if (sub[i]! > sub[pk]!) pk = i;
-        sources.push({ pixels: g, peakIdx: pk, blended: true, id: c + 1 });
-      }
-    }
+    } else sources.push(...splitByPeaks(p, cp, peaks, c + 1));
   }
-  // relabel children so that measurement windows can exclude other sources' pixels
-  for (let s = 0; s < sources.length; s++) for (const i of sources[s]!.pixels) label[i] = s + 1;
+  return sources;
+}
 
-  // hot pixels: the peak pixel holds most of the 3x3 signal
+/** Indices of the sources that are not hot pixels (the peak holds most of the 3x3 signal), brightest (summed signal) first. */
+function rankStarLike(p: Planes, sources: Src[], sat: number): { good: number[]; hotPixels: number } {
+  const { sub, plane, width, height } = p;
   const good: number[] = [];
+  let hotPixels = 0;
   for (let s = 0; s < sources.length; s++) {
-    const src = sources[s]!;
-    const i = src.peakIdx;
+    const i = sources[s]!.peakIdx;
     const x = i % width, y = (i - x) / width;
     let sum = 0;
     for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
@@ -297,91 +328,130 @@ export function detectStars(plane: Float32Array, width: number, height: number, 
     good.push(s);
   }
   good.sort((a, b) => sub[sources[b]!.peakIdx]! - sub[sources[a]!.peakIdx]!);
-  // brightness order by summed signal
   const sumOf = (s: Src): number => { let t = 0; for (const i of s.pixels) t += sub[i]!; return t; };
   const sums = new Map<number, number>();
   for (const s of good) sums.set(s, sumOf(sources[s]!));
   good.sort((a, b) => sums.get(b)! - sums.get(a)!);
+  return { good, hotPixels };
+}
+
+/** First and second moments of a source's positive pixels; null when it has no positive signal. */
+function moments(p: Planes, src: Src, sat: number): { m0: number; cx: number; cy: number; fwhm: number; saturated: boolean } | null {
+  const { sub, plane, width } = p;
+  let m0 = 0, mx = 0, my = 0, saturated = false;
+  for (const i of src.pixels) {
+    const v = sub[i]!;
+    if (plane[i]! >= sat) saturated = true;
+    if (v <= 0) continue;
+    const x = i % width, y = (i - x) / width;
+    m0 += v; mx += v * x; my += v * y;
+  }
+  if (!(m0 > 0)) return null;
+  const cx = mx / m0, cy = my / m0;
+  let mxx = 0, myy = 0;
+  for (const i of src.pixels) {
+    const v = sub[i]!;
+    if (v <= 0) continue;
+    const x = i % width, y = (i - x) / width;
+    mxx += v * (x - cx) ** 2; myy += v * (y - cy) ** 2;
+  }
+  const sig = Math.sqrt(Math.max(0.25, (mxx + myy) / (2 * m0)));
+  return { m0, cx, cy, fwhm: Math.max(1.5, 2.3548 * sig), saturated };
+}
+
+/** A window around a source: background-subtracted pixels, and weights that leave out other sources, saturated and NaN pixels. */
+interface Window { data: Float32Array; weight: Float32Array; x0: number; y0: number; x1: number; y1: number; ww: number; wh: number; half: number }
+
+function sourceWindow(p: Planes, src: Src, sIdx: number, fwhmEst: number, label: Int32Array, sat: number): Window {
+  const { plane, width, height, bkg } = p;
+  const half = Math.min(30, Math.max(5, Math.round(2 * fwhmEst) + 2));
+  const px = src.peakIdx % width, py = (src.peakIdx - px) / width;
+  const x0 = Math.max(0, px - half), x1 = Math.min(width - 1, px + half);
+  const y0 = Math.max(0, py - half), y1 = Math.min(height - 1, py + half);
+  const ww = x1 - x0 + 1, wh = y1 - y0 + 1;
+  const data = new Float32Array(ww * wh);
+  const weight = new Float32Array(ww * wh);
+  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
+    const i = y * width + x;
+    const o = (y - y0) * ww + (x - x0);
+    data[o] = plane[i]! - bkg.background[i]!;
+    const l = label[i]!;
+    weight[o] = (l > 0 && l !== sIdx + 1) || plane[i]! >= sat || !(plane[i] === plane[i]) ? 0 : 1;
+  }
+  return { data, weight, x0, y0, x1, y1, ww, wh, half };
+}
+
+/** HFR = sum(r v) / sum(v) within a radius of 3 FWHM, background-subtracted (the NINA/DSS definition). */
+function halfFluxRadius(star: Star, w: Window, bOff: number): number {
+  const rAp = Math.min(w.half, 3 * star.fwhm);
+  let sr = 0, sv = 0;
+  const rAp2 = rAp * rAp;
+  for (let y = w.y0; y <= w.y1; y++) for (let x = w.x0; x <= w.x1; x++) {
+    const ddx = x - star.x, ddy = y - star.y, r2 = ddx * ddx + ddy * ddy;
+    if (r2 > rAp2) continue; // sqrt only inside the aperture (Math.hypot is several times slower)
+    const r = Math.sqrt(r2);
+    const v = w.data[(y - w.y0) * w.ww + (x - w.x0)]! - bOff;
+    if (!(v === v)) continue;
+    sr += r * v; sv += v;
+  }
+  return sv > 0 ? sr / sv : NaN;
+}
+
+interface MeasureContext { label: Int32Array; sat: number; psfKind: PsfKind; subsample: number }
+
+type Moments = NonNullable<ReturnType<typeof moments>>;
+
+/** Measures one source from its moments: (when asked) a PSF fit, then HFR and SNR. */
+function measureSource(p: Planes, src: Src, sIdx: number, m: Moments, fit: boolean, ctx: MeasureContext): Star {
+  const bkg0 = p.bkg.background[src.peakIdx]!;
+  const peak = p.sub[src.peakIdx]!;
+  const w = sourceWindow(p, src, sIdx, m.fwhm, ctx.label, ctx.sat);
+  let star: Star = {
+    x: m.cx, y: m.cy, flux: m.m0, peak, background: bkg0,
+    fwhm: m.fwhm, fwhmMajor: m.fwhm, fwhmMinor: m.fwhm, eccentricity: 0, angle: 0,
+    hfr: NaN, hfd: NaN, snr: NaN, area: src.pixels.length, saturated: m.saturated, blended: src.blended, fitted: false,
+  };
+  if (fit) {
+    const f = fitPsf({ data: w.data, width: w.ww, height: w.wh, x0: w.x0, y0: w.y0, weight: w.weight }, ctx.psfKind, { x: m.cx, y: m.cy, fwhm: m.fwhm, amplitude: Math.max(peak, 1e-6), background: 0 }, ctx.subsample);
+    if (f.ok && f.fwhm < 4 * m.fwhm + 4) {
+      star = { ...star, x: f.x, y: f.y, flux: f.flux, fwhm: f.fwhm, fwhmMajor: f.fwhmMajor, fwhmMinor: f.fwhmMinor, eccentricity: f.eccentricity, angle: f.angle, fitted: true, background: star.background + f.background };
+      if (ctx.psfKind === 'moffat') star.beta = f.beta;
+    }
+  }
+  star.hfr = halfFluxRadius(star, w, star.background - bkg0);
+  star.hfd = 2 * star.hfr;
+  const rs = 1.5 * star.fwhm;
+  star.snr = star.flux / (p.bkg.noise[src.peakIdx]! * Math.sqrt(Math.max(1, Math.PI * rs * rs)));
+  return star;
+}
+
+export function detectStars(plane: Float32Array, width: number, height: number, opts: DetectOptions = {}): DetectResult {
+  const p = preparePlanes(plane, width, height, opts);
+  const sat = opts.saturation ?? Infinity;
+  const label = new Int32Array(width * height);
+  const { pix, comps } = labelComponents(p, opts.k ?? 5, label);
+  const sources = findSources(p, pix, comps, Math.max(1, opts.minArea ?? 5), opts.deblend ?? true);
+  // relabel children so that measurement windows can exclude other sources' pixels
+  for (let s = 0; s < sources.length; s++) for (const i of sources[s]!.pixels) label[i] = s + 1;
+  const { good, hotPixels } = rankStarLike(p, sources, sat);
   const limit = Math.min(good.length, opts.maxStars ?? Infinity);
-  const stars: Star[] = [];
-  let saturatedCount = 0;
-  const psfKind = opts.psf ?? 'gaussian';
+  const ctx: MeasureContext = { label, sat, psfKind: opts.psf ?? 'gaussian', subsample: opts.subsample ?? 3 };
   const doFit = opts.fit ?? true;
   const maxFit = opts.maxFit ?? 200;
+  const stars: Star[] = [];
+  let saturatedCount = 0;
   let nFit = 0;
   for (let n = 0; n < limit; n++) {
     const sIdx = good[n]!;
     const src = sources[sIdx]!;
-    // moments over the source pixels
-    let m0 = 0, mx = 0, my = 0, saturated = false;
-    for (const i of src.pixels) {
-      const v = sub[i]!;
-      if (plane[i]! >= sat) saturated = true;
-      if (v <= 0) continue;
-      const x = i % width, y = (i - x) / width;
-      m0 += v; mx += v * x; my += v * y;
-    }
-    if (!(m0 > 0)) continue;
-    const cx = mx / m0, cy = my / m0;
-    let mxx = 0, myy = 0;
-    for (const i of src.pixels) {
-      const v = sub[i]!;
-      if (v <= 0) continue;
-      const x = i % width, y = (i - x) / width;
-      mxx += v * (x - cx) ** 2; myy += v * (y - cy) ** 2;
-    }
-    const sig = Math.sqrt(Math.max(0.25, (mxx + myy) / (2 * m0)));
-    const fwhmEst = Math.max(1.5, 2.3548 * sig);
-    const peak = sub[src.peakIdx]!;
-    if (saturated) saturatedCount++;
-    const half = Math.min(30, Math.max(5, Math.round(2 * fwhmEst) + 2));
-    const px = src.peakIdx % width, py = (src.peakIdx - px) / width;
-    const x0 = Math.max(0, px - half), x1 = Math.min(width - 1, px + half);
-    const y0 = Math.max(0, py - half), y1 = Math.min(height - 1, py + half);
-    const ww = x1 - x0 + 1, wh = y1 - y0 + 1;
-    const data = new Float32Array(ww * wh);
-    const weight = new Float32Array(ww * wh);
-    for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
-      const i = y * width + x;
-      const o = (y - y0) * ww + (x - x0);
-      data[o] = plane[i]! - bkg.background[i]!;
-      const l = label[i]!;
-      weight[o] = (l > 0 && l !== sIdx + 1) || plane[i]! >= sat || !(plane[i] === plane[i]) ? 0 : 1;
-    }
-    let star: Star = {
-      x: cx, y: cy, flux: m0, peak, background: bkg.background[src.peakIdx]!,
-      fwhm: fwhmEst, fwhmMajor: fwhmEst, fwhmMinor: fwhmEst, eccentricity: 0, angle: 0,
-      hfr: NaN, hfd: NaN, snr: NaN, area: src.pixels.length, saturated, blended: src.blended, fitted: false,
-    };
-    if (doFit && !saturated && nFit < maxFit) {
-      nFit++;
-      const f = fitPsf({ data, width: ww, height: wh, x0, y0, weight }, psfKind, { x: cx, y: cy, fwhm: fwhmEst, amplitude: Math.max(peak, 1e-6), background: 0 }, opts.subsample ?? 3);
-      if (f.ok && f.fwhm < 4 * fwhmEst + 4) {
-        star = { ...star, x: f.x, y: f.y, flux: f.flux, fwhm: f.fwhm, fwhmMajor: f.fwhmMajor, fwhmMinor: f.fwhmMinor, eccentricity: f.eccentricity, angle: f.angle, fitted: true, background: star.background + f.background };
-        if (psfKind === 'moffat') star.beta = f.beta;
-      }
-    }
-    // HFR in a radius of 3 FWHM, background-subtracted
-    const rAp = Math.min(half, 3 * star.fwhm);
-    const bOff = star.background - bkg.background[src.peakIdx]!;
-    let sr = 0, sv = 0, nAp = 0;
-    const rAp2 = rAp * rAp;
-    for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
-      const ddx = x - star.x, ddy = y - star.y, r2 = ddx * ddx + ddy * ddy;
-      if (r2 > rAp2) continue; // sqrt only inside the aperture (Math.hypot is several times slower)
-      const r = Math.sqrt(r2);
-      const v = data[(y - y0) * ww + (x - x0)]! - bOff;
-      if (!(v === v)) continue;
-      sr += r * v; sv += v;
-    }
-    star.hfr = sv > 0 ? sr / sv : NaN;
-    star.hfd = 2 * star.hfr;
-    const rs = 1.5 * star.fwhm;
-    nAp = Math.max(1, Math.PI * rs * rs);
-    star.snr = star.flux / (bkg.noise[src.peakIdx]! * Math.sqrt(nAp));
-    stars.push(star);
+    const m = moments(p, src, sat);
+    if (!m) continue;
+    if (m.saturated) saturatedCount++;
+    const fit = doFit && !m.saturated && nFit < maxFit;
+    if (fit) nFit++;
+    stars.push(measureSource(p, src, sIdx, m, fit, ctx));
   }
-  return { stars, hotPixels, saturatedCount, background: bkg };
+  return { stars, hotPixels, saturatedCount, background: p.bkg };
 }
 
 /** Median of finite values of a numeric list (helper for frame metrics). */

@@ -70,14 +70,11 @@ function solve(A: Float64Array, b: Float64Array, n: number, x: Float64Array): bo
   return true;
 }
 
-/**
- * Fit a PSF to a window. `guess`: centre in frame coordinates, FWHM estimate and amplitude.
- */
-export function fitPsf(win: FitWindow, kind: PsfKind, guess: { x: number; y: number; fwhm: number; amplitude: number; background?: number }, subsample = 3, maxIter = 60): PsfFit {
-  const moffat = kind === 'moffat';
-  const np = moffat ? 8 : 7;
-  const p = new Float64Array(np);
-  const s0 = Math.max(0.3, guess.fwhm);
+type PsfGuess = { x: number; y: number; fwhm: number; amplitude: number; background?: number };
+
+/** Starting parameters [B, A, x, y, a, b, c, (beta)] for a guessed FWHM and amplitude. */
+function initialParams(moffat: boolean, guess: PsfGuess, s0: number): Float64Array {
+  const p = new Float64Array(moffat ? 8 : 7);
   let q0: number;
   if (moffat) {
     const alpha = s0 / (2 * Math.sqrt(Math.pow(2, 1 / 2.5) - 1));
@@ -94,6 +91,13 @@ export function fitPsf(win: FitWindow, kind: PsfKind, guess: { x: number; y: num
   p[4] = q0;
   p[5] = 0;
   p[6] = q0;
+  return p;
+}
+
+/** The pixel-integrated model's chi2 over a window and, on request, its normal equations (JTJ, JTr). */
+interface Evaluator { evaluate(q: Float64Array, withJ: boolean): number; JTJ: Float64Array; JTr: Float64Array }
+
+function makeEvaluator(win: FitWindow, moffat: boolean, np: number, subsample: number): Evaluator {
   const { data, width: ww, height: wh, weight } = win;
   const ns = Math.max(1, subsample | 0);
   const offs = new Float64Array(ns);
@@ -101,13 +105,7 @@ export function fitPsf(win: FitWindow, kind: PsfKind, guess: { x: number; y: num
   const inv = 1 / (ns * ns);
   const JTJ = new Float64Array(np * np);
   const JTr = new Float64Array(np);
-  const M = new Float64Array(np * np);
-  const rhs = new Float64Array(np);
-  const delta = new Float64Array(np);
   const g = new Float64Array(np);
-  const trial = new Float64Array(np);
-
-  // chi2 (and optionally normal equations) for parameters q
   const evaluate = (q: Float64Array, withJ: boolean): number => {
     const B = q[0]!, A = q[1]!, xc = q[2]!, yc = q[3]!, a = q[4]!, b = q[5]!, c = q[6]!;
     const beta = moffat ? q[7]! : 0;
@@ -166,8 +164,13 @@ export function fitPsf(win: FitWindow, kind: PsfKind, guess: { x: number; y: num
     if (withJ) for (let k = 0; k < np; k++) for (let l = k + 1; l < np; l++) JTJ[k * np + l] = JTJ[l * np + k]!;
     return chi2;
   };
+  return { evaluate, JTJ, JTr };
+}
 
-  const valid = (q: Float64Array): boolean => {
+/** Parameters inside the physical domain: positive-definite shape, positive amplitude, centre near the guess. */
+function makeValidator(win: FitWindow, moffat: boolean, guess: PsfGuess, s0: number): (q: Float64Array) => boolean {
+  const { width: ww, height: wh } = win;
+  return (q) => {
     const a = q[4]!, b = q[5]!, c = q[6]!;
     if (!(a > 0 && c > 0 && a * c - b * b > 0)) return false;
     if (!(q[1]! > 0)) return false;
@@ -177,11 +180,20 @@ export function fitPsf(win: FitWindow, kind: PsfKind, guess: { x: number; y: num
     if (Math.min(a, c) < 1 / (ww * ww + wh * wh)) return false;
     return true;
   };
+}
 
+/** Levenberg-Marquardt on `p` (updated in place). */
+function levenbergMarquardt(p: Float64Array, ev: Evaluator, valid: (q: Float64Array) => boolean, maxIter: number): { chi2: number; it: number; ok: boolean } {
+  const np = p.length;
+  const { JTJ, JTr } = ev;
+  const M = new Float64Array(np * np);
+  const rhs = new Float64Array(np);
+  const delta = new Float64Array(np);
+  const trial = new Float64Array(np);
   let lambda = 1e-3;
-  let chi2 = evaluate(p, true);
+  let chi2 = ev.evaluate(p, true);
   let it = 0;
-  let ok = Number.isFinite(chi2);
+  const ok = Number.isFinite(chi2);
   for (; ok && it < maxIter; it++) {
     let improved = false;
     for (let tries = 0; tries < 12; tries++) {
@@ -193,14 +205,14 @@ export function fitPsf(win: FitWindow, kind: PsfKind, guess: { x: number; y: num
       if (!solve(M, rhs, np, delta)) { lambda *= 10; continue; }
       for (let k = 0; k < np; k++) trial[k] = p[k]! + delta[k]!;
       if (!valid(trial)) { lambda *= 10; continue; }
-      const c2 = evaluate(trial, false);
+      const c2 = ev.evaluate(trial, false);
       if (c2 <= chi2) {
         const rel = (chi2 - c2) / Math.max(chi2, 1e-30);
         p.set(trial);
         chi2 = c2;
         lambda = Math.max(lambda / 10, 1e-9);
         improved = true;
-        evaluate(p, true);
+        ev.evaluate(p, true);
         if (rel < 1e-9) it = maxIter;
         break;
       }
@@ -208,7 +220,12 @@ export function fitPsf(win: FitWindow, kind: PsfKind, guess: { x: number; y: num
     }
     if (!improved) break;
   }
-  ok = ok && valid(p);
+  return { chi2, it, ok };
+}
+
+/** Shape (FWHM along the axes, angle, eccentricity) and flux of fitted parameters. */
+function describeFit(p: Float64Array, moffat: boolean, win: FitWindow, lm: { chi2: number; it: number; ok: boolean }): PsfFit {
+  const { data, weight } = win;
   const a = p[4]!, b = p[5]!, c = p[6]!;
   const tr = a + c;
   const det = a * c - b * b;
@@ -227,7 +244,7 @@ export function fitPsf(win: FitWindow, kind: PsfKind, guess: { x: number; y: num
   let n = 0;
   for (let k = 0; k < data.length; k++) if ((weight ? weight[k]! > 0 : true) && data[k] === data[k]) n++;
   return {
-    ok: ok && Number.isFinite(fwhmMajor) && fwhmMajor > 0,
+    ok: lm.ok && Number.isFinite(fwhmMajor) && fwhmMajor > 0,
     x: p[2]!,
     y: p[3]!,
     background: p[0]!,
@@ -239,7 +256,19 @@ export function fitPsf(win: FitWindow, kind: PsfKind, guess: { x: number; y: num
     eccentricity: Math.sqrt(Math.max(0, 1 - ratio * ratio)),
     beta,
     flux,
-    iterations: it,
-    rmsResidual: Math.sqrt(chi2 / Math.max(1, n)),
+    iterations: lm.it,
+    rmsResidual: Math.sqrt(lm.chi2 / Math.max(1, n)),
   };
+}
+
+/**
+ * Fit a PSF to a window. `guess`: centre in frame coordinates, FWHM estimate and amplitude.
+ */
+export function fitPsf(win: FitWindow, kind: PsfKind, guess: PsfGuess, subsample = 3, maxIter = 60): PsfFit {
+  const moffat = kind === 'moffat';
+  const s0 = Math.max(0.3, guess.fwhm);
+  const p = initialParams(moffat, guess, s0);
+  const valid = makeValidator(win, moffat, guess, s0);
+  const lm = levenbergMarquardt(p, makeEvaluator(win, moffat, p.length, subsample), valid, maxIter);
+  return describeFit(p, moffat, win, { ...lm, ok: lm.ok && valid(p) });
 }
