@@ -47,7 +47,7 @@ console.log(`detection+measurement (500 brightest measured, 200 fitted): ${per24
 console.log(`matching: ${tMatch.toFixed(3)} s`);
 if (process.env.BENCH_REF !== '0') {
   const ref = new Float32Array(W * H);
-  const [tRef] = t(() => warpRows(b, W, H, invert(m.transform), W, H, 'lanczos3', 0.3, ref, 0, H, true));
+  const [tRef] = t(() => warpRows({ src: b, w: W, h: H, inv: invert(m.transform), outW: W, outH: H, interp: 'lanczos3', clamp: 0.3 }, ref, 0, H, true));
   console.log(`resampling lanczos3, homography, per-pixel reference path (before), 1 thread: ${per24(tRef)}`);
 }
 const [tRes] = t(() => warpPlane(b, W, H, m.transform, W, H, 'lanczos3'));

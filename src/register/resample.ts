@@ -1,5 +1,5 @@
 /**
- * Resampling of a plane through a transform. For each output pixel (reference grid) the source position is
+ * Resampling of a plane through a transform (docs/algorithms.md#resampling). For each output pixel (reference grid) the source position is
  * `inv(H) (x, y)`; positions outside the source ([-0.5, w - 0.5) x [-0.5, h - 0.5)) give NaN, so
  * integration ignores them. Kernels: Lanczos-3 (default) with PixInsight-style clamping against ringing
  * (in each 1-D pass, when the negative-lobe contribution exceeds `clamp` (default 0.3) of the positive one,
@@ -85,156 +85,179 @@ function nearlySeparable(inv: Mat3, outW: number, outH: number): boolean {
   return true;
 }
 
+/** One resampling job: a source plane, the output -> source map and the output grid. */
+export interface Warp {
+  src: Float32Array;
+  w: number;
+  h: number;
+  /** Output -> source map (row-major 3 x 3). */
+  inv: Mat3;
+  outW: number;
+  outH: number;
+  interp: Interp;
+  /** Lanczos-3 ringing clamp (0 = off). */
+  clamp: number;
+}
+
 /** Warp `src` (w x h) to an outW x outH plane; `H` maps source (frame) coordinates to output coordinates. */
 export function warpPlane(src: Float32Array, w: number, h: number, H: Mat3, outW: number, outH: number, interp: Interp = 'lanczos3', clamp = 0.3): Float32Array {
   const out = new Float32Array(outW * outH);
-  warpRows(src, w, h, invert(H), outW, outH, interp, clamp, out, 0, outH);
+  warpRows({ src, w, h, inv: invert(H), outW, outH, interp, clamp }, out, 0, outH);
   return out;
 }
 
+/** Kernel radius in taps on each side. */
+function radiusOf(interp: Interp): number {
+  return interp === 'lanczos3' ? 3 : interp === 'bicubic' ? 2 : 1;
+}
+
 /**
- * Output rows [oy0, oy1) of a warp into `out` (a full outW x outH plane); `inv` maps output to source coordinates.
+ * Output rows [oy0, oy1) of a warp into `out` (a full outW x outH plane).
  * The kernel weights are computed once per output column and once per row when the map is axis-aligned
  * (shift + scale, the usual case for dithered frames), else per pixel from a LUT; nothing is allocated per pixel.
+ * `direct`: the reference per-pixel path (full matrix product and generic 1-D passes per pixel), kept for tests.
  */
-export function warpRows(src: Float32Array, w: number, h: number, inv: Mat3, outW: number, outH: number, interp: Interp, clamp: number, out: Float32Array, oy0: number, oy1: number, direct = false): void {
-  // `direct`: the reference per-pixel path (full matrix product and generic 1-D passes per pixel), kept for tests
-  const radius = interp === 'lanczos3' ? 3 : interp === 'bicubic' ? 2 : 1;
-  const n = 2 * radius;
-  const isL = interp === 'lanczos3';
+export function warpRows(job: Warp, out: Float32Array, oy0: number, oy1: number, direct = false): void {
+  const windowed = job.interp === 'lanczos3' || job.interp === 'bicubic';
+  if (!direct && windowed && nearlySeparable(job.inv, job.outW, job.outH)) warpSeparable(job, out, oy0, oy1);
+  else if (!direct && windowed) warpRowsStepped(job, out, oy0, oy1);
+  else warpDirect(job, out, oy0, oy1);
+}
+
+/** Per-column tap origins, weights and in-frame flags of an axis-aligned map. */
+function columnTables(job: Warp, n: number): { colX0: Int32Array; colW: Float64Array; colOk: Uint8Array } {
+  const { inv, outW, w } = job;
+  const radius = n / 2;
+  const isL = job.interp === 'lanczos3';
+  const colX0 = new Int32Array(outW), colW = new Float64Array(outW * n), colOk = new Uint8Array(outW);
+  for (let ox = 0; ox < outW; ox++) {
+    const sx = (inv[0]! * ox + inv[2]!) / inv[8]!; // separable approximation: the cross and perspective terms are < 1e-3 px
+    colOk[ox] = sx >= -0.5 && sx < w - 0.5 ? 1 : 0;
+    const x0 = Math.floor(sx) - radius + 1;
+    colX0[ox] = x0;
+    kernelWeights(sx, x0, n, isL, colW, ox * n);
+  }
+  return { colX0, colW, colOk };
+}
+
+/**
+ * Axis-aligned map, two passes: each needed source row is filtered horizontally once per output column (into tmp),
+ * then each output pixel is one vertical pass over tmp; the same numbers as the direct form, ~n times fewer row passes.
+ */
+function warpSeparable(job: Warp, out: Float32Array, oy0: number, oy1: number): void {
+  const { src, w, h, inv, outW, clamp } = job;
+  const radius = radiusOf(job.interp), n = 2 * radius;
+  const isL = job.interp === 'lanczos3';
   const doClamp = isL && clamp > 0;
-  const i0 = inv[0]!, i1 = inv[1]!, i2 = inv[2]!, i3 = inv[3]!, i4 = inv[4]!, i5 = inv[5]!, i6 = inv[6]!, i7 = inv[7]!, i8 = inv[8]!;
-  const separable = !direct && (interp === 'lanczos3' || interp === 'bicubic') && nearlySeparable(inv, outW, outH);
-  const wy = new Float64Array(n);
-  const col = new Float64Array(n);
-  const rowVals = new Float64Array(n);
-  // per-column tables for the separable case
-  let colX0: Int32Array | null = null, colW: Float64Array | null = null, colOk: Uint8Array | null = null;
-  if (separable) {
-    colX0 = new Int32Array(outW); colW = new Float64Array(outW * n); colOk = new Uint8Array(outW);
-    for (let ox = 0; ox < outW; ox++) {
-      const sx = (i0 * ox + i2) / i8; // separable approximation: the cross and perspective terms are < 1e-3 px
-      colOk[ox] = sx >= -0.5 && sx < w - 0.5 ? 1 : 0;
-      const x0 = Math.floor(sx) - radius + 1;
-      colX0[ox] = x0;
-      kernelWeights(sx, x0, n, isL, colW, ox * n);
-    }
-  }
-  if (!separable && !direct && (interp === 'lanczos3' || interp === 'bicubic')) {
-    warpRowsStepped(src, w, h, inv, outW, interp, clamp, out, oy0, oy1);
-    return;
-  }
-  const wxBuf = new Float64Array(n);
-  if (separable) {
-    // two passes: each needed source row is filtered horizontally once per output column (into tmp), then each
-    // output pixel is one vertical pass over tmp; the same numbers as the direct form, ~n times fewer row passes
-    const CH = 128;
-    const rowIdx = new Int32Array(n);
-    for (let b0 = oy0; b0 < oy1; b0 += CH) {
-      const b1 = Math.min(oy1, b0 + CH);
-      const ylo = Math.floor((i4 * b0 + i5) / i8) - radius + 1, yhi = Math.floor((i4 * (b1 - 1) + i5) / i8) + radius;
-      const ya = Math.min(Math.max(0, Math.min(ylo, yhi)), h - 1), yb = Math.max(0, Math.min(h - 1, Math.max(ylo, yhi)));
-      const tmp = new Float64Array((yb - ya + 1) * outW);
-      for (let yy = ya; yy <= yb; yy++) {
-        const row = yy * w, to = (yy - ya) * outW;
-        for (let ox = 0; ox < outW; ox++) {
-          const x0 = colX0![ox]!, wxo = ox * n;
-          let s = 0;
-          if (doClamp) {
-            if (x0 >= 0 && x0 + n <= w) for (let i = 0; i < n; i++) rowVals[i] = src[row + x0 + i]!;
-            else for (let i = 0; i < n; i++) { const xx = x0 + i; rowVals[i] = src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]!; }
-            s = clampedPass(rowVals, colW!, wxo, n, clamp);
-          } else if (x0 >= 0 && x0 + n <= w) {
-            for (let i = 0; i < n; i++) s += src[row + x0 + i]! * colW![wxo + i]!;
-          } else {
-            for (let i = 0; i < n; i++) { const xx = x0 + i; s += src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]! * colW![wxo + i]!; }
-          }
-          tmp[to + ox] = s;
-        }
-      }
-      for (let oy = b0; oy < b1; oy++) {
-        const ry = (i4 * oy + i5) / i8;
-        const rowOk = ry >= -0.5 && ry < h - 0.5;
-        const y0 = Math.floor(ry) - radius + 1;
-        kernelWeights(ry, y0, n, isL, wy, 0);
-        for (let j = 0; j < n; j++) { let yy = y0 + j; yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy; rowIdx[j] = (yy - ya) * outW; }
-        for (let ox = 0; ox < outW; ox++) {
-          const o = oy * outW + ox;
-          if (!rowOk || colOk![ox] === 0) { out[o] = NaN; continue; }
-          if (doClamp) {
-            for (let j = 0; j < n; j++) col[j] = tmp[rowIdx[j]! + ox]!;
-            out[o] = clampedPass(col, wy, 0, n, clamp);
-          } else {
-            let s = 0;
-            for (let j = 0; j < n; j++) s += tmp[rowIdx[j]! + ox]! * wy[j]!;
-            out[o] = s;
-          }
-        }
-      }
-    }
-    return;
-  }
-  for (let oy = oy0; oy < oy1; oy++) {
-    let rowOk = true, ryS = 0, y0S = 0;
-    if (separable) {
-      ryS = (i4 * oy + i5) / i8;
-      rowOk = ryS >= -0.5 && ryS < h - 0.5;
-      y0S = Math.floor(ryS) - radius + 1;
-      kernelWeights(ryS, y0S, n, isL, wy, 0);
-    }
-    for (let ox = 0; ox < outW; ox++) {
-      const o = oy * outW + ox;
-      let sx: number, sy: number;
-      if (separable) {
-        if (!rowOk || colOk![ox] === 0) { out[o] = NaN; continue; }
-        sx = 0; sy = ryS;
-      } else {
-        const iw = 1 / (i6 * ox + i7 * oy + i8);
-        sx = (i0 * ox + i1 * oy + i2) * iw;
-        sy = (i3 * ox + i4 * oy + i5) * iw;
-        if (!(sx >= -0.5 && sx < w - 0.5 && sy >= -0.5 && sy < h - 0.5)) { out[o] = NaN; continue; }
-        if (interp === 'nearest') { out[o] = src[Math.round(sy) * w + Math.round(sx)]!; continue; }
-        if (interp === 'bilinear') {
-          const x0 = Math.floor(sx), y0 = Math.floor(sy);
-          const fx = sx - x0, fy = sy - y0;
-          const xa = Math.max(0, x0), xb = Math.min(w - 1, x0 + 1), ya = Math.max(0, y0), yb = Math.min(h - 1, y0 + 1);
-          out[o] = (1 - fy) * ((1 - fx) * src[ya * w + xa]! + fx * src[ya * w + xb]!) + fy * ((1 - fx) * src[yb * w + xa]! + fx * src[yb * w + xb]!);
-          continue;
-        }
-      }
-      let x0: number, y0: number, wx: Float64Array, wxo: number;
-      if (separable) {
-        x0 = colX0![ox]!; y0 = y0S; wx = colW!; wxo = ox * n;
-      } else {
-        x0 = Math.floor(sx) - radius + 1;
-        y0 = Math.floor(sy) - radius + 1;
-        kernelWeights(sx, x0, n, isL, wxBuf, 0);
-        kernelWeights(sy, y0, n, isL, wy, 0);
-        wx = wxBuf; wxo = 0;
-      }
-      const interiorX = x0 >= 0 && x0 + n <= w;
-      for (let j = 0; j < n; j++) {
-        let yy = y0 + j;
-        yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy;
-        const row = yy * w;
+  const i4 = inv[4]!, i5 = inv[5]!, i8 = inv[8]!;
+  const { colX0, colW, colOk } = columnTables(job, n);
+  const wy = new Float64Array(n), col = new Float64Array(n), rowVals = new Float64Array(n);
+  const CH = 128;
+  const rowIdx = new Int32Array(n);
+  for (let b0 = oy0; b0 < oy1; b0 += CH) {
+    const b1 = Math.min(oy1, b0 + CH);
+    const ylo = Math.floor((i4 * b0 + i5) / i8) - radius + 1, yhi = Math.floor((i4 * (b1 - 1) + i5) / i8) + radius;
+    const ya = Math.min(Math.max(0, Math.min(ylo, yhi)), h - 1), yb = Math.max(0, Math.min(h - 1, Math.max(ylo, yhi)));
+    const tmp = new Float64Array((yb - ya + 1) * outW);
+    for (let yy = ya; yy <= yb; yy++) {
+      const row = yy * w, to = (yy - ya) * outW;
+      for (let ox = 0; ox < outW; ox++) {
+        const x0 = colX0[ox]!, wxo = ox * n;
         let s = 0;
         if (doClamp) {
-          if (interiorX) for (let i = 0; i < n; i++) rowVals[i] = src[row + x0 + i]!;
+          if (x0 >= 0 && x0 + n <= w) for (let i = 0; i < n; i++) rowVals[i] = src[row + x0 + i]!;
           else for (let i = 0; i < n; i++) { const xx = x0 + i; rowVals[i] = src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]!; }
-          s = clampedPass(rowVals, wx, wxo, n, clamp);
-        } else if (interiorX) {
-          for (let i = 0; i < n; i++) s += src[row + x0 + i]! * wx[wxo + i]!;
+          s = clampedPass(rowVals, colW, wxo, n, clamp);
+        } else if (x0 >= 0 && x0 + n <= w) {
+          for (let i = 0; i < n; i++) s += src[row + x0 + i]! * colW[wxo + i]!;
         } else {
-          for (let i = 0; i < n; i++) { const xx = x0 + i; s += src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]! * wx[wxo + i]!; }
+          for (let i = 0; i < n; i++) { const xx = x0 + i; s += src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]! * colW[wxo + i]!; }
         }
-        col[j] = s;
+        tmp[to + ox] = s;
       }
-      if (doClamp) out[o] = clampedPass(col, wy, 0, n, clamp);
-      else {
-        let s = 0;
-        for (let j = 0; j < n; j++) s += col[j]! * wy[j]!;
-        out[o] = s;
+    }
+    for (let oy = b0; oy < b1; oy++) {
+      const ry = (i4 * oy + i5) / i8;
+      const rowOk = ry >= -0.5 && ry < h - 0.5;
+      const y0 = Math.floor(ry) - radius + 1;
+      kernelWeights(ry, y0, n, isL, wy, 0);
+      for (let j = 0; j < n; j++) { let yy = y0 + j; yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy; rowIdx[j] = (yy - ya) * outW; }
+      for (let ox = 0; ox < outW; ox++) {
+        const o = oy * outW + ox;
+        if (!rowOk || colOk[ox] === 0) { out[o] = NaN; continue; }
+        if (doClamp) {
+          for (let j = 0; j < n; j++) col[j] = tmp[rowIdx[j]! + ox]!;
+          out[o] = clampedPass(col, wy, 0, n, clamp);
+        } else {
+          let s = 0;
+          for (let j = 0; j < n; j++) s += tmp[rowIdx[j]! + ox]! * wy[j]!;
+          out[o] = s;
+        }
       }
+    }
+  }
+}
+
+/** Bilinear interpolation at (sx, sy), edges replicated. */
+function bilinearAt(src: Float32Array, w: number, h: number, sx: number, sy: number): number {
+  const x0 = Math.floor(sx), y0 = Math.floor(sy);
+  const fx = sx - x0, fy = sy - y0;
+  const xa = Math.max(0, x0), xb = Math.min(w - 1, x0 + 1), ya = Math.max(0, y0), yb = Math.min(h - 1, y0 + 1);
+  return (1 - fy) * ((1 - fx) * src[ya * w + xa]! + fx * src[ya * w + xb]!) + fy * ((1 - fx) * src[yb * w + xa]! + fx * src[yb * w + xb]!);
+}
+
+/** Scratch buffers of the generic windowed kernel. */
+interface Taps { wx: Float64Array; wy: Float64Array; col: Float64Array; rowVals: Float64Array }
+
+/** The generic windowed kernel (Lanczos-3 or bicubic) at (sx, sy): n horizontal 1-D passes, then a vertical one. */
+function windowedAt(job: Warp, sx: number, sy: number, t: Taps): number {
+  const { src, w, h, clamp } = job;
+  const radius = radiusOf(job.interp), n = 2 * radius;
+  const isL = job.interp === 'lanczos3';
+  const doClamp = isL && clamp > 0;
+  const x0 = Math.floor(sx) - radius + 1;
+  const y0 = Math.floor(sy) - radius + 1;
+  kernelWeights(sx, x0, n, isL, t.wx, 0);
+  kernelWeights(sy, y0, n, isL, t.wy, 0);
+  const interiorX = x0 >= 0 && x0 + n <= w;
+  for (let j = 0; j < n; j++) {
+    let yy = y0 + j;
+    yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy;
+    const row = yy * w;
+    let s = 0;
+    if (doClamp) {
+      if (interiorX) for (let i = 0; i < n; i++) t.rowVals[i] = src[row + x0 + i]!;
+      else for (let i = 0; i < n; i++) { const xx = x0 + i; t.rowVals[i] = src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]!; }
+      s = clampedPass(t.rowVals, t.wx, 0, n, clamp);
+    } else if (interiorX) {
+      for (let i = 0; i < n; i++) s += src[row + x0 + i]! * t.wx[i]!;
+    } else {
+      for (let i = 0; i < n; i++) { const xx = x0 + i; s += src[row + (xx < 0 ? 0 : xx >= w ? w - 1 : xx)]! * t.wx[i]!; }
+    }
+    t.col[j] = s;
+  }
+  if (doClamp) return clampedPass(t.col, t.wy, 0, n, clamp);
+  let s = 0;
+  for (let j = 0; j < n; j++) s += t.col[j]! * t.wy[j]!;
+  return s;
+}
+
+/** The reference path: a full matrix product per pixel, then the kernel (nearest, bilinear or windowed). */
+function warpDirect(job: Warp, out: Float32Array, oy0: number, oy1: number): void {
+  const { src, w, h, inv, outW, interp } = job;
+  const n = 2 * radiusOf(interp);
+  const t: Taps = { wx: new Float64Array(n), wy: new Float64Array(n), col: new Float64Array(n), rowVals: new Float64Array(n) };
+  const i0 = inv[0]!, i1 = inv[1]!, i2 = inv[2]!, i3 = inv[3]!, i4 = inv[4]!, i5 = inv[5]!, i6 = inv[6]!, i7 = inv[7]!, i8 = inv[8]!;
+  for (let oy = oy0; oy < oy1; oy++) {
+    for (let ox = 0; ox < outW; ox++) {
+      const o = oy * outW + ox;
+      const iw = 1 / (i6 * ox + i7 * oy + i8);
+      const sx = (i0 * ox + i1 * oy + i2) * iw;
+      const sy = (i3 * ox + i4 * oy + i5) * iw;
+      if (!(sx >= -0.5 && sx < w - 0.5 && sy >= -0.5 && sy < h - 0.5)) out[o] = NaN;
+      else if (interp === 'nearest') out[o] = src[Math.round(sy) * w + Math.round(sx)]!;
+      else if (interp === 'bilinear') out[o] = bilinearAt(src, w, h, sx, sy);
+      else out[o] = windowedAt(job, sx, sy, t);
     }
   }
 }
@@ -246,7 +269,8 @@ export function warpRows(src: Float32Array, w: number, h: number, inv: Mat3, out
  * matrix product. Lanczos-3 is unrolled (6 x 6 taps read straight from the source, weights in registers from the same
  * LUT, the clamped 1-D passes inlined with the arithmetic of `clampedPass`); nothing is allocated per pixel.
  */
-function warpRowsStepped(src: Float32Array, w: number, h: number, inv: Mat3, outW: number, interp: Interp, clamp: number, out: Float32Array, oy0: number, oy1: number): void {
+function warpRowsStepped(job: Warp, out: Float32Array, oy0: number, oy1: number): void {
+  const { src, w, h, inv, outW, interp, clamp } = job;
   const isL = interp === 'lanczos3';
   const doClamp = isL && clamp > 0;
   const i0 = inv[0]!, i1 = inv[1]!, i2 = inv[2]!, i3 = inv[3]!, i4 = inv[4]!, i5 = inv[5]!, i6 = inv[6]!, i7 = inv[7]!, i8 = inv[8]!;

@@ -22,8 +22,8 @@ export interface WarpTask {
 }
 
 export function runWarpTask(t: WarpTask): number {
-  warpRows(new Float32Array(t.src, 0, t.w * t.h), t.w, t.h, Float64Array.from(t.inv), t.outW, t.outH, t.interp, t.clamp,
-    new Float32Array(t.out, 0, t.outW * t.outH), t.oy0, t.oy1);
+  const job = { src: new Float32Array(t.src, 0, t.w * t.h), w: t.w, h: t.h, inv: Float64Array.from(t.inv), outW: t.outW, outH: t.outH, interp: t.interp, clamp: t.clamp };
+  warpRows(job, new Float32Array(t.out, 0, t.outW * t.outH), t.oy0, t.oy1);
   return t.oy1 - t.oy0;
 }
 

@@ -101,7 +101,7 @@ test('resampling: the separable two-pass path equals the direct per-pixel path (
     for (const interp of ['lanczos3', 'bicubic'] as const) {
       const fast = warpPlane(src, w, h, Hm, w, h, interp);
       const direct = new Float32Array(w * h);
-      warpRows(src, w, h, invert(Hm), w, h, interp, 0.3, direct, 0, h, true);
+      warpRows({ src, w, h, inv: invert(Hm), outW: w, outH: h, interp, clamp: 0.3 }, direct, 0, h, true);
       let maxd = 0, nanDiff = 0;
       for (let i = 0; i < fast.length; i++) {
         if ((fast[i]! === fast[i]!) !== (direct[i]! === direct[i]!)) nanDiff++;

@@ -51,7 +51,7 @@ test('resampling: the stepped general path equals the per-pixel reference path (
     const inv = invert(Hm);
     for (const [interp, clamp] of [['lanczos3', 0.3], ['lanczos3', 0], ['bicubic', 0.3]] as [Interp, number][]) {
       const ref = new Float32Array(w * h);
-      warpRows(src, w, h, inv, w, h, interp, clamp, ref, 0, h, true);
+      warpRows({ src, w, h, inv, outW: w, outH: h, interp, clamp }, ref, 0, h, true);
       const fast = warpPlane(src, w, h, Hm, w, h, interp, clamp);
       const c = compare(ref, fast);
       assert.equal(c.nanDiff, 0, `${name} ${interp}: NaN pattern differs`);
@@ -61,7 +61,7 @@ test('resampling: the stepped general path equals the per-pixel reference path (
   }
   // the check can fail: a half-pixel offset of the map is seen
   const ref = new Float32Array(w * h);
-  warpRows(src, w, h, invert(maps[0]![1]), w, h, 'lanczos3', 0.3, ref, 0, h, true);
+  warpRows({ src, w, h, inv: invert(maps[0]![1]), outW: w, outH: h, interp: 'lanczos3', clamp: 0.3 }, ref, 0, h, true);
   const off = Float64Array.from(maps[0]![1]);
   off[2] = off[2]! + 0.01;
   assert.ok(compare(ref, warpPlane(src, w, h, off, w, h)).maxRel > 1e-4);
@@ -72,8 +72,8 @@ test('resampling: output rows can be computed in any bands (row restart is exact
   const src = field(w, h, 11);
   const inv = invert(rot(12, 1.02, 3.3, -2.1, 1e-4, 5e-5));
   const whole = new Float32Array(w * h), banded = new Float32Array(w * h);
-  warpRows(src, w, h, inv, w, h, 'lanczos3', 0.3, whole, 0, h);
-  for (const [a, b] of [[0, 13], [13, 14], [14, 50], [50, 70]]) warpRows(src, w, h, inv, w, h, 'lanczos3', 0.3, banded, a!, b!);
+  warpRows({ src, w, h, inv, outW: w, outH: h, interp: 'lanczos3', clamp: 0.3 }, whole, 0, h);
+  for (const [a, b] of [[0, 13], [13, 14], [14, 50], [50, 70]]) warpRows({ src, w, h, inv, outW: w, outH: h, interp: 'lanczos3', clamp: 0.3 }, banded, a!, b!);
   assert.deepEqual(Buffer.from(banded.buffer), Buffer.from(whole.buffer));
 });
 
