@@ -1,5 +1,5 @@
 /**
- * Demosaicing of CFA mosaics into 3-plane RGB images (planes R, G, B).
+ * Demosaicing of CFA mosaics into 3-plane RGB images (planes R, G, B); docs/algorithms.md#color.
  *
  *  - superpixel: each 2x2 Bayer cell -> one RGB pixel (R, mean of the two G, B); half size, no
  *    interpolation. Bayer only.
@@ -329,78 +329,78 @@ export function debayerVNG(src: Float32Array, width: number, height: number, cfa
   return out;
 }
 
-/** RCD v2.3 (see module comment) on a Bayer mosaic. */
-export function debayerRCD(src: Float32Array, width: number, height: number, cfa: Cfa): RgbPlanes {
-  requireBayer(cfa, 'RCD');
-  const { filled, bad } = fillMosaicNaN(src, width, height, cfa);
-  const out = debayerBilinear(filled, width, height, cfa);
-  if (width < 10 || height < 10) {
-    if (bad) poisonAround(out, bad, 4);
-    return out;
-  }
-  const W = width;
-  const N = width * height;
-  const map = colorMap(cfa, width, height);
-  // normalise to [0, 1] (RCD's ratios and clamps assume non-negative data on that scale)
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < N; i++) {
-    const v = filled[i]!;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const off = Math.min(0, lo);
-  const scale = hi - off > 0 ? hi - off : 1;
-  const cfaN = new Float32Array(N);
-  for (let i = 0; i < N; i++) cfaN[i] = (filled[i]! - off) / scale;
-  const rgb = [new Float32Array(N), new Float32Array(N), new Float32Array(N)] as const;
-  for (let c = 0; c < 3; c++) for (let i = 0; i < N; i++) rgb[c][i] = (out.data[c][i]! - off) / scale;
-  const eps = 1e-5;
-  const epssq = 1e-10;
-  const w1 = W;
-  const w2 = 2 * W;
-  const w3 = 3 * W;
-  const w4 = 4 * W;
-  const sq = (v: number) => v * v;
-  const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
-  const cf = cfaN;
+/** RCD's working set: the mosaic and the three planes normalized to [0, 1], and the CFA colour of each pixel. */
+interface Rcd {
+  cf: Float32Array;
+  rgb: readonly [Float32Array, Float32Array, Float32Array];
+  map: Uint8Array;
+  width: number;
+  height: number;
+}
 
-  // Step 1: vertical/horizontal discrimination
-  const bufV = new Float32Array(N);
-  const bufH = new Float32Array(N);
+const RCD_EPS = 1e-5;
+const RCD_EPSSQ = 1e-10;
+const sq = (v: number): number => v * v;
+const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+/** Of a pixel's discrimination value and the mean of its four diagonal neighbours, the one further from 0.5. */
+function refinedDiscrimination(D: Float32Array, i: number, W: number): number {
+  const central = D[i]!;
+  const neigh = 0.25 * (D[i - W - 1]! + D[i - W + 1]! + D[i + W - 1]! + D[i + W + 1]!);
+  return Math.abs(0.5 - central) < Math.abs(0.5 - neigh) ? neigh : central;
+}
+
+/**
+ * Directional discrimination: the squared high-pass along each of two directions (pixel steps a and b) summed over
+ * three pixels along it, as v / (v + h) (0.5 where undefined).
+ */
+function rcdDiscrimination(r: Rcd, a: number, b: number): Float32Array {
+  const { cf, width, height } = r;
+  const N = width * height;
+  const bufA = new Float32Array(N);
+  const bufB = new Float32Array(N);
   for (let y = 3; y < height - 3; y++) {
     for (let x = 3; x < width - 3; x++) {
-      const i = y * W + x;
-      bufV[i] = sq(cf[i - w3]! - cf[i - w1]! - cf[i + w1]! + cf[i + w3]! - 3 * (cf[i - w2]! + cf[i + w2]!) + 6 * cf[i]!);
-      bufH[i] = sq(cf[i - 3]! - cf[i - 1]! - cf[i + 1]! + cf[i + 3]! - 3 * (cf[i - 2]! + cf[i + 2]!) + 6 * cf[i]!);
+      const i = y * width + x;
+      bufA[i] = sq(cf[i - 3 * a]! - cf[i - a]! - cf[i + a]! + cf[i + 3 * a]! - 3 * (cf[i - 2 * a]! + cf[i + 2 * a]!) + 6 * cf[i]!);
+      bufB[i] = sq(cf[i - 3 * b]! - cf[i - b]! - cf[i + b]! + cf[i + 3 * b]! - 3 * (cf[i - 2 * b]! + cf[i + 2 * b]!) + 6 * cf[i]!);
     }
   }
-  const VH = new Float32Array(N).fill(0.5);
+  const D = new Float32Array(N).fill(0.5);
   for (let y = 4; y < height - 4; y++) {
     for (let x = 4; x < width - 4; x++) {
-      const i = y * W + x;
-      const v = Math.max(epssq, bufV[i - w1]! + bufV[i]! + bufV[i + w1]!);
-      const h = Math.max(epssq, bufH[i - 1]! + bufH[i]! + bufH[i + 1]!);
-      VH[i] = v / (v + h);
+      const i = y * width + x;
+      const v = Math.max(RCD_EPSSQ, bufA[i - a]! + bufA[i]! + bufA[i + a]!);
+      const h = Math.max(RCD_EPSSQ, bufB[i - b]! + bufB[i]! + bufB[i + b]!);
+      D[i] = v / (v + h);
     }
   }
-  // Step 2: low-pass filter at R/B sites
-  const lpf = new Float32Array(N);
+  return D;
+}
+
+/** Step 2: low-pass filter at R/B sites. */
+function rcdLowPass(r: Rcd): Float32Array {
+  const { cf, map, width: W, height } = r;
+  const lpf = new Float32Array(W * height);
   for (let y = 1; y < height - 1; y++) {
-    for (let x = 1; x < width - 1; x++) {
+    for (let x = 1; x < W - 1; x++) {
       const i = y * W + x;
       if (map[i] === GREEN) continue;
-      lpf[i] = cf[i]! + 0.5 * (cf[i - w1]! + cf[i + w1]! + cf[i - 1]! + cf[i + 1]!) + 0.25 * (cf[i - w1 - 1]! + cf[i - w1 + 1]! + cf[i + w1 - 1]! + cf[i + w1 + 1]!);
+      lpf[i] = cf[i]! + 0.5 * (cf[i - W]! + cf[i + W]! + cf[i - 1]! + cf[i + 1]!) + 0.25 * (cf[i - W - 1]! + cf[i - W + 1]! + cf[i + W - 1]! + cf[i + W + 1]!);
     }
   }
-  // Step 3: green at R/B sites
+  return lpf;
+}
+
+/** Step 3: green at R/B sites, from the low-pass-corrected neighbours, weighted by the V/H discrimination. */
+function rcdGreen(r: Rcd, VH: Float32Array, lpf: Float32Array): void {
+  const { cf, map, width: W, height } = r;
+  const eps = RCD_EPS, w1 = W, w2 = 2 * W, w3 = 3 * W, w4 = 4 * W;
   for (let y = 4; y < height - 4; y++) {
-    for (let x = 4; x < width - 4; x++) {
+    for (let x = 4; x < W - 4; x++) {
       const i = y * W + x;
       if (map[i] === GREEN) continue;
-      const central = VH[i]!;
-      const neigh = 0.25 * (VH[i - w1 - 1]! + VH[i - w1 + 1]! + VH[i + w1 - 1]! + VH[i + w1 + 1]!);
-      const disc = Math.abs(0.5 - central) < Math.abs(0.5 - neigh) ? neigh : central;
+      const disc = refinedDiscrimination(VH, i, W);
       const nG = eps + Math.abs(cf[i - w1]! - cf[i + w1]!) + Math.abs(cf[i]! - cf[i - w2]!) + Math.abs(cf[i - w1]! - cf[i - w3]!) + Math.abs(cf[i - w2]! - cf[i - w4]!);
       const sG = eps + Math.abs(cf[i - w1]! - cf[i + w1]!) + Math.abs(cf[i]! - cf[i + w2]!) + Math.abs(cf[i + w1]! - cf[i + w3]!) + Math.abs(cf[i + w2]! - cf[i + w4]!);
       const wG = eps + Math.abs(cf[i - 1]! - cf[i + 1]!) + Math.abs(cf[i]! - cf[i - 2]!) + Math.abs(cf[i - 1]! - cf[i - 3]!) + Math.abs(cf[i - 2]! - cf[i - 4]!);
@@ -412,42 +412,23 @@ export function debayerRCD(src: Float32Array, width: number, height: number, cfa
       const eE = cf[i + 1]! * (1 + (L - lpf[i + 2]!) / (eps + L + lpf[i + 2]!));
       const vEst = (sG * nE + nG * sE) / (nG + sG);
       const hEst = (wG * eE + eG * wE) / (eG + wG);
-      rgb[1][i] = clamp01(disc * hEst + (1 - disc) * vEst);
+      r.rgb[1][i] = clamp01(disc * hEst + (1 - disc) * vEst);
     }
   }
-  // Step 4.1: P/Q diagonal discrimination
-  const bufP = bufV;
-  const bufQ = bufH;
-  bufP.fill(0);
-  bufQ.fill(0);
-  for (let y = 3; y < height - 3; y++) {
-    for (let x = 3; x < width - 3; x++) {
-      const i = y * W + x;
-      bufP[i] = sq(cf[i - w3 - 3]! - cf[i - w1 - 1]! - cf[i + w1 + 1]! + cf[i + w3 + 3]! - 3 * (cf[i - w2 - 2]! + cf[i + w2 + 2]!) + 6 * cf[i]!);
-      bufQ[i] = sq(cf[i - w3 + 3]! - cf[i - w1 + 1]! - cf[i + w1 - 1]! + cf[i + w3 - 3]! - 3 * (cf[i - w2 + 2]! + cf[i + w2 - 2]!) + 6 * cf[i]!);
-    }
-  }
-  const PQ = new Float32Array(N).fill(0.5);
+}
+
+/** Step 4.2: R at B sites and B at R sites, along the diagonals weighted by the P/Q discrimination. */
+function rcdRedBlueAtRB(r: Rcd, PQ: Float32Array): void {
+  const { map, rgb, width: W, height } = r;
+  const eps = RCD_EPS, w1 = W, w2 = 2 * W, w3 = 3 * W;
+  const G = rgb[1];
   for (let y = 4; y < height - 4; y++) {
-    for (let x = 4; x < width - 4; x++) {
-      const i = y * W + x;
-      const p = Math.max(epssq, bufP[i - w1 - 1]! + bufP[i]! + bufP[i + w1 + 1]!);
-      const q = Math.max(epssq, bufQ[i - w1 + 1]! + bufQ[i]! + bufQ[i + w1 - 1]!);
-      PQ[i] = p / (p + q);
-    }
-  }
-  // Step 4.2: R at B sites and B at R sites
-  for (let y = 4; y < height - 4; y++) {
-    for (let x = 4; x < width - 4; x++) {
+    for (let x = 4; x < W - 4; x++) {
       const i = y * W + x;
       const own = map[i]!;
       if (own === GREEN) continue;
-      const c = 2 - own;
-      const C = rgb[c];
-      const G = rgb[1];
-      const central = PQ[i]!;
-      const neigh = 0.25 * (PQ[i - w1 - 1]! + PQ[i - w1 + 1]! + PQ[i + w1 - 1]! + PQ[i + w1 + 1]!);
-      const disc = Math.abs(0.5 - central) < Math.abs(0.5 - neigh) ? neigh : central;
+      const C = rgb[2 - own]!;
+      const disc = refinedDiscrimination(PQ, i, W);
       const nwG = eps + Math.abs(C[i - w1 - 1]! - C[i + w1 + 1]!) + Math.abs(C[i - w1 - 1]! - C[i - w3 - 3]!) + Math.abs(G[i]! - G[i - w2 - 2]!);
       const neG = eps + Math.abs(C[i - w1 + 1]! - C[i + w1 - 1]!) + Math.abs(C[i - w1 + 1]! - C[i - w3 + 3]!) + Math.abs(G[i]! - G[i - w2 + 2]!);
       const swG = eps + Math.abs(C[i + w1 - 1]! - C[i - w1 + 1]!) + Math.abs(C[i + w1 - 1]! - C[i + w3 - 3]!) + Math.abs(G[i]! - G[i + w2 - 2]!);
@@ -461,15 +442,18 @@ export function debayerRCD(src: Float32Array, width: number, height: number, cfa
       C[i] = clamp01(G[i]! + (1 - disc) * pEst + disc * qEst);
     }
   }
-  // Step 4.3: R and B at G sites
+}
+
+/** Step 4.3: R and B at G sites, weighted by the V/H discrimination. */
+function rcdRedBlueAtG(r: Rcd, VH: Float32Array): void {
+  const { map, rgb, width: W, height } = r;
+  const eps = RCD_EPS, w1 = W, w2 = 2 * W, w3 = 3 * W;
+  const G = rgb[1];
   for (let y = 4; y < height - 4; y++) {
-    for (let x = 4; x < width - 4; x++) {
+    for (let x = 4; x < W - 4; x++) {
       const i = y * W + x;
       if (map[i] !== GREEN) continue;
-      const central = VH[i]!;
-      const neigh = 0.25 * (VH[i - w1 - 1]! + VH[i - w1 + 1]! + VH[i + w1 - 1]! + VH[i + w1 + 1]!);
-      const disc = Math.abs(0.5 - central) < Math.abs(0.5 - neigh) ? neigh : central;
-      const G = rgb[1];
+      const disc = refinedDiscrimination(VH, i, W);
       for (const c of [0, 2]) {
         const C = rgb[c]!;
         const nG = eps + Math.abs(G[i]! - G[i - w2]!) + Math.abs(C[i - w1]! - C[i + w1]!) + Math.abs(C[i - w1]! - C[i - w3]!);
@@ -486,13 +470,48 @@ export function debayerRCD(src: Float32Array, width: number, height: number, cfa
       }
     }
   }
+}
+
+/** Offset and scale that bring the data to [0, 1] (RCD's ratios and clamps assume non-negative data on that scale). */
+function unitRange(data: Float32Array): { off: number; scale: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const off = Math.min(0, lo);
+  return { off, scale: hi - off > 0 ? hi - off : 1 };
+}
+
+/** RCD v2.3 (see module comment) on a Bayer mosaic. */
+export function debayerRCD(src: Float32Array, width: number, height: number, cfa: Cfa): RgbPlanes {
+  requireBayer(cfa, 'RCD');
+  const { filled, bad } = fillMosaicNaN(src, width, height, cfa);
+  const out = debayerBilinear(filled, width, height, cfa);
+  if (width < 10 || height < 10) {
+    if (bad) poisonAround(out, bad, 4);
+    return out;
+  }
+  const N = width * height;
+  const { off, scale } = unitRange(filled);
+  const cf = new Float32Array(N);
+  for (let i = 0; i < N; i++) cf[i] = (filled[i]! - off) / scale;
+  const rgb = [new Float32Array(N), new Float32Array(N), new Float32Array(N)] as const;
+  for (let c = 0; c < 3; c++) for (let i = 0; i < N; i++) rgb[c][i] = (out.data[c][i]! - off) / scale;
+  const r: Rcd = { cf, rgb, map: colorMap(cfa, width, height), width, height };
+  const VH = rcdDiscrimination(r, width, 1); // Step 1: vertical/horizontal
+  rcdGreen(r, VH, rcdLowPass(r)); // Steps 2 and 3
+  rcdRedBlueAtRB(r, rcdDiscrimination(r, width + 1, width - 1)); // Step 4.1 (P/Q diagonals) and 4.2
+  rcdRedBlueAtG(r, VH); // Step 4.3
   for (let c = 0; c < 3; c++) {
     const o = out.data[c]!;
-    const r = rgb[c]!;
+    const p = rgb[c]!;
     for (let y = 4; y < height - 4; y++) {
       for (let x = 4; x < width - 4; x++) {
-        const i = y * W + x;
-        o[i] = r[i]! * scale + off;
+        const i = y * width + x;
+        o[i] = p[i]! * scale + off;
       }
     }
   }
