@@ -1,3 +1,4 @@
 export * from './header.js';
 export * from './reader.js';
 export * from './writer.js';
+export * from './validate.js';

@@ -2,8 +2,9 @@
  * FITS reading: header scan of every HDU without touching the data, whole images, and row bands
  * (rows y0..y1 of one plane) read straight from the file for streaming integration.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { BLOCK, FitsHeader, parseHeaderText } from './header.js';
+import { validateHeader, type FitsReadOptions, type FitsWarningCode } from './validate.js';
 import { DarkroomError } from '../util/errors.js';
 import type { Image } from '../image/image.js';
 
@@ -29,6 +30,54 @@ export interface Hdu {
 
 const VALID_BITPIX = new Set([8, 16, 32, 64, -32, -64]);
 
+/** What a path is when it is not a regular file, or undefined for a regular file. */
+function notRegular(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a file';
+}
+
+function openError(e: unknown, path: string): DarkroomError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new DarkroomError('ENOENT', 'no such file', path);
+  if (code === 'EACCES' || code === 'EPERM') return new DarkroomError('IO', 'permission denied', path);
+  return new DarkroomError('IO', `cannot open: ${(e as Error).message}`, path);
+}
+
+/**
+ * Open a regular file for reading. Stat first and never open anything else: opening a FIFO
+ * blocks until a writer comes. O_NONBLOCK (where the platform has it) keeps the open itself from
+ * blocking if the path is swapped between the stat and the open; fstat then checks what was opened.
+ */
+function openRegular(path: string): { fd: number; size: number } {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw openError(e, path);
+  }
+  const what = notRegular(st);
+  if (what) throw new DarkroomError('NOT_FITS', `not a regular file (${what})`, path);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw openError(e, path);
+  }
+  try {
+    const st2 = fstatSync(fd);
+    const what2 = notRegular(st2);
+    if (what2) throw new DarkroomError('NOT_FITS', `not a regular file (${what2})`, path);
+    return { fd, size: st2.size };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
 function readExactly(fd: number, buf: Buffer, pos: number): number {
   let got = 0;
   while (got < buf.length) {
@@ -47,27 +96,33 @@ export class FitsFile {
   /** Bytes read from the file so far (headers and data): lets tests prove that a band read reads only the band. */
   bytesRead = 0;
   private fd: number;
+  private readonly onWarning: FitsReadOptions['onWarning'];
 
-  constructor(path: string) {
+  /**
+   * Opens and checks every header (see validate.ts): a header that does not define its data is a
+   * DarkroomError; problems that leave the data well defined go to `opts.onWarning`.
+   */
+  constructor(path: string, opts: FitsReadOptions = {}) {
     this.path = path;
+    this.onWarning = opts.onWarning;
+    const { fd, size } = openRegular(path);
+    this.fd = fd;
+    this.size = size;
     try {
-      this.fd = openSync(path, 'r');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new DarkroomError('ENOENT', 'no such file', path);
-      if (code === 'EISDIR') throw new DarkroomError('NOT_FITS', 'is a directory, not a FITS file', path);
-      if (code === 'EACCES') throw new DarkroomError('IO', 'permission denied', path);
-      throw new DarkroomError('IO', `cannot open: ${(e as Error).message}`, path);
-    }
-    try {
-      const st = fstatSync(this.fd);
-      if (st.isDirectory()) throw new DarkroomError('NOT_FITS', 'is a directory, not a FITS file', path);
-      this.size = st.size;
       this.scan();
     } catch (e) {
-      closeSync(this.fd);
+      this.close();
       throw e;
     }
+  }
+
+  private warn(code: FitsWarningCode, message: string): void {
+    this.onWarning?.({ code, message, file: this.path });
+  }
+
+  /** Bytes after the last HDU: tolerated (some writers leave them), with a warning. */
+  private trailing(pos: number): void {
+    this.warn('EXTRA_BYTES', `${this.size - pos} byte(s) after the last HDU (from byte ${pos}) ignored`);
   }
 
   private read(buf: Buffer, pos: number): number {
@@ -100,10 +155,11 @@ export class FitsFile {
           if (this.hdus.length === 0 && text.length === 0 && !block.subarray(0, got).toString('latin1').startsWith('SIMPLE  =')) {
             throw new DarkroomError('NOT_FITS', 'not a FITS file (no SIMPLE card at the start)', this.path);
           }
-          if (this.hdus.length > 0 && text.length === 0 && block.subarray(0, got).every((b) => b === 0 || b === 32)) {
-            return; // trailing padding after the last HDU
+          if (this.hdus.length > 0 && text.length === 0) {
+            this.trailing(pos); // a partial block after the last HDU: padding or junk, not a header
+            return;
           }
-          throw new DarkroomError('TRUNCATED', `truncated header in HDU ${this.hdus.length} (file ends at byte ${this.size})`, this.path);
+          throw new DarkroomError('TRUNCATED', `truncated header in HDU ${this.hdus.length}: no END card before the end of the file (byte ${this.size})`, this.path);
         }
         const t = block.toString('latin1');
         if (this.hdus.length === 0 && text.length === 0 && !t.startsWith('SIMPLE  =')) {
@@ -111,6 +167,7 @@ export class FitsFile {
         }
         if (this.hdus.length > 0 && text.length === 0 && !t.startsWith('XTENSION=')) {
           // Bytes after the last HDU that are not an extension: ignore them (common with some writers).
+          this.trailing(pos);
           return;
         }
         text += t;
@@ -123,6 +180,7 @@ export class FitsFile {
         }
         if (text.length > BLOCK * 2000) throw new DarkroomError('BAD_HEADER', 'header has no END card', this.path);
       }
+      validateHeader(text, this.hdus.length, this.path, (code, message) => this.warn(code, message));
       const header = parseHeaderText(text, this.path);
       const hdu = this.describe(header, this.hdus.length, pos);
       this.hdus.push(hdu);
@@ -131,6 +189,10 @@ export class FitsFile {
       if (pos - padded + hdu.dataBytes > this.size) {
         // Data runs past the end of the file. Keep the HDU so the error is raised when it is read,
         // naming what is missing; header-only use (classification) still works.
+        break;
+      }
+      if (pos > this.size) {
+        this.warn('DATA_FILL', `HDU ${hdu.index}: the data unit is not padded to a whole 2880-byte block (file ends at byte ${this.size})`);
         break;
       }
       if (start === pos) break;
@@ -155,9 +217,11 @@ export class FitsFile {
       }
       naxes.push(n);
     }
-    const pcount = h.getNumber('PCOUNT') ?? 0;
-    const gcount = h.getNumber('GCOUNT') ?? 1;
     const random = index === 0 && naxis > 0 && naxes[0] === 0 && h.getBool('GROUPS') === true;
+    // PCOUNT/GCOUNT size the data of extensions and random groups only (validate.ts checks them).
+    const counted = index > 0 || random;
+    const pcount = counted ? (h.getNumber('PCOUNT') ?? 0) : 0;
+    const gcount = counted ? (h.getNumber('GCOUNT') ?? 1) : 1;
     const prod = naxis === 0 ? 0 : (random ? naxes.slice(1) : naxes).reduce((a, b) => a * b, 1);
     const dataBytes = naxis === 0 ? 0 : (Math.abs(bitpix) / 8) * gcount * (pcount + prod);
     const xt = index === 0 ? 'PRIMARY' : (h.getString('XTENSION') ?? '').trim().toUpperCase();
@@ -389,8 +453,8 @@ function decode(b: Buffer, h: Hdu, out: Float32Array, off: number, n: number): v
 }
 
 /** Read the image of a FITS file (first image HDU unless `hdu` is given). */
-export function readFits(path: string, hdu?: number): Image {
-  const f = new FitsFile(path);
+export function readFits(path: string, hdu?: number, opts: FitsReadOptions = {}): Image {
+  const f = new FitsFile(path, opts);
   try {
     return f.readImage(hdu);
   } finally {
@@ -399,8 +463,11 @@ export function readFits(path: string, hdu?: number): Image {
 }
 
 /** Header of the image HDU only (fast: reads header blocks, never pixels). */
-export function readFitsHeader(path: string): { header: FitsHeader; width: number; height: number; channels: number; bitpix: number } {
-  const f = new FitsFile(path);
+export function readFitsHeader(
+  path: string,
+  opts: FitsReadOptions = {},
+): { header: FitsHeader; width: number; height: number; channels: number; bitpix: number } {
+  const f = new FitsFile(path, opts);
   try {
     const h = f.imageHdu();
     return { header: h.header, ...f.geometry(h), bitpix: h.bitpix };
