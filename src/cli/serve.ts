@@ -1,7 +1,9 @@
 /**
  * `darkroom serve [--port 8080] [--host H] [--token T] [--root DIR...]`: the web UI and its API.
  * Listens on 127.0.0.1 unless --host is given; with --host a token is required (generated and
- * printed when --token is not given).
+ * printed when --token is not given). The API refuses cross-origin requests and any POST that is not
+ * `Content-Type: application/json` (src/server/security.ts), e.g.
+ * `curl -X POST -H 'Content-Type: application/json' http://127.0.0.1:8080/api/camera/abort`.
  */
 import type { Command } from 'commander';
 import { DarkroomError } from '../util/errors.js';

@@ -2,11 +2,11 @@
  * The Darkroom API server (fastify): every UI action goes through these routes, each validated with
  * zod; the OpenAPI document at /api/openapi.json is generated from the same route table. Events
  * (cooler samples, exposures, run progress) go to every client of the WebSocket at /api/ws.
- * Safety: bound to 127.0.0.1 unless told otherwise; with a token every /api request needs it
- * (Authorization: Bearer TOKEN or ?token=TOKEN); files only inside the configured roots.
+ * Safety: bound to 127.0.0.1 unless told otherwise; files only inside the configured roots; who may call
+ * what (token, Host, Origin, JSON content type) is decided in one place, security.ts.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -22,6 +22,7 @@ import { DeviceSession, DEVICE_KINDS } from './devices.js';
 import { imageInfo, imageStars, loadImage, pixelBuffer } from './images.js';
 import { defaultOut, makePlan, Processing, results } from './processing.js';
 import { AcquireSession, acquireSchemas } from './acquire.js';
+import { installAccessPolicy, LOOPBACK, publicRoutes } from './security.js';
 
 export interface ServerOptions {
   roots: string[];
@@ -35,8 +36,6 @@ export interface ServerOptions {
   guideSpeed?: number;
   logger?: boolean;
 }
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** The listening policy: loopback by default; any other host requires a token (generated when not given). */
 export function servePolicy(o: { host?: string; token?: string }): { host: string; token?: string; generated: boolean } {
@@ -144,7 +143,7 @@ export function openApi(routes: RouteDef[]): Record<string, unknown> {
   };
   return {
     openapi: '3.1.0',
-    info: { title: 'Darkroom API', version: VERSION, description: 'Camera control, image viewing and processing for the Darkroom web UI.' },
+    info: { title: 'Darkroom API', version: VERSION, description: 'Camera control, image viewing and processing for the Darkroom web UI. Every POST must send Content-Type: application/json (an empty body is allowed on routes without one); requests with an Origin other than this server are refused.' },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: { Error: ERROR_SCHEMA } },
     security: [{ bearer: [] }, {}],
     paths,
@@ -198,30 +197,19 @@ export async function buildServer(opts: ServerOptions): Promise<DarkroomServer> 
     void reply.status(h.status).send(h.body);
   });
   app.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith('/api/') || !webDir) return reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
-    return reply.sendFile('index.html');
+    // unmatched paths passed the access policy as protected ones; the UI page is the fallback for GET
+    if (req.url.startsWith('/api/') || !webDir || !['GET', 'HEAD'].includes(req.method)) return reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+    return reply.type('text/html; charset=utf-8').send(readFileSync(join(webDir, 'index.html')));
   });
 
-  app.addHook('onRequest', async (req: FastifyRequest) => {
-    // DNS-rebinding guard: a loopback server only answers requests addressed to a loopback name
-    if (loopbackOnly && !token) {
-      const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-      if (!LOOPBACK.has(host)) throw new HttpError(403, 'FORBIDDEN', `host '${host}' not allowed: this server only answers on localhost`);
-    }
-    if (!token || !req.url.startsWith('/api/')) return;
-    const auth = req.headers.authorization;
-    let given = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
-    if (given === undefined) given = new URL(req.url, 'http://x').searchParams.get('token') ?? undefined;
-    if (given === undefined) throw new HttpError(401, 'UNAUTHORIZED', 'a token is required: send Authorization: Bearer TOKEN or ?token=TOKEN');
-    const a = Buffer.from(given);
-    const b = Buffer.from(token);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(401, 'UNAUTHORIZED', 'wrong token');
-  });
+  installAccessPolicy(app, { token, loopbackOnly });
 
   await app.register(fastifyWebsocket);
   const webDir = opts.webDir === undefined ? findWebDir() : opts.webDir;
-  if (webDir) await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false });
-  else app.get('/', async (_req, reply) => reply.type('text/plain').send('darkroom: the web UI is not built (run: npx vite build web --outDir ../dist/web --emptyOutDir)\n'));
+  await publicRoutes(app, async (ui) => {
+    if (webDir) await ui.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false });
+    else ui.get('/', async (_req, reply) => reply.type('text/plain').send('darkroom: the web UI is not built (run: npx vite build web --outDir ../dist/web --emptyOutDir)\n'));
+  });
 
   const table: RouteDef[] = [];
   const route = <Q = unknown, B = unknown>(def: RouteDef, handler: (a: { query: Q; body: B; req: FastifyRequest; reply: FastifyReply }) => Promise<unknown>): void => {

@@ -18,7 +18,9 @@ const outside = tempDir('darkroom-acq-outside-');
 let s: DarkroomServer;
 
 type M = 'GET' | 'POST';
-const call = (method: M, url: string, payload?: unknown) => s.app.inject({ method, url, payload: payload as object | undefined });
+// state-changing requests must be JSON (security.ts): a POST without a body sends an empty JSON one
+const call = (method: M, url: string, payload?: unknown) =>
+  s.app.inject({ method, url, payload: payload as object | undefined, headers: method === 'POST' ? { 'content-type': 'application/json' } : {} });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, f: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;

@@ -19,7 +19,9 @@ const outside = tempDir('darkroom-outside-');
 let s: DarkroomServer;
 
 type M = 'GET' | 'POST';
-const call = (method: M, url: string, payload?: unknown, headers: Record<string, string> = {}) => s.app.inject({ method, url, payload: payload as object | undefined, headers });
+// state-changing requests must be JSON (security.ts): a POST without a body sends an empty JSON one
+const call = (method: M, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+  s.app.inject({ method, url, payload: payload as object | undefined, headers: method === 'POST' ? { 'content-type': 'application/json', ...headers } : headers });
 
 before(async () => {
   // a synthetic image with one Gaussian star of known FWHM at (40.3, 25.7) on a flat background

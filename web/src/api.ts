@@ -8,11 +8,16 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
   return token ? { ...extra, authorization: `Bearer ${token}` } : extra;
 }
 
+/**
+ * A JSON call. Every POST is sent as application/json (an empty object when there is no body): the
+ * server refuses state-changing requests of any other type, its guard against cross-site requests.
+ */
 export async function api<T = any>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> {
+  const sendsJson = method !== 'GET';
   const r = await fetch(url, {
     method,
-    headers: headers(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    body: body !== undefined ? JSON.stringify(body) : undefined,
+    headers: headers(sendsJson ? { 'content-type': 'application/json' } : {}),
+    body: sendsJson ? JSON.stringify(body ?? {}) : undefined,
   });
   const text = await r.text();
   let json: any = null;
