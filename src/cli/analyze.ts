@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { readFits } from '../fits/index.js';
 import { frameMeta } from '../session/metadata.js';
 import { DarkroomError } from '../util/errors.js';
+import { assertOutputsAreNotInputs } from '../util/paths.js';
 import { parseRegion, type Region } from '../analyze/robust.js';
 import { measureReadNoise, measureGain, photonTransferCurve, type FramePlane } from '../analyze/gain.js';
 import { checkDarkSet, darkCurrentDifference, type DarkFrame } from '../analyze/darkcurrent.js';
@@ -113,6 +114,7 @@ export function registerAnalyze(program: Command): void {
     .action((o: { flats?: string[]; bias?: string[]; ptc?: string[]; region?: string; plot?: string; json?: boolean }) => {
       if (!o.bias || o.bias.length !== 2) throw new DarkroomError('BAD_ARGUMENT', `--bias needs exactly 2 bias frames, got ${o.bias?.length ?? 0}`);
       if (o.ptc) {
+        if (o.plot) assertOutputsAreNotInputs([join(o.plot, 'ptc.png')], [...o.ptc, ...o.bias]);
         const fl = loadAll([...o.ptc, ...o.bias]);
         const bias = fl.splice(fl.length - 2, 2) as [Loaded, Loaded];
         const byExp = new Map<number, Loaded[]>();
@@ -277,6 +279,7 @@ export function registerAnalyze(program: Command): void {
     .option('--plot <dir>', 'write dark-vs-temperature.png into DIR')
     .option('--json', 'print JSON')
     .action((darkPaths: string[], o: { bias?: string[]; gain?: string; readNoise?: string; tempTolerance?: string; region?: string; plot?: string; json?: boolean }) => {
+      if (o.plot) assertOutputsAreNotInputs([join(o.plot, 'dark-vs-temperature.png')], [...darkPaths, ...(o.bias ?? [])]);
       const all = loadAll([...darkPaths, ...(o.bias ?? [])]);
       const darks = all.slice(0, darkPaths.length);
       const biases = all.slice(darkPaths.length);

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { readFits, writeFits } from '../fits/index.js';
 import { binImage, type BinMode, parseBinFactor } from '../color/index.js';
 import { DarkroomError } from '../util/errors.js';
+import { assertOutputsAreNotInputs } from '../util/paths.js';
 
 export function registerBin(program: Command): void {
   program
@@ -18,6 +19,7 @@ export function registerBin(program: Command): void {
       const mode = opts.mode.toLowerCase();
       if (mode !== 'sum' && mode !== 'average') throw new DarkroomError('BAD_ARGUMENT', `unknown mode '${opts.mode}' (choose sum or average)`);
       const [fx, fy] = parseBinFactor(opts.factor);
+      assertOutputsAreNotInputs([opts.output], [file]);
       const img = readFits(file);
       const { image, warnings } = binImage(img, fx, fy, mode as BinMode, file);
       for (const w of warnings) process.stderr.write(`darkroom: warning: ${file}: ${w}\n`);

@@ -4,14 +4,15 @@
  * writes DIR/NAME_c.fits for each light (inputs are never touched); --json prints the per-frame report.
  */
 import type { Command } from 'commander';
-import { mkdirSync, realpathSync, existsSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { mkdirSync, realpathSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import { readFits, writeFits } from '../fits/index.js';
 import { calibrateLight, type CalibrateOptions, type DarkMode, type FrameReport } from '../calibrate/light.js';
 import { loadMaster } from '../calibrate/masters.js';
 import { parseOverscanSpec, OVERSCAN_HELP } from '../calibrate/overscan.js';
 import { defectCount, defectsFromDark, detectDefects, mergeDefects, readDefectList, repairDefects } from '../calibrate/cosmetic.js';
 import { DarkroomError } from '../util/errors.js';
+import { assertOutputsAreNotInputs } from '../util/paths.js';
 import { VERSION } from '../version.js';
 
 interface Opts {
@@ -84,6 +85,8 @@ export function registerCalibrate(program: Command): void {
         }
       }
       const overscan = o.overscan ? parseOverscanSpec(o.overscan) : undefined;
+      const masters = [o.bias, o.dark, o.flat, o.cosmetic === 'auto' ? undefined : o.cosmetic].filter((p): p is string => p !== undefined);
+      assertOutputsAreNotInputs(lights.map((lp) => join(o.output, outputName(lp))), [...lights, ...masters], lights);
       const copts: CalibrateOptions = {
         bias: o.bias ? loadMaster(o.bias) : undefined,
         dark: o.dark ? loadMaster(o.dark) : undefined,
@@ -95,14 +98,8 @@ export function registerCalibrate(program: Command): void {
       mkdirSync(o.output, { recursive: true });
       const outDir = realpathSync(o.output);
       const reports: (FrameReport & { cosmetic?: CosmeticReport })[] = [];
-      const seen = new Set<string>();
       for (const lp of lights) {
-        if (existsSync(lp) && resolve(realpathSync(lp)) === resolve(join(outDir, outputName(lp)))) {
-          throw new DarkroomError('BAD_ARGUMENT', 'output would overwrite the input', lp);
-        }
         const outPath = join(outDir, outputName(lp));
-        if (seen.has(outPath)) throw new DarkroomError('BAD_ARGUMENT', `two lights map to the same output ${outPath}`, lp);
-        seen.add(outPath);
         const light = readFits(lp);
         const r = calibrateLight(light, lp, copts);
         const rep: FrameReport & { cosmetic?: CosmeticReport } = { ...r.report, output: outPath };

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { readFits, writeFits } from '../fits/index.js';
 import { cfaFromHeader, extractChannel, KEEP_CHOICES, type Keep } from '../color/index.js';
 import { DarkroomError } from '../util/errors.js';
+import { assertOutputsAreNotInputs } from '../util/paths.js';
 
 export function registerChannels(program: Command): void {
   program
@@ -17,6 +18,7 @@ export function registerChannels(program: Command): void {
     .action((file: string, opts: { keep: string; pattern: string; output: string; json?: boolean }) => {
       const keep = opts.keep.toLowerCase() as Keep;
       if (!KEEP_CHOICES.includes(keep)) throw new DarkroomError('BAD_ARGUMENT', `unknown selection '${opts.keep}' (choose ${KEEP_CHOICES.join(', ')})`);
+      assertOutputsAreNotInputs([opts.output], [file]);
       const img = readFits(file);
       const found = img.channels === 1 ? cfaFromHeader(img.header, img.height, opts.pattern, file) : undefined;
       const out = extractChannel(img, keep, found?.cfa, file);

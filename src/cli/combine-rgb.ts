@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { readFits, writeFits } from '../fits/index.js';
 import { combineLrgb, combineRgb } from '../color/index.js';
+import { assertOutputsAreNotInputs } from '../util/paths.js';
 
 export function registerCombineRgb(program: Command): void {
   program
@@ -15,6 +16,7 @@ export function registerCombineRgb(program: Command): void {
     .requiredOption('-o, --output <file>', 'output FITS file')
     .option('--json', 'print a JSON report')
     .action((r: string, g: string, b: string, opts: { lum?: string; output: string; json?: boolean }) => {
+      assertOutputsAreNotInputs([opts.output], [r, g, b, ...(opts.lum ? [opts.lum] : [])]);
       let out = combineRgb(readFits(r), readFits(g), readFits(b), [r, g, b]);
       const history = [`combine-rgb R=${basename(r)} G=${basename(g)} B=${basename(b)}`];
       if (opts.lum) {

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeFits } from '../fits/index.js';
 import { cfaName, readRaw } from '../color/index.js';
+import { assertOutputsAreNotInputs } from '../util/paths.js';
 
 export function registerConvert(program: Command): void {
   program
@@ -13,16 +14,18 @@ export function registerConvert(program: Command): void {
     .requiredOption('-o, --output <dir>', 'output directory (NAME.fits)')
     .option('--json', 'print a JSON report')
     .action((files: string[], opts: { output: string; json?: boolean }) => {
+      const dests = files.map((file) => join(opts.output, `${basename(file).replace(/\.[^.]+$/, '')}.fits`));
+      assertOutputsAreNotInputs(dests, files, files);
       mkdirSync(opts.output, { recursive: true });
       const report: Array<Record<string, unknown>> = [];
-      for (const file of files) {
+      files.forEach((file, i) => {
         const { image, info } = readRaw(file);
-        const dest = join(opts.output, `${basename(file).replace(/\.[^.]+$/, '')}.fits`);
+        const dest = dests[i]!;
         writeFits(dest, image, { bitpix: 16, history: [`convert ${basename(file)}`] });
         const entry = { input: file, output: dest, cfa: cfaName(info.cfa!), width: image.width, height: image.height, camera: info.camera, iso: info.iso, exposure: info.exposure };
         report.push(entry);
         if (!opts.json) process.stdout.write(`${file} -> ${dest} (${entry.cfa}, ${image.width}x${image.height})\n`);
-      }
+      });
       if (opts.json) process.stdout.write(`${JSON.stringify({ files: report }, null, 2)}\n`);
     });
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { writeMaster, loadMaster, type MasterKind } from '../calibrate/masters.js';
 import { parseOverscanSpec, OVERSCAN_HELP } from '../calibrate/overscan.js';
 import { DarkroomError } from '../util/errors.js';
+import { assertOutputsAreNotInputs } from '../util/paths.js';
 
 const KINDS: MasterKind[] = ['bias', 'dark', 'flatdark', 'flat'];
 
@@ -25,6 +26,7 @@ export function registerMaster(program: Command): void {
       const k = kind as MasterKind;
       if (k !== 'flat' && (o.bias || o.flatdark)) throw new DarkroomError('BAD_ARGUMENT', `--bias/--flatdark apply to master flat only (a master ${k} is never bias-subtracted)`);
       if (o.bias && o.flatdark) throw new DarkroomError('BAD_ARGUMENT', 'give --bias or --flatdark, not both (the flat-dark already contains the bias)');
+      assertOutputsAreNotInputs([o.output], [...files, ...(o.bias ? [o.bias] : []), ...(o.flatdark ? [o.flatdark] : [])]);
       const r = await writeMaster(k, files, o.output, {
         bias: o.bias ? loadMaster(o.bias) : undefined,
         flatDark: o.flatdark ? loadMaster(o.flatdark) : undefined,

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { readFits, writeFits } from '../fits/index.js';
 import type { Image } from '../image/image.js';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
+import { assertOutputsAreNotInputs } from '../util/paths.js';
 import { frameStars, frameMetrics, chooseReference, registerToReference, applyRegistrationAsync, type FrameStars, type FrameRegistration } from '../register/register.js';
 import { applyRules, frameWeights, parseRule, parseWeightExpr, type FrameMetrics } from '../stars/metrics.js';
 import type { Model } from '../register/transform.js';
@@ -40,6 +41,11 @@ export interface RegisterReportFrame {
   transform?: number[];
 }
 
+/** DIR/NAME_r.fits for FILE. */
+export function registeredPath(dir: string, file: string): string {
+  return join(dir, `${basename(file).replace(/\.(fits?|fts)(\.gz)?$/i, '')}_r.fits`);
+}
+
 export async function registerStack(files: string[], o: { out: string; reference?: string; model?: string; interp?: string; drizzle?: string; pixfrac?: string; weightExpr?: string; rejectIf?: string[]; cfaDrizzle?: boolean; workers?: string }, warn: (line: string) => void): Promise<{ reference: string; frames: RegisterReportFrame[] }> {
   const model = (o.model ?? 'homography') as Model;
   if (!MODELS.includes(model)) throw new DarkroomError('BAD_ARGUMENT', `--model must be one of ${MODELS.join(', ')} (got ${o.model})`);
@@ -54,6 +60,8 @@ export async function registerStack(files: string[], o: { out: string; reference
   const rules = o.rejectIf ?? [];
   rules.forEach(parseRule); // syntax errors before any work
   if (o.weightExpr !== undefined) parseWeightExpr(o.weightExpr);
+  const reference = o.reference && o.reference !== 'auto' ? [o.reference] : [];
+  assertOutputsAreNotInputs(files.map((f) => registeredPath(o.out, f)), [...files, ...reference], files);
   if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw new DarkroomError('BAD_ARGUMENT', 'output is not a folder', o.out);
   mkdirSync(o.out, { recursive: true });
   // Two passes so memory holds one frame at a time: stars and sizes first, then each frame is read
@@ -133,8 +141,7 @@ export async function registerStack(files: string[], o: { out: string; reference
       const outW = Math.round(refW * drizzle), outH = Math.round(refH * drizzle);
       const outImg: Image = { width: outW, height: outH, channels: planes.length, data: planes, header: img.header.clone() };
       if (cfaDriz) { outImg.header.delete('BAYERPAT'); outImg.header.delete('XBAYROFF'); outImg.header.delete('YBAYROFF'); outImg.header.delete('COLORTYP'); }
-      const name = basename(files[i]!).replace(/\.(fits?|fts)(\.gz)?$/i, '');
-      const out = join(o.out, `${name}_r.fits`);
+      const out = registeredPath(o.out, files[i]!);
       const H = Array.from(r.transform);
       const keywords: Record<string, string | number | boolean> = {
         REGMODEL: model, REGREF: basename(refName), REGNSTAR: r.match?.inliers ?? fs[i]!.stars.length,
