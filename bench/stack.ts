@@ -5,7 +5,7 @@
  *
  * Siril runs `link` in a first script (not timed) and `stack ... rej w 4 3 -nonorm` in a second
  * (timed, the same algorithm family: Siril's winsorized variant differs in detail, see
- * ALGORITHMS.md); both results are compared (median and 99.9th percentile of |difference| in units
+ * docs/algorithms.md#rejection); both results are compared (median and 99.9th percentile of |difference| in units
  * of the frame noise). Kernel: `--kernel ts` forces the plain-TS reference (DARKROOM_KERNEL=ts).
  *
  *   npx tsx bench/stack.ts [--frames 20] [--size 4096] [--workers N] [--memory 512MB] [--kernel ts|wasm] [--keep]

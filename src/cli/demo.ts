@@ -15,7 +15,7 @@ import { buildPlan, DEFAULT_OPTIONS } from '../pipeline/plan.js';
 import { executePlan } from '../pipeline/execute.js';
 import { writeFits } from '../fits/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { stretchToPng } from './stretch.js';
+import { stretchToPng } from '../render/stretch.js';
 import { DarkroomError } from '../util/errors.js';
 
 interface DemoOpts {

@@ -2,16 +2,9 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readFits } from '../fits/reader.js';
-import { autoStf, renderStretched } from '../render/stretch.js';
-import { encodePng } from '../render/png.js';
+import { stretchToPng } from '../render/stretch.js';
 import { DarkroomError } from '../util/errors.js';
-import type { Image } from '../image/image.js';
-
-export function stretchToPng(img: Image, opts: { linked?: boolean; shadowsClip?: number; targetBackground?: number } = {}): Buffer {
-  const stfs = autoStf(img, opts);
-  const px = renderStretched(img, stfs);
-  return encodePng(img.width, img.height, img.channels >= 3 ? 3 : 1, px);
-}
+import { assertOutputsAreNotInputs } from '../util/paths.js';
 
 export function registerStretch(program: Command): void {
   program
@@ -28,6 +21,7 @@ export function registerStretch(program: Command): void {
       if (!Number.isFinite(k)) throw new DarkroomError('BAD_ARGUMENT', `--shadows-clip must be a number, got '${opts.shadowsClip}'`);
       if (!(b > 0 && b < 1)) throw new DarkroomError('BAD_ARGUMENT', `--target-background must be between 0 and 1, got '${opts.targetBackground}'`);
       if (!/\.png$/i.test(output)) throw new DarkroomError('BAD_ARGUMENT', 'output must be a .png file', output);
+      assertOutputsAreNotInputs([output], [input]);
       const img = readFits(input);
       writeFileAtomic(output, [stretchToPng(img, { linked: !opts.unlinked, shadowsClip: k, targetBackground: b })]);
     });

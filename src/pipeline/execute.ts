@@ -26,7 +26,7 @@ import { debayerImage, requireCfa, type DebayerMethod, DEBAYER_METHODS } from '.
 import { frameStars, chooseReference, registerToReference, applyRegistrationAsync } from '../register/register.js';
 import { WarpPool } from '../register/resample.js';
 import { availableParallelism } from 'node:os';
-import { stretchToPng } from '../cli/stretch.js';
+import { stretchToPng } from '../render/stretch.js';
 import { renderReportHtml } from './report-html.js';
 
 export interface RunReport {

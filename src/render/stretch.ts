@@ -1,74 +1,19 @@
 /**
- * Screen transfer function (STF), as PixInsight's auto-stretch defines it: per channel, the data
- * are normalized to [0, 1], a shadows clipping point c0 = median + k * MADN (k = -2.8, MADN =
- * 1.4826 * MAD) is set, and the midtones balance m is chosen so that the median lands on the target
- * background (0.25) after the midtones transfer function MTF(m, x) = (m - 1) x / ((2m - 1) x - m).
- * Linked: one STF for all channels (from their mean median and MAD); unlinked: one per channel,
- * which also neutralizes a colour cast of the background.
+ * Screen stretch of an Image (docs/algorithms.md#stf): the auto STF parameters
+ * (render/stf.ts, shared with the browser viewer), their application through the midtones transfer
+ * function, and the 8-bit PNG preview the CLI and the pipeline write.
  */
 import type { Image } from '../image/image.js';
-import { mad, median, minMax } from '../image/stats.js';
 import { mtf, midtonesFor } from './mtf.js';
+import { autoStfParams, type AutoStretchOptions, type Stf } from './stf.js';
+import { encodePng } from './png.js';
 
-export interface Stf {
-  /** Input range mapped to [0, 1] before the STF (ADU). */
-  low: number;
-  high: number;
-  /** Shadows clipping point, midtones balance, highlights point, in normalized units. */
-  c0: number;
-  m: number;
-  c1: number;
-}
-
-export interface AutoStretchOptions {
-  shadowsClip?: number;
-  targetBackground?: number;
-  linked?: boolean;
-}
-
+export type { AutoStretchOptions, Stf };
 export { mtf, midtonesFor };
 
-/** A strided subsample for statistics of very large planes (exact for planes up to `max` pixels). */
-function sample(a: Float32Array, max = 4_000_000): Float32Array {
-  if (a.length <= max) return a;
-  const step = Math.ceil(a.length / max);
-  const out = new Float32Array(Math.ceil(a.length / step));
-  for (let i = 0, j = 0; i < a.length; i += step) out[j++] = a[i]!;
-  return out;
-}
-
+/** The auto STF of each channel of `img` (PixInsight's auto-stretch; linked by default). */
 export function autoStf(img: Image, opts: AutoStretchOptions = {}): Stf[] {
-  const k = opts.shadowsClip ?? -2.8;
-  const target = opts.targetBackground ?? 0.25;
-  // One normalization range for all channels so that colour balance is kept in linked mode.
-  let low = Infinity;
-  let high = -Infinity;
-  for (const d of img.data) {
-    const r = minMax(d);
-    if (r.min < low) low = r.min;
-    if (r.max > high) high = r.max;
-  }
-  if (!Number.isFinite(low) || !(high > low)) {
-    return img.data.map(() => ({ low: Number.isFinite(low) ? low : 0, high: Number.isFinite(low) ? low + 1 : 1, c0: 0, m: 0.5, c1: 1 }));
-  }
-  const span = high - low;
-  const per = img.data.map((d) => {
-    const s = sample(d);
-    const med = median(s);
-    return { med: (med - low) / span, madn: (1.482602218505602 * mad(s, med)) / span };
-  });
-  const make = (med: number, madn: number): Stf => {
-    const c0 = Math.min(Math.max(med + k * madn, 0), 1);
-    const x = c0 < 1 ? (med - c0) / (1 - c0) : 0.5;
-    return { low, high, c0, m: midtonesFor(x, target), c1: 1 };
-  };
-  if (opts.linked !== false || img.channels === 1) {
-    const med = per.reduce((a, p) => a + p.med, 0) / per.length;
-    const madn = per.reduce((a, p) => a + p.madn, 0) / per.length;
-    const stf = make(med, madn);
-    return img.data.map(() => stf);
-  }
-  return per.map((p) => make(p.med, p.madn));
+  return autoStfParams(img.data, opts);
 }
 
 /** Apply STFs and produce interleaved 8-bit samples (grey or RGB). NaN renders black. */
@@ -95,4 +40,11 @@ export function renderStretched(img: Image, stfs: Stf[]): Uint8Array {
     }
   }
   return out;
+}
+
+/** An auto-stretched 8-bit PNG preview of `img` (grey, or RGB from the first three channels). */
+export function stretchToPng(img: Image, opts: AutoStretchOptions = {}): Buffer {
+  const stfs = autoStf(img, opts);
+  const px = renderStretched(img, stfs);
+  return encodePng(img.width, img.height, img.channels >= 3 ? 3 : 1, px);
 }

@@ -1,6 +1,7 @@
 /** Camera console (like MaxIm's Camera Control): device, cooler with a live chart, exposure. */
 import { useEffect, useRef, useState } from 'react';
 import { get, onEvent, post } from './api';
+import { useCanvas2d } from './canvas';
 import type { Source } from './Viewer';
 
 interface Sample {
@@ -12,15 +13,7 @@ interface Sample {
 }
 
 function Chart({ samples }: { samples: Sample[] }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const c = ref.current;
-    if (!c) return;
-    const ctx = c.getContext('2d')!;
-    const W = c.width;
-    const H = c.height;
-    ctx.fillStyle = '#0b0b0e';
-    ctx.fillRect(0, 0, W, H);
+  const ref = useCanvas2d((ctx, W, H) => {
     if (samples.length < 2) return;
     const temps = samples.flatMap((s) => [s.ccdTemp, s.setpoint]);
     let lo = Math.floor(Math.min(...temps) - 1);

@@ -1,6 +1,7 @@
 /** Focus (loop with an HFR chart, autofocus with the V-curve and its fitted minimum) and guiding (calibration, error graph, RMS). */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { get, onEvent, post } from './api';
+import { useCanvas2d } from './canvas';
 
 interface Pt {
   x: number;
@@ -14,15 +15,7 @@ interface Series {
 
 /** A small 2D chart: series of points (lines or dots), optional vertical marker, axis labels. */
 function Plot({ series, marker, testid, xLabel, yLabel, symmetric }: { series: Series[]; marker?: number; testid: string; xLabel: string; yLabel: string; symmetric?: boolean }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const c = ref.current;
-    if (!c) return;
-    const ctx = c.getContext('2d')!;
-    const W = c.width;
-    const H = c.height;
-    ctx.fillStyle = '#0b0b0e';
-    ctx.fillRect(0, 0, W, H);
+  const ref = useCanvas2d((ctx, W, H) => {
     const all = series.flatMap((s) => s.pts).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
     ctx.fillStyle = '#7a6666';
     ctx.font = '10px system-ui';

@@ -1,0 +1,160 @@
+/** The pieces of the viewer around the image: tool bar, FITS header, star overlay, histogram, stretch sliders, readout. */
+import { useEffect, useMemo, useRef } from 'react';
+import type { Pixels } from './api';
+import { useCanvas2d } from './canvas';
+import { histogram, type Range, type Stf } from './stf';
+import type { Size, View } from './viewerGl';
+import type { Info, Source, StarsView, Stretch } from './viewerHooks';
+
+export function ViewerBar(p: { source: Source | null; px: Pixels | null; info: Info | null; view: View; showStars: boolean; onFit: () => void; onOneToOne: () => void; onStars: () => void; onHeader: () => void }) {
+  const { source, px, view } = p;
+  return (
+    <div className="viewer-bar">
+      <span className="viewer-title" data-testid="viewer-title">{source ? source.label : 'no image'}</span>
+      {px && (
+        <span className="muted">
+          {px.width}x{px.height}
+          {px.channels > 1 ? ` x${px.channels}` : ''} · zoom {(view.scale * 100).toFixed(0)}%
+        </span>
+      )}
+      <span className="spacer" />
+      <button onClick={p.onFit} disabled={!px}>Fit</button>
+      <button onClick={p.onOneToOne} disabled={!px}>1:1</button>
+      <button onClick={p.onStars} disabled={!px} data-testid="stars-toggle">{p.showStars ? 'Hide stars' : 'Stars'}</button>
+      <button onClick={p.onHeader} disabled={!p.info}>Header</button>
+    </div>
+  );
+}
+
+export function HeaderPanel({ info }: { info: Info }) {
+  return (
+    <div className="header-panel" data-testid="header-panel">
+      <table>
+        <tbody>
+          {info.header.map((c, i) => (
+            <tr key={i}>
+              <td className="key">{c.key}</td>
+              <td>{c.value === null ? '' : String(c.value)}</td>
+              <td className="muted">{c.comment ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Circles of 1.5 FWHM around the detected stars (FWHM printed for the first 25), over the image. */
+export function StarsOverlay({ stars, show, view, size }: { stars: StarsView | null; show: boolean; view: View; size: Size }) {
+  const overlay = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const o = overlay.current;
+    if (!o) return;
+    o.width = size.w;
+    o.height = size.h;
+    const ctx = o.getContext('2d')!;
+    ctx.clearRect(0, 0, o.width, o.height);
+    if (!show || !stars) return;
+    ctx.strokeStyle = '#3fe08a';
+    ctx.fillStyle = '#3fe08a';
+    ctx.font = '11px system-ui';
+    stars.stars.forEach((s, i) => {
+      const x = (s.x + 0.5 - view.ox) * view.scale;
+      const y = (s.y + 0.5 - view.oy) * view.scale;
+      const r = Math.max(4, 1.5 * s.fwhm * view.scale);
+      ctx.beginPath();
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+      ctx.stroke();
+      if (i < 25) ctx.fillText(s.fwhm.toFixed(2), x + r + 2, y - 2);
+    });
+  }, [stars, show, view, size]);
+  return <canvas ref={overlay} className="overlay" />;
+}
+
+/** Vertical lines at c0, c1 (red) and at the midtones point (amber) of the first channel's STF. */
+function drawStfMarks(ctx: CanvasRenderingContext2D, w: number, h: number, s: Stf): void {
+  const X = (v: number): number => v * w;
+  ctx.strokeStyle = '#e05050';
+  ctx.beginPath();
+  ctx.moveTo(X(s.c0), 0);
+  ctx.lineTo(X(s.c0), h);
+  ctx.moveTo(X(s.c1), 0);
+  ctx.lineTo(X(s.c1), h);
+  ctx.stroke();
+  ctx.strokeStyle = '#e0b050';
+  ctx.beginPath();
+  ctx.moveTo(X(s.c0 + s.m * (s.c1 - s.c0)), 0);
+  ctx.lineTo(X(s.c0 + s.m * (s.c1 - s.c0)), h);
+  ctx.stroke();
+}
+
+/** The log histogram of the image over its range, with the STF's points. */
+export function Histogram({ px, rng, stfs }: { px: Pixels | null; rng: Range; stfs: Stf[] }) {
+  const hist = useMemo(() => (px ? histogram(px.planes, rng) : null), [px, rng]);
+  const ref = useCanvas2d(
+    (ctx, w, h) => {
+      if (!hist) return;
+      const max = Math.max(...hist) || 1;
+      ctx.fillStyle = '#8a6d6d';
+      for (let i = 0; i < hist.length; i++) {
+        const bh = (hist[i]! / max) * (h - 4);
+        ctx.fillRect((i * w) / hist.length, h - bh, w / hist.length + 0.5, bh);
+      }
+      drawStfMarks(ctx, w, h, stfs[0]!);
+    },
+    [hist, stfs],
+  );
+  return <canvas ref={ref} width={256} height={64} className="histogram" data-testid="histogram" />;
+}
+
+/** Auto/linked switches and the black, midtones and white sliders (first channel's values shown). */
+export function StretchControls({ stretch, rng, channels }: { stretch: Stretch; rng: Range; channels: number }) {
+  const s0 = stretch.stfs[0]!;
+  const adu = (v: number): string => (rng.low + v * (rng.high - rng.low)).toFixed(1);
+  return (
+    <div className="stretch">
+      <div className="row">
+        <label>
+          <input type="checkbox" checked={stretch.auto} onChange={(e) => stretch.setAuto(e.target.checked)} data-testid="auto-stf" /> Auto STF
+        </label>
+        {channels > 1 && (
+          <label>
+            <input type="checkbox" checked={stretch.linked} onChange={(e) => stretch.setLinked(e.target.checked)} data-testid="linked" /> Linked
+          </label>
+        )}
+      </div>
+      <label className="slider">
+        Black <input type="range" min={0} max={1} step={0.0005} value={s0.c0} onChange={(e) => stretch.setManual('c0', Number(e.target.value))} data-testid="black" />
+        <span>{adu(s0.c0)}</span>
+      </label>
+      <label className="slider">
+        Mid <input type="range" min={0.0005} max={0.9995} step={0.0005} value={s0.m} onChange={(e) => stretch.setManual('m', Number(e.target.value))} data-testid="midtones" />
+        <span>{s0.m.toFixed(4)}</span>
+      </label>
+      <label className="slider">
+        White <input type="range" min={0} max={1} step={0.0005} value={s0.c1} onChange={(e) => stretch.setManual('c1', Number(e.target.value))} data-testid="white" />
+        <span>{adu(s0.c1)}</span>
+      </label>
+    </div>
+  );
+}
+
+/** Pixel value under the cursor, the image's statistics, the star summary. */
+export function Readout({ cursor, info, stars }: { cursor: string; info: Info | null; stars: StarsView | null }) {
+  const st = info?.stats[0];
+  return (
+    <div className="readout">
+      <div data-testid="cursor">{cursor || '\u00a0'}</div>
+      {st && (
+        <div className="muted">
+          median {st.median.toFixed(1)} · noise {st.noise.toFixed(2)} · min {st.min.toFixed(0)} · max {st.max.toFixed(0)}
+        </div>
+      )}
+      {stars && (
+        <div data-testid="star-summary">
+          {stars.count} stars · FWHM {stars.medianFwhm?.toFixed(2) ?? 'n/a'} px · HFR {stars.medianHfr?.toFixed(2) ?? 'n/a'} px
+        </div>
+      )}
+    </div>
+  );
+}
