@@ -1,14 +1,14 @@
 /**
- * Master calibration frames, integrated with the integration engine (bounded memory, row bands):
+ * Master calibration frames (docs/algorithms.md#masters), integrated with the integration engine (bounded memory, row bands):
  *  - bias, dark, flat-dark: average, no normalization, no weights, winsorized sigma clipping (4 / 3);
  *    a master dark is never bias-subtracted;
  *  - flat: each flat calibrated first (minus the master flat-dark, else minus the master bias) and
  *    written as float32 to a temp dir, then multiplicative normalization, rejection normalization
  *    "equalize fluxes", average.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { readFits, readFitsHeader, writeFits } from '../fits/index.js';
 import type { Image } from '../image/image.js';
 import { integrateFiles, type IntegrateOptions } from '../integrate/index.js';
@@ -34,6 +34,13 @@ export interface MasterOptions {
   overscan?: OverscanSpec;
   memoryBytes?: number;
   workers?: number;
+  /**
+   * Folder in which the calibrated flats (or overscan-corrected frames) are written while the master
+   * is integrated, in a subfolder removed at the end (default: the system temp folder; writeMaster:
+   * the output's folder). The pipeline passes OUT/.darkroom/tmp, which each run empties at its start,
+   * so a killed run leaves nothing behind for good.
+   */
+  tmpDir?: string;
 }
 
 export interface MasterResult {
@@ -90,7 +97,9 @@ export async function buildMaster(kind: MasterKind, paths: string[], opts: Maste
   try {
     const needPrep = kind === 'flat' ? !!(opts.bias || opts.flatDark || opts.overscan) : !!opts.overscan;
     if (needPrep) {
-      tmp = mkdtempSync(join(tmpdir(), 'darkroom-master-'));
+      const parent = opts.tmpDir ?? tmpdir();
+      mkdirSync(parent, { recursive: true });
+      tmp = mkdtempSync(join(parent, opts.tmpDir ? '.darkroom-master-' : 'darkroom-master-'));
       const sub = kind === 'flat' ? (opts.flatDark ?? opts.bias) : undefined;
       const subRole = opts.flatDark ? 'master flat-dark' : 'master bias';
       inputs = paths.map((p, i) => {
@@ -144,7 +153,7 @@ export async function buildMaster(kind: MasterKind, paths: string[], opts: Maste
 }
 
 export async function writeMaster(kind: MasterKind, paths: string[], out: string, opts: MasterOptions = {}): Promise<MasterResult> {
-  const r = await buildMaster(kind, paths, opts);
+  const r = await buildMaster(kind, paths, { ...opts, tmpDir: opts.tmpDir ?? dirname(out) });
   writeFits(out, r.image, { bitpix: -32, history: r.history });
   return r;
 }

@@ -3,19 +3,29 @@
  * (calibrate/ masters and light calibration, color/ debayer, register/, integrate/), writes
  * stacks, previews and the report. A step whose inputs (content fingerprints, chained through
  * the steps that produce them) and parameters are unchanged is reused: its hash is stored in
- * OUT/.darkroom/steps/<step>.json next to the outputs; --force redoes everything. Inputs are never
- * modified; every output is written to a temp name and renamed.
+ * OUT/.darkroom/steps/<step>.json with the size and sha256 of each output (a re-run checks them,
+ * and redoes a step whose output changed, and the steps built on it); --force redoes everything.
+ * Inputs are never modified; every output is written to a temp name and renamed.
+ *
+ * Safety of OUT: a run is refused when OUT is the night, inside it, or when the night lies in a
+ * folder of OUT (src/pipeline/safety.ts). Darkroom records the files and folders it creates in
+ * OUT/.darkroom/manifest.json (src/pipeline/manifest.ts) and deletes only those, file by file (the
+ * intermediates at the end of a run; a folder only when empty and its own). Temp files live in
+ * OUT/.darkroom/tmp, emptied at the start of each run.
  *
  * Steps run through an `Executor` (src/pipeline/executors/): the local one runs them here, in
  * order; the BullMQ one sends them (split into per-frame and per-tile jobs) to workers on other
  * machines. A step is a function of the plan and the stamps of its dependencies (`runPlanStep`),
  * so any process that sees OUT can run it.
  */
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Plan, PlanStep } from './plan.js';
-import { readFits, writeFits } from '../fits/index.js';
+import { readFits, readFitsHeader, writeFits } from '../fits/index.js';
+import { frameMeta } from '../session/metadata.js';
+import { checkRunPaths, OUTPUT_DIRS, topDirs } from './safety.js';
+import { claimDirs, claimFiles, fileDigest, loadManifest, recordFiles, removeRecorded, saveManifest, type Manifest } from './manifest.js';
 import type { Image } from '../image/image.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
@@ -68,15 +78,21 @@ export const localExecutor: Executor = {
 
 export interface Stamp {
   hash: string;
+  /** A new id each time the step runs: the steps built on it record it, so redoing it redoes them. */
+  id?: string;
   /** Outputs actually written (registration may leave frames out). */
   produced: string[];
+  /** Size, sha256 and mtime of each produced file: checked before the step is reused. */
+  files?: Record<string, { size: number; sha256: string; mtimeMs?: number }>;
+  /** Stamp ids of every step upstream (transitively) when this step ran. */
+  upstream?: Record<string, string>;
   /** Frames left out, with the reason (raw light paths). */
   rejected: Array<{ path: string; reason: string }>;
   info: Record<string, unknown>;
   seconds: number;
 }
 
-export type StepOutput = Omit<Stamp, 'hash' | 'seconds'>;
+export type StepOutput = Pick<Stamp, 'produced' | 'rejected' | 'info'>;
 
 /** A part of a step: only these frames (indices into its outputs) of a calibrate or debayer step. */
 export interface StepPart {
@@ -124,6 +140,8 @@ export function readStampFile(out: string, id: string): Stamp | undefined {
 }
 
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
+/** Darkroom's own temp folder of an output folder (emptied at the start of each run). */
+export const tmpDirOf = (out: string): string => join(out, '.darkroom', 'tmp');
 export const stampName = (id: string): string => `${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`;
 
 function ensureDir(p: string): void {
@@ -221,8 +239,10 @@ export function writeStack(env: StepEnv, s: PlanStep, r: IntegrateResult): StepO
   const h = r.image.header;
   h.set('OBJECT', stack.object);
   h.set('FILTER', stack.filter);
+  // The frames actually integrated (registration may have left some out), not the planned ones.
+  const exposure = Number(inputs.reduce((t, p) => t + (frameMeta(readFitsHeader(p).header, p).exposure ?? 0), 0).toFixed(3));
   h.set('NCOMBINE', inputs.length, 'frames integrated');
-  h.set('EXPTIME', stack.exposure_total_s, '[s] total exposure of the integrated frames', { float: true });
+  h.set('EXPTIME', exposure, '[s] total exposure of the integrated frames', { float: true });
   h.set('IMAGETYP', 'Master Light');
   r.history.unshift(`darkroom ${VERSION} run: ${s.reason}`);
   const dst = abs(s.outputs[0]!);
@@ -231,7 +251,7 @@ export function writeStack(env: StepEnv, s: PlanStep, r: IntegrateResult): StepO
   const zeroW = r.frames.filter((f) => !(f.weight > 0)).map((f) => ({ path: rawOf(relative(out, f.path)), reason: 'integration: zero weight' }));
   const regStep = s.deps.map((d) => env.steps.get(d)!).find((d) => d.kind === 'register');
   const reference = regStep ? (env.result(regStep.id)?.info.reference as string | undefined) : undefined;
-  return { produced: [s.outputs[0]!], rejected: zeroW, info: { noise: r.noise, frames: inputs.length, rejectedUpstream: rejected, reference } };
+  return { produced: [s.outputs[0]!], rejected: zeroW, info: { noise: r.noise, frames: inputs.length, exposure, rejectedUpstream: rejected, reference } };
 }
 
 /**
@@ -262,7 +282,8 @@ export async function runPlanStep(env: StepEnv, s: PlanStep, part?: StepPart): P
       const mo = kind === 'flat' && sub ? (p.calibrateKind === 'bias' ? { bias: sub } : { flatDark: sub }) : {};
       const dst = abs(s.outputs[0]!);
       ensureDir(dst);
-      const r = await writeMaster(kind, raw, dst, { ...mo, workers: opts.workers });
+      // Temp files (calibrated flats) in OUT/.darkroom/tmp, which each run empties at its start.
+      const r = await writeMaster(kind, raw, dst, { ...mo, workers: opts.workers, tmpDir: tmpDirOf(out) });
       for (const w of r.warnings) warnings.push(`${s.outputs[0]}: ${w}`);
       if (typeof p.library === 'string') {
         try {
@@ -400,28 +421,90 @@ export async function runPlanStep(env: StepEnv, s: PlanStep, part?: StepPart): P
   }
 }
 
-export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promise<RunReport> {
-  const plainLog = opts.log ?? (() => undefined);
-  let finished = 0;
-  const log = (line: string): void => {
-    plainLog(line);
-    const m = /^\[\d+\/\d+\] (\S+): (?!\w+ \(\d+ input)/.exec(line);
-    if (m && opts.progress) opts.progress(++finished, plan.steps.length - 1, m[1]!);
-  };
-  const out = plan.out;
-  const o = plan.options;
-  const t0 = Date.now();
-  mkdirSync(join(out, '.darkroom', 'steps'), { recursive: true });
-  const executor = opts.executor ?? localExecutor;
-  const warnings = [...plan.warnings];
-  const results = new Map<string, Stamp>();
-  const env = makeStepEnv(plan, (id) => results.get(id), (w) => warnings.push(w), opts.workers);
-  const { steps, producer } = env;
-  const timing: Record<string, number> = {};
-  const statuses: RunReport['steps'] = [];
+const INTERMEDIATE_KINDS: ReadonlySet<string> = new Set(['calibrate', 'debayer', 'register']);
+const isIntermediate = (s: PlanStep): boolean => INTERMEDIATE_KINDS.has(s.kind);
 
-  // Merkle hashes: a step's hash covers its kind, params and the fingerprints of its inputs;
-  // a produced input is fingerprinted by the hash of the step producing it.
+/**
+ * Before a run: refuse unsafe folders (OUT == night, OUT inside the night, the night inside a folder
+ * the plan writes), empty Darkroom's temp folder (leftovers of a killed run), and record in the
+ * manifest the folders of OUT the plan will create (those that do not exist yet).
+ */
+export function prepareOut(plan: Plan): Manifest {
+  const out = plan.out;
+  const outputs = plan.steps.flatMap((s) => s.outputs);
+  checkRunPaths(plan.night, out, { library: plan.options.library, dirs: [...new Set([...OUTPUT_DIRS, ...topDirs(outputs)])] });
+  mkdirSync(join(out, '.darkroom', 'steps'), { recursive: true });
+  rmSync(tmpDirOf(out), { recursive: true, force: true });
+  mkdirSync(tmpDirOf(out), { recursive: true });
+  const m = loadManifest(out);
+  claimDirs(out, m, outputs);
+  saveManifest(out, m);
+  return m;
+}
+
+/** Every step upstream of a step (its dependencies, theirs, ...), memoized. */
+function upstreamIds(env: StepEnv): (id: string) => string[] {
+  const memo = new Map<string, string[]>();
+  const get = (id: string): string[] => {
+    let r = memo.get(id);
+    if (!r) {
+      const set = new Set<string>();
+      for (const d of env.steps.get(id)?.deps ?? []) {
+        set.add(d);
+        for (const x of get(d)) set.add(x);
+      }
+      r = [...set];
+      memo.set(id, r);
+    }
+    return r;
+  };
+  return get;
+}
+
+/**
+ * Every produced file of a stamp is there with the size and sha256 recorded when it was written.
+ * `quick` (intermediates, which can be thousands of frames): an unchanged size and mtime is trusted
+ * without hashing; final outputs are always hashed.
+ */
+function outputsIntact(out: string, st: Stamp, quick: boolean): boolean {
+  return st.produced.every((p) => {
+    const f = st.files?.[p];
+    const path = join(out, p);
+    if (!f || !existsSync(path)) return false;
+    const stat = statSync(path);
+    if (stat.size !== f.size) return false;
+    if (quick && stat.mtimeMs === f.mtimeMs) return true;
+    return fileDigest(path).sha256 === f.sha256;
+  });
+}
+
+/**
+ * Which steps can be reused: same hash (kind, params, input fingerprints), outputs intact, and built on
+ * the same runs of the upstream steps that still have stamps (a redone master redoes its stack).
+ */
+function makeFresh(out: string, env: StepEnv, results: Map<string, Stamp>, hashOf: (s: PlanStep) => string, force: boolean): (s: PlanStep) => Stamp | undefined {
+  const memo = new Map<string, Stamp | null>();
+  const up = upstreamIds(env);
+  const check = (s: PlanStep): Stamp | undefined => {
+    const st = readStampFile(out, s.id);
+    if (!st || st.hash !== hashOf(s) || !st.id || !st.upstream || !outputsIntact(out, st, isIntermediate(s))) return undefined;
+    for (const d of up(s.id)) {
+      // A dependency without a stamp (a removed intermediate) is covered by the hash chain.
+      const cur = results.get(d) ?? (readStampFile(out, d) ? (fresh(env.steps.get(d)!) ?? null) : undefined);
+      if (cur === null || (cur && st.upstream[d] !== cur.id)) return undefined;
+    }
+    return st;
+  };
+  const fresh = (s: PlanStep): Stamp | undefined => {
+    if (force) return undefined;
+    if (!memo.has(s.id)) memo.set(s.id, check(s) ?? null);
+    return memo.get(s.id) ?? undefined;
+  };
+  return fresh;
+}
+
+/** Merkle hashes: a step's hash covers its kind, params and the fingerprints of its inputs; a produced input is fingerprinted by the hash of the step producing it. */
+function makeHashOf(plan: Plan, producer: Map<string, PlanStep>): (s: PlanStep) => string {
   const hashes = new Map<string, string>();
   const hashOf = (s: PlanStep): string => {
     const known = hashes.get(s.id);
@@ -435,17 +518,79 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promis
     hashes.set(s.id, h);
     return h;
   };
+  return hashOf;
+}
 
-  const readStamp = (s: PlanStep): Stamp | undefined => readStampFile(out, s.id);
-  const fresh = (s: PlanStep): Stamp | undefined => {
-    if (o.force) return undefined;
-    const st = readStamp(s);
-    if (!st || st.hash !== hashOf(s)) return undefined;
-    if (!st.produced.every((p) => existsSync(join(out, p)))) return undefined;
-    return st;
+interface RunState {
+  results: Map<string, Stamp>;
+  failed: Map<string, string>;
+  warnings: string[];
+  timing: Record<string, number>;
+  statuses: RunReport['steps'];
+}
+
+function buildRunReport(plan: Plan, rs: RunState): RunReport {
+  const out = plan.out;
+  const { results } = rs;
+  return {
+    version: 1,
+    stacks: plan.stacks.filter((st) => results.has(st.step)).map((st) => {
+      const integ = results.get(st.step)!;
+      const rejected = [...((integ.info.rejectedUpstream as Array<{ path: string; reason: string }>) ?? []), ...integ.rejected];
+      const used = (integ.info.frames as number) ?? st.frames;
+      const expPer = st.frames ? st.exposure_total_s / st.frames : 0;
+      const exposure = typeof integ.info.exposure === 'number' ? integ.info.exposure : expPer * used;
+      const prev = plan.steps.find((x) => x.kind === 'preview' && x.inputs[0] === st.path);
+      return {
+        path: st.path,
+        object: st.object,
+        filter: st.filter,
+        frames: used,
+        rejected_frames: rejected.map((r) => ({ path: r.path.startsWith('/') ? relative(out, r.path) : r.path, reason: r.reason })),
+        exposure_total_s: Number(exposure.toFixed(3)),
+        preview: prev?.outputs[0],
+        noise: integ.info.noise as number | undefined,
+        reference: typeof integ.info.reference === 'string' ? relative(out, integ.info.reference) : undefined,
+      };
+    }),
+    masters: plan.masters.map((m) => ({ path: m.path, kind: m.kind, frames: m.frames, exposure: m.exposure, temperature: m.temperature ?? null, ...(m.source ? { source: m.source } : {}) })),
+    warnings: rs.warnings,
+    timing_s: { total: 0, ...Object.fromEntries(Object.entries(rs.timing).map(([k, v]) => [k, Number(v.toFixed(3))])) },
+    steps: rs.statuses,
   };
+}
 
-  const failed = new Map<string, string>();
+/** End of a run without --keep-intermediates: Darkroom's intermediate files go, one by one, from the manifest; their stamps too. */
+function removeIntermediates(plan: Plan, m: Manifest, warn: (w: string) => void): void {
+  removeRecorded(plan.out, m, (_rel, e) => !!e.intermediate, warn);
+  for (const s of plan.steps) if (isIntermediate(s)) rmSync(join(plan.out, '.darkroom', 'steps', stampName(s.id)), { force: true });
+}
+
+/** Write report.json and report.html (recorded in the manifest when Darkroom creates them). */
+function writeReportFiles(out: string, m: Manifest, report: RunReport, plan: Plan): void {
+  const files = { 'report.json': Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'report.html': Buffer.from(renderReportHtml(report, plan)) };
+  claimFiles(out, m, 'report', Object.keys(files), false);
+  for (const [name, buf] of Object.entries(files)) writeFileAtomic(join(out, name), [buf]);
+  recordFiles(out, m, Object.keys(files), Object.fromEntries(Object.keys(files).map((n) => [n, fileDigest(join(out, n))])));
+}
+
+interface Runner {
+  plan: Plan;
+  env: StepEnv;
+  executor: Executor;
+  manifest: Manifest;
+  rs: RunState;
+  log: (line: string) => void;
+}
+
+/** Run steps in dependency order (each once), reusing fresh ones, stamping and recording the others. */
+function makeRunner(c: Runner): (s: PlanStep) => Promise<Stamp | undefined> {
+  const { plan, env, executor, manifest, log } = c;
+  const { results, failed, warnings, timing, statuses } = c.rs;
+  const out = plan.out;
+  const hashOf = makeHashOf(plan, env.producer);
+  const fresh = makeFresh(out, env, results, hashOf, plan.options.force);
+  const up = upstreamIds(env);
   const total = plan.steps.length;
   let n = 0;
   const running = new Map<string, Promise<Stamp | undefined>>();
@@ -457,6 +602,22 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promis
       running.set(s.id, r);
     }
     return r;
+  };
+  const fail = (s: PlanStep, why: string, seconds: number, line: string): undefined => {
+    failed.set(s.id, why);
+    statuses.push({ id: s.id, status: 'failed', seconds });
+    log(`[${++n}/${total}] ${s.id}: ${line}`);
+    return undefined;
+  };
+  /** Stamp a finished step: outputs' size and sha256, the upstream runs it was built on; record its files. */
+  const stampStep = (s: PlanStep, st: StepOutput, seconds: number): Stamp => {
+    const files = Object.fromEntries(st.produced.map((p) => [p, { ...fileDigest(join(out, p)), mtimeMs: statSync(join(out, p)).mtimeMs }]));
+    const upstream = Object.fromEntries(up(s.id).flatMap((d) => (results.get(d)?.id ? [[d, results.get(d)!.id!]] : [])));
+    const stamp: Stamp = { ...st, hash: hashOf(s), id: randomUUID(), files, upstream, seconds };
+    writeFileAtomic(join(out, '.darkroom', 'steps', stampName(s.id)), [Buffer.from(JSON.stringify(stamp, null, 1))]);
+    recordFiles(out, manifest, s.outputs, files);
+    saveManifest(out, manifest);
+    return stamp;
   };
   const runOnce = async (s: PlanStep): Promise<Stamp | undefined> => {
     const done = results.get(s.id);
@@ -470,40 +631,55 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promis
       return f;
     }
     // Dependencies: one after the other here; side by side when the executor runs remotely.
-    if (executor.concurrent) await Promise.all(s.deps.map((d) => run(steps.get(d)!)));
+    if (executor.concurrent) await Promise.all(s.deps.map((d) => run(env.steps.get(d)!)));
     for (const d of s.deps) {
-      if (!(await run(steps.get(d)!))) {
+      if (!(await run(env.steps.get(d)!))) {
         const why = `not run: ${d} failed: ${failed.get(d)!.replace(/^not run: .*? failed: /, '')}`;
-        failed.set(s.id, why);
-        statuses.push({ id: s.id, status: 'failed', seconds: 0 });
-        log(`[${++n}/${total}] ${s.id}: ${why}`);
-        return undefined;
+        return fail(s, why, 0, why);
       }
     }
     const t = Date.now();
     log(`[${n + 1}/${total}] ${s.id}: ${s.kind} (${s.inputs.length} input(s))`);
-    let st: Omit<Stamp, 'hash' | 'seconds'>;
+    // Claim the outputs that do not exist yet: Darkroom's, whatever happens to this step.
+    claimFiles(out, manifest, s.id, s.outputs, isIntermediate(s));
+    saveManifest(out, manifest);
+    let st: StepOutput;
     try {
       st = await executor.runStep(env, s, hashOf(s));
     } catch (e) {
+      recordFiles(out, manifest, s.outputs, {});
+      saveManifest(out, manifest);
       if (!isDarkroomError(e)) throw e;
-      const why = e.oneLine();
-      failed.set(s.id, why);
-      statuses.push({ id: s.id, status: 'failed', seconds: (Date.now() - t) / 1000 });
-      warnings.push(`${s.id} failed: ${why}`);
-      log(`[${++n}/${total}] ${s.id}: FAILED: ${why}`);
-      return undefined;
+      warnings.push(`${s.id} failed: ${e.oneLine()}`);
+      return fail(s, e.oneLine(), (Date.now() - t) / 1000, `FAILED: ${e.oneLine()}`);
     }
     const seconds = (Date.now() - t) / 1000;
-    const stamp: Stamp = { ...st, hash: hashOf(s), seconds };
-    writeFileAtomic(join(out, '.darkroom', 'steps', stampName(s.id)), [Buffer.from(JSON.stringify(stamp, null, 1))]);
+    const stamp = stampStep(s, st, seconds);
     results.set(s.id, stamp);
     statuses.push({ id: s.id, status: 'done', seconds });
     timing[s.kind] = (timing[s.kind] ?? 0) + seconds;
     log(`[${++n}/${total}] ${s.id}: done in ${seconds.toFixed(1)} s`);
     return stamp;
   };
+  return run;
+}
 
+export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promise<RunReport> {
+  const plainLog = opts.log ?? (() => undefined);
+  let finished = 0;
+  const log = (line: string): void => {
+    plainLog(line);
+    const m = /^\[\d+\/\d+\] (\S+): (?!\w+ \(\d+ input)/.exec(line);
+    if (m && opts.progress) opts.progress(++finished, plan.steps.length - 1, m[1]!);
+  };
+  const out = plan.out;
+  const t0 = Date.now();
+  const manifest = prepareOut(plan);
+  const executor = opts.executor ?? localExecutor;
+  const rs: RunState = { results: new Map(), failed: new Map(), warnings: [...plan.warnings], timing: {}, statuses: [] };
+  const { results, failed, warnings } = rs;
+  const env = makeStepEnv(plan, (id) => results.get(id), (w) => warnings.push(w), opts.workers);
+  const run = makeRunner({ plan, env, executor, manifest, rs, log });
 
   // Pull the final outputs (masters, stacks, previews); intermediates run only when something
   // downstream must be recomputed. The report is always rewritten.
@@ -511,41 +687,12 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promis
   if (executor.concurrent) await Promise.all(plan.steps.filter((s) => finals.has(s.kind)).map((s) => run(s)));
   else for (const s of plan.steps) if (finals.has(s.kind)) await run(s);
 
-  const report: RunReport = {
-    version: 1,
-    stacks: plan.stacks.filter((st) => results.has(st.step)).map((st) => {
-      const integ = results.get(st.step)!;
-      const rejected = [...((integ.info.rejectedUpstream as Array<{ path: string; reason: string }>) ?? []), ...integ.rejected];
-      const used = (integ.info.frames as number) ?? st.frames;
-      const expPer = st.frames ? st.exposure_total_s / st.frames : 0;
-      const prev = plan.steps.find((x) => x.kind === 'preview' && x.inputs[0] === st.path);
-      return {
-        path: st.path,
-        object: st.object,
-        filter: st.filter,
-        frames: used,
-        rejected_frames: rejected.map((r) => ({ path: r.path.startsWith('/') ? relative(out, r.path) : r.path, reason: r.reason })),
-        exposure_total_s: Number((expPer * used).toFixed(3)),
-        preview: prev?.outputs[0],
-        noise: integ.info.noise as number | undefined,
-        reference: typeof integ.info.reference === 'string' ? relative(out, integ.info.reference) : undefined,
-      };
-    }),
-    masters: plan.masters.map((m) => ({ path: m.path, kind: m.kind, frames: m.frames, exposure: m.exposure, temperature: m.temperature ?? null, ...(m.source ? { source: m.source } : {}) })),
-    warnings,
-    timing_s: { total: 0, ...Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, Number(v.toFixed(3))])) },
-    steps: statuses,
-  };
+  const report = buildRunReport(plan, rs);
   for (const st of plan.stacks) if (!results.has(st.step)) warnings.push(`${st.path} not produced: ${failed.get(st.step) ?? 'not run'}`);
-  if (!o.keepIntermediates) {
-    for (const dir of ['calibrated', 'debayered', 'registered']) rmSync(join(out, dir), { recursive: true, force: true });
-    for (const s of plan.steps) {
-      if (s.kind === 'calibrate' || s.kind === 'debayer' || s.kind === 'register') rmSync(join(out, '.darkroom', 'steps', stampName(s.id)), { force: true });
-    }
-  }
+  if (!plan.options.keepIntermediates) removeIntermediates(plan, manifest, (w) => warnings.push(w));
   report.timing_s.total = Number(((Date.now() - t0) / 1000).toFixed(3));
-  writeFileAtomic(join(out, 'report.json'), [Buffer.from(`${JSON.stringify(report, null, 2)}\n`)]);
-  writeFileAtomic(join(out, 'report.html'), [Buffer.from(renderReportHtml(report, plan))]);
+  writeReportFiles(out, manifest, report, plan);
+  saveManifest(out, manifest);
   log(`report: ${join(out, 'report.json')} (${report.timing_s.total.toFixed(1)} s)`);
   if (plan.stacks.length > 0 && report.stacks.length === 0) {
     const first = [...failed.entries()].filter(([, w]) => !w.startsWith('not run:')).map(([id, w]) => `${id}: ${w}`)[0] ?? 'every step failed';

@@ -12,6 +12,8 @@ import { slugify } from '../session/targets.js';
 import { readFitsHeader } from '../fits/reader.js';
 import { DarkroomError } from '../util/errors.js';
 import { VERSION } from '../version.js';
+import { checkRunPaths } from './safety.js';
+import { loadManifest } from './manifest.js';
 
 export interface RunOptions {
   reject: string;
@@ -165,7 +167,10 @@ export interface PlanContext {
   scan?: ScanResult;
   /** Reuse OUT/.darkroom/scan-cache.json for unchanged files (default true). */
   useCache?: boolean;
-  /** Write the updated scan cache (default false: a dry run leaves OUT untouched). */
+  /**
+   * Write the updated scan cache (default false: a dry run leaves OUT untouched). A plan for a run:
+   * the folders are checked first (see checkRunPaths), before anything is scanned or written.
+   */
   saveCache?: boolean;
   /** Scan progress (files done, total). */
   onFile?: (done: number, total: number, path: string) => void;
@@ -175,8 +180,11 @@ export function buildPlan(nightIn: string, outIn: string, opts: Partial<RunOptio
   const options: RunOptions = { ...DEFAULT_OPTIONS, ...opts };
   const night = resolve(nightIn);
   const out = resolve(outIn);
+  if (ctx.saveCache) checkRunPaths(nightIn, outIn, { library: options.library });
   const cache = ctx.useCache === false || options.force ? emptyScanCache() : loadScanCache(out);
-  const scan = ctx.scan ?? scanNight(night, { cache, onFile: ctx.onFile });
+  // Never scan OUT's own products: OUT itself (when a dry run puts it in the night) and the files Darkroom recorded there.
+  const exclude = [out, ...Object.keys(loadManifest(out).files).map((f) => join(out, f))];
+  const scan = ctx.scan ?? scanNight(night, { cache, onFile: ctx.onFile, exclude });
   if (ctx.saveCache && !ctx.scan) {
     // Keep only entries of files that still exist under this night (and any other nights' entries).
     for (const k of Object.keys(cache.entries)) if (!existsSync(k)) delete cache.entries[k];

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { buildPlan, type Plan, type RunOptions } from '../pipeline/plan.js';
 import { executePlan, type RunReport } from '../pipeline/execute.js';
+import { checkRunPaths } from '../pipeline/safety.js';
 import { isDarkroomError } from '../util/errors.js';
 import { HttpError } from './errors.js';
 
@@ -47,6 +48,8 @@ export class Processing {
   /** Start a run; returns at once (the promise of the run is returned for tests). */
   start(night: string, out: string, opts: Partial<RunOptions>): { status: RunStatus; finished: Promise<void> } {
     if (this.current?.state === 'running') throw new HttpError(409, 'BUSY', `a run is already in progress (${this.current.night})`);
+    // The refusals of every run (as the CLI's): OUT == night, OUT inside the night, the night inside a folder of OUT.
+    checkRunPaths(night, out, { library: opts.library });
     const plan = makePlan(night, out, opts);
     if (plan.stacks.length === 0) throw new HttpError(422, 'TOO_FEW', `${night}: no light frames to stack were found`);
     const st: RunStatus = { id: ++this.seq, state: 'running', night, out, done: 0, total: plan.steps.length, step: null, log: [], startedAt: Date.now() };

@@ -85,10 +85,29 @@ export interface ScanOptions {
   pixels?: boolean;
   /** Called after each file (progress). */
   onFile?: (done: number, total: number, path: string) => void;
+  /** Folders and files never scanned (a run's output folder, the files Darkroom wrote there). */
+  exclude?: string[];
 }
 
-/** All FITS files under `root`, sorted, following no symlinked directories twice; other files go to `others`. */
-export function listFitsFiles(root: string, others?: string[]): string[] {
+/** Identities (device:inode) of the paths that exist: how the walk recognizes them under any name. */
+export function fileIds(paths: Iterable<string>): Set<string> {
+  const ids = new Set<string>();
+  for (const p of paths) {
+    try {
+      const st = statSync(p);
+      ids.add(`${st.dev}:${st.ino}`);
+    } catch {
+      // not there: nothing to skip
+    }
+  }
+  return ids;
+}
+
+/**
+ * All FITS files under `root`, sorted, following no symlinked directories twice; other files go to
+ * `others`; folders and files whose identity is in `exclude` (see fileIds) are skipped.
+ */
+export function listFitsFiles(root: string, others?: string[], exclude?: ReadonlySet<string>): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   const walk = (dir: string): void => {
@@ -99,7 +118,7 @@ export function listFitsFiles(root: string, others?: string[]): string[] {
       return;
     }
     const id = `${st.dev}:${st.ino}`;
-    if (seen.has(id)) return;
+    if (seen.has(id) || exclude?.has(id)) return;
     seen.add(id);
     let names: string[];
     try {
@@ -117,6 +136,7 @@ export function listFitsFiles(root: string, others?: string[]): string[] {
         continue;
       }
       if (s.isDirectory()) walk(p);
+      else if (exclude?.has(`${s.dev}:${s.ino}`)) continue;
       else if (s.isFile() && FITS_EXT.test(name)) out.push(p);
       else if (s.isFile()) others?.push(p);
     }
@@ -210,7 +230,7 @@ export function scanNight(rootIn: string, opts: ScanOptions = {}): ScanResult {
     throw new DarkroomError('ENOENT', 'no such file or directory', rootIn);
   }
   const others: string[] = [];
-  const files = st.isDirectory() ? listFitsFiles(root, others) : [root];
+  const files = st.isDirectory() ? listFitsFiles(root, others, opts.exclude ? fileIds(opts.exclude) : undefined) : [root];
   const base = st.isDirectory() ? root : resolve(root, '..');
   const frames: Frame[] = [];
   const skipped: Skipped[] = [];
