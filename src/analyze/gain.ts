@@ -1,5 +1,5 @@
 /**
- * Read noise and gain by the photon transfer method (Janesick): two bias frames give the read noise
+ * Read noise and gain by the photon transfer method (Janesick; docs/algorithms.md#sensor): two bias frames give the read noise
  * sigma(B1 - B2) / sqrt(2); two flats of the same setup give the gain
  *   G = ((mean F1 + mean F2) - (mean B1 + mean B2)) / (var(F1 - F2) - var(B1 - B2))   e-/ADU.
  * Robustness: flat 2 is scaled to flat 1 about the bias level before differencing (a panel whose

@@ -1,5 +1,5 @@
 /**
- * Cosmetic correction: defect maps (hot/cold pixels from a master dark by sigma thresholds,
+ * Cosmetic correction (docs/algorithms.md#cosmetic): defect maps (hot/cold pixels from a master dark by sigma thresholds,
  * auto-detection in calibrated lights by deviation from the local median, a user list of defect
  * pixels/columns/rows) and repair by the median of the same-colour neighbours (CFA: the 8 pixels
  * 2 away, which have the same Bayer colour) or the 8 neighbours (mono). Neighbours that are

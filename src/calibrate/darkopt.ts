@@ -1,5 +1,5 @@
 /**
- * Dark optimization (PixInsight ImageCalibration): find k0 minimizing the noise of T - k0 * D, with
+ * Dark optimization (PixInsight ImageCalibration; docs/algorithms.md#dark-optimization): find k0 minimizing the noise of T - k0 * D, with
  * T = L - MB (bias-subtracted light) and D = MD - MB (bias-subtracted master dark), on a central
  * window. Like PixInsight's "optimization threshold", only dark pixels ABOVE median + 3 sigma (warm
  * and hot pixels, which carry the thermal signal) take part: the others are set to zero in the

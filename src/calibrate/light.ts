@@ -1,5 +1,5 @@
 /**
- * Light calibration (ALGORITHMS.md):
+ * Light calibration (docs/algorithms.md#light-calibration):
  *  - plain:     C = (L - MD) / MF * s0                (no bias needed; dark of the same exposure)
  *  - optimize:  C = ((L - MB) - k0 (MD - MB)) / MF * s0, k0 minimizing the noise (darkopt.ts)
  *  - exposure:  same with k0 = t_light / t_dark
@@ -9,9 +9,10 @@
  * happens once, last.
  */
 import { DarkroomError } from '../util/errors.js';
+import { warningLine, type WarningEvent } from '../util/warnings.js';
 import { createImage, type Image } from '../image/image.js';
-import { mean } from '../image/stats.js';
 import { noiseMRS } from '../image/noise.js';
+import { bayerColor } from '../color/cfa.js';
 import { applyOverscan, type OverscanSpec } from './overscan.js';
 import { optimizeDarkScale, type DarkOptOptions } from './darkopt.js';
 
@@ -48,6 +49,8 @@ export interface FrameReport {
   clippedPct: number;
   overscanLevels?: number[];
   warnings: string[];
+  /** Structured warnings (non-finite pixels of the light or a master, by file); also in `warnings`. */
+  events?: WarningEvent[];
 }
 
 export interface CalibrateResult {
@@ -89,21 +92,50 @@ export function checkMasterCompatible(light: Image, lightPath: string, m: Master
 }
 
 /** Colour index (0 R, 1 G, 2 B) at (x, y) of a Bayer pattern. */
-export function cfaColour(pattern: string, x: number, y: number): number {
-  const ch = pattern[(y & 1) * 2 + (x & 1)];
-  return ch === 'R' ? 0 : ch === 'B' ? 2 : 1;
+export const cfaColour = bayerColor;
+
+/** Non-finite values (NaN, +-Infinity) in all planes of an image. */
+export function countNonFinite(img: Image): number {
+  let bad = 0;
+  for (const p of img.data) for (let i = 0; i < p.length; i++) if (p[i]! - p[i]! !== 0) bad++;
+  return bad;
 }
 
-/** s0: mean of the master flat, or one mean per CFA colour. */
+/**
+ * Refuse an image without a single finite pixel (one line naming its file); report one with some
+ * (those pixels come out NaN). `what`: 'light', 'master dark', ...
+ */
+export function checkFinite(img: Image, path: string, what: string, events: WarningEvent[]): void {
+  const bad = countNonFinite(img);
+  if (bad >= img.width * img.height * img.channels) {
+    throw new DarkroomError('BAD_ARGUMENT', `the ${what} has no finite pixels (all NaN or infinite): nothing to calibrate${what === 'light' ? '' : ' with'}`, path);
+  }
+  if (bad > 0) events.push({ code: 'NON_FINITE', file: path, count: bad, message: `${bad} pixels of the ${what} are NaN or infinite: NaN in the calibrated light at those pixels` });
+}
+
+/** Mean of the finite values. */
+function finiteMean(a: Float32Array): number {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v - v !== 0) continue;
+    s += v;
+    n++;
+  }
+  return n > 0 ? s / n : NaN;
+}
+
+/** s0: mean of the master flat, or one mean per CFA colour (finite pixels only). */
 export function flatScales(flat: Image, cfa: string | undefined): number[] {
   const f = flat.data[0]!;
-  if (!cfa || cfa.length !== 4) return [mean(f)];
+  if (!cfa || cfa.length !== 4) return [finiteMean(f)];
   const sum = [0, 0, 0];
   const cnt = [0, 0, 0];
   for (let y = 0; y < flat.height; y++) {
     for (let x = 0; x < flat.width; x++) {
       const v = f[y * flat.width + x]!;
-      if (v !== v) continue;
+      if (v - v !== 0) continue;
       const c = cfaColour(cfa, x, y);
       sum[c] += v;
       cnt[c]++;
@@ -112,8 +144,9 @@ export function flatScales(flat: Image, cfa: string | undefined): number[] {
   return sum.map((s, i) => s / cnt[i]!);
 }
 
-/** Smallest multiple of 10 ADU keeping the fraction of pixels below zero under 0.1%. */
-export function autoPedestal(values: Float32Array): number {
+/** Smallest multiple of 10 ADU keeping the fraction of (finite) pixels below zero under 0.1%. */
+export function autoPedestal(all: Float32Array): number {
+  const values = all.filter((v) => v - v === 0);
   const n = values.length;
   const allowed = Math.floor(0.001 * n); // number of pixels allowed to clip (strictly fewer than 0.1%)
   const maxClip = allowed > 0 && allowed === 0.001 * n ? allowed - 1 : allowed;
@@ -126,15 +159,17 @@ export function autoPedestal(values: Float32Array): number {
 }
 
 export function darkIsClamped(bias: Master, dark: Master): { clamped: boolean; darkMean: number; biasMean: number } {
-  const darkMean = mean(dark.image.data[0]!);
-  const biasMean = mean(bias.image.data[0]!);
+  const darkMean = finiteMean(dark.image.data[0]!);
+  const biasMean = finiteMean(bias.image.data[0]!);
   return { clamped: darkMean <= biasMean, darkMean, biasMean };
 }
 
 /** Calibrate one light (pure: the input image is not modified). */
 export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOptions): CalibrateResult {
   const warnings: string[] = [];
+  const events: WarningEvent[] = [];
   const history: string[] = [];
+  checkFinite(lightIn, lightPath, 'light', events);
   let light = lightIn;
   let overscanLevels: number[] | undefined;
   if (o.overscan) {
@@ -147,6 +182,8 @@ export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOp
   if (o.bias) checkMasterCompatible(light, lightPath, o.bias, 'master bias');
   if (o.dark) checkMasterCompatible(light, lightPath, o.dark, 'master dark');
   if (o.flat) checkMasterCompatible(light, lightPath, o.flat, 'master flat');
+  for (const [m, role] of [[o.bias, 'master bias'], [o.dark, 'master dark'], [o.flat, 'master flat']] as const) if (m) checkFinite(m.image, m.path, role, events);
+  for (const e of events) warnings.push(e.file === lightPath ? e.message : warningLine(e));
 
   const tL = exposureOf(light);
   const TL = tempOf(light);
@@ -222,7 +259,7 @@ export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOp
       else if (mode === 'optimize' || mode === 'exposure') v = Lc[i]! - MB![i]! - k0! * (MD![i]! - MB![i]!);
       else if (mode === 'bias-only') v = Lc[i]! - MB![i]!;
       else v = Lc[i]!;
-      C[i] = v;
+      C[i] = v - v === 0 ? v : NaN; // undefined (NaN or Inf in the light or a master): NaN
     }
     if (MF && s0) {
       for (let y = 0; y < h; y++) {
@@ -230,7 +267,7 @@ export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOp
           const i = y * w + x;
           const f = MF[i]!;
           const s = s0.length === 3 ? s0[cfaColour(cfa!, x, y)]! : s0[0]!;
-          C[i] = f > 0 ? (C[i]! / f) * s : 0;
+          C[i] = f - f !== 0 ? NaN : f > 0 ? (C[i]! / f) * s : 0;
         }
       }
     }
@@ -266,6 +303,6 @@ export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOp
   return {
     image: out,
     history,
-    report: { path: lightPath, mode, k0, s0, pedestal, noise, clippedPct, overscanLevels, warnings },
+    report: { path: lightPath, mode, k0, s0, pedestal, noise, clippedPct, overscanLevels, warnings, events },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Overscan correction: the median of each source region (a non-light-sensitive strip) is subtracted
+ * Overscan correction (docs/algorithms.md#overscan): the median of each source region (a non-light-sensitive strip) is subtracted
  * from its target region, all medians taken from the uncorrected frame; then the frame is cropped to
  * the image region.
  *

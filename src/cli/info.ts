@@ -1,9 +1,9 @@
 /** `darkroom info FILE...`: what a frame is (kind, exposure, temperature, filter, binning) and its statistics. */
 import type { Command } from 'commander';
-import { FitsFile } from '../fits/reader.js';
+import { FitsFile, type Hdu } from '../fits/reader.js';
 import { frameMeta } from '../session/metadata.js';
-import { planeStats } from '../image/stats.js';
-import { noiseMRS } from '../image/noise.js';
+import { rowScan, rowsForBytes, streamPlaneStats, type RowSource } from '../image/bandstats.js';
+import { noiseMRS, noiseRows } from '../image/noise.js';
 import { isDarkroomError } from '../util/errors.js';
 
 export interface InfoStats {
@@ -33,25 +33,31 @@ export interface InfoRecord {
   stats: InfoStats;
 }
 
+/** Bytes of one band when `info` streams a file (the statistics never hold a whole plane). */
+const INFO_BAND_BYTES = 16 << 20;
+
+/**
+ * Statistics over all planes together (as numpy over the whole array), streamed by row bands:
+ * exact, in bounded memory; noise averaged over planes (each on at most NOISE_MAX_PIXELS).
+ */
+function fileStats(f: FitsFile, hdu: Hdu, width: number, height: number, channels: number): InfoStats {
+  const src: RowSource = { width, height, readRows: (c, y0, y1, out) => void f.readRows(c, y0, y1, hdu, out) };
+  const chans = Array.from({ length: channels }, (_, c) => c);
+  const s = streamPlaneStats(rowScan(src, chans, rowsForBytes(width, INFO_BAND_BYTES)));
+  const [y0, y1] = noiseRows(width, height);
+  let noise = 0;
+  for (let c = 0; c < channels; c++) noise += noiseMRS(f.readRows(c, y0, y1, hdu), width, y1 - y0).sigma;
+  noise /= channels;
+  return { mean: s.mean, median: s.median, stdev: s.stdev, mad: s.mad, min: s.min, max: s.max, noise };
+}
+
 export function infoFor(path: string): InfoRecord {
   const f = new FitsFile(path);
   try {
     const hdu = f.imageHdu();
     const { width, height, channels } = f.geometry(hdu);
     const meta = frameMeta(hdu.header, path);
-    const planes: Float32Array[] = [];
-    for (let c = 0; c < channels; c++) planes.push(f.readRows(c, 0, height, hdu));
-    // Statistics over all planes together (as numpy over the whole array); noise averaged over planes.
-    let all: Float32Array;
-    if (channels === 1) all = planes[0]!;
-    else {
-      all = new Float32Array(width * height * channels);
-      planes.forEach((p, c) => all.set(p, c * width * height));
-    }
-    const s = planeStats(all);
-    let noise = 0;
-    for (const p of planes) noise += noiseMRS(p, width, height).sigma;
-    noise /= channels;
+    const stats = fileStats(f, hdu, width, height, channels);
     return {
       path,
       width,
@@ -66,7 +72,7 @@ export function infoFor(path: string): InfoRecord {
       object: meta.object ?? null,
       bayer: meta.bayer ?? null,
       hdu: hdu.index,
-      stats: { mean: s.mean, median: s.median, stdev: s.stdev, mad: s.mad, min: s.min, max: s.max, noise },
+      stats,
     };
   } finally {
     f.close();

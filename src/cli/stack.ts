@@ -4,13 +4,14 @@
  */
 import type { Command } from 'commander';
 import { DarkroomError } from '../util/errors.js';
+import { assertOutputsAreNotInputs } from '../util/paths.js';
 import {
   COMBINES,
   NORMALIZES,
   REJECTS,
   REJECT_NORMALIZES,
-  integrateFiles,
-  writeIntegration,
+  integrateToFile,
+  rejectionMapPaths,
   type Combine,
   type IntegrateOptions,
   type Normalize,
@@ -141,9 +142,12 @@ export function registerStack(program: Command): void {
         workers,
       };
       const out = f.output!;
+      const maps = opts.rejectionMaps ? rejectionMapPaths(out) : undefined;
+      assertOutputsAreNotInputs(maps ? [out, maps.low, maps.high] : [out], files);
       const t0 = Date.now();
-      const r = await integrateFiles(files, opts);
-      const written = writeIntegration(r, out);
+      // streamed to the files band by band: the budget (--memory) bounds the memory whatever the frame size
+      const r = await integrateToFile(files, out, opts);
+      const written = r.files;
       if (f.json) {
         const lowAll = r.frames.reduce((s, x) => s + x.rejectedLowPct, 0) / r.frames.length;
         const highAll = r.frames.reduce((s, x) => s + x.rejectedHighPct, 0) / r.frames.length;
@@ -157,6 +161,7 @@ export function registerStack(program: Command): void {
           noise: r.noise,
           noiseRatio: r.noiseRatio,
           warnings: r.warnings,
+          events: r.events ?? [],
           seconds: (Date.now() - t0) / 1000,
         };
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -94,6 +94,14 @@ export function requireCfa(name: string, what = 'CFA pattern', file?: string): C
   return cfa;
 }
 
+/**
+ * Colour (0 R, 1 G, 2 B) of pixel (x, y) of a 2x2 Bayer pattern given by its letters ("RGGB"), for
+ * loops that hold the pattern as a header string; letters other than R and B count as G.
+ */
+export function bayerColor(pattern: string, x: number, y: number): number {
+  return LETTER[pattern[(y & 1) * 2 + (x & 1)]!] ?? GREEN;
+}
+
 /** Colour (0 R, 1 G, 2 B) of pixel (x, y). */
 export function cfaColor(cfa: Cfa, x: number, y: number): number {
   const n = cfa.size;

@@ -1,5 +1,5 @@
 /**
- * Noise estimation of one image plane (ALGORITHMS.md):
+ * Noise estimation of one image plane (docs/algorithms.md#noise):
  * - MRS (Starck & Murtagh 1998, as in PixInsight): a-trous B3-spline wavelet transform with 4
  *   layers; start from the k-sigma estimate; iterate sigma = stdev of (I - c_J) over the pixels that
  *   have no significant coefficient (|w_j| >= k sigma kappa_j) in any layer, until the relative change
@@ -319,7 +319,7 @@ export function mrsRaw(plane: Float32Array, width: number, height: number, layer
 
 /**
  * Noise standard deviation by the multiresolution support (MRS), falling back to fewer layers and
- * finally to k-sigma as described in ALGORITHMS.md.
+ * finally to k-sigma as described in docs/algorithms.md#noise.
  */
 export function noiseMRS(plane: Float32Array, width: number, height: number): NoiseEstimate {
   checkPlane(plane, width, height);
@@ -344,4 +344,19 @@ export function noiseKSigma(plane: Float32Array, width: number, height: number):
   const { src, valid, count } = sanitize(plane);
   if (count === 0) return NaN;
   return kSigmaEstimate(src, valid, count, width, height).sigma;
+}
+
+/**
+ * Largest plane the noise is estimated on whole (2 Mpx). The estimate needs about six planes of
+ * float32 scratch, so a bigger plane is estimated on its central rows (NOISE_MAX_PIXELS pixels at
+ * most): memory stays bounded (~50 MB) and, the limit being fixed, the estimate does not depend on
+ * any memory budget. Two million pixels pin the noise down to ~0.1%.
+ */
+export const NOISE_MAX_PIXELS = 1 << 21;
+
+/** The rows [y0, y1) a plane's noise is estimated on: all of them, or a central band of them. */
+export function noiseRows(width: number, height: number, maxPixels = NOISE_MAX_PIXELS): [number, number] {
+  const rows = Math.max(1, Math.min(height, Math.floor(maxPixels / width)));
+  const y0 = (height - rows) >> 1;
+  return [y0, y0 + rows];
 }

@@ -1,5 +1,5 @@
 /**
- * Statistics of pixel sets, matching numpy/astropy definitions (see ALGORITHMS.md). Every function
+ * Statistics of pixel sets, matching numpy/astropy definitions (see docs/algorithms.md#statistics). Every function
  * ignores NaN, never modifies its input, and accumulates in float64. Medians are exact
  * (Floyd-Rivest quickselect on a copy). Empty input (or all NaN) gives NaN.
  */
@@ -8,8 +8,11 @@ import { copyFinite, copyNonNaN, medianFloat32, medianInPlace, type NumericArray
 /** Gaussian consistency factor of the MAD: 1 / Phi^-1(3/4) (astropy mad_std). */
 export const MAD_TO_SIGMA = 1.482602218505602;
 
-/** Below this length a copy + quickselect beats the two radix passes over 2 x 65536 bins. */
-const RADIX_MIN = 4096;
+/**
+ * Below this length a copy + quickselect beats the two radix passes over 2 x 65536 bins (at and
+ * above it, medians never reorder their input).
+ */
+export const RADIX_MIN = 4096;
 
 /**
  * Median of buf[0..n-1] (no NaN inside): float32 buffers by radix selection (read-only), others by
@@ -174,17 +177,27 @@ export function biweightMidvariance(a: ArrayLike<number>, c = 9, M?: number): nu
 }
 
 /**
- * Iterative k-sigma estimator of location and scale (PixInsight IKSS, ALGORITHMS.md): repeat
+ * Iterative k-sigma estimator of location and scale (PixInsight IKSS, docs/algorithms.md#statistics): repeat
  * { m = median, s = sqrt(BWMV about m, c = 9), keep values within m -/+ 4 s } until the relative
  * change of s < 1e-6; location m, scale 0.991 s. Non-finite values are ignored.
  */
 export function ikss(a: ArrayLike<number>): { location: number; scale: number } {
-  const { buf, n: n0 } = copyFinite(a);
+  const { buf, n } = copyFinite(a);
+  return ikssFrom(buf, n, NaN, 0);
+}
+
+/**
+ * The IKSS loop from iteration `it0` on the values buf[0..n-1] (finite, in their original order)
+ * left by the earlier iterations, whose last scale was `s0` (NaN before the first): lets a
+ * streaming caller (bandstats.ts) run the first iterations over a file and finish here with
+ * identical results.
+ */
+export function ikssFrom(buf: NumericArray, n0: number, s0In: number, it0: number): { location: number; scale: number } {
   let n = n0;
   if (n === 0) return { location: NaN, scale: NaN };
   const tmp: NumericArray = buf instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
-  let s0 = NaN;
-  for (let it = 0; it < 1000; it++) {
+  let s0 = s0In;
+  for (let it = it0; it < IKSS_MAX_ITER; it++) {
     const m = medianBuf(buf, n);
     for (let i = 0; i < n; i++) tmp[i] = Math.abs(buf[i]! - m);
     const madv = medianBuf(tmp, n);
@@ -206,6 +219,9 @@ export function ikss(a: ArrayLike<number>): { location: number; scale: number } 
   }
   throw new Error('ikss: no convergence');
 }
+
+/** Iteration limit of IKSS (it always converges far sooner). */
+export const IKSS_MAX_ITER = 1000;
 
 /** Population standard deviation (ddof 0) of buf[0..n-1] and its mean. */
 function meanStd(buf: NumericArray, n: number): { mean: number; std: number } {

@@ -2,7 +2,9 @@
  * Row-band streaming: for each channel and band of rows, the N frames' rows are read from disk
  * (`FitsFile.readRows`) into one buffer and integrated, either in-process (workers: 1) or by a
  * piscina pool whose threads share the band and output memory (SharedArrayBuffer). Peak memory is
- * bounded by the budget whatever N: the band height is chosen so that the bands in flight fit.
+ * bounded by the budget whatever N: the band height is chosen so that the bands in flight fit
+ * (with a `sink`, each band's output rows too: the result then goes band by band to the sink and
+ * no whole plane is held; without one, the whole output planes come on top of the budget).
  * Every pixel is computed independently, so the result does not depend on the band height or on
  * the number of workers (bit-identical).
  */
@@ -12,6 +14,13 @@ import type { BandParams } from '../kernels/band.js';
 import { integrateBandAuto as integrateBand } from '../kernels/auto.js';
 import type { Geometry, OpenFrame } from './frames.js';
 import type { BandTask, BandTaskResult } from './worker.js';
+
+/**
+ * Where finished bands go when the output is streamed (to a file) instead of kept as whole planes:
+ * called once per band, in any order with a worker pool, with rows y0..y1 (absolute) of channel c.
+ * The arrays are reused after the call returns.
+ */
+export type BandSink = (c: number, y0: number, y1: number, out: Float32Array, rejLow: Float32Array | null, rejHigh: Float32Array | null) => void;
 
 export interface EngineInput {
   frames: OpenFrame[];
@@ -23,6 +32,8 @@ export interface EngineInput {
   maps: boolean;
   /** Only rows y0..y1 (exclusive) of every frame (a tile); the output planes then hold just those rows. */
   rows?: [number, number];
+  /** Stream the output band by band to this sink; `planes` (and the maps) are then empty. */
+  sink?: BandSink;
 }
 
 export interface EngineOutput {
@@ -33,6 +44,10 @@ export interface EngineOutput {
   frameHigh: Float64Array;
   bands: number;
   rowsPerBand: number;
+  /** Per frame: how many of its values (all channels) were NaN or infinite. */
+  nonFinite?: Float64Array;
+  /** Pixels (all channels) with no finite value in any weighted frame (NaN in the result). */
+  noValue?: number;
 }
 
 /** Default memory budget: a quarter of the free memory, between 64 MB and 512 MB (like Siril's setmem). */
@@ -44,10 +59,14 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** Rows per band for a budget: the bands in flight (workers + 1 being read) must fit. */
-export function bandRows(n: number, g: Geometry, workers: number, memoryBytes: number): number {
+/**
+ * Rows per band for a budget: the bands in flight (workers + 1 being read) must fit, each holding
+ * the n frames' rows plus `outputs` planes of output rows (streamed output; 0 when the output
+ * planes are kept whole).
+ */
+export function bandRows(n: number, g: Geometry, workers: number, memoryBytes: number, outputs = 0): number {
   const inFlight = workers > 1 ? workers + 1 : 1;
-  const perRow = n * g.width * 4;
+  const perRow = (n + outputs) * g.width * 4;
   let rows = Math.floor(memoryBytes / (inFlight * perRow));
   if (workers > 1) rows = Math.min(rows, Math.ceil(g.height / (workers * 4)));
   return Math.max(1, Math.min(g.height, rows));
@@ -62,115 +81,162 @@ function makePlane(npix: number, shared: boolean): Float32Array {
   return shared ? new Float32Array(new SharedArrayBuffer(npix * 4)) : new Float32Array(npix);
 }
 
-export async function runEngine(inp: EngineInput): Promise<EngineOutput> {
-  const { frames, geometry: g, params, maps } = inp;
+/** The output arrays of the engine: whole planes, or (streamed) one band's worth per slot. */
+interface OutSet {
+  out: Float32Array;
+  rejLow: Float32Array | null;
+  rejHigh: Float32Array | null;
+}
+
+function outSet(npix: number, shared: boolean, maps: boolean): OutSet {
+  return { out: makePlane(npix, shared), rejLow: maps ? makePlane(npix, shared) : null, rejHigh: maps ? makePlane(npix, shared) : null };
+}
+
+/** Shared state of one engine run. */
+interface Run {
+  inp: EngineInput;
+  n: number;
+  W: number;
+  Y0: number;
+  H: number;
+  rows: number;
+  /** Whole planes per channel (not streamed). */
+  whole: OutSet[] | null;
+  frameLow: Float64Array;
+  frameHigh: Float64Array;
+  nonFinite: Float64Array;
+  noValue: Float64Array;
+  bands: number;
+}
+
+function startRun(inp: EngineInput): Run {
+  const { frames, geometry: g, maps } = inp;
   const n = frames.length;
-  const W = g.width;
   const Y0 = inp.rows ? inp.rows[0] : 0;
   const H = inp.rows ? inp.rows[1] : g.height;
-  const npixAll = W * (H - Y0);
   const workers = Math.max(1, inp.workers);
-  const shared = workers > 1;
-  const rows = bandRows(n, { ...g, height: H - Y0 }, workers, inp.memoryBytes);
-  const planes: Float32Array[] = [];
-  const rejLow: Float32Array[] | null = maps ? [] : null;
-  const rejHigh: Float32Array[] | null = maps ? [] : null;
-  for (let c = 0; c < g.channels; c++) {
-    planes.push(makePlane(npixAll, shared));
-    if (maps) {
-      rejLow!.push(makePlane(npixAll, shared));
-      rejHigh!.push(makePlane(npixAll, shared));
-    }
-  }
-  const frameLow = new Float64Array(n);
-  const frameHigh = new Float64Array(n);
-  let bands = 0;
+  const outputs = inp.sink ? (maps ? 3 : 1) : 0;
+  const rows = bandRows(n, { ...g, height: H - Y0 }, workers, inp.memoryBytes, outputs);
+  const whole = inp.sink ? null : Array.from({ length: g.channels }, () => outSet(g.width * (H - Y0), workers > 1, maps));
+  return { inp, n, W: g.width, Y0, H, rows, whole, frameLow: new Float64Array(n), frameHigh: new Float64Array(n), nonFinite: new Float64Array(n), noValue: new Float64Array(1), bands: 0 };
+}
 
-  const readBand = (buf: Float32Array, c: number, y0: number, y1: number): number => {
-    const npix = (y1 - y0) * W;
-    for (let i = 0; i < n; i++) {
-      const fr = frames[i]!;
-      fr.file.readRows(c, y0, y1, fr.hdu, buf.subarray(i * npix, (i + 1) * npix));
-    }
-    return npix;
+function readBand(r: Run, buf: Float32Array, c: number, y0: number, y1: number): number {
+  const npix = (y1 - y0) * r.W;
+  for (let i = 0; i < r.n; i++) {
+    const fr = r.inp.frames[i]!;
+    fr.file.readRows(c, y0, y1, fr.hdu, buf.subarray(i * npix, (i + 1) * npix));
+  }
+  return npix;
+}
+
+/** The slice of a band's output: in the whole planes at the band's offset, or the band set itself. */
+function bandView(r: Run, set: OutSet | null, c: number, y0: number, npix: number): OutSet {
+  const s = set ?? r.whole![c]!;
+  const off = set ? 0 : (y0 - r.Y0) * r.W;
+  const v = (a: Float32Array | null): Float32Array | null => (a ? a.subarray(off, off + npix) : null);
+  return { out: v(s.out)!, rejLow: v(s.rejLow), rejHigh: v(s.rejHigh) };
+}
+
+function finishRun(r: Run): EngineOutput {
+  const w = r.whole;
+  return {
+    planes: w ? w.map((s) => s.out) : [],
+    rejLow: w && r.inp.maps ? w.map((s) => s.rejLow!) : null,
+    rejHigh: w && r.inp.maps ? w.map((s) => s.rejHigh!) : null,
+    frameLow: r.frameLow,
+    frameHigh: r.frameHigh,
+    bands: r.bands,
+    rowsPerBand: r.rows,
+    nonFinite: r.nonFinite,
+    noValue: r.noValue[0]!,
   };
+}
 
-  if (!shared) {
-    const buf = new Float32Array(n * rows * W);
-    for (let c = 0; c < g.channels; c++) {
-      for (let y0 = Y0; y0 < H; y0 += rows) {
-        const y1 = Math.min(H, y0 + rows);
-        const npix = readBand(buf, c, y0, y1);
-        const off = (y0 - Y0) * W;
-        integrateBand(buf, npix, params[c]!, {
-          out: planes[c]!.subarray(off, off + npix),
-          rejLow: rejLow ? rejLow[c]!.subarray(off, off + npix) : null,
-          rejHigh: rejHigh ? rejHigh[c]!.subarray(off, off + npix) : null,
-          frameLow,
-          frameHigh,
-        });
-        bands++;
-      }
-    }
-    return { planes, rejLow, rejHigh, frameLow, frameHigh, bands, rowsPerBand: rows };
+/** Every (channel, y0, y1) band of the run, in order. */
+function* bandsOf(r: Run): Generator<[number, number, number]> {
+  for (let c = 0; c < r.inp.geometry.channels; c++) {
+    for (let y0 = r.Y0; y0 < r.H; y0 += r.rows) yield [c, y0, Math.min(r.H, y0 + r.rows)];
   }
+}
 
-  const pool = new Piscina<BandTask, BandTaskResult>({
-    filename: workerUrl().href,
-    minThreads: workers,
-    maxThreads: workers,
-    idleTimeout: 1000,
-  });
+function runInProcess(r: Run): void {
+  const buf = new Float32Array(r.n * r.rows * r.W);
+  const set = r.inp.sink ? outSet(r.rows * r.W, false, r.inp.maps) : null;
+  for (const [c, y0, y1] of bandsOf(r)) {
+    const npix = readBand(r, buf, c, y0, y1);
+    const view = bandView(r, set, c, y0, npix);
+    integrateBand(buf, npix, r.inp.params[c]!, { ...view, frameLow: r.frameLow, frameHigh: r.frameHigh, nonFinite: r.nonFinite, noValue: r.noValue });
+    r.inp.sink?.(c, y0, y1, view.out, view.rejLow, view.rejHigh);
+    r.bands++;
+  }
+}
+
+export async function runEngine(inp: EngineInput): Promise<EngineOutput> {
+  const r = startRun(inp);
+  if (Math.max(1, inp.workers) === 1) runInProcess(r);
+  else await runPool(r);
+  return finishRun(r);
+}
+
+/** A buffer slot of the pool: the band's input and (streamed) its output. */
+interface Slot {
+  data: SharedArrayBuffer;
+  set: OutSet | null;
+}
+
+function addInto(acc: Float64Array, x: Float64Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] += x[i]!;
+}
+
+async function runPool(r: Run): Promise<void> {
+  const workers = Math.max(1, r.inp.workers);
+  const pool = new Piscina<BandTask, BandTaskResult>({ filename: workerUrl().href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
   try {
-    const free: SharedArrayBuffer[] = [];
-    for (let k = 0; k < workers + 1; k++) free.push(new SharedArrayBuffer(n * rows * W * 4));
-    const inFlight: Promise<void>[] = [];
+    const free: Slot[] = [];
+    for (let k = 0; k < workers + 1; k++) {
+      free.push({ data: new SharedArrayBuffer(r.n * r.rows * r.W * 4), set: r.inp.sink ? outSet(r.rows * r.W, true, r.inp.maps) : null });
+    }
     const pending = new Set<Promise<void>>();
     let failure: unknown = null;
-    for (let c = 0; c < g.channels; c++) {
-      for (let y0 = Y0; y0 < H; y0 += rows) {
-        while (free.length === 0) {
-          await Promise.race(pending);
-          if (failure) throw failure;
-        }
-        const sab = free.pop()!;
-        const y1 = Math.min(H, y0 + rows);
-        const npix = readBand(new Float32Array(sab), c, y0, y1);
-        const task: BandTask = {
-          data: sab,
-          npix,
-          params: params[c]!,
-          out: planes[c]!.buffer as SharedArrayBuffer,
-          rejLow: rejLow ? (rejLow[c]!.buffer as SharedArrayBuffer) : null,
-          rejHigh: rejHigh ? (rejHigh[c]!.buffer as SharedArrayBuffer) : null,
-          offset: (y0 - Y0) * W,
-        };
-        const p: Promise<void> = pool.run(task).then(
-          (r) => {
-            for (let i = 0; i < n; i++) {
-              frameLow[i] += r.frameLow[i]!;
-              frameHigh[i] += r.frameHigh[i]!;
-            }
-            free.push(sab);
-            pending.delete(p);
-          },
-          (e: unknown) => {
-            failure ??= e;
-            free.push(sab);
-            pending.delete(p);
-          },
-        );
-        pending.add(p);
-        inFlight.push(p);
-        bands++;
-        // let finished tasks hand their buffers back before the next synchronous read
-        await new Promise<void>((res) => setImmediate(res));
+    const sab = (a: Float32Array | null): SharedArrayBuffer | null => (a ? (a.buffer as SharedArrayBuffer) : null);
+    for (const [c, y0, y1] of bandsOf(r)) {
+      while (free.length === 0) {
+        await Promise.race(pending);
+        if (failure) throw failure;
       }
+      const slot = free.pop()!;
+      const npix = readBand(r, new Float32Array(slot.data), c, y0, y1);
+      const target = slot.set ?? r.whole![c]!;
+      const offset = slot.set ? 0 : (y0 - r.Y0) * r.W;
+      const task: BandTask = { data: slot.data, npix, params: r.inp.params[c]!, out: sab(target.out)!, rejLow: sab(target.rejLow), rejHigh: sab(target.rejHigh), offset };
+      const p: Promise<void> = pool.run(task).then(
+        (res) => {
+          addInto(r.frameLow, res.frameLow);
+          addInto(r.frameHigh, res.frameHigh);
+          addInto(r.nonFinite, res.nonFinite);
+          r.noValue[0] += res.noValue;
+          if (slot.set) {
+            const v = bandView(r, slot.set, c, y0, npix);
+            r.inp.sink!(c, y0, y1, v.out, v.rejLow, v.rejHigh);
+          }
+          free.push(slot);
+          pending.delete(p);
+        },
+        (e: unknown) => {
+          failure ??= e;
+          free.push(slot);
+          pending.delete(p);
+        },
+      );
+      pending.add(p);
+      r.bands++;
+      // let finished tasks hand their buffers back before the next synchronous read
+      await new Promise<void>((res) => setImmediate(res));
     }
-    await Promise.all(inFlight);
+    await Promise.all(pending);
     if (failure) throw failure;
   } finally {
     await pool.destroy();
   }
-  return { planes, rejLow, rejHigh, frameLow, frameHigh, bands, rowsPerBand: rows };
 }

@@ -1,12 +1,15 @@
 /**
- * First pass over the frames: geometry checks, per-frame location/scale (IKSS or median/MAD),
+ * First pass over the frames (docs/algorithms.md#integration): geometry checks, per-frame location/scale (IKSS or median/MAD),
  * noise (MRS), weights, and the normalization coefficients for rejection and combination.
- * Whole planes are read one frame at a time here, so memory stays at one plane.
+ * Each plane is read whole only when it and the estimator's copies fit the memory budget; else
+ * its statistics stream by row bands (bandstats.ts, same answers). Noise is estimated on at most
+ * NOISE_MAX_PIXELS (central rows of bigger planes).
  */
 import { FitsFile, type Hdu } from '../fits/index.js';
 import { DarkroomError } from '../util/errors.js';
-import { ikss, median, mad, MAD_TO_SIGMA } from '../image/stats.js';
-import { noiseMRS } from '../image/noise.js';
+import { MAD_TO_SIGMA } from '../image/stats.js';
+import { arrayScan, rowScan, rowsForBytes, streamIkss, streamMedian, type BandScan } from '../image/bandstats.js';
+import { noiseMRS, noiseRows } from '../image/noise.js';
 import type { IntegrateOptions, Normalize, RejectNormalize } from './options.js';
 
 export interface OpenFrame {
@@ -58,11 +61,33 @@ export interface FrameStats {
 }
 
 /**
- * Location/scale per frame and channel (when a normalization needs them) and MRS noise (for all
- * frames with noise weights, otherwise only for frame 0, which the result's noise is compared to).
- * Estimator 'mad': location = median, scale = 1.4826 * MAD (Gaussian sigma).
+ * Location and scale of plane c of a frame over its finite values: IKSS, or (estimator 'mad')
+ * median and 1.4826 * MAD. Results do not depend on `memoryBytes`, only the way they are computed:
+ * the plane in memory when it and the copies fit, else streamed by row bands.
  */
-export function frameStatistics(frames: OpenFrame[], g: Geometry, o: IntegrateOptions): FrameStats {
+export function locationScale(fr: OpenFrame, c: number, g: Geometry, estimator: 'ikss' | 'mad', memoryBytes: number): { location: number; scale: number } {
+  const planeBytes = g.width * g.height * 4;
+  let scan: BandScan;
+  if (3 * planeBytes <= memoryBytes) scan = arrayScan(fr.file.readRows(c, 0, g.height, fr.hdu));
+  else {
+    const src = { width: g.width, height: g.height, readRows: (cc: number, y0: number, y1: number, out: Float32Array) => void fr.file.readRows(cc, y0, y1, fr.hdu, out) };
+    scan = rowScan(src, [c], rowsForBytes(g.width, memoryBytes / 4));
+  }
+  // IKSS collects the values once they fit: 8 bytes each (values + deviations)
+  if (estimator === 'ikss') return streamIkss(scan, Math.floor(memoryBytes / 16));
+  const m = streamMedian(scan).median;
+  const madv = streamMedian(scan, { lo: -Infinity, hi: Infinity, center: m }).median;
+  return { location: m, scale: MAD_TO_SIGMA * madv };
+}
+
+/**
+ * Location/scale per frame and channel (when a normalization needs them) and MRS noise (for all
+ * frames with noise weights, otherwise only for frame 0, which the result's noise is compared to),
+ * the noise on the rows `noiseRows` gives (all of a plane up to NOISE_MAX_PIXELS).
+ * Estimator 'mad': location = median, scale = 1.4826 * MAD (Gaussian sigma). Non-finite pixels
+ * (NaN, +-Infinity) are ignored.
+ */
+export function frameStatistics(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes: number): FrameStats {
   const n = frames.length;
   const needLoc = o.normalize !== 'none' || o.rejectNormalize !== 'none';
   const needNoiseAll = o.weights === 'noise';
@@ -74,28 +99,21 @@ export function frameStatistics(frames: OpenFrame[], g: Geometry, o: IntegrateOp
     sc.push(new Array<number>(n).fill(NaN));
     noise.push(new Array<number>(n).fill(NaN));
   }
-  const plane = new Float32Array(g.width * g.height);
+  const [ny0, ny1] = noiseRows(g.width, g.height);
   for (let i = 0; i < n; i++) {
     const needNoise = needNoiseAll || i === 0;
     if (!needLoc && !needNoise) continue;
     const fr = frames[i]!;
     for (let c = 0; c < g.channels; c++) {
-      fr.file.readRows(c, 0, g.height, fr.hdu, plane);
       if (needLoc) {
-        if (o.estimator === 'ikss') {
-          const r = ikss(plane);
-          loc[c]![i] = r.location;
-          sc[c]![i] = r.scale;
-        } else {
-          const m = median(plane);
-          loc[c]![i] = m;
-          sc[c]![i] = MAD_TO_SIGMA * mad(plane, m);
-        }
-        if (!(Number.isFinite(loc[c]![i]!) && Number.isFinite(sc[c]![i]!))) {
+        const r = locationScale(fr, c, g, o.estimator, memoryBytes);
+        loc[c]![i] = r.location;
+        sc[c]![i] = r.scale;
+        if (!(Number.isFinite(r.location) && Number.isFinite(r.scale))) {
           throw new DarkroomError('BAD_ARGUMENT', `cannot normalize: the frame has no finite pixels in channel ${c}`, fr.path);
         }
       }
-      if (needNoise) noise[c]![i] = noiseMRS(plane, g.width, g.height).sigma;
+      if (needNoise) noise[c]![i] = noiseMRS(fr.file.readRows(c, ny0, ny1, fr.hdu), g.width, ny1 - ny0).sigma;
     }
   }
   return { location: loc, scale: sc, noise };

@@ -5,22 +5,27 @@
  * Pipeline: open + check geometry -> first pass (location/scale/noise per frame, weights,
  * normalization coefficients) -> bands of rows through the kernel (range rejection, rejection
  * normalization, rejection, combination normalization + weights, combine) -> result noise (MRS)
- * and the per-frame report. Undefined pixels (NaN, zero-weight frames) are never combined; a
- * pixel with no defined value is NaN.
+ * and the per-frame report. Undefined pixels (NaN, +-Infinity, zero-weight frames) are never
+ * combined, and each pixel's rejection is chosen by how many values it has; a pixel with no
+ * defined value is NaN (and counted in a warning); a frame with no finite pixel is refused.
+ * `integrateToFile` streams the result to its file, so memory stays within the budget.
  */
 import { basename, dirname, extname, join } from 'node:path';
-import { writeFits } from '../fits/index.js';
+import { writeFits, type FitsHeader } from '../fits/index.js';
 import type { Image } from '../image/image.js';
-import { noiseMRS } from '../image/noise.js';
+import { noiseMRS, noiseRows } from '../image/noise.js';
 import { DarkroomError } from '../util/errors.js';
+import { warningLine, type WarningEvent } from '../util/warnings.js';
 import { VERSION } from '../version.js';
 import { COMBINE_CODES, type BandParams } from '../kernels/band.js';
 import { REJECT_CODES } from '../kernels/reject.js';
 import { selectedKernel } from '../kernels/auto.js';
 import { closeFrames, frameStatistics, frameWeights, normalizationCoefficients, openFrames, type FrameStats, type Geometry, type OpenFrame } from './frames.js';
-import { defaultMemoryBytes, defaultWorkers, runEngine, type EngineOutput } from './engine.js';
+import { defaultMemoryBytes, defaultWorkers, runEngine, type BandSink, type EngineOutput } from './engine.js';
+import { StreamedFits } from './output.js';
 import {
   effectiveReject,
+  rejectByCount,
   resolveOptions,
   weightsLabel,
   type FrameReport,
@@ -37,20 +42,82 @@ export { runEngine } from './engine.js';
 /** Below this many input pixel values the pool start-up costs more than it saves. */
 const SMALL_WORK = 1 << 22;
 
+function chooseWorkers(o: IntegrateOptions, n: number, g: Geometry): number {
+  if (o.workers !== undefined) return o.workers;
+  return n * g.width * g.height * g.channels < SMALL_WORK ? 1 : defaultWorkers();
+}
+
 export async function integrateFiles(paths: string[], opts: Partial<IntegrateOptions> = {}): Promise<IntegrateResult> {
   const o = resolveOptions(opts);
   if (paths.length === 0) throw new DarkroomError('TOO_FEW', 'no frames to integrate');
   const { frames, geometry: g } = openFrames(paths);
   try {
-    const prep = prepareIntegration(frames, g, o);
-    let workers = o.workers ?? defaultWorkers();
-    if (o.workers === undefined && frames.length * g.width * g.height * g.channels < SMALL_WORK) workers = 1;
     const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
+    const prep = prepareIntegration(frames, g, o, memoryBytes);
+    const workers = chooseWorkers(o, frames.length, g);
     const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps });
     return finishIntegration(frames, g, o, prep, eng, workers, memoryBytes);
   } finally {
     closeFrames(frames);
   }
+}
+
+/** An integration written straight to its files: the result without its pixels. */
+export type StreamedIntegration = Omit<IntegrateResult, 'image' | 'rejectLow' | 'rejectHigh'> & { files: string[] };
+
+/**
+ * `integrateFiles` + `writeIntegration` in bounded memory: the result (and the rejection maps) go
+ * band by band to temp files and are renamed into place at the end, so that only the row bands
+ * (and the first pass's bounded statistics) are ever in memory. Same pixels, header and HISTORY.
+ */
+export async function integrateToFile(paths: string[], out: string, opts: Partial<IntegrateOptions> = {}): Promise<StreamedIntegration> {
+  const o = resolveOptions(opts);
+  if (paths.length === 0) throw new DarkroomError('TOO_FEW', 'no frames to integrate');
+  const { frames, geometry: g } = openFrames(paths);
+  const sinks: StreamedFits[] = [];
+  try {
+    const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
+    const prep = prepareIntegration(frames, g, o, memoryBytes);
+    const workers = chooseWorkers(o, frames.length, g);
+    const mapPaths = o.rejectionMaps ? rejectionMapPaths(out) : null;
+    for (const p of [out, ...(mapPaths ? [mapPaths.low, mapPaths.high] : [])]) sinks.push(new StreamedFits(p, g.width, g.height, g.channels));
+    const [ny0, ny1] = noiseRows(g.width, g.height);
+    const crop = new Float32Array(g.width * (ny1 - ny0));
+    const sink: BandSink = (c, y0, y1, data, rl, rh) => {
+      sinks[0]!.write(c, y0, data);
+      if (rl && rh) {
+        sinks[1]!.write(c, y0, rl);
+        sinks[2]!.write(c, y0, rh);
+      }
+      if (c === 0) copyRows(data, y0, y1, crop, ny0, ny1, g.width);
+    };
+    const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps, sink });
+    const noise = noiseMRS(crop, g.width, ny1 - ny0).sigma;
+    const sum = summarizeIntegration(frames, g, o, prep, eng, workers, memoryBytes, noise);
+    const cfa = g.channels === 1 ? sum.header.getString('BAYERPAT')?.trim().toUpperCase() || undefined : undefined;
+    sinks[0]!.finish(sum.header, sum.history, cfa);
+    if (mapPaths) {
+      sinks[1]!.finish(mapHeader(sum.header, 'low'), [...sum.history, 'rejection map: fraction of frames rejected low']);
+      sinks[2]!.finish(mapHeader(sum.header, 'high'), [...sum.history, 'rejection map: fraction of frames rejected high']);
+    }
+    return { frames: sum.frames, noise: sum.noise, noiseRatio: sum.noiseRatio, warnings: sum.warnings, events: sum.events, history: sum.history, files: sinks.map((x) => x.path) };
+  } finally {
+    for (const x of sinks) x.abort();
+    closeFrames(frames);
+  }
+}
+
+/** Copy the rows of a band (rows y0..y1) that fall in [r0, r1) into `dst` (rows r0..r1). */
+function copyRows(band: Float32Array, y0: number, y1: number, dst: Float32Array, r0: number, r1: number, w: number): void {
+  const a = Math.max(y0, r0);
+  const b = Math.min(y1, r1);
+  if (a < b) dst.set(band.subarray((a - y0) * w, (b - y0) * w), (a - r0) * w);
+}
+
+function mapHeader(header: FitsHeader, what: 'low' | 'high'): FitsHeader {
+  const h = header.clone();
+  h.set('IMAGETYP', `Rejection map (${what})`, 'fraction of frames rejected per pixel');
+  return h;
 }
 
 /**
@@ -66,11 +133,11 @@ export interface PreparedIntegration {
   warnings: string[];
 }
 
-export function prepareIntegration(frames: OpenFrame[], g: Geometry, o: IntegrateOptions): PreparedIntegration {
+export function prepareIntegration(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes = o.memoryBytes ?? defaultMemoryBytes()): PreparedIntegration {
   const warnings: string[] = [];
   {
     const n = frames.length;
-    const stats = frameStatistics(frames, g, o);
+    const stats = frameStatistics(frames, g, o, memoryBytes);
     const C = g.channels;
     const rejA: number[][] = [];
     const rejB: number[][] = [];
@@ -107,12 +174,16 @@ export function prepareIntegration(frames: OpenFrame[], g: Geometry, o: Integrat
     if (eff.warning) warnings.push(eff.warning);
     if (n === 1) warnings.push('only one frame: the result is a copy of it');
 
+    // per pixel, the rejection follows the number of values the pixel has (NaN or range-rejected
+    // values left out), as a stack of that many frames would; with all of them, eff.reject
+    const rejectFor = Int32Array.from(rejectByCount(o, n), (r) => REJECT_CODES[r]);
     const params: BandParams[] = [];
     for (let c = 0; c < C; c++) {
       params.push({
         n,
         combine: COMBINE_CODES[o.combine],
         reject: REJECT_CODES[eff.reject],
+        rejectFor,
         sigmaLow: o.sigmaLow,
         sigmaHigh: o.sigmaHigh,
         winsorCutoff: o.winsorCutoff,
@@ -139,62 +210,97 @@ export function prepareIntegration(frames: OpenFrame[], g: Geometry, o: Integrat
   }
 }
 
-/** Header, per-frame report, noise and HISTORY of an integration from the engine's planes. */
-export function finishIntegration(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, prep: PreparedIntegration, eng: EngineOutput, workers: number, memoryBytes: number): IntegrateResult {
-  const { stats, weights, warnings } = prep;
-  const eff = { reject: prep.reject };
+/** What an integration reports besides its pixels (header, per-frame report, noise, warnings, HISTORY). */
+export interface IntegrationSummary {
+  header: FitsHeader;
+  frames: FrameReport[];
+  noise: number;
+  noiseRatio: number;
+  warnings: string[];
+  events: WarningEvent[];
+  history: string[];
+}
+
+/**
+ * Frames without a single finite value are refused; frames with some, and pixels left without
+ * any value, are reported (structured events; their text joins `warnings`).
+ */
+function nonFiniteEvents(frames: OpenFrame[], g: Geometry, eng: EngineOutput): WarningEvent[] {
+  const events: WarningEvent[] = [];
+  const total = g.width * g.height * g.channels;
+  const nf = eng.nonFinite;
+  if (nf) {
+    frames.forEach((fr, i) => {
+      const k = nf[i]!;
+      if (k >= total) throw new DarkroomError('BAD_ARGUMENT', 'the frame has no finite pixels (all NaN or infinite): nothing to integrate from it', fr.path);
+      if (k > 0) {
+        events.push({ code: 'NON_FINITE', file: fr.path, count: k, message: `${k} pixel values are NaN or infinite: left out of the integration at those pixels` });
+      }
+    });
+  }
+  const nv = eng.noValue ?? 0;
+  if (nv > 0) events.push({ code: 'NO_VALUE', count: nv, message: `${nv} pixels have no finite value in any frame: NaN in the result` });
+  return events;
+}
+
+/** Header, per-frame report, warnings and HISTORY of an integration, given the result's noise. */
+export function summarizeIntegration(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, prep: PreparedIntegration, eng: EngineOutput, workers: number, memoryBytes: number, noise: number): IntegrationSummary {
+  const { stats, weights } = prep;
+  const reject = prep.reject;
   const n = frames.length;
   const C = g.channels;
-  {
-    const header = frames[0]!.hdu.header.clone();
-    // The first frame's keywords describe the set (exposure, filter, binning...); its own provenance does not.
-    header.cards = header.cards.filter((c) => c.key !== 'HISTORY');
-    header.set('NCOMBINE', n, 'number of frames integrated');
-    const image: Image = { width: g.width, height: g.height, channels: C, data: eng.planes, header };
-    const cfa = header.getString('BAYERPAT')?.trim().toUpperCase();
-    if (C === 1 && cfa) image.cfa = cfa;
+  const events = nonFiniteEvents(frames, g, eng);
+  const warnings = [...prep.warnings, ...events.map(warningLine)];
+  const header = frames[0]!.hdu.header.clone();
+  // The first frame's keywords describe the set (exposure, filter, binning...); its own provenance does not.
+  header.cards = header.cards.filter((c) => c.key !== 'HISTORY');
+  header.set('NCOMBINE', n, 'number of frames integrated');
+  const total = g.width * g.height * C;
+  const frameReports: FrameReport[] = frames.map((fr, i) => ({
+    path: fr.path,
+    location: meanOver(stats.location, i),
+    scale: meanOver(stats.scale, i),
+    weight: weights[i]!,
+    rejectedLowPct: (100 * eng.frameLow[i]!) / total,
+    rejectedHighPct: (100 * eng.frameHigh[i]!) / total,
+    noise: meanOver(stats.noise, i),
+  }));
+  const noiseRatio = noise / stats.noise[0]![0]!;
+  const [ny0, ny1] = noiseRows(g.width, g.height);
+  const history = [
+    `darkroom ${VERSION} integrate: ${n} frames ${g.width}x${g.height}x${C}`,
+    `combine=${o.combine} reject=${reject}${reject !== o.reject ? ` (requested ${o.reject})` : ''} sigma-low=${o.sigmaLow} sigma-high=${o.sigmaHigh} winsor-cutoff=${o.winsorCutoff}`,
+    `linear-low=${o.linearLow} linear-high=${o.linearHigh} percentile-low=${o.percentileLow} percentile-high=${o.percentileHigh} minmax-low=${o.minmaxLow} minmax-high=${o.minmaxHigh}`,
+    `gesd-fraction=${o.gesdFraction} gesd-alpha=${o.gesdAlpha} clip-low=${o.clipLow} clip-high=${o.clipHigh} range-low=${o.rangeLow ?? 'none'} range-high=${o.rangeHigh ?? 'none'}`,
+    `normalize=${o.normalize} reject-normalize=${o.rejectNormalize} weights=${weightsLabel(o.weights)} estimator=${o.estimator}`,
+    `bands=${eng.bands} rows-per-band=${eng.rowsPerBand} workers=${workers} memory=${memoryBytes} kernel=${selectedKernel()}`,
+    `noise=${fmt(noise)} noise-ratio=${fmt(noiseRatio)} (result / first frame)${ny1 - ny0 < g.height ? ` over rows ${ny0}-${ny1 - 1}` : ''}`,
+    ...frameReports.map(
+      (f, i) => `frame ${i + 1}: ${f.path} weight=${fmt(f.weight)}${Number.isFinite(f.location) ? ` loc=${fmt(f.location)} scale=${fmt(f.scale)}` : ''} rej-low=${f.rejectedLowPct.toFixed(3)}% rej-high=${f.rejectedHighPct.toFixed(3)}%`,
+    ),
+    ...warnings.map((w) => `warning: ${w}`),
+  ];
+  for (const w of warnings) process.stderr.write(`darkroom: warning: ${w}\n`);
+  return { header, frames: frameReports, noise, noiseRatio, warnings, events, history };
+}
 
-    const total = g.width * g.height * C;
-    const frameReports: FrameReport[] = frames.map((fr, i) => ({
-      path: fr.path,
-      location: meanOver(stats.location, i),
-      scale: meanOver(stats.scale, i),
-      weight: weights[i]!,
-      rejectedLowPct: (100 * eng.frameLow[i]!) / total,
-      rejectedHighPct: (100 * eng.frameHigh[i]!) / total,
-      noise: meanOver(stats.noise, i),
-    }));
-    const noise = noiseMRS(image.data[0]!, g.width, g.height).sigma;
-    const noise0 = stats.noise[0]![0]!;
-    const noiseRatio = noise / noise0;
-
-    const history = [
-      `darkroom ${VERSION} integrate: ${n} frames ${g.width}x${g.height}x${C}`,
-      `combine=${o.combine} reject=${eff.reject}${eff.reject !== o.reject ? ` (requested ${o.reject})` : ''} sigma-low=${o.sigmaLow} sigma-high=${o.sigmaHigh} winsor-cutoff=${o.winsorCutoff}`,
-      `linear-low=${o.linearLow} linear-high=${o.linearHigh} percentile-low=${o.percentileLow} percentile-high=${o.percentileHigh} minmax-low=${o.minmaxLow} minmax-high=${o.minmaxHigh}`,
-      `gesd-fraction=${o.gesdFraction} gesd-alpha=${o.gesdAlpha} clip-low=${o.clipLow} clip-high=${o.clipHigh} range-low=${o.rangeLow ?? 'none'} range-high=${o.rangeHigh ?? 'none'}`,
-      `normalize=${o.normalize} reject-normalize=${o.rejectNormalize} weights=${weightsLabel(o.weights)} estimator=${o.estimator}`,
-      `bands=${eng.bands} rows-per-band=${eng.rowsPerBand} workers=${workers} memory=${memoryBytes} kernel=${selectedKernel()}`,
-      `noise=${fmt(noise)} noise-ratio=${fmt(noiseRatio)} (result / first frame)`,
-      ...frameReports.map(
-        (f, i) => `frame ${i + 1}: ${f.path} weight=${fmt(f.weight)}${Number.isFinite(f.location) ? ` loc=${fmt(f.location)} scale=${fmt(f.scale)}` : ''} rej-low=${f.rejectedLowPct.toFixed(3)}% rej-high=${f.rejectedHighPct.toFixed(3)}%`,
-      ),
-      ...warnings.map((w) => `warning: ${w}`),
-    ];
-    for (const w of warnings) process.stderr.write(`darkroom: warning: ${w}\n`);
-
-    const result: IntegrateResult = { image, frames: frameReports, noise, noiseRatio, warnings, history };
-    if (eng.rejLow && eng.rejHigh) {
-      const mk = (data: Float32Array[], what: string): Image => {
-        const h = header.clone();
-        h.set('IMAGETYP', `Rejection map (${what})`, 'fraction of frames rejected per pixel');
-        return { width: g.width, height: g.height, channels: C, data, header: h };
-      };
-      result.rejectLow = mk(eng.rejLow, 'low');
-      result.rejectHigh = mk(eng.rejHigh, 'high');
-    }
-    return result;
+/** Header, per-frame report, noise and HISTORY of an integration from the engine's planes. */
+export function finishIntegration(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, prep: PreparedIntegration, eng: EngineOutput, workers: number, memoryBytes: number): IntegrateResult {
+  const C = g.channels;
+  const [ny0, ny1] = noiseRows(g.width, g.height);
+  const noise = noiseMRS(eng.planes[0]!.subarray(ny0 * g.width, ny1 * g.width), g.width, ny1 - ny0).sigma;
+  const sum = summarizeIntegration(frames, g, o, prep, eng, workers, memoryBytes, noise);
+  const { header } = sum;
+  const image: Image = { width: g.width, height: g.height, channels: C, data: eng.planes, header };
+  const cfa = header.getString('BAYERPAT')?.trim().toUpperCase();
+  if (C === 1 && cfa) image.cfa = cfa;
+  const result: IntegrateResult = { image, frames: sum.frames, noise, noiseRatio: sum.noiseRatio, warnings: sum.warnings, events: sum.events, history: sum.history };
+  if (eng.rejLow && eng.rejHigh) {
+    const mk = (data: Float32Array[], what: 'low' | 'high'): Image => ({ width: g.width, height: g.height, channels: C, data, header: mapHeader(header, what) });
+    result.rejectLow = mk(eng.rejLow, 'low');
+    result.rejectHigh = mk(eng.rejHigh, 'high');
   }
+  return result;
 }
 
 function meanOver(a: number[][], i: number): number {

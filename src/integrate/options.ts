@@ -4,6 +4,7 @@
  */
 import { DarkroomError } from '../util/errors.js';
 import type { Image } from '../image/image.js';
+import type { WarningEvent } from '../util/warnings.js';
 
 export type Combine = 'average' | 'median' | 'sum' | 'min' | 'max';
 export type Reject = 'none' | 'minmax' | 'percentile' | 'sigma' | 'winsorized' | 'averaged-sigma' | 'linear-fit' | 'gesd' | 'mad';
@@ -56,6 +57,8 @@ export interface IntegrateResult {
   noise: number;
   noiseRatio: number;
   warnings: string[];
+  /** The same warnings (and the per-file non-finite counts) as structured events. */
+  events?: WarningEvent[];
   history: string[];
 }
 
@@ -160,6 +163,17 @@ export function effectiveReject(o: IntegrateOptions, n: number): { reject: Rejec
     reject: fallback,
     warning: `${o.reject} rejection needs at least ${need} frames (got ${n}): using ${name} instead`,
   };
+}
+
+/**
+ * The rejection used at a pixel by the number of values it has (index 0..n): the per-pixel form
+ * of `effectiveReject`, so that a pixel where some frames have no finite value falls back as a
+ * stack of that many frames would.
+ */
+export function rejectByCount(o: IntegrateOptions, n: number): Reject[] {
+  const out: Reject[] = [];
+  for (let k = 0; k <= n; k++) out.push(effectiveReject(o, k).reject);
+  return out;
 }
 
 export function weightsLabel(w: Weights): string {

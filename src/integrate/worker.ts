@@ -19,6 +19,8 @@ export interface BandTask {
 export interface BandTaskResult {
   frameLow: Float64Array;
   frameHigh: Float64Array;
+  nonFinite: Float64Array;
+  noValue: number;
 }
 
 export function runBandTask(t: BandTask): BandTaskResult {
@@ -26,14 +28,18 @@ export function runBandTask(t: BandTask): BandTaskResult {
   const data = new Float32Array(t.data, 0, n * t.npix);
   const frameLow = new Float64Array(n);
   const frameHigh = new Float64Array(n);
+  const nonFinite = new Float64Array(n);
+  const noValue = new Float64Array(1);
   integrateBand(data, t.npix, t.params, {
     out: new Float32Array(t.out, t.offset * 4, t.npix),
     rejLow: t.rejLow ? new Float32Array(t.rejLow, t.offset * 4, t.npix) : null,
     rejHigh: t.rejHigh ? new Float32Array(t.rejHigh, t.offset * 4, t.npix) : null,
     frameLow,
     frameHigh,
+    nonFinite,
+    noValue,
   });
-  return { frameLow, frameHigh };
+  return { frameLow, frameHigh, nonFinite, noValue: noValue[0]! };
 }
 
 export default runBandTask;

@@ -1,8 +1,10 @@
 /**
  * The integration kernel for one row band (plain-TS reference): for every pixel, gather the N
- * frame values (skipping NaN and zero-weight frames), apply range rejection on the raw values,
- * normalize for rejection (r = ra_i * x + rb_i), sort, reject, then combine the kept raw values
- * normalized for combination (c = ca_i * x + cb_i) with weights. No allocation per pixel.
+ * frame values (skipping non-finite values, NaN and +-Infinity alike, and zero-weight frames),
+ * apply range rejection on the raw values, normalize for rejection (r = ra_i * x + rb_i), sort,
+ * reject with the algorithm chosen for the number of values this pixel has (`rejectFor`), then
+ * combine the kept raw values normalized for combination (c = ca_i * x + cb_i) with weights. No
+ * allocation per pixel.
  *
  * Band layout: `data[i * npix + p]` = frame i, pixel p of the band (frame-major), as read by
  * `FitsFile.readRows` into consecutive slices of one (Shared)ArrayBuffer.
@@ -26,6 +28,12 @@ export interface BandParams extends RejectParams {
   cb: Float64Array;
   /** Frame weights (0 excludes a frame). */
   w: Float64Array;
+  /**
+   * Rejection code by the number of values a pixel has after range rejection (length n + 1): the
+   * requested algorithm where there are enough values, its fallback where there are too few.
+   * Absent: `reject` for every count.
+   */
+  rejectFor?: Int32Array;
 }
 
 export interface BandOutput {
@@ -36,6 +44,15 @@ export interface BandOutput {
   /** Per-frame counts of pixels rejected low / high (accumulated, length n). */
   frameLow: Float64Array;
   frameHigh: Float64Array;
+  /** Per-frame counts of non-finite values (NaN, +-Infinity) met (accumulated, length n; optional). */
+  nonFinite?: Float64Array | null;
+  /** [0]: pixels with no finite value in any weighted frame (accumulated; optional). */
+  noValue?: Float64Array | null;
+}
+
+/** The rejection code for a pixel with `cnt` values. */
+export function rejectCode(P: BandParams, cnt: number): number {
+  return P.rejectFor ? P.rejectFor[cnt]! : P.reject;
 }
 
 /** Per-pixel scratch of the reference kernel, reused between calls with the same n. */
@@ -70,14 +87,21 @@ export function integrateBand(data: Float32Array, npix: number, P: BandParams, o
   const rejHigh = o.rejHigh ?? null;
   const invN = 1 / n;
   const side = ws.side;
+  const nonFinite = o.nonFinite ?? null;
+  const noValue = o.noValue ?? null;
   for (let p = p0; p < p1; p++) {
     let cnt = 0;
     let rl = 0;
     let rh = 0;
+    let finite = 0;
     for (let i = 0; i < n; i++) {
-      if (w[i] === 0) continue;
       const x = data[i * npix + p]!;
-      if (x !== x) continue;
+      if (x - x !== 0) {
+        if (nonFinite) nonFinite[i]!++;
+        continue;
+      }
+      if (w[i] === 0) continue;
+      finite++;
       if (x <= rangeLow) {
         rl++;
         frameLow[i]!++;
@@ -90,8 +114,10 @@ export function integrateBand(data: Float32Array, npix: number, P: BandParams, o
       }
       cnt = insertSorted(v, f, cnt, ra[i]! * x + rb[i]!, i);
     }
-    if (cnt > 0 && P.reject !== 0) {
-      rejectSorted(v, f, cnt, P, ws);
+    if (finite === 0 && noValue) noValue[0]!++;
+    const code = cnt > 0 ? rejectCode(P, cnt) : 0;
+    if (code !== 0) {
+      rejectSorted(v, f, cnt, P, ws, code);
     } else {
       ws.lo = 0;
       ws.hi = cnt;

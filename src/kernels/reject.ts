@@ -6,7 +6,7 @@
  * rejected high unless `ws.side[slot]` says -1 (linear fit can reject a value in the middle of the
  * sorted list; it moves it behind hi and records its side).
  *
- * Variants followed (ALGORITHMS.md lists the tools' definitions):
+ * Variants followed (docs/algorithms.md#rejection lists the tools' definitions and the differences):
  *  - sigma: Astropy `sigma_clip(cenfunc='median', stdfunc='std', maxiters=None)`: centre = median,
  *    sigma = population std (ddof 0) of the remaining values, reject x < m - kl*s or x > m + kh*s
  *    (strict), iterate until nothing changes; then, as Astropy's compiled axis path does, the final
@@ -18,7 +18,7 @@
  *    < 0.0005) plus PixInsight's cutoff (before winsorizing, values beyond m -/+ cutoff*sigma are
  *    replaced by the median). Reject (m - x) > kl*sigma, (x - m) > kh*sigma; repeat while something
  *    was rejected and more than 3 values remain.
- *  - averaged-sigma: as ALGORITHMS.md per pixel: s = sqrt(sum (x - m)^2 / m / (n - 1)),
+ *  - averaged-sigma: as docs/algorithms.md#rejection per pixel: s = sqrt(sum (x - m)^2 / m / (n - 1)),
  *    sigma = s * sqrt(m) (median m > 0 required), iterate like sigma clipping while n >= 3.
  *  - percentile: PixInsight / Siril one pass: (m - x)/m > pLow, (x - m)/m > pHigh (m > 0 required).
  *  - minmax: drop the nLow lowest and nHigh highest (only when more than nLow + nHigh values remain).
@@ -372,15 +372,15 @@ function linearFit(v: Float64Array, f: Int32Array, ws: RejectWorkspace, P: Rejec
 }
 
 /**
- * Run the rejection `P.reject` on sorted v[0..cnt) (frames in f). Sets ws.lo/ws.hi and ws.side
+ * Run the rejection `code` (default `P.reject`) on sorted v[0..cnt) (frames in f). Sets ws.lo/ws.hi and ws.side
  * (side[slot] for slots >= hi: +1 high, -1 low).
  */
-export function rejectSorted(v: Float64Array, f: Int32Array, cnt: number, P: RejectParams, ws: RejectWorkspace): void {
+export function rejectSorted(v: Float64Array, f: Int32Array, cnt: number, P: RejectParams, ws: RejectWorkspace, code = P.reject): void {
   ws.lo = 0;
   ws.hi = cnt;
   const side = ws.side;
   for (let k = 0; k < cnt; k++) side[k] = 1;
-  switch (P.reject) {
+  switch (code) {
     case 0:
       return;
     case 1:
@@ -400,7 +400,7 @@ export function rejectSorted(v: Float64Array, f: Int32Array, cnt: number, P: Rej
     case 8:
       return sigmaClip(v, ws, P, true);
     default:
-      throw new Error(`unknown rejection code ${P.reject}`);
+      throw new Error(`unknown rejection code ${code}`);
   }
 }
 

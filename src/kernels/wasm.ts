@@ -3,12 +3,14 @@
  * `node scripts/build-wasm.mjs` into build/kernels/ and dist/kernels/). Same interface as the
  * plain-TS reference `integrateBand`, and bit-identical results: the kernel processes two pixels
  * per f64x2 vector with every sum in the reference's order. It implements rejection none, sigma
- * and winsorized with average or median combination; pixels with a NaN or a range-rejected value
- * (flagged by the kernel) and every other algorithm go through the TS reference.
+ * and winsorized with average or median combination; pixels with a non-finite (NaN, +-Inf) or a
+ * range-rejected value (flagged by the kernel, so the per-pixel choice of the rejection by the
+ * number of values and the non-finite counts are the reference's) and every other algorithm go
+ * through the TS reference.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { integrateBand as integrateBandTS, type BandOutput, type BandParams } from './band.js';
+import { integrateBand as integrateBandTS, rejectCode, type BandOutput, type BandParams } from './band.js';
 
 // Minimal typing of the WebAssembly global (lib ES2022 without DOM does not declare it).
 type WasmModule = object;
@@ -154,7 +156,7 @@ class WasmBand {
       const even = len & ~1;
       if (even > 0) {
         for (let i = 0; i < n; i++) mem.set(data.subarray(i * npix + p0, i * npix + p0 + even), d0 + i * even);
-        const nf = this.ex.band(n, even, P.reject, P.combine, L.data, L.out, L.rejLo, L.rejHi, L.flags, L.prm, L.counts, L.pairs, L.npairs, L.scratch);
+        const nf = this.ex.band(n, even, fullReject(P), P.combine, L.data, L.out, L.rejLo, L.rejHi, L.flags, L.prm, L.counts, L.pairs, L.npairs, L.scratch);
         o.out.set(out.subarray(0, even), p0);
         if (o.rejLow) o.rejLow.set(rejLo.subarray(0, even), p0);
         if (o.rejHigh) o.rejHigh.set(rejHi.subarray(0, even), p0);
@@ -172,9 +174,17 @@ class WasmBand {
 
 let engine: WasmBand | null = null;
 
+/**
+ * The rejection of the pixels the kernel computes: those where every frame has a value inside the
+ * range (all others are flagged and go through the reference), so n values.
+ */
+function fullReject(P: BandParams): number {
+  return rejectCode(P, P.n);
+}
+
 /** Whether the WASM kernel handles these parameters (otherwise the TS reference runs). */
 export function wasmHandles(P: BandParams): boolean {
-  if (!WASM_REJECTS.has(P.reject) || !WASM_COMBINES.has(P.combine)) return false;
+  if (!WASM_REJECTS.has(fullReject(P)) || !WASM_COMBINES.has(P.combine)) return false;
   for (let i = 0; i < P.n; i++) if (P.w[i] === 0) return false;
   return true;
 }

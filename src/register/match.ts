@@ -1,5 +1,5 @@
 /**
- * Asterism matching of two star lists (astroalign-like): triangles from each star and its 4 nearest
+ * Asterism matching of two star lists (astroalign-like; docs/algorithms.md#registration): triangles from each star and its 4 nearest
  * neighbours, rotation/scale/mirror-invariant descriptors (L2/L1, L1/L0 of the sorted sides, L0 the
  * longest), candidate triangle pairs from a kd-tree (kdbush) query in invariant space, then RANSAC:
  * each candidate gives a similarity (plain or mirrored) from its 3 vertex pairs, scored by how many
