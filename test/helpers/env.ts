@@ -2,19 +2,55 @@
  * Shared test utilities: temp dirs, running Debian's Python (astropy, numpy, ccdproc...) as a
  * reference implementation, fitsverify, and the CLI.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { after, type TestContext } from 'node:test';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** Debian's interpreter, where python3-astropy & co. are installed (not a pyenv python on PATH). */
 export const PYTHON = process.env.DARKROOM_PYTHON ?? '/usr/bin/python3';
 
+/** tsx's loader as a file URL, so that `--import` finds it whatever the child's cwd. */
+const TSX_LOADER = import.meta.resolve('tsx');
+
+/** A fresh temp dir and the function that removes it (prefer useTempDir, fileTempDir or withTempDir). */
 export function tempDir(prefix = 'darkroom-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh temp dir for one test, removed when that test ends: `test('x', (t) => { const dir = useTempDir(t); ... })`. */
+export function useTempDir(t: Pick<TestContext, 'after'>, prefix?: string): string {
+  const { dir, cleanup } = tempDir(prefix);
+  t.after(cleanup);
+  return dir;
+}
+
+/** A fresh temp dir shared by the tests of one file (or suite), removed after the last of them. */
+export function fileTempDir(prefix?: string): string {
+  const { dir, cleanup } = tempDir(prefix);
+  after(cleanup);
+  return dir;
+}
+
+/** Run `fn` in a fresh temp dir and remove the dir afterwards, also when `fn` throws or rejects. */
+export async function withTempDir<T>(fn: (dir: string) => T | Promise<T>, prefix?: string): Promise<T> {
+  const { dir, cleanup } = tempDir(prefix);
+  try {
+    return await fn(dir);
+  } finally {
+    cleanup();
+  }
+}
+
+/** Make the folder `name` (default `out`) in `dir`; returns its path. */
+export function subdir(dir: string, name = 'out'): string {
+  const p = join(dir, name);
+  mkdirSync(p, { recursive: true });
+  return p;
 }
 
 /** Run a Python script with Debian's python3; throws with stderr on failure; returns stdout. */
@@ -35,9 +71,9 @@ export function fitsverify(path: string): { errors: number; warnings: number; te
   return { warnings: Number(m[1]), errors: Number(m[2]), text };
 }
 
-/** Run the CLI from source (tsx), return exit code, stdout, stderr. */
+/** Run the CLI from source (tsx), from any cwd (default the repository); return exit code, stdout, stderr. */
 export function runCli(args: string[], opts: { cwd?: string; input?: string } = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), ...args], {
+  const r = spawnSync(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'src/cli/run.ts'), ...args], {
     cwd: opts.cwd ?? ROOT,
     encoding: 'utf8',
     input: opts.input,
