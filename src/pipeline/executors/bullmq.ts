@@ -8,48 +8,28 @@
  * the shared storage (the output folder, seen by every worker at the same path).
  *
  * Fault tolerance: every output is written atomically and every job is idempotent, so a job can
- * run twice. A worker killed mid-job stops renewing its lock; another worker's stalled-job check
- * puts the job back and it runs again. Job ids are derived from a run id (kept in
+ * run twice. A worker killed mid-job stops renewing its lock (15 s, renewed every 5 s; jobs run in
+ * job threads so that a CPU-bound step cannot starve the renewal); another worker's stalled-job
+ * check puts the job back and it runs again. Job ids are derived from a run id (kept in
  * OUT/.darkroom/dist/run.json until the run completes, keyed by the plan's content hash), the
  * step id and the step's content hash, so a restarted coordinator finds the jobs already done or
  * in flight instead of adding new ones.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
 
 import { FlowProducer, Job, Queue, QueueEvents, Worker, type JobsOptions } from 'bullmq';
 import type { Plan, PlanStep } from '../plan.js';
-import { makeStepEnv, mergeParts, readStampFile, runPlanStep, type Executor, type StepEnv, type StepOutput } from '../execute.js';
-import { DarkroomError, isDarkroomError, type ErrorCode } from '../../util/errors.js';
+import { mergeParts, type Executor, type StepEnv, type StepOutput } from '../execute.js';
+import { DarkroomError } from '../../util/errors.js';
 import { FsStorage, type Storage } from './storage.js';
-import { integrateAssemble, integratePrep, integrateTile, tileRanges, type PrepResult, type TileResult } from './tiles.js';
-import type { RedisTarget } from './redis-url.js';
+import { tileRanges } from './tiles.js';
+import { runJob, type JobData, type JobResult } from './job-run.js';
+import { JobThreads } from './job-threads.js';
+import { WORKER_DEFAULTS, type RedisTarget } from './redis-url.js';
 
-export type JobOp = 'step' | 'frames' | 'prep' | 'tile' | 'assemble';
-
-export interface JobData {
-  /** Absolute path of the plan JSON in the shared storage. */
-  plan: string;
-  step: string;
-  op: JobOp;
-  frames?: number[];
-  rows?: [number, number];
-  /** Storage key of the integration prep (tile, assemble). */
-  prep?: string;
-  /** Storage folder of the step's scratch files (prep, tiles). */
-  dir?: string;
-}
-
-export interface JobResult {
-  output?: StepOutput;
-  prep?: PrepResult;
-  tile?: TileResult;
-  warnings: string[];
-  error?: { code: ErrorCode; message: string; file?: string };
-  worker: string;
-  seconds: number;
-}
+export type { JobData, JobOp, JobResult } from './job-run.js';
+export { WORKER_DEFAULTS } from './redis-url.js';
 
 export interface RunRecord {
   run: string;
@@ -250,91 +230,164 @@ export class BullmqExecutor implements Executor {
   }
 }
 
-/** The plan a job refers to (cached per path: a plan file is never rewritten under the same run id). */
-const plans = new Map<string, Plan>();
-function loadPlan(path: string): Plan {
-  let p = plans.get(path);
-  if (!p) {
-    if (!existsSync(path)) throw new DarkroomError('ENOENT', 'plan not found: is the output folder shared with this worker at the same path?', path);
-    p = JSON.parse(readFileSync(path, 'utf8')) as Plan;
-    plans.set(path, p);
-    if (plans.size > 16) plans.delete(plans.keys().next().value!);
-  }
-  return p;
+/** Tile results of an assembly job (read from Redis before the job goes to its thread). */
+async function childrenOf(job: Job<JobData, JobResult>): Promise<Record<string, JobResult>> {
+  return job.data.op === 'assemble' ? job.getChildrenValues<JobResult>() : {};
 }
 
-/** Run one job on a worker. User errors come back as a result (not retried); crashes are retried. */
-export async function processJob(job: Job<JobData, JobResult>, storageFor: (plan: Plan) => Storage = (p) => new FsStorage(p.out)): Promise<JobResult> {
-  const t0 = Date.now();
-  const d = job.data;
-  const warnings: string[] = [];
-  const worker = `${hostname()}:${process.pid}`;
-  // Fault-injection aid for tests and demos: hold every job this long before working on it.
-  const hold = Number(process.env.DARKROOM_WORKER_HOLD_MS ?? 0);
-  if (hold > 0) await new Promise((r) => setTimeout(r, hold));
-  try {
-    const plan = loadPlan(d.plan);
-    const s = plan.steps.find((x) => x.id === d.step);
-    if (!s) throw new Error(`step ${d.step} is not in the plan ${d.plan}`);
-    const env = makeStepEnv(plan, (id) => readStampFile(plan.out, id), (w) => warnings.push(w), 1);
-    const storage = storageFor(plan);
-    const res: JobResult = { warnings, worker, seconds: 0 };
-    switch (d.op) {
-      case 'step':
-        res.output = await runPlanStep(env, s);
-        break;
-      case 'frames':
-        res.output = await runPlanStep(env, s, { frames: d.frames ?? [] });
-        break;
-      case 'prep':
-        res.prep = integratePrep(env, s, storage, d.dir!);
-        break;
-      case 'tile':
-        res.tile = await integrateTile(storage, d.prep!, d.rows![0], d.rows![1], d.dir!);
-        break;
-      case 'assemble': {
-        const values = await job.getChildrenValues<JobResult>();
-        const tiles = Object.values(values).map((v) => {
-          if (v.error) throw new DarkroomError(v.error.code, v.error.message, v.error.file);
-          return v.tile!;
-        });
-        res.output = integrateAssemble(env, s, storage, d.prep!, tiles);
-        break;
-      }
-    }
-    res.seconds = (Date.now() - t0) / 1000;
-    return res;
-  } catch (e) {
-    if (!isDarkroomError(e)) throw e;
-    return { warnings, worker, seconds: (Date.now() - t0) / 1000, error: { code: e.code, message: e.message, file: e.file } };
-  }
+/** Run one job in this thread (a worker runs it in a job thread: see JobWorker). */
+export async function processJob(job: Job<JobData, JobResult>, storageFor?: (plan: Plan) => Storage): Promise<JobResult> {
+  return runJob(job.data, await childrenOf(job), storageFor);
 }
 
 export interface WorkerOptions {
   concurrency?: number;
   /** Lock of an active job (ms); a worker that stops renewing it for this long is presumed dead. */
   lockDuration?: number;
+  /** How often the lock of a job in hand is renewed (ms; default a third of lockDuration). */
+  lockRenewTime?: number;
   /** How often stalled jobs are looked for (ms). */
   stalledInterval?: number;
   log?: (line: string) => void;
 }
 
-export function startWorker(target: RedisTarget, o: WorkerOptions = {}): Worker<JobData, JobResult> {
-  const w = new Worker<JobData, JobResult>(target.queue, (job) => processJob(job), {
-    connection: target.connection,
-    concurrency: o.concurrency ?? 1,
-    lockDuration: o.lockDuration ?? 60_000,
-    stalledInterval: o.stalledInterval ?? 30_000,
-    maxStalledCount: 5,
-    name: `${hostname()}:${process.pid}`,
-  });
-  const log = o.log;
-  if (log) {
-    w.on('active', (job) => log(`start ${job.id} ${job.data.op} ${job.data.step}${job.data.frames ? ` frames ${job.data.frames.join(',')}` : ''}${job.data.rows ? ` rows ${job.data.rows[0]}-${job.data.rows[1]}` : ''}`));
-    w.on('completed', (job, r) => log(`done ${job.id} in ${r.seconds.toFixed(2)} s${r.error ? ` (error: ${r.error.message})` : ''}`));
-    w.on('failed', (job, e) => log(`failed ${job?.id ?? '?'}: ${e.message}`));
-  }
-  w.on('error', (e) => process.stderr.write(`darkroom worker: ${e.message}\n`));
-  return w;
+/** Why a stop did not wait for the jobs in hand. */
+export type ForcedStop = 'redis-unreachable' | 'requested' | 'close-stuck';
+
+export interface StopResult {
+  /**
+   * Jobs in hand that were dropped. Each runs again on another worker: at once where Redis still took
+   * the failure of the attempt, else once its lock expires.
+   */
+  abandoned: number;
+  forced?: ForcedStop;
 }
 
+/** How long Redis may be unreachable, and a close with no job in hand may take, before a stop stops waiting (ms). */
+const STOP_WAIT = { redisDown: 1000, idleClose: 5000, poll: 250, forceClose: 2000 } as const;
+
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+function describeJob(job: Job<JobData, JobResult>): string {
+  const d = job.data;
+  return `${job.id} ${d.op} ${d.step}${d.frames ? ` frames ${d.frames.join(',')}` : ''}${d.rows ? ` rows ${d.rows[0]}-${d.rows[1]}` : ''}`;
+}
+
+/**
+ * A worker process's BullMQ worker. Jobs run in job threads (JobThreads), so the main thread's event
+ * loop always renews the locks. stop() waits for the jobs in hand while Redis answers, and stops
+ * waiting (dropping them) when Redis is unreachable, when abandon() is called, or when a close with no
+ * job in hand hangs; it settles within a few seconds of that.
+ */
+export class JobWorker {
+  readonly worker: Worker<JobData, JobResult>;
+  private readonly threads: JobThreads;
+  private client: { status: string } | null = null;
+  private stopping: Promise<StopResult> | null = null;
+  private dropped = false;
+  private closeStarted = false;
+  private requestForce: () => void = () => undefined;
+  private readonly forceRequested = new Promise<ForcedStop>((r) => (this.requestForce = () => r('requested')));
+
+  constructor(target: RedisTarget, o: WorkerOptions = {}) {
+    const lockDuration = o.lockDuration ?? WORKER_DEFAULTS.lockDuration;
+    this.threads = new JobThreads(o.concurrency ?? 1);
+    this.worker = new Worker<JobData, JobResult>(target.queue, async (job) => this.threads.run(job.data, await childrenOf(job)), {
+      connection: target.connection,
+      concurrency: o.concurrency ?? 1,
+      lockDuration,
+      lockRenewTime: o.lockRenewTime ?? Math.max(1, Math.floor(lockDuration / 3)),
+      stalledInterval: o.stalledInterval ?? WORKER_DEFAULTS.stalledInterval,
+      maxStalledCount: 5,
+      name: `${hostname()}:${process.pid}`,
+    });
+    const log = o.log;
+    if (log) {
+      this.worker.on('active', (job) => log(`start ${describeJob(job)}`));
+      this.worker.on('completed', (job, r) => log(`done ${job.id} in ${r.seconds.toFixed(2)} s${r.error ? ` (error: ${r.error.message})` : ''}`));
+      this.worker.on('failed', (job, e) => this.dropped || log(`failed ${job?.id ?? '?'}: ${e.message}`));
+    }
+    this.worker.on('error', (e) => this.dropped || process.stderr.write(`darkroom worker: ${e.message}\n`));
+  }
+
+  /** Connected to Redis; the job threads start loading the step code meanwhile. */
+  async waitUntilReady(): Promise<void> {
+    await this.worker.waitUntilReady();
+    this.client = await this.worker.client;
+    this.threads.warm();
+  }
+
+  /** Jobs in hand. */
+  get active(): number {
+    return this.threads.active;
+  }
+
+  private redisReady(): boolean {
+    return this.client?.status === 'ready';
+  }
+
+  /** Stop taking jobs and close, after the jobs in hand when Redis answers (see the class). Idempotent. */
+  stop(): Promise<StopResult> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  /** Stop now: drop the jobs in hand (see StopResult). */
+  abandon(): Promise<StopResult> {
+    this.requestForce();
+    return this.stop();
+  }
+
+  private async shutdown(): Promise<StopResult> {
+    if (!this.redisReady()) return this.drop('redis-unreachable');
+    const watch = this.watch();
+    this.closeStarted = true;
+    const closed = this.worker.close().then(
+      () => 'closed' as const,
+      () => 'closed' as const,
+    );
+    const first = await Promise.race([closed, watch.reason, this.forceRequested]);
+    watch.cancel();
+    if (first === 'closed') {
+      await this.threads.close();
+      return { abandoned: 0 };
+    }
+    return this.drop(first);
+  }
+
+  /** Resolves when a graceful close should stop waiting: Redis unreachable, or no job in hand and still closing. */
+  private watch(): { reason: Promise<ForcedStop>; cancel: () => void } {
+    const t0 = Date.now();
+    let downSince: number | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const reason = new Promise<ForcedStop>((resolve) => {
+      timer = setInterval(() => {
+        const now = Date.now();
+        downSince = this.redisReady() ? undefined : (downSince ?? now);
+        if (downSince !== undefined && now - downSince >= STOP_WAIT.redisDown) resolve('redis-unreachable');
+        else if (this.threads.active === 0 && now - t0 >= STOP_WAIT.idleClose) resolve('close-stuck');
+      }, STOP_WAIT.poll);
+    });
+    return { reason, cancel: () => clearInterval(timer) };
+  }
+
+  /**
+   * Drop the jobs in hand (their threads stopped: each attempt fails) and the connections, without
+   * waiting on Redis for more than a moment.
+   */
+  private async drop(forced: ForcedStop): Promise<StopResult> {
+    this.dropped = true;
+    const abandoned = await this.threads.close();
+    // A graceful close already under way is the one close(true) returns: no use waiting long for it.
+    await within(this.worker.close(true), this.closeStarted ? STOP_WAIT.poll : STOP_WAIT.forceClose);
+    return { abandoned, forced };
+  }
+}
+
+export function startWorker(target: RedisTarget, o: WorkerOptions = {}): JobWorker {
+  return new JobWorker(target, o);
+}

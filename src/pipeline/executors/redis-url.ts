@@ -10,6 +10,14 @@ export interface RedisTarget {
   url: string;
 }
 
+/**
+ * Worker lock defaults (ms). A job's lock lasts 15 s and is renewed every 5 s for as long as the job
+ * runs (BullMQ's lock manager, on the worker's main thread, kept free by the job threads); each
+ * worker looks for expired locks every 5 s. A worker killed mid-job thus hands its job over 10-20 s
+ * later (with the former 60 s lock and 30 s checks it took about 80 s).
+ */
+export const WORKER_DEFAULTS = { lockDuration: 15_000, stalledInterval: 5_000 } as const;
+
 export function parseRedisUrl(url: string): RedisTarget {
   let u: URL;
   try {
