@@ -10,11 +10,10 @@ import { parse as parseYaml } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DarkroomError } from '../util/errors.js';
-
-const FRAME_TYPES = ['light', 'dark', 'bias', 'flat', 'flatdark'] as const;
+import { FRAME_KINDS } from '../image/frame-kind.js';
 
 export const GroupSchema = z.strictObject({
-  type: z.enum(FRAME_TYPES).default('light'),
+  type: z.enum(FRAME_KINDS).default('light'),
   filter: z.string().min(1).optional(),
   exposure: z.number().min(0).max(14_400),
   binning: z.number().int().min(1).max(4).default(1),

@@ -7,6 +7,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, madStd } from '../image/stats.js';
+import { bayerColor } from '../color/cfa.js';
 import { readFits } from '../fits/index.js';
 import { frameMeta, type FrameMeta } from '../session/metadata.js';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
@@ -90,7 +91,7 @@ export function checkFlatExposure(plane: Float32Array, width: number, height: nu
       sum += v;
       if (v >= level) over++;
       if (pat) {
-        const c = CFA_NAMES.indexOf(pat[(y & 1) * 2 + (x & 1)]!);
+        const c = bayerColor(pat, x, y);
         csum[c]! += v;
         ccnt[c]!++;
       }

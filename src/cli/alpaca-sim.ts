@@ -4,25 +4,22 @@
  */
 import type { Command } from 'commander';
 import { DarkroomError } from '../util/errors.js';
+import { deviceCommand, numberArg } from './device-options.js';
 import { AlpacaServer } from '../devices/alpaca/server.js';
-import { SimCamera } from '../devices/simcamera.js';
-import { AcceleratedClock } from '../devices/types.js';
+import { simulatedRig } from '../devices/sim/rig.js';
 
 export function registerAlpacaSim(program: Command): void {
-  program
-    .command('alpaca-sim')
-    .description('run an ASCOM Alpaca server with the simulated camera, filter wheel and guide port')
+  deviceCommand(program, 'alpaca-sim', 'run an ASCOM Alpaca server with the simulated camera, filter wheel and guide port', {
+    speed: { help: 'simulated time runs this many times faster (cooling, exposures)', default: '1' },
+  })
     .option('--port <n>', 'HTTP port (0 = any free port)', '11111')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--discovery-port <n>', 'UDP discovery port (0 = any; "off" to disable)', '32227')
-    .option('--speed <x>', 'simulated time runs this many times faster (cooling, exposures)', '1')
     .action(async (o: { port: string; host: string; discoveryPort: string; speed: string }) => {
-      const port = Number(o.port);
-      if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new DarkroomError('BAD_ARGUMENT', `--port must be 0..65535, got '${o.port}'`);
-      const speed = Number(o.speed);
-      if (!(speed >= 1)) throw new DarkroomError('BAD_ARGUMENT', `--speed must be >= 1, got '${o.speed}'`);
+      const port = numberArg('port', o.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536, '0..65535');
+      const speed = numberArg('speed', o.speed, (n) => n >= 1, '>= 1');
       const dp = o.discoveryPort === 'off' ? null : Number(o.discoveryPort);
-      const server = new AlpacaServer({ camera: new SimCamera({ clock: new AcceleratedClock(speed) }), discoveryPort: dp });
+      const server = new AlpacaServer({ ...simulatedRig({ speed }), discoveryPort: dp });
       try {
         await server.start(port, o.host);
       } catch (e) {

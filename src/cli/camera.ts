@@ -5,13 +5,27 @@ import type { Command } from 'commander';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
 import { writeFits } from '../fits/index.js';
 import { VERSION } from '../version.js';
-import { MIN_SETPOINT, MAX_SETPOINT } from '../devices/simcamera.js';
-import { openDevice as openDeviceSpec, type OpenedDevice } from '../devices/open.js';
-import type { Camera, FrameKind } from '../devices/types.js';
+import { MIN_SETPOINT, MAX_SETPOINT } from '../devices/sim/simcamera.js';
+import { openDevice as openDeviceSpec, type OpenedDevice } from '../acquire/open.js';
+import type { Camera } from '../devices/types.js';
+import { FRAME_KINDS, isFrameKind, type FrameKind } from '../image/frame-kind.js';
+import { deviceCommand, type DeviceCommandOptions } from './device-options.js';
 
 async function openDevice(spec: string): Promise<OpenedDevice> {
   // the built-in simulator runs on a clock 600x faster than real time (a simulated minute per 100 ms)
   return openDeviceSpec(spec, { simSpeed: 600 });
+}
+
+/** Open the device, run fn on it and let go of it; user errors that name no file name the device. */
+async function onDevice<T>(spec: string, fn: (d: OpenedDevice) => Promise<T>): Promise<T> {
+  return withDevice(spec, async () => {
+    const d = await openDevice(spec);
+    try {
+      return await fn(d);
+    } finally {
+      d.close();
+    }
+  });
 }
 
 /** Attach the device to user errors that do not name a file. */
@@ -46,106 +60,124 @@ async function coolTo(cam: Camera, setpoint: number, timeoutS: number): Promise<
   }
 }
 
+const CAMERA_DEVICE: DeviceCommandOptions = { device: { help: 'sim | indi://HOST:PORT[/DEVICE] | alpaca://HOST:PORT/N' }, json: 'machine-readable output' };
+
 export function registerCamera(program: Command): void {
   const cmd = program.command('camera').description('control a camera: status, cool, warm, expose');
-  const dev = (c: Command): Command => c.requiredOption('--device <spec>', 'sim | indi://HOST:PORT[/DEVICE] | alpaca://HOST:PORT/N');
+  registerStatus(cmd);
+  registerCool(cmd);
+  registerWarm(cmd);
+  registerExpose(cmd);
+}
 
-  dev(cmd.command('status').description('camera state and cooler').option('--json', 'machine-readable output')).action(async (o: { device: string; json?: boolean }) => {
-    await withDevice(o.device, async () => {
-      const d = await openDevice(o.device);
-      try {
-        const info = await d.camera.sensorInfo();
-        const st = await d.camera.coolerStatus();
-        const state = await d.camera.state();
-        const bin = await d.camera.getBinning();
-        const filter = d.wheel ? await d.wheel.position().then(async (p) => (p >= 0 ? (await d.wheel!.names())[p] : 'moving')) : undefined;
-        const out = { device: o.device, name: info.name, width: info.width, height: info.height, binning: bin, state, cooler: st, filter };
-        if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
-        else {
-          process.stdout.write(`${info.name}: ${info.width}x${info.height}, bin ${bin.x}x${bin.y}, ${state}\n`);
-          process.stdout.write(`cooler ${st.on ? 'on' : 'off'}: CCD ${st.ccdTemp.toFixed(2)} C, set point ${st.setpoint} C, power ${Number.isFinite(st.power) ? st.power.toFixed(0) + '%' : 'n/a'}${st.poorRegulation ? ' (poor regulation)' : ''}\n`);
-          if (filter) process.stdout.write(`filter: ${filter}\n`);
-        }
-      } finally {
-        d.close();
+function registerStatus(cmd: Command): void {
+  deviceCommand(cmd, 'status', 'camera state and cooler', CAMERA_DEVICE).action(async (o: { device: string; json?: boolean }) => {
+    await onDevice(o.device, async (d) => {
+      const info = await d.camera.sensorInfo();
+      const st = await d.camera.coolerStatus();
+      const state = await d.camera.state();
+      const bin = await d.camera.getBinning();
+      const filter = d.wheel ? await d.wheel.position().then(async (p) => (p >= 0 ? (await d.wheel!.names())[p] : 'moving')) : undefined;
+      const out = { device: o.device, name: info.name, width: info.width, height: info.height, binning: bin, state, cooler: st, filter };
+      if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
+      else {
+        process.stdout.write(`${info.name}: ${info.width}x${info.height}, bin ${bin.x}x${bin.y}, ${state}\n`);
+        process.stdout.write(`cooler ${st.on ? 'on' : 'off'}: CCD ${st.ccdTemp.toFixed(2)} C, set point ${st.setpoint} C, power ${Number.isFinite(st.power) ? st.power.toFixed(0) + '%' : 'n/a'}${st.poorRegulation ? ' (poor regulation)' : ''}\n`);
+        if (filter) process.stdout.write(`filter: ${filter}\n`);
       }
     });
   });
+}
 
-  dev(cmd.command('cool').description('turn the cooler on and wait for the set point'))
+function registerCool(cmd: Command): void {
+  deviceCommand(cmd, 'cool', 'turn the cooler on and wait for the set point', CAMERA_DEVICE)
     .requiredOption('--setpoint <C>', 'set point in C')
     .option('--timeout <s>', 'give up after this many seconds', '600')
-    .option('--json', 'machine-readable output')
     .action(async (o: { device: string; setpoint: string; timeout: string; json?: boolean }) => {
-      await withDevice(o.device, async () => {
-        const sp = parseSetpoint(o.setpoint, o.device)!;
-        const d = await openDevice(o.device);
-        try {
-          await coolTo(d.camera, sp, Number(o.timeout));
-          const st = await d.camera.coolerStatus();
-          process.stdout.write(o.json ? JSON.stringify(st) + '\n' : `cooled to ${st.ccdTemp.toFixed(2)} C (set point ${sp} C, power ${st.power.toFixed(0)}%)\n`);
-        } finally {
-          d.close();
-        }
+      const sp = parseSetpoint(o.setpoint, o.device)!;
+      await onDevice(o.device, async (d) => {
+        await coolTo(d.camera, sp, Number(o.timeout));
+        const st = await d.camera.coolerStatus();
+        process.stdout.write(o.json ? JSON.stringify(st) + '\n' : `cooled to ${st.ccdTemp.toFixed(2)} C (set point ${sp} C, power ${st.power.toFixed(0)}%)\n`);
       });
     });
+}
 
-  dev(cmd.command('warm').description('turn the cooler off')).option('--json', 'machine-readable output').action(async (o: { device: string; json?: boolean }) => {
-    await withDevice(o.device, async () => {
-      const d = await openDevice(o.device);
-      try {
-        await d.camera.setCooler(false);
-        const st = await d.camera.coolerStatus();
-        process.stdout.write(o.json ? JSON.stringify(st) + '\n' : `cooler off (CCD ${st.ccdTemp.toFixed(2)} C)\n`);
-      } finally {
-        d.close();
-      }
+function registerWarm(cmd: Command): void {
+  deviceCommand(cmd, 'warm', 'turn the cooler off', CAMERA_DEVICE).action(async (o: { device: string; json?: boolean }) => {
+    await onDevice(o.device, async (d) => {
+      await d.camera.setCooler(false);
+      const st = await d.camera.coolerStatus();
+      process.stdout.write(o.json ? JSON.stringify(st) + '\n' : `cooler off (CCD ${st.ccdTemp.toFixed(2)} C)\n`);
     });
   });
+}
 
-  dev(cmd.command('expose').description('take one frame and write it as FITS'))
-    .option('--type <kind>', 'light | dark | bias | flat | flatdark', 'light')
-    .option('--exposure <s>', 'exposure in seconds', '1')
+function registerExpose(cmd: Command): void {
+  deviceCommand(cmd, 'expose', 'take one frame and write it as FITS', { ...CAMERA_DEVICE, exposure: { help: 'exposure in seconds', default: '1' } })
+    .option('--type <kind>', FRAME_KINDS.join(' | '), 'light')
     .option('--bin <XxY>', 'binning, e.g. 2x2 or 1x2', '1x1')
     .option('--filter <name>', 'filter to move to first')
     .option('--setpoint <C>', 'cool to this set point first')
     .requiredOption('-o, --output <file>', 'output FITS file')
-    .option('--json', 'machine-readable output')
-    .action(async (o: { device: string; type: string; exposure: string; bin: string; filter?: string; setpoint?: string; output: string; json?: boolean }) => {
+    .action(async (o: ExposeOpts) => {
       await withDevice(o.device, async () => {
-        const kinds: FrameKind[] = ['light', 'dark', 'bias', 'flat', 'flatdark'];
-        if (!kinds.includes(o.type as FrameKind)) throw new DarkroomError('BAD_ARGUMENT', `--type must be one of ${kinds.join(', ')}, got '${o.type}'`);
-        const exposure = Number(o.exposure);
-        if (!(Number.isFinite(exposure) && exposure >= 0)) throw new DarkroomError('BAD_ARGUMENT', `--exposure must be a number of seconds >= 0, got '${o.exposure}'`);
-        const bm = /^(\d)x(\d)$/.exec(o.bin);
-        if (!bm) throw new DarkroomError('BAD_ARGUMENT', `--bin must look like 2x2, got '${o.bin}'`);
-        const sp = parseSetpoint(o.setpoint, o.device);
-        const d = await openDevice(o.device);
-        try {
-          const cam = d.camera;
-          if (sp !== undefined) await coolTo(cam, sp, 600);
-          if (o.filter) {
-            if (!d.wheel) throw new DarkroomError('BAD_ARGUMENT', `--filter ${o.filter}: the device has no filter wheel`);
-            await d.wheel.move(o.filter);
-          }
-          if (await cam.state() !== 'idle') throw new DarkroomError('IO', 'an exposure is already in progress');
-          await cam.setBinning(Number(bm[1]), Number(bm[2]));
-          await cam.setSubframe(null);
-          await cam.startExposure({ type: o.type as FrameKind, duration: exposure });
-          const img = await cam.download(120_000);
-          const f = img.data[0]!;
-          let ints = true;
-          for (let i = 0; i < f.length && ints; i++) ints = Number.isInteger(f[i]) && f[i]! >= 0 && f[i]! <= 65535;
-          writeFits(o.output, img, {
-            bitpix: ints ? 16 : -32,
-            history: [`darkroom ${VERSION} camera expose --device ${o.device} --type ${o.type} --exposure ${exposure} --bin ${o.bin}${o.filter ? ` --filter ${o.filter}` : ''}${sp !== undefined ? ` --setpoint ${sp}` : ''}`],
-          });
-          const h = img.header;
-          const out = { file: o.output, width: img.width, height: img.height, imagetyp: h.getString('IMAGETYP'), exptime: h.getNumber('EXPTIME'), ccdTemp: h.getNumber('CCD-TEMP'), filter: h.getString('FILTER') };
-          process.stdout.write(o.json ? JSON.stringify(out) + '\n' : `${o.output}: ${img.width}x${img.height} ${out.imagetyp} ${exposure} s${out.filter ? ` ${out.filter}` : ''}, CCD ${out.ccdTemp} C\n`);
-        } finally {
-          d.close();
-        }
+        const args = exposeArgs(o);
+        await onDevice(o.device, (d) => exposeFrame(d, o, args));
       });
     });
+}
+
+interface ExposeOpts {
+  device: string;
+  type: string;
+  exposure: string;
+  bin: string;
+  filter?: string;
+  setpoint?: string;
+  output: string;
+  json?: boolean;
+}
+
+interface ExposeArgs {
+  type: FrameKind;
+  exposure: number;
+  binX: number;
+  binY: number;
+  setpoint?: number;
+}
+
+function exposeArgs(o: ExposeOpts): ExposeArgs {
+  if (!isFrameKind(o.type)) throw new DarkroomError('BAD_ARGUMENT', `--type must be one of ${FRAME_KINDS.join(', ')}, got '${o.type}'`);
+  const exposure = Number(o.exposure);
+  if (!(Number.isFinite(exposure) && exposure >= 0)) throw new DarkroomError('BAD_ARGUMENT', `--exposure must be a number of seconds >= 0, got '${o.exposure}'`);
+  const bm = /^(\d)x(\d)$/.exec(o.bin);
+  if (!bm) throw new DarkroomError('BAD_ARGUMENT', `--bin must look like 2x2, got '${o.bin}'`);
+  return { type: o.type, exposure, binX: Number(bm[1]), binY: Number(bm[2]), setpoint: parseSetpoint(o.setpoint, o.device) };
+}
+
+/** Cool and move the wheel when asked, take the frame, write it (16-bit when the pixels allow) and report it. */
+async function exposeFrame(d: OpenedDevice, o: ExposeOpts, a: ExposeArgs): Promise<void> {
+  const cam = d.camera;
+  const sp = a.setpoint;
+  if (sp !== undefined) await coolTo(cam, sp, 600);
+  if (o.filter) {
+    if (!d.wheel) throw new DarkroomError('BAD_ARGUMENT', `--filter ${o.filter}: the device has no filter wheel`);
+    await d.wheel.move(o.filter);
+  }
+  if (await cam.state() !== 'idle') throw new DarkroomError('IO', 'an exposure is already in progress');
+  await cam.setBinning(a.binX, a.binY);
+  await cam.setSubframe(null);
+  await cam.startExposure({ type: a.type, duration: a.exposure });
+  const img = await cam.download(120_000);
+  const f = img.data[0]!;
+  let ints = true;
+  for (let i = 0; i < f.length && ints; i++) ints = Number.isInteger(f[i]) && f[i]! >= 0 && f[i]! <= 65535;
+  writeFits(o.output, img, {
+    bitpix: ints ? 16 : -32,
+    history: [`darkroom ${VERSION} camera expose --device ${o.device} --type ${o.type} --exposure ${a.exposure} --bin ${o.bin}${o.filter ? ` --filter ${o.filter}` : ''}${sp !== undefined ? ` --setpoint ${sp}` : ''}`],
+  });
+  const h = img.header;
+  const out = { file: o.output, width: img.width, height: img.height, imagetyp: h.getString('IMAGETYP'), exptime: h.getNumber('EXPTIME'), ccdTemp: h.getNumber('CCD-TEMP'), filter: h.getString('FILTER') };
+  process.stdout.write(o.json ? JSON.stringify(out) + '\n' : `${o.output}: ${img.width}x${img.height} ${out.imagetyp} ${a.exposure} s${out.filter ? ` ${out.filter}` : ''}, CCD ${out.ccdTemp} C\n`);
 }

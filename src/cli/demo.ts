@@ -10,13 +10,14 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { acquireDemoNight, type AcquiredNight } from '../acquire/demo-night.js';
-import { combineFilterStacks } from '../acquire/lrgb.js';
+import { combineFilterStacks } from '../color/lrgb.js';
 import { buildPlan, DEFAULT_OPTIONS } from '../pipeline/plan.js';
 import { executePlan } from '../pipeline/execute.js';
 import { writeFits } from '../fits/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { stretchToPng } from '../render/stretch.js';
 import { DarkroomError } from '../util/errors.js';
+import { deviceCommand, numberArg } from './device-options.js';
 
 interface DemoOpts {
   out: string;
@@ -107,25 +108,22 @@ export async function runDemo(opts: { out: string; width: number; height: number
 }
 
 export function registerDemo(program: Command): void {
-  program
-    .command('demo')
-    .description('simulate a whole LRGB night with the built-in camera simulator and process it end to end')
+  deviceCommand(program, 'demo', 'simulate a whole LRGB night with the built-in camera simulator and process it end to end', {
+    seed: { help: 'seed of the simulated camera and sky', default: '2026' },
+    json: 'print the summary as JSON',
+  })
     .option('--out <dir>', 'output folder (night/ and results/ inside)', 'darkroom-demo')
     .option('--size <WxH>', 'sensor size of the simulated camera', '640x480')
     .option('--lights <n>', 'lights per filter', '6')
-    .option('--seed <n>', 'seed of the simulated camera and sky', '2026')
     .option('--force', 'simulate the night again and redo every step')
-    .option('--json', 'print the summary as JSON')
     .action(async (o: DemoOpts) => {
       const m = /^(\d+)x(\d+)$/.exec(o.size);
       if (!m) throw new DarkroomError('BAD_ARGUMENT', `--size must look like 640x480, got '${o.size}'`);
       const width = Number(m[1]);
       const height = Number(m[2]);
       if (width < 128 || height < 128 || width > 8192 || height > 8192) throw new DarkroomError('BAD_ARGUMENT', `--size must be between 128x128 and 8192x8192, got '${o.size}'`);
-      const lights = Number(o.lights);
-      if (!Number.isInteger(lights) || lights < 3 || lights > 100) throw new DarkroomError('BAD_ARGUMENT', `--lights must be an integer from 3 to 100, got '${o.lights}'`);
-      const seed = Number(o.seed);
-      if (!Number.isInteger(seed)) throw new DarkroomError('BAD_ARGUMENT', `--seed must be an integer, got '${o.seed}'`);
+      const lights = numberArg('lights', o.lights, (n) => Number.isInteger(n) && n >= 3 && n <= 100, 'an integer from 3 to 100');
+      const seed = numberArg('seed', o.seed, Number.isInteger, 'an integer');
       const r = await runDemo({ out: o.out, width, height, lights, seed, force: o.force, log: (s) => process.stderr.write(`${s}\n`) });
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ ...r, report: join(r.out, 'results', 'report.json') }, null, 2)}\n`);

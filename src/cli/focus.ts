@@ -4,32 +4,29 @@
  * whose focuser hides its best position.
  */
 import type { Command } from 'commander';
-import { DarkroomError } from '../util/errors.js';
-import { SimCamera } from '../devices/simcamera.js';
-import { SimFocuser } from '../devices/simfocuser.js';
+import { deviceCommand, numberArg, requireSimDevice } from './device-options.js';
+import { SimCamera } from '../devices/sim/simcamera.js';
+import { SimFocuser } from '../devices/sim/simfocuser.js';
 import { VirtualClock } from '../acquire/clock.js';
 import { autofocus, focusLoop } from '../acquire/focus.js';
 import { Rng } from '../util/random.js';
 
 function num(name: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new DarkroomError('BAD_ARGUMENT', `--${name} must be a number >= ${min}, got '${v}'`);
-  return n;
+  return numberArg(name, v, (n) => Number.isFinite(n) && n >= min, `a number >= ${min}`);
 }
 
 export function registerFocus(program: Command): void {
-  program
-    .command('focus')
-    .description('focus loop (HFR/FWHM) or autofocus with a V-curve')
-    .option('--device <spec>', 'camera and focuser: sim', 'sim')
+  deviceCommand(program, 'focus', 'focus loop (HFR/FWHM) or autofocus with a V-curve', {
+    device: { help: 'camera and focuser: sim', default: 'sim' },
+    exposure: { help: 'exposure, s', default: '1' },
+    seed: { help: 'simulator seed', default: '1' },
+    json: 'print JSON',
+  })
     .option('--auto', 'run autofocus')
-    .option('--exposure <s>', 'exposure, s', '1')
     .option('--count <n>', 'frames in the focus loop', '5')
     .option('--step <n>', 'autofocus step, focuser steps', '40')
-    .option('--seed <n>', 'simulator seed', '1')
-    .option('--json', 'print JSON')
     .action(async (opts: { device: string; auto?: boolean; exposure: string; count: string; step: string; seed: string; json?: boolean }) => {
-      if (opts.device !== 'sim') throw new DarkroomError('UNSUPPORTED', `focus supports --device sim only for now (got '${opts.device}')`);
+      requireSimDevice('focus', opts.device);
       const exposure = num('exposure', opts.exposure, 0.001);
       const rng = new Rng(num('seed', opts.seed, 0));
       const clock = new VirtualClock();

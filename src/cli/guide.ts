@@ -4,27 +4,24 @@
  * calibrate, guide, report RMS in px and arcsec.
  */
 import type { Command } from 'commander';
-import { DarkroomError } from '../util/errors.js';
-import { SimGuideCamera, SimMount } from '../devices/simmount.js';
+import { deviceCommand, numberArg, requireSimDevice } from './device-options.js';
+import { SimGuideCamera, SimMount } from '../devices/sim/simmount.js';
 import { VirtualClock } from '../acquire/clock.js';
 import { Guider } from '../acquire/guide.js';
 
 export function registerGuide(program: Command): void {
-  program
-    .command('guide')
-    .description('autoguide on the simulated mount and report the RMS error')
-    .option('--device <spec>', 'guide camera and mount: sim', 'sim')
+  deviceCommand(program, 'guide', 'autoguide on the simulated mount and report the RMS error', {
+    device: { help: 'guide camera and mount: sim', default: 'sim' },
+    exposure: { help: 'guide exposure, s', default: '2' },
+    json: 'print JSON',
+  })
     .option('--duration <s>', 'simulated seconds to guide', '600')
-    .option('--exposure <s>', 'guide exposure, s', '2')
     .option('--no-guide', 'only watch the star (no corrections)')
     .option('--dither', 'dither once at the end and report the settling time')
-    .option('--json', 'print JSON')
     .action(async (opts: { device: string; duration: string; exposure: string; guide: boolean; dither?: boolean; json?: boolean }) => {
-      if (opts.device !== 'sim') throw new DarkroomError('UNSUPPORTED', `guide supports --device sim only for now (got '${opts.device}')`);
-      const duration = Number(opts.duration);
-      if (!(duration > 0 && duration <= 86_400)) throw new DarkroomError('BAD_ARGUMENT', `--duration must be 0..86400 s, got '${opts.duration}'`);
-      const exposure = Number(opts.exposure);
-      if (!(exposure > 0 && exposure <= 60)) throw new DarkroomError('BAD_ARGUMENT', `--exposure must be 0..60 s, got '${opts.exposure}'`);
+      requireSimDevice('guide', opts.device);
+      const duration = numberArg('duration', opts.duration, (n) => n > 0 && n <= 86_400, '0..86400 s');
+      const exposure = numberArg('exposure', opts.exposure, (n) => n > 0 && n <= 60, '0..60 s');
       const clock = new VirtualClock();
       const mount = new SimMount({ clock, cameraAngle: 33 });
       const cam = new SimGuideCamera(mount);

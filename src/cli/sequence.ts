@@ -5,22 +5,22 @@
 import { mkdirSync, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DarkroomError } from '../util/errors.js';
-import { SimCamera, QSI_FILTERS } from '../devices/simcamera.js';
-import { openDevice, DEVICE_SPEC_HELP } from '../devices/open.js';
+import { SimCamera, QSI_FILTERS } from '../devices/sim/simcamera.js';
+import { openDevice, DEVICE_SPEC_HELP } from '../acquire/open.js';
 import type { Camera, Clock, FilterWheel } from '../devices/types.js';
 import { VirtualClock } from '../acquire/clock.js';
 import { describePlan, estimateDuration, expandPlan, formatDuration, readPlan } from '../acquire/plan.js';
 import { Sequencer } from '../acquire/sequencer.js';
+import { deviceCommand } from './device-options.js';
 
 export function registerSequence(program: Command): void {
-  program
-    .command('sequence')
-    .description('run an acquisition plan (JSON or YAML): cooling, filters, exposures, autosave names')
+  deviceCommand(program, 'sequence', 'run an acquisition plan (JSON or YAML): cooling, filters, exposures, autosave names', {
+    device: { help: `camera: ${DEVICE_SPEC_HELP}`, default: 'sim' },
+    json: 'print a JSON summary',
+  })
     .argument('<plan>', 'plan file (JSON, or YAML for .yaml/.yml)')
-    .option('--device <spec>', `camera: ${DEVICE_SPEC_HELP}`, 'sim')
     .option('--out <dir>', 'output folder', '.')
     .option('--dry-run', 'print the frame list and the duration estimate only')
-    .option('--json', 'print a JSON summary')
     .action(async (planPath: string, opts: { device: string; out: string; dryRun?: boolean; json?: boolean }) => {
       const plan = readPlan(planPath);
       let camera: Camera;

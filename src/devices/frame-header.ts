@@ -1,11 +1,11 @@
 /**
  * The FITS header every downloaded frame carries, whatever the camera protocol:
  * IMAGETYP, EXPTIME/EXPOSURE, DATE-OBS (UTC), CCD-TEMP, SET-TEMP, XBINNING/YBINNING, XPIXSZ/YPIXSZ,
- * INSTRUME, EGAIN, GAIN/OFFSET (when known), FILTER (when known), subframe origin.
+ * INSTRUME, EGAIN, GAIN/OFFSET (when known), FILTER (when known), subframe origin. The one writer of
+ * these keywords: the Alpaca and INDI clients, the simulated camera and the image simulator all use it.
  */
-import { FitsHeader } from '../fits/index.js';
-import { IMAGETYP } from './sim/camera.js';
-import type { FrameKind } from './types.js';
+import type { FitsHeader } from '../fits/index.js';
+import { IMAGETYP, type FrameKind } from '../image/frame-kind.js';
 
 export interface FrameFacts {
   type: FrameKind;

@@ -3,7 +3,7 @@
  * Everything is async; implementations enforce timeouts and never poll faster than needed.
  */
 import type { Image } from '../image/image.js';
-import type { FrameKind } from './sim/camera.js';
+import type { FrameKind } from '../image/frame-kind.js';
 
 export type { FrameKind };
 
@@ -30,6 +30,14 @@ export interface SensorInfo {
   name: string;
   hasShutter: boolean;
   canSetCcdTemperature: boolean;
+  /** Sensor chip name (Alpaca SensorName), when known. */
+  sensorName?: string;
+  /** Bayer pattern of a colour sensor (undefined: monochrome). */
+  bayer?: string;
+  /** Names of the gain settings 0, 1, ... when the camera has a list of modes (ASCOM Gains). */
+  gainModes?: string[];
+  /** Range of the offset setting, when known. */
+  offsetRange?: { min: number; max: number };
 }
 
 export interface Subframe {
@@ -62,10 +70,16 @@ export interface ExposureRequest {
   type: FrameKind;
 }
 
-export interface Camera {
-  readonly kind: 'camera';
+/** What every device does: connect and let go. */
+export interface Device {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
+}
+
+export interface Camera extends Device {
+  readonly kind: 'camera';
+  /** The filter wheel in or in front of the camera, when it has one. */
+  wheel?: FilterWheel;
   connected(): Promise<boolean>;
   sensorInfo(): Promise<SensorInfo>;
   setBinning(bx: number, by: number): Promise<void>;
@@ -76,6 +90,9 @@ export interface Camera {
   /** Gain / offset settings (cameras without them reject). */
   setGain(gain: number): Promise<void>;
   setOffset(offset: number): Promise<void>;
+  /** Current gain / offset settings, where the camera reports them. */
+  getGain?(): Promise<number>;
+  getOffset?(): Promise<number>;
   setCooler(on: boolean): Promise<void>;
   setSetpoint(celsius: number): Promise<void>;
   coolerStatus(): Promise<CoolerStatus>;
@@ -84,14 +101,14 @@ export interface Camera {
   state(): Promise<CameraState>;
   /** True when the last exposure's image can be downloaded. */
   imageReady(): Promise<boolean>;
+  /** Percent of the running exposure (with readout) done, where the camera reports it. */
+  percentCompleted?(): Promise<number>;
   /** Download the last image with a full FITS header (IMAGETYP, EXPTIME, DATE-OBS, CCD-TEMP, ...). */
   download(timeoutMs?: number): Promise<Image>;
 }
 
-export interface FilterWheel {
+export interface FilterWheel extends Device {
   readonly kind: 'filterwheel';
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
   names(): Promise<string[]>;
   /** Current slot (0-based); -1 while moving. */
   position(): Promise<number>;
@@ -101,19 +118,15 @@ export interface FilterWheel {
 
 export type GuideDirection = 'north' | 'south' | 'east' | 'west';
 
-export interface GuideOutput {
+export interface GuideOutput extends Device {
   readonly kind: 'guide';
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
   /** Pulse-guide for ms milliseconds; resolves when the pulse has ended. */
   pulseGuide(direction: GuideDirection, ms: number): Promise<void>;
   isPulseGuiding(): Promise<boolean>;
 }
 
-export interface Focuser {
+export interface Focuser extends Device {
   readonly kind: 'focuser';
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
   position(): Promise<number>;
   maxStep(): Promise<number>;
   /** Absolute move in steps; resolves when it stops. */
@@ -123,6 +136,18 @@ export interface Focuser {
 
 /** ASCOM guide direction numbers (guideNorth=0, South=1, East=2, West=3). */
 export const GUIDE_DIRECTIONS: GuideDirection[] = ['north', 'south', 'east', 'west'];
+
+/** A camera opened from a device spec, with what came with it. */
+export interface OpenedDevice {
+  spec: string;
+  camera: Camera;
+  wheel?: FilterWheel;
+  /** Pulse-guide output of the server's mount, when it has one. */
+  guide?: GuideOutput;
+  /** The clock the camera runs on (accelerated for the simulator). */
+  clock: Clock;
+  close: () => void;
+}
 
 /** Injectable clock so tests can run minutes of simulated time in milliseconds. */
 export interface Clock {
@@ -155,6 +180,14 @@ export class AcceleratedClock implements Clock {
     // round up (timers fire in whole ms) so at least ms of simulated time has passed
     return new Promise((r) => setTimeout(r, Math.max(0, Math.ceil(ms / this.factor) + (ms > 0 ? 1 : 0))));
   }
+}
+
+/** Resolve to the device once it connects, to undefined when it does not (optional parts of a rig). */
+export async function connectedOrNone<T extends Device>(d: T): Promise<T | undefined> {
+  return d.connect().then(
+    () => d,
+    () => undefined,
+  );
 }
 
 /** Reject with a DarkroomError-like timeout when p does not settle in ms. */

@@ -4,10 +4,10 @@
  * a cooler history sampled once a second, and the last downloaded image.
  */
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
-import { MIN_SETPOINT, MAX_SETPOINT } from '../devices/simcamera.js';
-import { openDevice as openDeviceSpec } from '../devices/open.js';
-import { SimCamera } from '../devices/simcamera.js';
-import { SimFocuser } from '../devices/simfocuser.js';
+import { MIN_SETPOINT, MAX_SETPOINT } from '../devices/sim/simcamera.js';
+import { openDevice as openDeviceSpec } from '../acquire/open.js';
+import { SimCamera } from '../devices/sim/simcamera.js';
+import { SimFocuser } from '../devices/sim/simfocuser.js';
 import { AcceleratedClock, type Focuser } from '../devices/types.js';
 import { type Camera, type CameraState, type Clock, type CoolerStatus, type FilterWheel, type FrameKind, type SensorInfo } from '../devices/types.js';
 import type { Image } from '../image/image.js';

@@ -5,7 +5,8 @@
 import type { FitsHeader } from '../fits/header.js';
 import { basename, dirname } from 'node:path';
 
-export type FrameKind = 'bias' | 'dark' | 'flat' | 'flatdark' | 'light';
+import type { FrameKind } from '../image/frame-kind.js';
+export type { FrameKind };
 
 /** Normalize an IMAGETYP value ("Light Frame", "DARKFLAT", "Flat Dark", "Master Bias"...) to a kind. */
 export function kindFromImagetyp(value: string | undefined): FrameKind | undefined {

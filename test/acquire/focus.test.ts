@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimCamera } from '../../src/devices/simcamera.js';
-import { SimFocuser } from '../../src/devices/simfocuser.js';
+import { SimCamera } from '../../src/devices/sim/simcamera.js';
+import { SimFocuser } from '../../src/devices/sim/simfocuser.js';
 import { sensorModel } from '../../src/devices/sim/sensors.js';
 import { Rng } from '../../src/util/random.js';
 import { VirtualClock } from '../../src/acquire/clock.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimGuideCamera, SimMount } from '../../src/devices/simmount.js';
+import { SimGuideCamera, SimMount } from '../../src/devices/sim/simmount.js';
 import { VirtualClock } from '../../src/acquire/clock.js';
 import { Guider, centroid, selectGuideStar } from '../../src/acquire/guide.js';
 import { DarkroomError } from '../../src/util/errors.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, basename } from 'node:path';
-import { SimCamera, QSI_FILTERS } from '../../src/devices/simcamera.js';
+import { SimCamera, QSI_FILTERS } from '../../src/devices/sim/simcamera.js';
 import { sensorModel } from '../../src/devices/sim/sensors.js';
 import { VirtualClock } from '../../src/acquire/clock.js';
 import { Sequencer, type SequenceEvent } from '../../src/acquire/sequencer.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli, tempDir, fitsverify } from '../helpers/env.js';
 import { readFits, readFitsHeader, type FitsHeader } from '../../src/fits/index.js';
 import { noiseMRS } from '../../src/image/noise.js';
-import { SimCamera } from '../../src/devices/simcamera.js';
+import { SimCamera } from '../../src/devices/sim/simcamera.js';
 import { VirtualClock } from '../../src/acquire/clock.js';
 
 const headersIn = (dir: string): Array<{ name: string; h: FitsHeader }> =>

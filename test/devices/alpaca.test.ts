@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { closedPort } from './ports.js';
 import { AlpacaServer } from '../../src/devices/alpaca/server.js';
 import { AlpacaCamera, AlpacaFilterWheel, AlpacaGuideOutput, AlpacaDeviceError, discoverAlpaca } from '../../src/devices/alpaca/client.js';
-import { SimCamera } from '../../src/devices/simcamera.js';
+import { simulatedRig, type SimRig } from '../../src/devices/sim/rig.js';
 import { AcceleratedClock } from '../../src/devices/types.js';
 import { decodeImageBytes, encodeImageBytes, parseImageBytesHeader } from '../../src/devices/alpaca/protocol.js';
 
 // camera clock runs 60x faster so cooling takes seconds; exposures use it too
 const clock = new AcceleratedClock(60);
-let server: AlpacaServer;
+let server: AlpacaServer<SimRig>;
 let base: string;
 before(async () => {
-  server = new AlpacaServer({ camera: new SimCamera({ clock }), discoveryPort: 0 });
+  server = new AlpacaServer({ ...simulatedRig({ clock }), discoveryPort: 0 });
   await server.start(0);
   base = `http://127.0.0.1:${server.port}`;
 });

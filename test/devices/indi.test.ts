@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IndiClient, IndiCamera, IndiFilterWheel, IndiGuideOutput, type IndiProperty, type PropState } from '../../src/devices/indi/client.js';
-import { openDevice } from '../../src/devices/open.js';
+import { openDevice } from '../../src/acquire/open.js';
 import { AlpacaServer } from '../../src/devices/alpaca/server.js';
+import { simulatedRig } from '../../src/devices/sim/rig.js';
 import { AlpacaGuideOutput } from '../../src/devices/alpaca/client.js';
 import type { GuideDirection } from '../../src/devices/types.js';
 import { XmlStream, type XmlElement } from '../../src/devices/indi/xml.js';
@@ -233,7 +234,7 @@ test('openDevice exposes the mount as guide output (INDI telescope, Alpaca teles
   } finally {
     d.close();
   }
-  const server = new AlpacaServer({ discoveryPort: null });
+  const server = new AlpacaServer({ ...simulatedRig(), discoveryPort: null });
   await server.start(0);
   try {
     const a = await openDevice(`alpaca://127.0.0.1:${server.port}/0`);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimCamera } from '../../src/devices/simcamera.js';
+import { SimCamera } from '../../src/devices/sim/simcamera.js';
 import { AcceleratedClock } from '../../src/devices/types.js';
 import { sensorModel } from '../../src/devices/sim/sensors.js';
 import { DarkroomError } from '../../src/util/errors.js';

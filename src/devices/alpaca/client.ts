@@ -116,9 +116,22 @@ export function parseAlpacaUrl(url: string, type: AlpacaTarget['type'] = 'camera
   return { host: m[1]!, port: Number(m[2]), type, number: Number(m[3] ?? 0) };
 }
 
-export class AlpacaCamera implements Camera {
-  readonly kind = 'camera' as const;
+/** One Alpaca device behind a device interface: the low-level access and the Connected switch. */
+abstract class AlpacaPart {
   readonly dev: AlpacaDevice;
+  constructor(target: Omit<AlpacaTarget, 'type'>, type: AlpacaTarget['type']) {
+    this.dev = new AlpacaDevice({ ...target, type });
+  }
+  async connect(): Promise<void> {
+    await this.dev.put('connected', { Connected: true });
+  }
+  async disconnect(): Promise<void> {
+    await this.dev.put('connected', { Connected: false });
+  }
+}
+
+export class AlpacaCamera extends AlpacaPart implements Camera {
+  readonly kind = 'camera' as const;
   private info?: SensorInfo;
   private last?: { req: ExposureRequest; start: Date; bx: number; by: number; sub: Subframe; setTemp?: number; filter?: string };
   /** Filter wheel queried for the FILTER keyword at exposure start. */
@@ -128,14 +141,11 @@ export class AlpacaCamera implements Camera {
   lastTransfer?: 'imagebytes' | 'json';
 
   constructor(target: Omit<AlpacaTarget, 'type'>) {
-    this.dev = new AlpacaDevice({ ...target, type: 'camera' });
+    super(target, 'camera');
   }
-  async connect(): Promise<void> {
-    await this.dev.put('connected', { Connected: true });
+  override async connect(): Promise<void> {
+    await super.connect();
     this.info = undefined;
-  }
-  async disconnect(): Promise<void> {
-    await this.dev.put('connected', { Connected: false });
   }
   async connected(): Promise<boolean> {
     return this.dev.get<boolean>('connected');
@@ -281,17 +291,10 @@ async function currentFilter(w: FilterWheel): Promise<string | undefined> {
   return p >= 0 ? (await w.names())[p] : undefined;
 }
 
-export class AlpacaFilterWheel implements FilterWheel {
+export class AlpacaFilterWheel extends AlpacaPart implements FilterWheel {
   readonly kind = 'filterwheel' as const;
-  readonly dev: AlpacaDevice;
   constructor(target: Omit<AlpacaTarget, 'type'>) {
-    this.dev = new AlpacaDevice({ ...target, type: 'filterwheel' });
-  }
-  async connect(): Promise<void> {
-    await this.dev.put('connected', { Connected: true });
-  }
-  async disconnect(): Promise<void> {
-    await this.dev.put('connected', { Connected: false });
+    super(target, 'filterwheel');
   }
   async names(): Promise<string[]> {
     return this.dev.get<string[]>('names');
@@ -318,17 +321,10 @@ export class AlpacaFilterWheel implements FilterWheel {
   }
 }
 
-export class AlpacaGuideOutput implements GuideOutput {
+export class AlpacaGuideOutput extends AlpacaPart implements GuideOutput {
   readonly kind = 'guide' as const;
-  readonly dev: AlpacaDevice;
   constructor(target: Omit<AlpacaTarget, 'type'>) {
-    this.dev = new AlpacaDevice({ ...target, type: 'telescope' });
-  }
-  async connect(): Promise<void> {
-    await this.dev.put('connected', { Connected: true });
-  }
-  async disconnect(): Promise<void> {
-    await this.dev.put('connected', { Connected: false });
+    super(target, 'telescope');
   }
   async pulseGuide(direction: GuideDirection, ms: number): Promise<void> {
     const d = GUIDE_DIRECTIONS.indexOf(direction);

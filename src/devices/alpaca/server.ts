@@ -1,6 +1,7 @@
 /**
  * An ASCOM Alpaca device server (Device API v1, Management API, UDP discovery) on node:http, serving
- * the simulated camera, its filter wheel and a telescope that accepts pulse-guide commands.
+ * any Camera, FilterWheel and GuideOutput (as a telescope that accepts pulse-guide commands) through
+ * the device interfaces; `darkroom alpaca-sim` serves the simulated ones.
  * Every request answers; bad input gives ErrorNumber 0x401 (invalid value) with a message, unknown
  * members 0x400 (not implemented); malformed transaction ids HTTP 400; unknown devices HTTP 404.
  */
@@ -9,8 +10,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { VERSION } from '../../version.js';
 import { isDarkroomError } from '../../util/errors.js';
-import { DeviceError, SimCamera, SimGuideOutput } from '../simcamera.js';
-import { GUIDE_DIRECTIONS, type CameraState } from '../types.js';
+import { DeviceError } from '../errors.js';
+import { GUIDE_DIRECTIONS, realClock, type Camera, type CameraState, type Clock, type CoolerStatus, type FilterWheel, type GuideOutput, type SensorInfo } from '../types.js';
+import type { Image } from '../../image/image.js';
 import {
   ALPACA_ERRORS,
   CAMERA_STATES,
@@ -43,11 +45,36 @@ interface DeviceEntry {
   members: Record<string, Member>;
 }
 
+/** What the server calls itself and the devices that do not name themselves. */
+export interface AlpacaNames {
+  server: string;
+  /** In each device's Description, after its name. */
+  driver: string;
+  wheel: string;
+  telescope: string;
+}
+
+const DEFAULT_NAMES: AlpacaNames = { server: 'Darkroom Alpaca server', driver: 'Darkroom', wheel: 'Filter wheel', telescope: 'Guide port' };
+
 export interface AlpacaServerOptions {
-  camera?: SimCamera;
-  telescope?: SimGuideOutput;
+  camera: Camera;
+  /** Served as filterwheel/0 (default: the camera's own wheel, when it has one). */
+  wheel?: FilterWheel;
+  /** Served as telescope/0, for pulse guiding, when given. */
+  telescope?: GuideOutput;
+  /** The clock the devices run on (LastExposureStartTime); default the wall clock. */
+  clock?: Clock;
+  names?: Partial<AlpacaNames>;
   /** Port of the UDP discovery responder (default 32227; 0 = any free port; null = no discovery). */
   discoveryPort?: number | null;
+}
+
+/**
+ * Start an operation that Alpaca runs in the background (filter moves, guide pulses): resolves as soon
+ * as it has started; an error raised when it starts (a bad value) rejects, later ones are dropped.
+ */
+async function started(op: Promise<unknown>): Promise<void> {
+  await Promise.race([op, Promise.resolve()]);
 }
 
 function param(p: Params, name: string): string {
@@ -73,28 +100,37 @@ function bool(p: Params, name: string): boolean {
   throw new AlpacaError(ALPACA_ERRORS.invalidValue, `${name} must be True or False, got '${s}'`);
 }
 
-export class AlpacaServer {
-  readonly camera: SimCamera;
-  readonly telescope: SimGuideOutput;
+export class AlpacaServer<O extends AlpacaServerOptions = AlpacaServerOptions> {
+  readonly camera: O['camera'];
+  readonly wheel: FilterWheel | undefined;
+  readonly telescope: O['telescope'];
+  private readonly clock: Clock;
+  private readonly names: AlpacaNames;
   private http?: Server;
   private udp?: Socket;
   private serverTx = 0;
-  private readonly devices: DeviceEntry[];
+  private devices: DeviceEntry[] = [];
   private readonly discoveryPortOpt: number | null;
   port = 0;
   discoveryPort = 0;
   private lastExposure: { start: number; duration: number } | null = null;
   private readonly uid = 'darkroom-' + Math.floor(Math.random() * 1e9).toString(16);
 
-  constructor(opts: AlpacaServerOptions = {}) {
-    this.camera = opts.camera ?? new SimCamera();
-    this.telescope = opts.telescope ?? new SimGuideOutput(this.camera.clock);
+  constructor(opts: O) {
+    this.camera = opts.camera;
+    this.wheel = opts.wheel ?? opts.camera.wheel;
+    this.telescope = opts.telescope;
+    this.clock = opts.clock ?? realClock;
+    this.names = { ...DEFAULT_NAMES, ...opts.names };
     this.discoveryPortOpt = opts.discoveryPort === undefined ? DISCOVERY_PORT : opts.discoveryPort;
-    this.devices = [this.cameraDevice(), this.wheelDevice(), this.telescopeDevice()];
   }
 
   async start(port = 11111, host = '127.0.0.1'): Promise<number> {
     await this.camera.connect();
+    const info = await this.camera.sensorInfo();
+    this.devices = [this.cameraDevice(info)];
+    if (this.wheel) this.devices.push(this.wheelDevice(this.wheel));
+    if (this.telescope) this.devices.push(this.telescopeDevice(this.telescope));
     const srv = createServer((req, res) => {
       this.handle(req, res).catch((e) => {
         // never crash: internal failures answer 500 with the message
@@ -161,7 +197,7 @@ export class AlpacaServer {
 
     if (path === '/management/apiversions') return reply([1]);
     if (path === '/management/v1/description') {
-      return reply({ ServerName: 'Darkroom Alpaca simulator', Manufacturer: 'Darkroom', ManufacturerVersion: VERSION, Location: 'localhost' });
+      return reply({ ServerName: this.names.server, Manufacturer: 'Darkroom', ManufacturerVersion: VERSION, Location: 'localhost' });
     }
     if (path === '/management/v1/configureddevices') {
       return reply(this.devices.map((d) => ({ DeviceName: d.name, DeviceType: capital(d.type), DeviceNumber: d.number, UniqueID: d.uniqueId })));
@@ -184,7 +220,7 @@ export class AlpacaServer {
       const needsConnection = !['connected', 'name', 'description', 'driverinfo', 'driverversion', 'interfaceversion', 'supportedactions'].includes(member);
       if (needsConnection && !dev.connected) throw new AlpacaError(ALPACA_ERRORS.notConnected, `${dev.name} is not connected`);
       if (wantsBytes) {
-        const img = this.camera.lastImage();
+        const img = await this.readyImage();
         res.writeHead(200, { 'content-type': IMAGEBYTES_MIME });
         res.end(encodeImageBytes(img.data[0]!, img.width, img.height, clientTx, serverTx));
         return;
@@ -210,8 +246,8 @@ export class AlpacaServer {
       connect: { put: () => { entry.connected = true; } },
       disconnect: { put: () => { entry.connected = false; } },
       name: { get: () => d.name },
-      description: { get: () => `${d.name} (Darkroom simulator)` },
-      driverinfo: { get: () => 'Darkroom Alpaca simulator' },
+      description: { get: () => `${d.name} (${this.names.driver})` },
+      driverinfo: { get: () => this.names.server },
       driverversion: { get: () => VERSION },
       interfaceversion: { get: () => iface },
       supportedactions: { get: () => [] },
@@ -221,129 +257,167 @@ export class AlpacaServer {
     return entry;
   }
 
-  private cameraDevice(): DeviceEntry {
+  /** The last exposure's image; an invalid operation while none is ready. */
+  private async readyImage(): Promise<Image> {
+    if (!(await this.camera.imageReady())) throw new DeviceError('invalid-operation', 'no image is ready');
+    return this.camera.download();
+  }
+
+  private cameraDevice(info: SensorInfo): DeviceEntry {
+    const entry = { type: 'camera', number: 0, name: info.name, uniqueId: `${this.uid}-camera-0`, connected: false };
+    return this.common(entry, 3, { ...cameraInfoMembers(this.camera, info), ...this.frameMembers(info), ...this.exposureMembers() });
+  }
+
+  /** Binning and subframe (as ASCOM keeps them: set one by one, checked at StartExposure) and the exposure itself. */
+  private frameMembers(info: SensorInfo): Record<string, Member> {
     const cam = this.camera;
-    const s = cam.sensor;
     let bin = { x: 1, y: 1 };
-    let sub = { x: 0, y: 0, w: s.width, h: s.height };
+    let sub = { x: 0, y: 0, w: info.width, h: info.height };
+    const full = (): { fw: number; fh: number } => ({ fw: Math.floor(info.width / bin.x), fh: Math.floor(info.height / bin.y) });
     const applySub = async (): Promise<void> => {
-      const fw = Math.floor(s.width / bin.x);
-      const fh = Math.floor(s.height / bin.y);
+      const { fw, fh } = full();
       if (sub.x + sub.w > fw || sub.y + sub.h > fh) return; // checked at StartExposure
       await cam.setSubframe(sub.x === 0 && sub.y === 0 && sub.w === fw && sub.h === fh ? null : { x: sub.x, y: sub.y, width: sub.w, height: sub.h });
     };
     const setBin = async (axis: 'x' | 'y', v: number): Promise<void> => {
-      if (!(v >= 1 && v <= 3)) throw new AlpacaError(ALPACA_ERRORS.invalidValue, `Bin${axis.toUpperCase()} must be 1..3, got ${v}`);
+      const max = axis === 'x' ? info.maxBinX : info.maxBinY;
+      if (!(v >= 1 && v <= max)) throw new AlpacaError(ALPACA_ERRORS.invalidValue, `Bin${axis.toUpperCase()} must be 1..${max}, got ${v}`);
       bin = { ...bin, [axis]: v };
       await cam.setBinning(bin.x, bin.y);
     };
-    const positive = (name: string, v: number, min = 0): number => {
-      if (v < min) throw new AlpacaError(ALPACA_ERRORS.invalidValue, `${name} must be >= ${min}, got ${v}`);
-      return v;
-    };
-    return this.common({ type: 'camera', number: 0, name: s.instrument, uniqueId: `${this.uid}-camera-0`, connected: false }, 3, {
+    /** A subframe member: its value, and a PUT that sets it (at least `min`). */
+    const subMember = (name: string, key: 'x' | 'y' | 'w' | 'h', min: number): Member => ({
+      get: () => sub[key],
+      put: async (p) => {
+        const v = int(p, name);
+        if (v < min) throw new AlpacaError(ALPACA_ERRORS.invalidValue, `${name} must be >= ${min}, got ${v}`);
+        sub = { ...sub, [key]: v };
+        await applySub();
+      },
+    });
+    return {
       binx: { get: () => bin.x, put: (p) => setBin('x', int(p, 'BinX')) },
       biny: { get: () => bin.y, put: (p) => setBin('y', int(p, 'BinY')) },
-      camerastate: { get: async () => CAMERA_STATES.indexOf((await cam.state()) as CameraState) },
-      cameraxsize: { get: () => s.width },
-      cameraysize: { get: () => s.height },
-      canabortexposure: { get: () => true },
-      canasymmetricbin: { get: () => true },
-      canfastreadout: { get: () => false },
-      cangetcoolerpower: { get: () => true },
-      canpulseguide: { get: () => false },
-      cansetccdtemperature: { get: () => true },
-      canstopexposure: { get: () => false },
-      ccdtemperature: { get: async () => (await cam.coolerStatus()).ccdTemp },
-      cooleron: { get: async () => (await cam.coolerStatus()).on, put: (p) => cam.setCooler(bool(p, 'CoolerOn')) },
-      coolerpower: { get: async () => (await cam.coolerStatus()).power },
-      electronsperadu: { get: () => s.gain },
-      exposuremax: { get: () => 14400 },
-      exposuremin: { get: () => 0 },
-      exposureresolution: { get: () => 0.01 },
-      fullwellcapacity: { get: () => s.fullWell },
-      gain: { get: () => cam.getGainSetting(), put: (p) => cam.setGain(int(p, 'Gain')) },
-      gains: { get: () => ['High', 'Low'] },
-      offset: { get: () => cam.getOffsetSetting(), put: (p) => cam.setOffset(int(p, 'Offset')) },
-      offsetmin: { get: () => 0 },
-      offsetmax: { get: () => 255 },
-      hasshutter: { get: () => true },
-      heatsinktemperature: { get: () => cam.ambient },
-      imageready: { get: () => cam.imageReady() },
-      imagearray: {
-        get: () => {
-          const img = cam.lastImage();
-          const cols: number[][] = [];
-          const d = img.data[0]!;
-          for (let x = 0; x < img.width; x++) {
-            const c = new Array<number>(img.height);
-            for (let y = 0; y < img.height; y++) c[y] = d[y * img.width + x]!;
-            cols.push(c);
-          }
-          return { __image: true, Type: ELEMENT_TYPE.int32, Rank: 2, Value: cols };
-        },
-      },
-      ispulseguiding: { get: () => false },
-      lastexposureduration: { get: () => { if (!this.lastExposure) throw new AlpacaError(ALPACA_ERRORS.valueNotSet, 'no exposure has been taken'); return this.lastExposure.duration; } },
-      lastexposurestarttime: { get: () => { if (!this.lastExposure) throw new AlpacaError(ALPACA_ERRORS.valueNotSet, 'no exposure has been taken'); return new Date(this.lastExposure.start).toISOString().slice(0, 19); } },
-      maxadu: { get: () => s.adcMax },
-      maxbinx: { get: () => 3 },
-      maxbiny: { get: () => 3 },
-      numx: { get: () => sub.w, put: async (p) => { sub = { ...sub, w: positive('NumX', int(p, 'NumX'), 1) }; await applySub(); } },
-      numy: { get: () => sub.h, put: async (p) => { sub = { ...sub, h: positive('NumY', int(p, 'NumY'), 1) }; await applySub(); } },
-      startx: { get: () => sub.x, put: async (p) => { sub = { ...sub, x: positive('StartX', int(p, 'StartX')) }; await applySub(); } },
-      starty: { get: () => sub.y, put: async (p) => { sub = { ...sub, y: positive('StartY', int(p, 'StartY')) }; await applySub(); } },
-      percentcompleted: { get: () => cam.percentCompleted() },
-      pixelsizex: { get: () => s.pixelSize },
-      pixelsizey: { get: () => s.pixelSize },
-      readoutmode: { get: () => 0, put: (p) => { if (int(p, 'ReadoutMode') !== 0) throw new AlpacaError(ALPACA_ERRORS.invalidValue, 'ReadoutMode must be 0'); } },
-      readoutmodes: { get: () => ['Normal'] },
-      sensorname: { get: () => s.id.toUpperCase() },
-      sensortype: { get: () => (s.bayer ? 2 : 0) },
-      setccdtemperature: { get: async () => (await cam.coolerStatus()).setpoint, put: (p) => cam.setSetpoint(num(p, 'SetCCDTemperature')) },
+      numx: subMember('NumX', 'w', 1),
+      numy: subMember('NumY', 'h', 1),
+      startx: subMember('StartX', 'x', 0),
+      starty: subMember('StartY', 'y', 0),
       startexposure: {
         put: async (p) => {
           const duration = num(p, 'Duration');
           const light = bool(p, 'Light');
-          const fw = Math.floor(s.width / bin.x);
-          const fh = Math.floor(s.height / bin.y);
+          const { fw, fh } = full();
           if (sub.x + sub.w > fw || sub.y + sub.h > fh) {
             throw new AlpacaError(ALPACA_ERRORS.invalidValue, `subframe ${sub.x},${sub.y} ${sub.w}x${sub.h} outside the ${fw}x${fh} binned frame`);
           }
           await applySub();
           const type = light ? 'light' : duration === 0 ? 'bias' : 'dark';
           await cam.startExposure({ type, duration });
-          this.lastExposure = { start: cam.clock.now(), duration };
+          this.lastExposure = { start: this.clock.now(), duration };
         },
       },
-      abortexposure: { put: () => cam.abortExposure() },
-      stopexposure: { put: () => { throw new AlpacaError(ALPACA_ERRORS.notImplemented, 'StopExposure is not supported (CanStopExposure is false)'); } },
-    });
+    };
   }
 
-  private wheelDevice(): DeviceEntry {
-    const wheel = this.camera.wheel;
-    return this.common({ type: 'filterwheel', number: 0, name: 'QSI internal filter wheel (simulated)', uniqueId: `${this.uid}-filterwheel-0`, connected: false }, 2, {
+  /** State of the exposure, the image, and the last exposure's start and duration. */
+  private exposureMembers(): Record<string, Member> {
+    const cam = this.camera;
+    const last = (): { start: number; duration: number } => {
+      if (!this.lastExposure) throw new AlpacaError(ALPACA_ERRORS.valueNotSet, 'no exposure has been taken');
+      return this.lastExposure;
+    };
+    return {
+      camerastate: { get: async () => CAMERA_STATES.indexOf((await cam.state()) as CameraState) },
+      imageready: { get: () => cam.imageReady() },
+      imagearray: { get: async () => imageArrayValue(await this.readyImage()) },
+      lastexposureduration: { get: () => last().duration },
+      lastexposurestarttime: { get: () => new Date(last().start).toISOString().slice(0, 19) },
+      percentcompleted: { get: () => (cam.percentCompleted ? cam.percentCompleted() : notImplemented('PercentCompleted')) },
+      abortexposure: { put: () => cam.abortExposure() },
+      stopexposure: { put: () => notImplemented('StopExposure', ' (CanStopExposure is false)') },
+    };
+  }
+
+  private wheelDevice(wheel: FilterWheel): DeviceEntry {
+    return this.common({ type: 'filterwheel', number: 0, name: this.names.wheel, uniqueId: `${this.uid}-filterwheel-0`, connected: false }, 2, {
       names: { get: () => wheel.names() },
       focusoffsets: { get: async () => (await wheel.names()).map(() => 0) },
-      position: { get: () => wheel.position(), put: (p) => { wheel.begin(int(p, 'Position')); } },
+      position: { get: () => wheel.position(), put: (p) => started(wheel.move(int(p, 'Position'))) },
     });
   }
 
-  private telescopeDevice(): DeviceEntry {
-    const t = this.telescope;
-    return this.common({ type: 'telescope', number: 0, name: 'Guide port (simulated mount)', uniqueId: `${this.uid}-telescope-0`, connected: false }, 3, {
+  private telescopeDevice(t: GuideOutput): DeviceEntry {
+    return this.common({ type: 'telescope', number: 0, name: this.names.telescope, uniqueId: `${this.uid}-telescope-0`, connected: false }, 3, {
       canpulseguide: { get: () => true },
       ispulseguiding: { get: () => t.isPulseGuiding() },
       pulseguide: {
         put: (p) => {
           const dir = int(p, 'Direction');
           if (!(dir >= 0 && dir <= 3)) throw new AlpacaError(ALPACA_ERRORS.invalidValue, `Direction must be 0..3 (N, S, E, W), got ${dir}`);
-          t.begin(GUIDE_DIRECTIONS[dir]!, int(p, 'Duration'));
+          return started(t.pulseGuide(GUIDE_DIRECTIONS[dir]!, int(p, 'Duration')));
         },
       },
     });
   }
+}
+
+function notImplemented(member: string, why = ''): never {
+  throw new AlpacaError(ALPACA_ERRORS.notImplemented, `${member} is not supported${why}`);
+}
+
+/** What the camera is (sizes, capabilities) and its settings: cooler, gain, offset, readout mode. */
+function cameraInfoMembers(cam: Camera, s: SensorInfo): Record<string, Member> {
+  const cooler = (): Promise<CoolerStatus> => cam.coolerStatus();
+  const fixed = (v: unknown): Member => ({ get: () => v });
+  return {
+    cameraxsize: fixed(s.width),
+    cameraysize: fixed(s.height),
+    canabortexposure: fixed(true),
+    canasymmetricbin: fixed(s.asymmetricBin),
+    canfastreadout: fixed(false),
+    cangetcoolerpower: { get: async () => Number.isFinite((await cooler()).power) },
+    canpulseguide: fixed(false),
+    cansetccdtemperature: fixed(s.canSetCcdTemperature),
+    canstopexposure: fixed(false),
+    ccdtemperature: { get: async () => (await cooler()).ccdTemp },
+    cooleron: { get: async () => (await cooler()).on, put: (p) => cam.setCooler(bool(p, 'CoolerOn')) },
+    coolerpower: { get: async () => (await cooler()).power },
+    electronsperadu: fixed(s.electronsPerAdu),
+    exposuremax: fixed(14400),
+    exposuremin: fixed(0),
+    exposureresolution: fixed(0.01),
+    fullwellcapacity: fixed(s.fullWell),
+    gain: { get: () => (cam.getGain ? cam.getGain() : notImplemented('Gain')), put: (p) => cam.setGain(int(p, 'Gain')) },
+    gains: { get: () => s.gainModes ?? notImplemented('Gains') },
+    offset: { get: () => (cam.getOffset ? cam.getOffset() : notImplemented('Offset')), put: (p) => cam.setOffset(int(p, 'Offset')) },
+    offsetmin: { get: () => s.offsetRange?.min ?? notImplemented('OffsetMin') },
+    offsetmax: { get: () => s.offsetRange?.max ?? notImplemented('OffsetMax') },
+    hasshutter: fixed(s.hasShutter),
+    heatsinktemperature: { get: async () => (await cooler()).ambient },
+    ispulseguiding: fixed(false),
+    maxadu: fixed(s.maxAdu),
+    maxbinx: fixed(s.maxBinX),
+    maxbiny: fixed(s.maxBinY),
+    pixelsizex: fixed(s.pixelSizeX),
+    pixelsizey: fixed(s.pixelSizeY),
+    readoutmode: { get: () => 0, put: (p) => { if (int(p, 'ReadoutMode') !== 0) throw new AlpacaError(ALPACA_ERRORS.invalidValue, 'ReadoutMode must be 0'); } },
+    readoutmodes: fixed(['Normal']),
+    sensorname: fixed(s.sensorName ?? s.name),
+    sensortype: fixed(s.bayer ? 2 : 0),
+    setccdtemperature: { get: async () => (await cooler()).setpoint, put: (p) => cam.setSetpoint(num(p, 'SetCCDTemperature')) },
+  };
+}
+
+/** ImageArray as JSON: columns of Int32 (Alpaca's [x][y] order). */
+function imageArrayValue(img: Image): unknown {
+  const cols: number[][] = [];
+  const d = img.data[0]!;
+  for (let x = 0; x < img.width; x++) {
+    const c = new Array<number>(img.height);
+    for (let y = 0; y < img.height; y++) c[y] = d[y * img.width + x]!;
+    cols.push(c);
+  }
+  return { __image: true, Type: ELEMENT_TYPE.int32, Rank: 2, Value: cols };
 }
 
 const COMMON_NOT_IMPL: Member = {};

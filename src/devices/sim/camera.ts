@@ -14,13 +14,16 @@
  * Truth (no noise, no instrument): signal = R_c * (sky * t + stars) / gain in ADU.
  */
 import { Rng } from '../../util/random.js';
-import { createImage, type Image, type BayerPattern } from '../../image/image.js';
+import { createImage, type Image } from '../../image/image.js';
+import type { FrameKind } from '../../image/frame-kind.js';
+import { BAYER_PATTERNS, bayerColor } from '../../color/cfa.js';
 import { FitsHeader } from '../../fits/index.js';
 import { DarkroomError } from '../../util/errors.js';
+import { applyFrameHeader } from '../frame-header.js';
 import { renderStars, type Psf, type SimStar } from './stars.js';
 import { darkCurrentAt, type SensorModel } from './sensors.js';
 
-export type FrameKind = 'bias' | 'dark' | 'flat' | 'flatdark' | 'light';
+export type { FrameKind };
 
 export interface HotPixel {
   x: number;
@@ -100,27 +103,54 @@ export interface SimFrame {
   truth: FrameTruth;
 }
 
-const BAYER_OFFSETS: Record<BayerPattern, string> = { RGGB: 'RGGB', BGGR: 'BGGR', GRBG: 'GRBG', GBRG: 'GBRG' };
-
-function colourAt(pattern: string, x: number, y: number): number {
-  const ch = pattern[(y & 1) * 2 + (x & 1)]!;
-  return ch === 'R' ? 0 : ch === 'G' ? 1 : 2;
-}
-
 /** Build the fixed per-camera maps from a seed. */
 export function createCamera(sensor: SensorModel, seed: number): CameraInstance {
-  const { width: w, height: h } = sensor;
-  const n = w * h;
+  const n = sensor.width * sensor.height;
   const rng = new Rng(seed ^ 0x5eed1e55);
-  // Bias: level + column structure + a faint vertical gradient + fixed pattern per pixel.
-  const bias = new Float32Array(n);
+  // the draws follow one sequence: bias, dark map and hot pixels, dust, flat field, cold pixels
+  const bias = biasMap(sensor, rng);
+  const { darkMap, hotPixels } = darkMapOf(sensor, rng);
+  const glow = ampGlowMap(sensor);
+  const { flat, dust, coldPixels } = flatField(sensor, rng);
+  return {
+    sensor,
+    seed,
+    bias,
+    darkMap,
+    glow,
+    flat,
+    colorIndex: colourIndexOf(sensor),
+    hotPixels,
+    coldPixels,
+    dust,
+    darkMapMean: meanOf(darkMap),
+    glowMean: meanOf(glow),
+  };
+}
+
+function meanOf(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s / a.length;
+}
+
+/** Bias: level + column structure + a faint vertical gradient + fixed pattern per pixel. */
+function biasMap(sensor: SensorModel, rng: Rng): Float32Array {
+  const { width: w, height: h } = sensor;
+  const bias = new Float32Array(w * h);
   const col = new Float64Array(w);
   for (let x = 0; x < w; x++) col[x] = sensor.biasColumnRms * rng.gauss();
   for (let y = 0; y < h; y++) {
     const g = 2 * (y / h - 0.5);
     for (let x = 0; x < w; x++) bias[y * w + x] = sensor.biasLevel + col[x]! + g + 0.3 * rng.gauss();
   }
-  // Dark map: lognormal-ish DSNU around 1, hot pixels.
+  return bias;
+}
+
+/** Dark map: lognormal-ish DSNU around 1, hot pixels. */
+function darkMapOf(sensor: SensorModel, rng: Rng): { darkMap: Float32Array; hotPixels: HotPixel[] } {
+  const w = sensor.width;
+  const n = w * sensor.height;
   const darkMap = new Float32Array(n);
   for (let i = 0; i < n; i++) darkMap[i] = Math.max(0, 1 + sensor.dsnu * rng.gauss());
   const hotPixels: HotPixel[] = [];
@@ -131,16 +161,24 @@ export function createCamera(sensor: SensorModel, seed: number): CameraInstance 
     darkMap[i] = factor;
     hotPixels.push({ x: i % w, y: Math.floor(i / w), factor });
   }
-  let dm = 0;
-  for (let i = 0; i < n; i++) dm += darkMap[i]!;
-  const darkMapMean = dm / n;
-  // Amp glow from the (w-1, 0) corner.
-  const glow = new Float32Array(n);
+  return { darkMap, hotPixels };
+}
+
+/** Amp glow from the (w-1, 0) corner. */
+function ampGlowMap(sensor: SensorModel): Float32Array {
+  const { width: w, height: h } = sensor;
+  const glow = new Float32Array(w * h);
   if (sensor.ampGlow > 0) {
     const L = 0.12 * Math.hypot(w, h);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) glow[y * w + x] = sensor.ampGlow * Math.exp(-Math.hypot(w - 1 - x, y) / L);
   }
-  // Flat field: vignetting (quadratic fall-off to the corners), PRNU, dust donuts, cold pixels.
+  return glow;
+}
+
+/** Flat field: vignetting (quadratic fall-off to the corners), PRNU, dust donuts, cold pixels; mean 1. */
+function flatField(sensor: SensorModel, rng: Rng): Pick<CameraInstance, 'flat' | 'dust' | 'coldPixels'> {
+  const { width: w, height: h } = sensor;
+  const n = w * h;
   const flat = new Float32Array(n);
   const cx = (w - 1) / 2;
   const cy = (h - 1) / 2;
@@ -154,16 +192,7 @@ export function createCamera(sensor: SensorModel, seed: number): CameraInstance 
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const r2 = ((x - cx) ** 2 + (y - cy) ** 2) / rmax2;
-      let v = (1 - sensor.vignetting * r2) * (1 + sensor.prnu * rng.gauss());
-      for (const d of dust) {
-        const r = Math.hypot(x - d.x, y - d.y);
-        if (r < d.rOut + 2) {
-          // soft-edged annulus: shadow between rIn and rOut, half depth in the centre (donut)
-          const ring = edge((d.rOut - r) / 1.0) * (0.5 + 0.5 * edge((r - d.rIn) / 1.0));
-          v *= 1 - d.depth * ring;
-        }
-      }
-      flat[y * w + x] = v;
+      flat[y * w + x] = dustShadow((1 - sensor.vignetting * r2) * (1 + sensor.prnu * rng.gauss()), dust, x, y);
     }
   }
   const coldPixels: CameraInstance['coldPixels'] = [];
@@ -174,20 +203,31 @@ export function createCamera(sensor: SensorModel, seed: number): CameraInstance 
     flat[i] = flat[i]! * response;
     coldPixels.push({ x: i % w, y: Math.floor(i / w), response });
   }
-  let fm = 0;
-  for (let i = 0; i < n; i++) fm += flat[i]!;
-  fm /= n;
+  const fm = meanOf(flat);
   for (let i = 0; i < n; i++) flat[i] = flat[i]! / fm;
-  let colorIndex: Uint8Array | undefined;
-  if (sensor.bayer) {
-    if (!(sensor.bayer in BAYER_OFFSETS)) throw new DarkroomError('BAD_ARGUMENT', `unknown Bayer pattern '${sensor.bayer}'`);
-    colorIndex = new Uint8Array(n);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) colorIndex[y * w + x] = colourAt(sensor.bayer, x, y);
+  return { flat, dust, coldPixels };
+}
+
+/** v dimmed at (x, y) by the dust donuts: soft-edged annuli, shadow between rIn and rOut, half depth in the centre. */
+function dustShadow(v: number, dust: CameraInstance['dust'], x: number, y: number): number {
+  for (const d of dust) {
+    const r = Math.hypot(x - d.x, y - d.y);
+    if (r < d.rOut + 2) {
+      const ring = edge((d.rOut - r) / 1.0) * (0.5 + 0.5 * edge((r - d.rIn) / 1.0));
+      v *= 1 - d.depth * ring;
+    }
   }
-  let gm = 0;
-  for (let i = 0; i < n; i++) gm += glow[i]!;
-  const glowMean = gm / n;
-  return { sensor, seed, bias, darkMap, glow, flat, colorIndex, hotPixels, coldPixels, dust, darkMapMean, glowMean };
+  return v;
+}
+
+/** Colour index per pixel (0 R, 1 G, 2 B) of a Bayer sensor; undefined for a mono one. */
+function colourIndexOf(sensor: SensorModel): Uint8Array | undefined {
+  if (!sensor.bayer) return undefined;
+  if (!(BAYER_PATTERNS as readonly string[]).includes(sensor.bayer)) throw new DarkroomError('BAD_ARGUMENT', `unknown Bayer pattern '${sensor.bayer}'`);
+  const { width: w, height: h } = sensor;
+  const colorIndex = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) colorIndex[y * w + x] = bayerColor(sensor.bayer, x, y);
+  return colorIndex;
 }
 
 function edge(t: number): number {
@@ -199,14 +239,6 @@ function frameSeed(cam: CameraInstance, req: FrameRequest): number {
   return (Math.imul(cam.seed ^ 0x9e3779b9, 31) + Math.imul(req.seed, 0x01000193) + kinds[req.kind] * 7919) >>> 0;
 }
 
-export const IMAGETYP: Record<FrameKind, string> = {
-  bias: 'Bias Frame',
-  dark: 'Dark Frame',
-  flat: 'Flat Field',
-  flatdark: 'Flat Dark',
-  light: 'Light Frame',
-};
-
 /** Produce one frame: a pure function of the camera instance and the request. */
 export function simulateFrame(cam: CameraInstance, req: FrameRequest): SimFrame {
   const s = cam.sensor;
@@ -214,143 +246,169 @@ export function simulateFrame(cam: CameraInstance, req: FrameRequest): SimFrame 
   if (!(Number.isInteger(b) && b >= 1 && b <= 4)) throw new DarkroomError('BAD_ARGUMENT', `binning must be 1..4, got ${b}`);
   const t = req.kind === 'bias' ? 0 : req.exposure;
   if (!(t >= 0)) throw new DarkroomError('BAD_ARGUMENT', `exposure must be >= 0 s, got ${req.exposure}`);
-  const W = s.width;
-  const H = s.height;
-  const w = Math.floor(W / b);
-  const h = Math.floor(H / b);
-  const n = w * h;
+  const w = Math.floor(s.width / b);
+  const h = Math.floor(s.height / b);
   const rng = new Rng(frameSeed(cam, req));
-  const resp = s.colorResponse ?? [1, 1, 1];
-  const isLight = req.kind === 'light';
-  const isFlat = req.kind === 'flat';
+  const dc = darkCurrentAt(s, req.ccdTemp);
+  const ex = expectedElectrons(cam, req, b, t, dc, photonSignal(cam, req, b, t));
+  // Realization: Poisson, cosmic rays, saturation, clamp, read noise, quantization.
+  const electrons = new Float64Array(w * h);
+  for (let i = 0; i < electrons.length; i++) electrons[i] = rng.poisson(ex.electrons[i]!);
+  const cosmics = req.cosmics ?? (req.kind === 'light' || req.kind === 'dark');
+  const cosmicHits = cosmics && t > 0 ? addCosmicRays(electrons, w, h, rng, (s.cosmicRate * t * s.width * s.height) / 1e6) : [];
+  const img = readOut(cam, electrons, ex.bias, w, h, b, req.kind !== 'bias' ? blackClamp(cam, dc, t, b) : 0, rng);
+  img.header = frameHeader(s, req, b);
+  if (s.bayer && b === 1) img.cfa = s.bayer;
+  const hotPixels = b === 1 ? cam.hotPixels : cam.hotPixels.map((p) => ({ ...p, x: Math.floor(p.x / b), y: Math.floor(p.y / b) })).filter((p) => p.x < w && p.y < h);
+  const { signal, flat, darkCurrent, glow } = ex;
+  return { image: img, truth: { signal, flat, darkCurrent, glow, hotPixels, cosmicHits, width: w, height: h } };
+}
 
-  // Photon signal per unbinned pixel before the flat field (e-): sky + stars (lights), lamp (flats).
-  let photon: Float32Array | undefined;
-  if (isLight) {
-    photon = new Float32Array(W * H);
+/** Photon signal per unbinned pixel before the flat field (e-): sky + stars (lights), lamp (flats); none otherwise. */
+function photonSignal(cam: CameraInstance, req: FrameRequest, b: number, t: number): Float32Array | undefined {
+  const s = cam.sensor;
+  if (req.kind === 'light') {
+    const photon = new Float32Array(s.width * s.height);
     photon.fill((req.sky ?? 0) * t);
     if (req.stars && req.stars.length) {
       const dx = req.dither?.dx ?? 0;
       const dy = req.dither?.dy ?? 0;
       const stars = req.stars.map((st) => ({ x: st.x + dx, y: st.y + dy, flux: st.flux * t }));
-      renderStars(photon, W, H, stars, req.psf ?? { kind: 'moffat', fwhm: 3, beta: 3 });
+      renderStars(photon, s.width, s.height, stars, req.psf ?? { kind: 'moffat', fwhm: 3, beta: 3 });
     }
-  } else if (isFlat) {
-    const usable = Math.min(s.fullWell * b * b / s.gain, s.adcMax - s.biasLevel);
-    const levelAdu = req.flatLevel ?? 0.45 * usable;
-    photon = new Float32Array(W * H);
-    // mean response over colours so the mean level is about levelAdu
-    const meanResp = cam.colorIndex ? (resp[0] + 2 * resp[1] + resp[2]) / 4 : 1;
-    photon.fill((levelAdu * s.gain) / (b * b) / meanResp);
+    return photon;
   }
+  if (req.kind !== 'flat') return undefined;
+  const resp = s.colorResponse ?? [1, 1, 1];
+  const usable = Math.min(s.fullWell * b * b / s.gain, s.adcMax - s.biasLevel);
+  const levelAdu = req.flatLevel ?? 0.45 * usable;
+  const photon = new Float32Array(s.width * s.height);
+  // mean response over colours so the mean level is about levelAdu
+  const meanResp = cam.colorIndex ? (resp[0] + 2 * resp[1] + resp[2]) / 4 : 1;
+  photon.fill((levelAdu * s.gain) / (b * b) / meanResp);
+  return photon;
+}
 
-  const dc = darkCurrentAt(s, req.ccdTemp);
+interface Expected {
+  /** Expected electrons per binned pixel. */
+  electrons: Float64Array;
+  /** Bias level per binned pixel (the first pixel of the block), ADU. */
+  bias: Float32Array;
+  signal: Float32Array;
+  flat: Float32Array;
+  darkCurrent: Float32Array;
+  glow: Float32Array;
+}
+
+/** Expected electrons of each binned pixel (signal through the flat field + dark current + glow) and the truth maps. */
+function expectedElectrons(cam: CameraInstance, req: FrameRequest, b: number, t: number, dc: number, photon: Float32Array | undefined): Expected {
+  const s = cam.sensor;
+  const W = s.width;
+  const w = Math.floor(W / b);
+  const n = w * Math.floor(s.height / b);
+  const resp = s.colorResponse ?? [1, 1, 1];
   const thermal = req.kind !== 'bias';
-  const eExp = new Float64Array(n);
-  const truthSignal = new Float32Array(n);
-  const truthFlat = new Float32Array(n);
-  const truthDark = new Float32Array(n);
-  const truthGlow = new Float32Array(n);
-  const biasB = new Float32Array(n);
+  const isLight = req.kind === 'light';
+  const out: Expected = { electrons: new Float64Array(n), bias: new Float32Array(n), signal: new Float32Array(n), flat: new Float32Array(n), darkCurrent: new Float32Array(n), glow: new Float32Array(n) };
   const inv = 1 / (b * b);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const o = y * w + x;
-      let e = 0;
-      let sig = 0;
-      let fl = 0;
-      let dk = 0;
-      let gl = 0;
-      for (let j = 0; j < b; j++) {
-        const row = (y * b + j) * W + x * b;
-        for (let i = 0; i < b; i++) {
-          const p = row + i;
-          const r = cam.colorIndex ? resp[cam.colorIndex[p]!]! : 1;
-          const ph = photon ? photon[p]! * r : 0;
-          const d = dc * cam.darkMap[p]!;
-          const g = cam.glow[p]!;
-          e += ph * cam.flat[p]! + (thermal ? (d + g) * t : 0);
-          sig += ph;
-          fl += cam.flat[p]!;
-          dk += d;
-          gl += g;
-        }
+  for (let o = 0; o < n; o++) {
+    const x = o % w;
+    const y = (o - x) / w;
+    let e = 0;
+    let sig = 0;
+    let fl = 0;
+    let dk = 0;
+    let gl = 0;
+    for (let j = 0; j < b; j++) {
+      const row = (y * b + j) * W + x * b;
+      for (let i = 0; i < b; i++) {
+        const p = row + i;
+        const r = cam.colorIndex ? resp[cam.colorIndex[p]!]! : 1;
+        const ph = photon ? photon[p]! * r : 0;
+        const d = dc * cam.darkMap[p]!;
+        const g = cam.glow[p]!;
+        e += ph * cam.flat[p]! + (thermal ? (d + g) * t : 0);
+        sig += ph;
+        fl += cam.flat[p]!;
+        dk += d;
+        gl += g;
       }
-      eExp[o] = e;
-      truthSignal[o] = isLight ? sig / s.gain : 0;
-      truthFlat[o] = fl * inv;
-      truthDark[o] = dk;
-      truthGlow[o] = gl;
-      biasB[o] = cam.bias[y * b * W + x * b]!;
     }
+    out.electrons[o] = e;
+    out.signal[o] = isLight ? sig / s.gain : 0;
+    out.flat[o] = fl * inv;
+    out.darkCurrent[o] = dk;
+    out.glow[o] = gl;
+    out.bias[o] = cam.bias[y * b * W + x * b]!;
   }
+  return out;
+}
 
-  // Realization: Poisson, cosmic rays, saturation, clamp, read noise, quantization.
-  const electrons = new Float64Array(n);
-  for (let i = 0; i < n; i++) electrons[i] = rng.poisson(eExp[i]!);
+/** Cosmic-ray tracks (1..3 pixels, straight) added to the electrons; returns the hits. */
+function addCosmicRays(electrons: Float64Array, w: number, h: number, rng: Rng, rate: number): FrameTruth['cosmicHits'] {
   const cosmicHits: FrameTruth['cosmicHits'] = [];
-  const cosmics = req.cosmics ?? (isLight || req.kind === 'dark');
-  if (cosmics && t > 0) {
-    const hits = rng.poisson((s.cosmicRate * t * W * H) / 1e6);
-    for (let k = 0; k < hits; k++) {
-      let x = rng.int(w);
-      let y = rng.int(h);
-      const len = 1 + rng.int(3);
-      const dxs = rng.int(3) - 1;
-      const dys = rng.int(3) - 1;
-      const energy = 1000 + 19000 * rng.uniform();
-      for (let k2 = 0; k2 < len; k2++) {
-        if (x < 0 || y < 0 || x >= w || y >= h) break;
-        electrons[y * w + x] = electrons[y * w + x]! + energy / len;
-        cosmicHits.push({ x, y, electrons: energy / len });
-        x += dxs;
-        y += dys;
-      }
+  const hits = rng.poisson(rate);
+  for (let k = 0; k < hits; k++) {
+    let x = rng.int(w);
+    let y = rng.int(h);
+    const len = 1 + rng.int(3);
+    const dxs = rng.int(3) - 1;
+    const dys = rng.int(3) - 1;
+    const energy = 1000 + 19000 * rng.uniform();
+    for (let k2 = 0; k2 < len; k2++) {
+      if (x < 0 || y < 0 || x >= w || y >= h) break;
+      electrons[y * w + x] = electrons[y * w + x]! + energy / len;
+      cosmicHits.push({ x, y, electrons: energy / len });
+      x += dxs;
+      y += dys;
     }
   }
+  return cosmicHits;
+}
+
+/** Black-level clamp (dark current suppression): the camera removes slightly more than the mean dark signal. */
+function blackClamp(cam: CameraInstance, dc: number, t: number, b: number): number {
+  return cam.sensor.blackClamp ? 1.03 * (dc * cam.darkMapMean + cam.glowMean) * t * b * b : 0;
+}
+
+/** Full well, clamp, read noise and quantization: the frame in ADU. */
+function readOut(cam: CameraInstance, electrons: Float64Array, bias: Float32Array, w: number, h: number, b: number, clamp: number, rng: Rng): Image {
+  const s = cam.sensor;
   const fw = s.fullWell * b * b;
-  // Black-level clamp (dark current suppression): the camera removes slightly more than the mean dark signal.
-  const clamp = s.blackClamp && thermal ? 1.03 * (dc * cam.darkMapMean + cam.glowMean) * t * b * b : 0;
   const img = createImage(w, h, 1);
   const out = img.data[0]!;
   const rnAdu = s.readNoise / s.gain;
   const ig = 1 / s.gain;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < w * h; i++) {
     let e = electrons[i]!;
     if (e > fw) e = fw;
     e -= clamp;
-    let v = biasB[i]! + e * ig + rnAdu * rng.gauss();
+    let v = bias[i]! + e * ig + rnAdu * rng.gauss();
     v = Math.round(v);
     out[i] = v < 0 ? 0 : v > s.adcMax ? s.adcMax : v;
   }
-
-  img.header = frameHeader(s, req, b);
-  if (s.bayer && b === 1) img.cfa = s.bayer;
-  const hotPixels = b === 1 ? cam.hotPixels : cam.hotPixels.map((p) => ({ ...p, x: Math.floor(p.x / b), y: Math.floor(p.y / b) })).filter((p) => p.x < w && p.y < h);
-  return {
-    image: img,
-    truth: { signal: truthSignal, flat: truthFlat, darkCurrent: truthDark, glow: truthGlow, hotPixels, cosmicHits, width: w, height: h },
-  };
+  return img;
 }
 
+const DEFAULT_DATE_OBS = new Date(Date.UTC(2024, 0, 1, 20, 0, 0));
+
 function frameHeader(s: SensorModel, req: FrameRequest, b: number): FitsHeader {
-  const hd = new FitsHeader();
-  hd.set('IMAGETYP', IMAGETYP[req.kind], 'frame type');
-  hd.set('EXPTIME', req.kind === 'bias' ? 0 : req.exposure, '[s] exposure time', { float: true });
-  hd.set('EXPOSURE', req.kind === 'bias' ? 0 : req.exposure, '[s] exposure time', { float: true });
-  hd.set('CCD-TEMP', Math.round(req.ccdTemp * 100) / 100, '[C] sensor temperature', { float: true });
-  hd.set('SET-TEMP', req.setTemp ?? req.ccdTemp, '[C] cooler set point', { float: true });
-  hd.set('XBINNING', b, 'binning factor in x');
-  hd.set('YBINNING', b, 'binning factor in y');
-  hd.set('XPIXSZ', s.pixelSize * b, '[um] pixel size in x including binning', { float: true });
-  hd.set('YPIXSZ', s.pixelSize * b, '[um] pixel size in y including binning', { float: true });
-  hd.set('INSTRUME', s.instrument, 'camera');
-  hd.set('EGAIN', s.gain, '[e-/ADU] electrons per ADU', { float: true });
-  if (s.gainSetting !== undefined) hd.set('GAIN', s.gainSetting, 'camera gain setting');
-  if (s.offsetSetting !== undefined) hd.set('OFFSET', s.offsetSetting, 'camera offset setting');
-  if (req.filter && req.kind !== 'bias' && req.kind !== 'dark') hd.set('FILTER', req.filter, 'filter');
-  const date = req.dateObs ?? new Date(Date.UTC(2024, 0, 1, 20, 0, 0));
-  hd.set('DATE-OBS', date.toISOString().slice(0, 23), 'UTC start of exposure');
+  const hd = applyFrameHeader(new FitsHeader(), {
+    type: req.kind,
+    exposure: req.kind === 'bias' ? 0 : req.exposure,
+    dateObs: req.dateObs ?? DEFAULT_DATE_OBS,
+    ccdTemp: req.ccdTemp,
+    setTemp: req.setTemp ?? req.ccdTemp,
+    binX: b,
+    binY: b,
+    pixelSizeX: s.pixelSize,
+    pixelSizeY: s.pixelSize,
+    instrument: s.instrument,
+    egain: s.gain,
+    gain: s.gainSetting,
+    offset: s.offsetSetting,
+    filter: req.kind !== 'bias' && req.kind !== 'dark' ? req.filter : undefined,
+  });
   if (req.kind === 'light') {
     if (req.object) hd.set('OBJECT', req.object, 'target');
     if (req.ra !== undefined) hd.set('RA', req.ra, '[deg] right ascension of pointing', { float: true });

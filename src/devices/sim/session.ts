@@ -6,7 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFits } from '../../fits/index.js';
 import { createImage } from '../../image/image.js';
-import { createCamera, simulateFrame, type CameraInstance, type FrameKind, type FrameRequest } from './camera.js';
+import { createCamera, simulateFrame, type CameraInstance, type FrameKind, type FrameRequest, type SimFrame } from './camera.js';
+import { NightWriter } from './night.js';
 import { sensorModel, type SensorModel } from './sensors.js';
 import { randomStarField, type Psf, type SimStar } from './stars.js';
 import { VERSION } from '../../version.js';
@@ -73,12 +74,8 @@ export function simulateSession(dir: string, spec: SessionSpec = {}): SessionFil
   const tF = spec.flatExposure ?? 2;
   const T = spec.ccdTemp ?? -10;
   const TD = spec.darkTemp ?? T;
-  const b = spec.binning ?? 1;
   const filter = spec.filter ?? 'Luminance';
   const object = spec.object ?? 'M 42';
-  const ra = spec.ra ?? 83.822;
-  const dec = spec.dec ?? -5.391;
-  const start = spec.start ?? new Date(Date.UTC(2024, 0, 15, 20, 0, 0));
   const truthDir = join(dir, 'truth');
   mkdirSync(truthDir, { recursive: true });
   const stars = randomStarField(seed * 7 + 3, sensor.width, sensor.height, spec.starCount ?? Math.round((sensor.width * sensor.height) / 2000), {
@@ -91,46 +88,52 @@ export function simulateSession(dir: string, spec: SessionSpec = {}): SessionFil
     truthFlat: join(truthDir, 'flat.fits'), truthDark: join(truthDir, 'darkcurrent.fits'), truthHotPixels: join(truthDir, 'hotpixels.txt'),
     camera: cam, stars,
   };
-  let clock = start.getTime();
-  let frameNo = 0;
-  const history = (kind: FrameKind, t: number): string[] => [
-    `Darkroom ${VERSION} simulator: sensor ${sensor.id} ${sensor.width}x${sensor.height} camera seed ${seed}`,
-    `kind ${kind} exposure ${t} s`,
-  ];
-  const shoot = (kind: FrameKind, count: number, t: number, temp: number, name: (i: number) => string, list: string[], extra: Partial<FrameRequest> = {}): void => {
+  const night = new NightWriter(cam, {
+    start: (spec.start ?? new Date(Date.UTC(2024, 0, 15, 20, 0, 0))).getTime(),
+    gapS: 5,
+    history: (kind, t) => [`Darkroom ${VERSION} simulator: sensor ${sensor.id} ${sensor.width}x${sensor.height} camera seed ${seed}`, `kind ${kind} exposure ${t} s`],
+  });
+  const common: Partial<FrameRequest> = { binning: spec.binning ?? 1, filter, object, ra: spec.ra ?? 83.822, dec: spec.dec ?? -5.391 };
+  const shoot = (kind: FrameKind, count: number, t: number, temp: number, name: (i: number) => string, list: string[]): void => {
     for (let i = 0; i < count; i++) {
-      const req: FrameRequest = {
-        kind, exposure: t, ccdTemp: temp + 0.05 * Math.sin(frameNo), setTemp: temp, binning: b, filter,
-        seed: ++frameNo, dateObs: new Date(clock), object, ra, dec, ...extra,
-      };
-      if (kind === 'light') {
-        const rng = frameNo * 2654435761;
-        const a = spec.dither ?? 0;
-        req.dither = { dx: a * (((rng >>> 3) % 1000) / 500 - 1), dy: a * (((rng >>> 13) % 1000) / 500 - 1) };
-      }
-      const f = simulateFrame(cam, req);
       const path = join(dir, name(i));
-      writeFits(path, f.image, { bitpix: 16, history: history(kind, t) });
+      const f = night.shoot(kind, path, temp, (frameNo) => (kind === 'light' ? { ...common, exposure: t, ...lightExtra(spec, stars, frameNo) } : { ...common, exposure: t }));
       list.push(path);
-      if (kind === 'light') {
-        const tp = join(truthDir, name(i).replace(/\.fits$/, '_signal.fits'));
-        const ti = createImage(f.truth.width, f.truth.height, 1);
-        ti.data[0]!.set(f.truth.signal);
-        ti.header.set('BUNIT', 'ADU', 'expected sky+star signal, no noise or instrument');
-        writeFits(tp, ti, { history: ['Darkroom simulator truth: expected sky + star signal in ADU (sky * exposure / gain)'] });
-        files.truthSignals.push(tp);
-      }
-      clock += (t + 5) * 1000;
+      if (kind === 'light') files.truthSignals.push(writeSignalTruth(join(truthDir, name(i).replace(/\.fits$/, '_signal.fits')), f));
     }
   };
-  const lightExtra: Partial<FrameRequest> = { sky: spec.sky ?? 2, stars, psf: spec.psf ?? { kind: 'moffat', fwhm: 3.2, beta: 3 } };
   shoot('bias', spec.bias ?? 10, 0, TD, (i) => `Bias_${pad(i)}.fits`, files.bias);
   shoot('dark', spec.darks ?? 10, tD, TD, (i) => `Dark_${tD}s_${pad(i)}.fits`, files.darks);
   shoot('flat', spec.flats ?? 10, tF, T, (i) => `Flat_${filter}_${pad(i)}.fits`, files.flats);
   shoot('flatdark', spec.flatDarks ?? 0, tF, T, (i) => `FlatDark_${tF}s_${pad(i)}.fits`, files.flatDarks);
-  shoot('light', spec.lights ?? 5, tL, T, (i) => `Light_${object.replace(/\s+/g, '')}_${filter}_${tL}s_${pad(i)}.fits`, files.lights, lightExtra);
+  shoot('light', spec.lights ?? 5, tL, T, (i) => `Light_${object.replace(/\s+/g, '')}_${filter}_${tL}s_${pad(i)}.fits`, files.lights);
+  writeCameraTruth(files, cam, T, spec.binning ?? 1);
+  return files;
+}
 
-  // Truth maps at the binned size.
+/** Sky, stars, PSF and the dither offset of light number frameNo (a deterministic hash of the frame number). */
+function lightExtra(spec: SessionSpec, stars: SimStar[], frameNo: number): Partial<FrameRequest> {
+  const rng = frameNo * 2654435761;
+  const a = spec.dither ?? 0;
+  return {
+    sky: spec.sky ?? 2,
+    stars,
+    psf: spec.psf ?? { kind: 'moffat', fwhm: 3.2, beta: 3 },
+    dither: { dx: a * (((rng >>> 3) % 1000) / 500 - 1), dy: a * (((rng >>> 13) % 1000) / 500 - 1) },
+  };
+}
+
+/** truth/<light>_signal.fits: the expected sky + star signal of a light in ADU. */
+function writeSignalTruth(path: string, f: SimFrame): string {
+  const ti = createImage(f.truth.width, f.truth.height, 1);
+  ti.data[0]!.set(f.truth.signal);
+  ti.header.set('BUNIT', 'ADU', 'expected sky+star signal, no noise or instrument');
+  writeFits(path, ti, { history: ['Darkroom simulator truth: expected sky + star signal in ADU (sky * exposure / gain)'] });
+  return path;
+}
+
+/** Truth maps of the camera at the binned size: flat field, dark current at T, hot pixels. */
+function writeCameraTruth(files: SessionFiles, cam: CameraInstance, T: number, b: number): void {
   const probe = simulateFrame(cam, { kind: 'dark', exposure: 1, ccdTemp: T, binning: b, seed: 0, cosmics: false });
   const tf = createImage(probe.truth.width, probe.truth.height, 1);
   tf.data[0]!.set(probe.truth.flat);
@@ -141,5 +144,4 @@ export function simulateSession(dir: string, spec: SessionSpec = {}): SessionFil
   td.header.set('BUNIT', 'e-/s', 'thermal dark current (no amp glow)');
   writeFits(files.truthDark, td, { history: ['Darkroom simulator truth: thermal dark current e-/s per pixel at CCD-TEMP'] });
   writeFileSync(files.truthHotPixels, ['# x y factor (dark current relative to the mean)', ...probe.truth.hotPixels.map((p) => `${p.x} ${p.y} ${p.factor.toFixed(1)}`)].join('\n') + '\n');
-  return files;
 }

@@ -79,96 +79,125 @@ let scratch = new Float64Array(0);
 export function renderStars(plane: Float32Array, width: number, height: number, stars: SimStar[], psf: Psf): void {
   if (plane.length < width * height) throw new RangeError('renderStars: plane smaller than width*height');
   checkPsf(psf);
-  const e = psf.ellipticity ?? 0;
-  if (psf.kind === 'gaussian' && e === 0) {
+  if (psf.kind === 'gaussian' && (psf.ellipticity ?? 0) === 0) {
     renderRoundGaussians(plane, width, height, stars, psf.fwhm * FWHM_TO_SIGMA);
     return;
   }
+  const g = psfSampler(psf, width, height);
+  if (scratch.length < g.side * g.side) scratch = new Float64Array(g.side * g.side);
+  const buf = scratch;
+  for (const s of stars) {
+    if (!(s.flux !== 0) || !Number.isFinite(s.x) || !Number.isFinite(s.y)) continue;
+    const x0 = Math.round(s.x) - g.half;
+    const y0 = Math.round(s.y) - g.half;
+    if (x0 + g.side <= 0 || y0 + g.side <= 0 || x0 >= width || y0 >= height) continue;
+    const sum = samplePsf(buf, g, x0, y0, s.x, s.y);
+    if (!(sum > 0)) continue;
+    addBox(plane, width, height, buf, g.side, x0, y0, s.flux / sum);
+  }
+}
+
+/** What sampling one elliptical Gaussian or Moffat PSF needs: its box, quadratic form and sub-sampling radii. */
+interface PsfSampler {
+  half: number;
+  side: number;
+  /** Sub-samples per axis near the core. */
+  nCore: number;
+  /** n x n sub-sampling inside coreR2, 3 x 3 out to midR2, the pixel centre beyond (squared pixels). */
+  coreR2: number;
+  midR2: number;
+  /** Truncation of the scaled radius, squared. */
+  R2: number;
+  isGaussian: boolean;
+  /** -beta (Moffat). */
+  nb: number;
+  /** Rotated quadratic form q = u^2/sa^2 + v^2/sb^2 = qa dx^2 + qb dx dy + qc dy^2. */
+  qa: number;
+  qb: number;
+  qc: number;
+}
+
+function psfSampler(psf: Psf, width: number, height: number): PsfSampler {
+  const e = psf.ellipticity ?? 0;
   const beta = psf.beta ?? 2.5;
   const theta = ((psf.angle ?? 0) * Math.PI) / 180;
   const ct = Math.cos(theta);
   const st = Math.sin(theta);
-  // scale lengths along the major (a) and minor (b) axis, and truncation radius in scaled units
-  let sa: number;
-  let R: number;
-  if (psf.kind === 'gaussian') {
-    sa = psf.fwhm * FWHM_TO_SIGMA;
-    R = 5.5; // exp(-R^2/2) ~ 2.7e-7 of the peak
-  } else {
-    sa = moffatAlpha(psf.fwhm, beta);
-    // enclosed fraction 1 - (1 + R^2)^(1 - beta) >= 0.999
-    R = Math.sqrt(Math.pow(1e-3, 1 / (1 - beta)) - 1);
-  }
+  const isGaussian = psf.kind === 'gaussian';
+  // scale lengths along the major (a) and minor (b) axis, and truncation radius in scaled units:
+  // Gaussian exp(-R^2/2) ~ 2.7e-7 of the peak; Moffat enclosed fraction 1 - (1 + R^2)^(1 - beta) >= 0.999
+  const sa = isGaussian ? psf.fwhm * FWHM_TO_SIGMA : moffatAlpha(psf.fwhm, beta);
+  const R = isGaussian ? 5.5 : Math.sqrt(Math.pow(1e-3, 1 / (1 - beta)) - 1);
   const sb = sa * (1 - e);
   const rMax = Math.min(R * sa, Math.max(width, height) + 2);
   const half = Math.ceil(rMax + 0.5);
-  const side = 2 * half + 1;
-  if (scratch.length < side * side) scratch = new Float64Array(side * side);
-  const buf = scratch;
   // sub-sampling: fine near the core, pixel centre where the profile is smooth on the pixel scale
   const fwhmMinor = psf.fwhm * (1 - e);
   let nCore = Math.max(5, Math.ceil(12 / fwhmMinor));
   if (nCore % 2 === 0) nCore++;
-  nCore = Math.min(nCore, 41);
-  const coreR2 = Math.pow(1.5 * psf.fwhm + 1.5, 2); // n x n inside, 3 x 3 out to midR, the centre beyond
-  const midR2 = Math.pow(4 * psf.fwhm + 2, 2);
   const ia2 = 1 / (sa * sa);
   const ib2 = 1 / (sb * sb);
-  const R2 = R * R;
-  const isG = psf.kind === 'gaussian';
-  const nb = -beta;
-  // rotated quadratic form q = u^2/sa^2 + v^2/sb^2 = A dx^2 + B dx dy + C dy^2
-  const qa = ct * ct * ia2 + st * st * ib2;
-  const qb = 2 * ct * st * (ia2 - ib2);
-  const qc = st * st * ia2 + ct * ct * ib2;
-  for (const s of stars) {
-    if (!(s.flux !== 0) || !Number.isFinite(s.x) || !Number.isFinite(s.y)) continue;
-    const cx = Math.round(s.x);
-    const cy = Math.round(s.y);
-    const x0 = cx - half;
-    const y0 = cy - half;
-    if (x0 + side <= 0 || y0 + side <= 0 || x0 >= width || y0 >= height) continue;
-    let sum = 0;
-    for (let j = 0; j < side; j++) {
-      const py = y0 + j;
-      for (let i = 0; i < side; i++) {
-        const px = x0 + i;
-        const dx = px - s.x;
-        const dy = py - s.y;
-        let v: number;
-        const r2 = dx * dx + dy * dy;
-        if (r2 < midR2) {
-          const n = r2 < coreR2 ? nCore : 3;
-          v = 0;
-          for (let b = 0; b < n; b++) {
-            const oy = dy + (b + 0.5) / n - 0.5;
-            const cyy = qc * oy * oy;
-            const cxy = qb * oy;
-            for (let a = 0; a < n; a++) {
-              const ox = dx + (a + 0.5) / n - 0.5;
-              const q = qa * ox * ox + cxy * ox + cyy;
-              if (q <= R2) v += isG ? Math.exp(-0.5 * q) : Math.pow(1 + q, nb);
-            }
+  return {
+    half,
+    side: 2 * half + 1,
+    nCore: Math.min(nCore, 41),
+    coreR2: Math.pow(1.5 * psf.fwhm + 1.5, 2),
+    midR2: Math.pow(4 * psf.fwhm + 2, 2),
+    R2: R * R,
+    isGaussian,
+    nb: -beta,
+    qa: ct * ct * ia2 + st * st * ib2,
+    qb: 2 * ct * st * (ia2 - ib2),
+    qc: st * st * ia2 + ct * ct * ib2,
+  };
+}
+
+/** Fill buf (side x side, corner at pixel (x0, y0)) with the PSF centred at (cx, cy); returns the sum. */
+function samplePsf(buf: Float64Array, g: PsfSampler, x0: number, y0: number, cx: number, cy: number): number {
+  const { side, nCore, coreR2, midR2, R2, isGaussian: isG, nb, qa, qb, qc } = g;
+  let sum = 0;
+  for (let j = 0; j < side; j++) {
+    const py = y0 + j;
+    for (let i = 0; i < side; i++) {
+      const px = x0 + i;
+      const dx = px - cx;
+      const dy = py - cy;
+      let v: number;
+      const r2 = dx * dx + dy * dy;
+      if (r2 < midR2) {
+        const n = r2 < coreR2 ? nCore : 3;
+        v = 0;
+        for (let b = 0; b < n; b++) {
+          const oy = dy + (b + 0.5) / n - 0.5;
+          const cyy = qc * oy * oy;
+          const cxy = qb * oy;
+          for (let a = 0; a < n; a++) {
+            const ox = dx + (a + 0.5) / n - 0.5;
+            const q = qa * ox * ox + cxy * ox + cyy;
+            if (q <= R2) v += isG ? Math.exp(-0.5 * q) : Math.pow(1 + q, nb);
           }
-          v /= n * n;
-        } else {
-          const q = qa * dx * dx + qb * dx * dy + qc * dy * dy;
-          v = q > R2 ? 0 : isG ? Math.exp(-0.5 * q) : Math.pow(1 + q, nb);
         }
-        buf[j * side + i] = v;
-        sum += v;
+        v /= n * n;
+      } else {
+        const q = qa * dx * dx + qb * dx * dy + qc * dy * dy;
+        v = q > R2 ? 0 : isG ? Math.exp(-0.5 * q) : Math.pow(1 + q, nb);
       }
+      buf[j * side + i] = v;
+      sum += v;
     }
-    if (!(sum > 0)) continue;
-    const k = s.flux / sum;
-    const ja = Math.max(0, -y0);
-    const jb = Math.min(side, height - y0);
-    const ia = Math.max(0, -x0);
-    const ib = Math.min(side, width - x0);
-    for (let j = ja; j < jb; j++) {
-      const row = (y0 + j) * width + x0;
-      for (let i = ia; i < ib; i++) plane[row + i] = plane[row + i]! + buf[j * side + i]! * k;
-    }
+  }
+  return sum;
+}
+
+/** plane += k * box, the side x side box placed with its corner at (x0, y0), clipped to the frame. */
+function addBox(plane: Float32Array, width: number, height: number, box: Float64Array, side: number, x0: number, y0: number, k: number): void {
+  const ja = Math.max(0, -y0);
+  const jb = Math.min(side, height - y0);
+  const ia = Math.max(0, -x0);
+  const ib = Math.min(side, width - x0);
+  for (let j = ja; j < jb; j++) {
+    const row = (y0 + j) * width + x0;
+    for (let i = ia; i < ib; i++) plane[row + i] = plane[row + i]! + box[j * side + i]! * k;
   }
 }
 
@@ -178,6 +207,7 @@ function renderRoundGaussians(plane: Float32Array, width: number, height: number
   const side = 2 * half + 1;
   const gx = new Float64Array(side);
   const gy = new Float64Array(side);
+  const box = new Float64Array(side * side);
   const k = 1 / (Math.SQRT2 * sigma);
   for (const s of stars) {
     if (!(s.flux !== 0) || !Number.isFinite(s.x) || !Number.isFinite(s.y)) continue;
@@ -193,15 +223,11 @@ function renderRoundGaussians(plane: Float32Array, width: number, height: number
       sy += gy[i]!;
     }
     const f = s.flux / (sx * sy);
-    const ja = Math.max(0, -y0);
-    const jb = Math.min(side, height - y0);
-    const ia = Math.max(0, -x0);
-    const ib = Math.min(side, width - x0);
-    for (let j = ja; j < jb; j++) {
-      const row = (y0 + j) * width + x0;
+    for (let j = 0; j < side; j++) {
       const wy = gy[j]! * f;
-      for (let i = ia; i < ib; i++) plane[row + i] = plane[row + i]! + gx[i]! * wy;
+      for (let i = 0; i < side; i++) box[j * side + i] = gx[i]! * wy;
     }
+    addBox(plane, width, height, box, side, x0, y0, 1);
   }
 }
 

@@ -11,11 +11,12 @@
  * SimGuideCamera renders small star fields at the mount's pointing (averaged over the exposure) with
  * seeing jitter, sky noise, read noise and a hot pixel.
  */
-import { createImage, type Image } from '../image/image.js';
-import { Rng } from '../util/random.js';
-import { DeviceError } from './simcamera.js';
-import { renderStars, type SimStar } from './sim/stars.js';
-import { realClock, type Clock, type GuideDirection, type GuideOutput } from './types.js';
+import { createImage, type Image } from '../../image/image.js';
+import { Rng } from '../../util/random.js';
+import { realClock, type Clock, type GuideDirection, type GuideOutput } from '../types.js';
+import { withDefaults } from './defaults.js';
+import { checkPulse } from './guide-port.js';
+import { renderStars, type SimStar } from './stars.js';
 
 export interface SimMountOptions {
   clock?: Clock;
@@ -41,17 +42,13 @@ interface Pulse {
   ms: number;
 }
 
+const MOUNT_DEFAULTS: Required<SimMountOptions> = { clock: realClock, pixelScale: 1.5, cameraAngle: 0, guideRate: 7.52, driftRa: 0.02, driftDec: 0.01, pe: 8, pePeriod: 480, pePhase: 0 };
+
+/** The model's parameters (defaults filled in) are read-only properties of the mount. */
+export interface SimMount extends Readonly<Required<SimMountOptions>> {}
+
 export class SimMount implements GuideOutput {
   readonly kind = 'guide' as const;
-  readonly clock: Clock;
-  readonly pixelScale: number;
-  readonly cameraAngle: number;
-  readonly guideRate: number;
-  readonly driftRa: number;
-  readonly driftDec: number;
-  readonly pe: number;
-  readonly pePeriod: number;
-  readonly pePhase: number;
   private readonly t0: number;
   private done = [0, 0];
   private active: Pulse[] = [];
@@ -59,22 +56,14 @@ export class SimMount implements GuideOutput {
   pulseCount = 0;
 
   constructor(opts: SimMountOptions = {}) {
-    this.clock = opts.clock ?? realClock;
-    this.pixelScale = opts.pixelScale ?? 1.5;
-    this.cameraAngle = opts.cameraAngle ?? 0;
-    this.guideRate = opts.guideRate ?? 7.52;
-    this.driftRa = opts.driftRa ?? 0.02;
-    this.driftDec = opts.driftDec ?? 0.01;
-    this.pe = opts.pe ?? 8;
-    this.pePeriod = opts.pePeriod ?? 480;
-    this.pePhase = opts.pePhase ?? 0;
+    Object.assign(this, withDefaults(MOUNT_DEFAULTS, opts));
     this.t0 = this.clock.now();
   }
   async connect(): Promise<void> {}
   async disconnect(): Promise<void> {}
 
   async pulseGuide(direction: GuideDirection, ms: number): Promise<void> {
-    if (!(Number.isFinite(ms) && ms >= 0 && ms <= 60_000)) throw new DeviceError('invalid-value', `pulse duration must be 0..60000 ms, got ${ms}`);
+    checkPulse(ms);
     const now = this.clock.now();
     const axis = direction === 'east' || direction === 'west' ? 0 : 1;
     const sign = direction === 'west' || direction === 'north' ? 1 : -1;
@@ -135,13 +124,15 @@ export interface SimGuideCameraOptions {
   seed?: number;
 }
 
+type GuideCameraModel = Omit<SimGuideCameraOptions, 'stars' | 'seed' | 'width' | 'height'>;
+
 /** A small guide camera looking through the simulated mount. */
 export class SimGuideCamera {
   readonly width: number;
   readonly height: number;
   readonly stars: SimStar[];
   private readonly rng: Rng;
-  private readonly o: Required<Omit<SimGuideCameraOptions, 'stars' | 'seed' | 'width' | 'height'>>;
+  private readonly o: Required<GuideCameraModel>;
   frames = 0;
   constructor(
     readonly mount: SimMount,
@@ -160,15 +151,8 @@ export class SimGuideCamera {
       { x: cx - 28.4, y: cy - 30.2, flux: 1_000_000 },
       { x: cx - 20.4, y: cy - 27.2, flux: 50_000 },
     ];
-    this.o = {
-      fwhm: opts.fwhm ?? 3,
-      sky: opts.sky ?? 20,
-      readNoise: opts.readNoise ?? 5,
-      bias: opts.bias ?? 100,
-      jitter: opts.jitter ?? 0.15,
-      saturation: opts.saturation ?? 65_535,
-      hotPixels: opts.hotPixels ?? [{ x: Math.round(cx + 18), y: Math.round(cy - 15), value: 40_000 }],
-    };
+    const hotPixels = [{ x: Math.round(cx + 18), y: Math.round(cy - 15), value: 40_000 }];
+    this.o = withDefaults<GuideCameraModel>({ fwhm: 3, sky: 20, readNoise: 5, bias: 100, jitter: 0.15, saturation: 65_535, hotPixels }, opts);
   }
   /** Expose for `seconds` of simulated time and return the frame (star flux in ADU/s). */
   async capture(seconds: number): Promise<Image> {

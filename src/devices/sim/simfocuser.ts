@@ -6,9 +6,10 @@
  * Critical focus zone (Wallner): CFZ = 4.88 * lambda * F^2 micrometres (lambda 0.55 um), i.e. a total
  * width of CFZ / stepSize steps centred on the best position.
  */
-import { realClock, type Clock, type Focuser } from './types.js';
-import { DeviceError } from './simcamera.js';
-import type { Psf } from './sim/stars.js';
+import { DeviceError } from '../errors.js';
+import { realClock, type Clock, type Focuser } from '../types.js';
+import { withDefaults } from './defaults.js';
+import type { Psf } from './stars.js';
 
 export interface SimFocuserOptions {
   clock?: Clock;
@@ -28,16 +29,15 @@ export interface SimFocuserOptions {
   speed?: number;
 }
 
+type Model = Required<Omit<SimFocuserOptions, 'maxStep' | 'position'>>;
+const DEFAULTS: Required<SimFocuserOptions> = { clock: realClock, maxStep: 50_000, position: 25_000, best: 25_000, stepSize: 2, focalRatio: 6, pixelSize: 5.4, seeing: 3, speed: 1000 };
+
+// The model's parameters (defaults filled in) are read-only properties of the focuser.
+export interface SimFocuser extends Readonly<Model> {}
+
 export class SimFocuser implements Focuser {
   readonly kind = 'focuser' as const;
-  readonly clock: Clock;
   readonly max: number;
-  readonly best: number;
-  readonly stepSize: number;
-  readonly focalRatio: number;
-  readonly pixelSize: number;
-  readonly seeing: number;
-  private readonly speed: number;
   private pos: number;
   private from = 0;
   private target = 0;
@@ -46,16 +46,11 @@ export class SimFocuser implements Focuser {
   moves = 0;
 
   constructor(opts: SimFocuserOptions = {}) {
-    this.clock = opts.clock ?? realClock;
-    this.max = opts.maxStep ?? 50_000;
-    this.best = opts.best ?? 25_000;
-    this.pos = opts.position ?? 25_000;
-    this.target = this.pos;
-    this.stepSize = opts.stepSize ?? 2;
-    this.focalRatio = opts.focalRatio ?? 6;
-    this.pixelSize = opts.pixelSize ?? 5.4;
-    this.seeing = opts.seeing ?? 3;
-    this.speed = opts.speed ?? 1000;
+    const { maxStep, position, ...model } = withDefaults(DEFAULTS, opts);
+    Object.assign(this, model);
+    this.max = maxStep;
+    this.pos = position;
+    this.target = position;
   }
   async connect(): Promise<void> {}
   async disconnect(): Promise<void> {}

@@ -7,7 +7,7 @@ import { readFits } from '../fits/index.js';
 import { createImage, type Image } from '../image/image.js';
 import { median } from '../image/stats.js';
 import { frameStars, registerToReference, applyRegistration } from '../register/register.js';
-import { combineLrgb } from '../color/channels.js';
+import { combineLrgb } from './channels.js';
 import { DarkroomError } from '../util/errors.js';
 
 function backgroundSubtracted(plane: Float32Array): Float32Array {

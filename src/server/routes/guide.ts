@@ -1,0 +1,19 @@
+/** Routes of the guide runner (simulated mount and guide camera): GET /api/guide/status, POST /api/guide/calibrate, POST /api/guide/start, POST /api/guide/stop. */
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { route } from '../route.js';
+import type { ServerContext } from '../context.js';
+
+export const guideSchemas = {
+  start: z.strictObject({ exposure: z.number().min(0.05).max(30).default(2) }),
+};
+
+export const guideRoutes: FastifyPluginAsync<ServerContext> = async (app, { acquire: { guide } }) => {
+  route(app, { method: 'GET', url: '/api/guide/status', tag: 'guide', summary: 'guiding state, calibration, recent samples (RA/Dec px) and RMS (px, arcsec)' }, async () => guide.status());
+  route(app, { method: 'POST', url: '/api/guide/calibrate', tag: 'guide', summary: 'select a guide star and calibrate RA and Dec with pulses' }, async () => guide.calibrate());
+  route(app, { method: 'POST', url: '/api/guide/start', tag: 'guide', summary: 'start guiding (samples: guide events)', body: guideSchemas.start }, async ({ body, reply }) => {
+    reply.status(202);
+    return guide.start(body.exposure);
+  });
+  route(app, { method: 'POST', url: '/api/guide/stop', tag: 'guide', summary: 'stop guiding' }, async () => guide.stop());
+};

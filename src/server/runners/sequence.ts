@@ -1,0 +1,211 @@
+/**
+ * The sequence runner of the server session: a plan (src/acquire/plan.ts) run by the sequencer on the
+ * connected camera in the background, the camera held while it runs; its status changes go out as
+ * {type: 'sequence', status} events.
+ */
+import { mkdirSync } from 'node:fs';
+import { expandPlan, estimateDuration, describePlan, type DurationEstimate, type Plan, type PlannedFrame, type TimingModel } from '../../acquire/plan.js';
+import { Sequencer, type SequenceEvent } from '../../acquire/sequencer.js';
+import { HttpError } from '../errors.js';
+import type { Opened } from '../devices.js';
+import { releaseWhenDone, type SessionCore } from './core.js';
+
+export interface SequenceStatus {
+  state: 'idle' | 'cooling' | 'running' | 'paused' | 'done' | 'aborted' | 'failed';
+  base?: string;
+  object?: string;
+  out?: string;
+  /** Frames in the plan. */
+  total: number;
+  /** 1-based number of the frame being taken (0 before the first). */
+  current: number;
+  phase?: string;
+  currentFile?: string | null;
+  saved: { path: string; group: number; n: number; type: string; filter?: string; exposure: number }[];
+  estimate?: DurationEstimate;
+  error?: string;
+  startedAt?: number;
+}
+
+export interface SequenceEstimate {
+  frames: number;
+  estimate: DurationEstimate;
+  timing: 'camera' | 'default';
+  lines: string[];
+}
+
+const ACTIVE = ['cooling', 'running', 'paused'];
+
+/** Update a sequence status with one sequencer event. */
+export function applySequenceEvent(s: SequenceStatus, e: SequenceEvent): void {
+  switch (e.kind) {
+    case 'cooling':
+      s.phase = `cooling: ${e.ccdTemp.toFixed(1)} C (set point ${e.setpoint} C)`;
+      break;
+    case 'cooled':
+      s.state = 'running';
+      s.phase = 'cooled';
+      break;
+    case 'filter':
+      s.current = e.frame.index + 1;
+      s.phase = `filter ${e.filter}`;
+      break;
+    case 'exposing':
+      s.current = e.frame.index + 1;
+      s.state = 'running';
+      s.phase = `exposing ${e.frame.type} ${e.frame.exposure} s${e.frame.filter ? ` ${e.frame.filter}` : ''} (group ${e.frame.group + 1} frame ${e.frame.n})`;
+      break;
+    case 'saved':
+      s.currentFile = e.path;
+      s.phase = 'saved';
+      s.saved.push({ path: e.path, group: e.frame.group + 1, n: e.frame.n, type: e.frame.type, filter: e.frame.filter, exposure: e.frame.exposure });
+      break;
+    case 'paused':
+      s.state = 'paused';
+      s.phase = 'paused';
+      break;
+    case 'resumed':
+      s.state = 'running';
+      s.phase = 'resumed';
+      break;
+    case 'aborted':
+      s.phase = 'aborted';
+      break;
+    case 'warming':
+      s.phase = `warming: set point ${e.setpoint} C`;
+      break;
+    case 'done':
+      break;
+  }
+}
+
+/** The plan's frames, refused (400) when there are none or the camera cannot take them (filters, binning). */
+async function checkPlan(d: Opened, plan: Plan): Promise<PlannedFrame[]> {
+  const frames = expandPlan(plan);
+  if (frames.length === 0) throw new HttpError(400, 'BAD_ARGUMENT', 'the plan has no frames to take (no active group with a count above 0)');
+  if (d.wheel) {
+    const names = await d.wheel.names();
+    for (const f of plan.groups) {
+      if (f.active && f.filter && !names.some((n) => n.toLowerCase() === f.filter!.toLowerCase())) throw new HttpError(400, 'BAD_ARGUMENT', `no filter named '${f.filter}' (have: ${names.join(', ')})`);
+    }
+  } else if (plan.groups.some((g) => g.active && g.filter)) throw new HttpError(400, 'BAD_ARGUMENT', 'the plan names filters but the camera has no filter wheel');
+  const maxBin = Math.min(d.sensor.maxBinX, d.sensor.maxBinY);
+  const tooBig = plan.groups.find((g) => g.active && g.binning > maxBin);
+  if (tooBig) throw new HttpError(400, 'BAD_ARGUMENT', `binning ${tooBig.binning} exceeds the camera's maximum ${maxBin}`);
+  return frames;
+}
+
+export class SequenceRunner {
+  private seq: Sequencer | null = null;
+  private current: SequenceStatus = { state: 'idle', total: 0, current: 0, saved: [] };
+  private finished: Promise<void> | null = null;
+
+  constructor(private readonly core: SessionCore) {}
+
+  /** The timing model of the connected camera (the simulator's readout and wheel), or defaults. */
+  private async timing(): Promise<{ model: TimingModel; source: 'camera' | 'default' }> {
+    let d;
+    try {
+      d = this.core.devices.opened();
+    } catch {
+      return { model: { readoutS: 1, filterSlotS: 0.4, filterNames: [] }, source: 'default' };
+    }
+    const names = d.wheel ? await d.wheel.names().catch(() => []) : [];
+    const pos = d.wheel ? await d.wheel.position().catch(() => -1) : -1;
+    // readout and wheel speed are those of the simulator (1 s full frame, 0.4 s per slot); others: the same guess
+    return { model: { readoutS: 1, filterSlotS: 0.4, filterNames: names, startSlot: pos >= 0 ? pos : undefined }, source: d.spec === 'sim' ? 'camera' : 'default' };
+  }
+
+  async estimate(plan: Plan): Promise<SequenceEstimate> {
+    const frames = expandPlan(plan);
+    const { model, source } = await this.timing();
+    const est = estimateDuration(frames, model);
+    return { frames: frames.length, estimate: est, timing: source, lines: describePlan(plan, frames, est) };
+  }
+
+  status(): SequenceStatus {
+    return this.current;
+  }
+
+  private event(): void {
+    this.core.emit({ type: 'sequence', status: this.current });
+  }
+
+  async start(plan: Plan, out: string): Promise<SequenceStatus> {
+    if (this.seq && ACTIVE.includes(this.current.state)) throw new HttpError(409, 'BUSY', `a sequence is already running ('${this.current.base}', frame ${this.current.current} of ${this.current.total}): abort it first`);
+    const dir = this.core.roots.writable(out);
+    const d = this.core.devices.opened();
+    const frames = await checkPlan(d, plan);
+    const seq = new Sequencer(plan, { camera: d.camera, wheel: d.wheel, clock: d.clock, outDir: dir, onEvent: (e) => this.onEvent(e) });
+    this.core.devices.hold(`sequence '${plan.base}'`);
+    mkdirSync(dir, { recursive: true });
+    const { model } = await this.timing();
+    this.seq = seq;
+    const cooling = plan.cooling ? 'cooling' : undefined;
+    this.current = { state: cooling ?? 'running', base: plan.base, object: plan.object, out: dir, total: frames.length, current: 0, phase: cooling ?? 'starting', currentFile: null, saved: [], estimate: estimateDuration(frames, model), startedAt: Date.now() };
+    this.event();
+    const s = this.current;
+    this.finished = releaseWhenDone(this.core, seq.run(), {
+      done: (r) => {
+        s.state = r.aborted ? 'aborted' : 'done';
+        s.phase = r.aborted ? 'aborted' : 'done';
+      },
+      failed: (message) => {
+        s.state = 'failed';
+        s.phase = 'failed';
+        s.error = message;
+      },
+      ended: () => this.event(),
+    });
+    return this.current;
+  }
+
+  private onEvent(e: SequenceEvent): void {
+    applySequenceEvent(this.current, e);
+    this.event();
+  }
+
+  private running(what: string): Sequencer {
+    if (!this.seq || !ACTIVE.includes(this.current.state)) throw new HttpError(409, 'NOT_RUNNING', `no sequence is running (cannot ${what})`);
+    return this.seq;
+  }
+
+  pause(): SequenceStatus {
+    const q = this.running('pause');
+    if (q.paused) throw new HttpError(409, 'PAUSED', 'the sequence is already paused');
+    q.pause();
+    this.current.phase = 'pausing after this frame';
+    this.event();
+    return this.current;
+  }
+
+  resume(): SequenceStatus {
+    const q = this.running('resume');
+    if (!q.paused) throw new HttpError(409, 'NOT_PAUSED', 'the sequence is not paused');
+    q.resume();
+    if (this.current.state === 'paused') this.current.state = 'running';
+    this.current.phase = 'resumed';
+    this.event();
+    return this.current;
+  }
+
+  async abort(wait = true): Promise<SequenceStatus> {
+    const q = this.running('abort');
+    q.abort();
+    this.current.phase = 'aborting';
+    this.event();
+    if (wait) await this.finished;
+    return this.current;
+  }
+
+  /** Stop the sequence, if any, and wait for its end (disconnect, close). */
+  async stop(): Promise<void> {
+    this.seq?.abort();
+    await this.finished;
+  }
+
+  /** Resolves when the current sequence has ended (tests). */
+  async ended(): Promise<void> {
+    await this.finished;
+  }
+}
