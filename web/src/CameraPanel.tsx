@@ -1,186 +1,26 @@
 /** Camera console (like MaxIm's Camera Control): device, cooler with a live chart, exposure. */
-import { useEffect, useRef, useState } from 'react';
-import { get, onEvent, post } from './api';
-import { useCanvas2d } from './canvas';
+import { useState } from 'react';
+import { useCamera } from './cameraHooks';
+import { CameraStateLine, CoolerSection, DEFAULT_EXPOSURE, DeviceRow, ExposeControls, ExposeForm } from './CameraParts';
 import type { Source } from './Viewer';
 
-interface Sample {
-  t: number;
-  ccdTemp: number;
-  power: number;
-  setpoint: number;
-  on: boolean;
-}
-
-function Chart({ samples }: { samples: Sample[] }) {
-  const ref = useCanvas2d((ctx, W, H) => {
-    if (samples.length < 2) return;
-    const temps = samples.flatMap((s) => [s.ccdTemp, s.setpoint]);
-    let lo = Math.floor(Math.min(...temps) - 1);
-    let hi = Math.ceil(Math.max(...temps) + 1);
-    if (hi - lo < 4) hi = lo + 4;
-    const t0 = samples[0]!.t;
-    const t1 = Math.max(samples[samples.length - 1]!.t, t0 + 1);
-    const X = (t: number): number => ((t - t0) / (t1 - t0)) * (W - 30) + 28;
-    const Y = (v: number): number => H - 4 - ((v - lo) / (hi - lo)) * (H - 8);
-    ctx.fillStyle = '#7a6666';
-    ctx.font = '10px system-ui';
-    ctx.fillText(`${hi}°`, 2, 10);
-    ctx.fillText(`${lo}°`, 2, H - 4);
-    const line = (f: (s: Sample) => number, y: (v: number) => number, color: string): void => {
-      ctx.strokeStyle = color;
-      ctx.beginPath();
-      samples.forEach((s, i) => (i ? ctx.lineTo(X(s.t), y(f(s))) : ctx.moveTo(X(s.t), y(f(s)))));
-      ctx.stroke();
-    };
-    line((s) => s.power, (v) => H - 4 - (v / 100) * (H - 8), '#5a4a2a');
-    line((s) => s.setpoint, Y, '#6a3030');
-    line((s) => s.ccdTemp, Y, '#e05050');
-  }, [samples]);
-  return <canvas ref={ref} width={300} height={110} className="chart" data-testid="cooler-chart" />;
-}
-
 export function CameraPanel({ onImage }: { onImage: (s: Source) => void }) {
+  const { status, samples, error, busy, act } = useCamera(onImage);
   const [spec, setSpec] = useState('sim');
-  const [status, setStatus] = useState<any>({ connected: false });
-  const [samples, setSamples] = useState<Sample[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const [setpoint, setSetpoint] = useState(-10);
-  const [exp, setExp] = useState({ type: 'light', exposure: 10, binning: 1, filter: '', delay: 0 });
-  const lastImage = useRef<number>(0);
-
-  const refresh = async (): Promise<void> => {
-    try {
-      const s = await get('/api/camera/status');
-      setStatus(s);
-      if (s.lastImage && s.lastImage.id !== lastImage.current) {
-        lastImage.current = s.lastImage.id;
-        onImage({ label: `camera #${s.lastImage.id}`, pixels: `/api/camera/image?id=${s.lastImage.id}`, info: `/api/camera/image/info?id=${s.lastImage.id}`, stars: `/api/camera/image/stars?id=${s.lastImage.id}` });
-      }
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-
-  useEffect(() => {
-    void refresh();
-    void get('/api/camera/cooler/history').then((h) => setSamples(h.samples)).catch(() => undefined);
-    const off = onEvent((ev) => {
-      if (ev.type === 'cooler') setSamples((s) => [...s.slice(-899), ev.sample]);
-      if (['exposure', 'image', 'connected', 'disconnected', 'cooler', 'error'].includes(ev.type)) void refresh();
-    });
-    const t = setInterval(refresh, 2000);
-    return () => {
-      off();
-      clearInterval(t);
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
-
-  const act = async (f: () => Promise<unknown>): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await f();
-      await refresh();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const c = status.cooler;
-  const job = status.exposure;
-  const exposing = job && !['done', 'aborted', 'failed'].includes(job.phase);
+  const [exp, setExp] = useState(DEFAULT_EXPOSURE);
   return (
     <div className="panel" data-testid="camera-panel">
       <h2>Camera</h2>
       {(error || status.error) && <div className="banner error" data-testid="camera-error">{error ?? status.error}</div>}
-      <div className="row">
-        <select value={spec.startsWith('indi') ? 'indi' : spec.startsWith('alpaca') ? 'alpaca' : 'sim'} onChange={(e) => setSpec(e.target.value === 'sim' ? 'sim' : e.target.value === 'indi' ? 'indi://127.0.0.1:7624' : 'alpaca://127.0.0.1:11111/0')} disabled={status.connected} data-testid="device-kind">
-          <option value="sim">Simulator</option>
-          <option value="indi">INDI</option>
-          <option value="alpaca">Alpaca</option>
-        </select>
-        <input value={spec} onChange={(e) => setSpec(e.target.value)} disabled={status.connected || spec === 'sim'} className="grow" />
-        {status.connected ? (
-          <button onClick={() => act(() => post('/api/devices/disconnect'))} disabled={busy} data-testid="disconnect">Disconnect</button>
-        ) : (
-          <button onClick={() => act(() => post('/api/devices/connect', { spec }))} disabled={busy} data-testid="connect">Connect</button>
-        )}
-      </div>
+      <DeviceRow spec={spec} setSpec={setSpec} connected={status.connected} busy={busy} act={act} />
       {status.connected && (
         <>
-          <div className="status-line" data-testid="camera-state">
-            <b>{status.name}</b> · {status.state} · bin {status.binning?.x}x{status.binning?.y}
-            {status.filter !== undefined && ` · ${status.filter ?? 'moving'}`}
-          </div>
-          <h3>Cooler</h3>
-          <div className="row">
-            <span className={c?.on ? 'pill on' : 'pill'}>{c?.on ? 'ON' : 'OFF'}</span>
-            <span className="big" data-testid="ccd-temp">{c ? `${c.ccdTemp.toFixed(2)} °C` : '—'}</span>
-            <span className="muted">power {c && Number.isFinite(c.power) ? `${c.power.toFixed(0)}%` : 'n/a'}</span>
-            {c?.locked && <span className="pill ok">locked</span>}
-            {c?.poorRegulation && <span className="pill warn">poor regulation</span>}
-          </div>
-          <div className="row">
-            <label>
-              Set point <input type="number" value={setpoint} step={1} onChange={(e) => setSetpoint(Number(e.target.value))} style={{ width: 60 }} data-testid="setpoint" /> °C
-            </label>
-            <button onClick={() => act(() => post('/api/camera/cooler', { on: true, setpoint }))} disabled={busy} data-testid="cooler-on">Cool</button>
-            <button onClick={() => act(() => post('/api/camera/cooler', { on: false }))} disabled={busy} data-testid="cooler-off">Warm up</button>
-          </div>
-          <Chart samples={samples} />
-          <div className="legend muted">
-            <span style={{ color: '#e05050' }}>CCD</span> · <span style={{ color: '#a05050' }}>set point</span> · <span style={{ color: '#8a7a4a' }}>power</span>
-          </div>
+          <CameraStateLine status={status} />
+          <CoolerSection cooler={status.cooler} samples={samples} setpoint={setpoint} setSetpoint={setSetpoint} busy={busy} act={act} />
           <h3>Expose</h3>
-          <div className="grid2">
-            <label>Type</label>
-            <select value={exp.type} onChange={(e) => setExp({ ...exp, type: e.target.value })} data-testid="exp-type">
-              {['light', 'dark', 'bias', 'flat', 'flatdark'].map((t) => (
-                <option key={t}>{t}</option>
-              ))}
-            </select>
-            <label>Filter</label>
-            <select value={exp.filter} onChange={(e) => setExp({ ...exp, filter: e.target.value })} data-testid="exp-filter" disabled={!status.filters?.length}>
-              <option value="">(current)</option>
-              {(status.filters ?? []).map((f: string) => (
-                <option key={f}>{f}</option>
-              ))}
-            </select>
-            <label>Exposure (s)</label>
-            <input type="number" min={0} step={0.1} value={exp.exposure} onChange={(e) => setExp({ ...exp, exposure: Number(e.target.value) })} data-testid="exp-seconds" />
-            <label>Binning</label>
-            <select value={exp.binning} onChange={(e) => setExp({ ...exp, binning: Number(e.target.value) })} data-testid="exp-bin">
-              {[1, 2, 3, 4].filter((b) => b <= (status.sensor?.maxBinX ?? 4)).map((b) => (
-                <option key={b} value={b}>
-                  {b}x{b}
-                </option>
-              ))}
-            </select>
-            <label>Delay (s)</label>
-            <input type="number" min={0} step={1} value={exp.delay} onChange={(e) => setExp({ ...exp, delay: Number(e.target.value) })} />
-          </div>
-          <div className="row">
-            <button
-              className="primary"
-              onClick={() => act(() => post('/api/camera/expose', { type: exp.type, exposure: exp.exposure, binning: exp.binning, delay: exp.delay, ...(exp.filter ? { filter: exp.filter } : {}) }))}
-              disabled={busy || exposing}
-              data-testid="expose"
-            >
-              Expose
-            </button>
-            <button onClick={() => act(() => post('/api/camera/abort'))} disabled={!exposing} data-testid="abort">Abort</button>
-            {job && (
-              <span className={job.phase === 'failed' ? 'error-text' : 'muted'} data-testid="exposure-phase">
-                #{job.id} {job.phase}
-                {job.error ? `: ${job.error}` : ''}
-              </span>
-            )}
-          </div>
+          <ExposeForm exp={exp} setExp={setExp} status={status} />
+          <ExposeControls exp={exp} job={status.exposure} busy={busy} act={act} />
         </>
       )}
     </div>

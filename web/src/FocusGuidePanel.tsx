@@ -1,12 +1,9 @@
 /** Focus (loop with an HFR chart, autofocus with the V-curve and its fitted minimum) and guiding (calibration, error graph, RMS). */
-import { useEffect, useState } from 'react';
-import { get, onEvent, post } from './api';
+import { useState } from 'react';
+import { post } from './api';
+import { useStatusAction } from './actions';
 import { useCanvas2d } from './canvas';
-
-interface Pt {
-  x: number;
-  y: number;
-}
+import { useFocusStatus, useGuide, vCurve, type Pt } from './focusGuideHooks';
 interface Series {
   pts: Pt[];
   color: string;
@@ -73,35 +70,15 @@ function Plot({ series, marker, testid, xLabel, yLabel, symmetric }: { series: S
 }
 
 export function FocusPanel() {
-  const [st, setSt] = useState<any>({ state: 'idle', loop: [], points: [] });
+  const { st, setSt } = useFocusStatus();
+  const { error, act } = useStatusAction<any>(setSt);
   const [exp, setExp] = useState(10);
   const [count, setCount] = useState(5);
   const [step, setStep] = useState(40);
   const [pos, setPos] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    void get('/api/focus/status').then(setSt).catch(() => undefined);
-    return onEvent((ev) => {
-      if (ev.type === 'focus') setSt({ ...ev.status });
-      if (ev.type === 'hello' && ev.focus) setSt(ev.focus);
-    });
-  }, []);
-  const act = (f: () => Promise<any>) => {
-    setError(null);
-    f().then((s) => s && setSt(s)).catch((e: Error) => setError(e.message));
-  };
   const busy = st.state === 'loop' || st.state === 'autofocus';
   const fit = st.fit;
-  const curve: Pt[] = [];
-  if (fit && st.points.length) {
-    const xs = st.points.map((p: any) => p.position);
-    const lo = Math.min(...xs);
-    const hi = Math.max(...xs);
-    for (let k = 0; k <= 60; k++) {
-      const p = lo + ((hi - lo) * k) / 60;
-      curve.push({ x: p, y: fit.min * Math.sqrt(1 + ((p - fit.best) / fit.b) ** 2) });
-    }
-  }
+  const curve = vCurve(st.points, fit);
   return (
     <div className="panel">
       <h2>Focus</h2>
@@ -149,28 +126,7 @@ export function FocusPanel() {
 }
 
 export function GuidePanel() {
-  const [st, setSt] = useState<any>({ state: 'idle', samples: [], stats: null, calibration: null, pixelScale: 1.5 });
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    void get('/api/guide/status').then(setSt).catch(() => undefined);
-    return onEvent((ev) => {
-      if (ev.type === 'hello' && ev.guide) setSt(ev.guide);
-      if (ev.type !== 'guide') return;
-      setSt((o: any) => {
-        const samples = ev.sample ? [...o.samples, ev.sample].slice(-300) : ev.state === 'guiding' && o.state !== 'guiding' ? [] : o.samples;
-        return { ...o, state: ev.state, stats: ev.stats, calibration: ev.calibration, error: ev.error, samples };
-      });
-    });
-  }, []);
-  const act = (f: () => Promise<any>) => {
-    setError(null);
-    setBusy(true);
-    f()
-      .then((s) => s && setSt((o: any) => ({ ...o, ...s })))
-      .catch((e: Error) => setError(e.message))
-      .finally(() => setBusy(false));
-  };
+  const { st, error, busy, act } = useGuide();
   const s = st.stats;
   const cal = st.calibration;
   const t0 = st.samples[0]?.t ?? 0;
