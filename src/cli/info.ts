@@ -31,6 +31,8 @@ export interface InfoRecord {
   bayer: string | null;
   hdu: number;
   stats: InfoStats;
+  /** What the reader found questionable but could still read (non-standard cards, bytes after END...). */
+  warnings: string[];
 }
 
 /** Bytes of one band when `info` streams a file (the statistics never hold a whole plane). */
@@ -52,7 +54,8 @@ function fileStats(f: FitsFile, hdu: Hdu, width: number, height: number, channel
 }
 
 export function infoFor(path: string): InfoRecord {
-  const f = new FitsFile(path);
+  const warnings: string[] = [];
+  const f = new FitsFile(path, { onWarning: (w) => warnings.push(w.message) });
   try {
     const hdu = f.imageHdu();
     const { width, height, channels } = f.geometry(hdu);
@@ -73,6 +76,7 @@ export function infoFor(path: string): InfoRecord {
       bayer: meta.bayer ?? null,
       hdu: hdu.index,
       stats,
+      warnings,
     };
   } finally {
     f.close();
@@ -110,7 +114,8 @@ export function registerInfo(program: Command): void {
       let failed = 0;
       for (const f of files) {
         try {
-          const r = infoFor(f);
+          const r = infoFor(f); // warnings printed only for a file that reads: a refusal stays one line
+          for (const w of r.warnings) process.stderr.write(`darkroom: warning: ${f}: ${w}\n`);
           out.push(r);
           if (!opts.json) process.stdout.write(`${formatInfo(r)}\n`);
         } catch (e) {

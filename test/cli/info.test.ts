@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { runCli, runPython, tempDir } from '../helpers/env.js';
 
 const { dir, cleanup } = tempDir();
@@ -105,4 +105,15 @@ test('one bad file among good ones: the good ones are reported, exit code 2', ()
   assert.equal(r.code, 2);
   assert.equal((JSON.parse(r.stdout) as unknown[]).length, 1);
   assert.match(r.stderr, /missing\.fits: no such file/);
+});
+
+test('info prints what the reader warns about (bytes after the last HDU) and still exits 0 with the statistics', () => {
+  const p = join(dir, 'junk-after.fits');
+  writeFileSync(p, Buffer.concat([readFileSync(join(dir, 'u16.fits')), Buffer.from('junk')]));
+  const r = runCli(['info', p, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /darkroom: warning: .*junk-after\.fits: 4 byte\(s\) after the last HDU/);
+  const [rec] = JSON.parse(r.stdout) as Array<{ warnings: string[]; stats: { mean: number } }>;
+  assert.equal(rec!.warnings.length, 1);
+  assert.ok(rel(rec!.stats.mean, ref.u16!.mean) < 1e-6);
 });
