@@ -30,6 +30,17 @@ export interface Hdu {
 
 const VALID_BITPIX = new Set([8, 16, 32, 64, -32, -64]);
 
+/** Options of a FitsFile: the warning sink, and the size of each pixel read. */
+export interface FitsFileOptions extends FitsReadOptions {
+  /**
+   * Bytes of pixels per read system call (default 256 KiB, whole pixels, at least one): each chunk
+   * stays in the CPU cache through the read, the byte swap and the conversion to float32.
+   */
+  chunkBytes?: number;
+}
+
+const DEFAULT_CHUNK_BYTES = 1 << 18;
+
 /** What a path is when it is not a regular file, or undefined for a regular file. */
 function notRegular(st: Stats): string | undefined {
   if (st.isFile()) return undefined;
@@ -97,14 +108,16 @@ export class FitsFile {
   bytesRead = 0;
   private fd: number;
   private readonly onWarning: FitsReadOptions['onWarning'];
+  private readonly chunkBytes: number;
 
   /**
    * Opens and checks every header (see validate.ts): a header that does not define its data is a
    * DarkroomError; problems that leave the data well defined go to `opts.onWarning`.
    */
-  constructor(path: string, opts: FitsReadOptions = {}) {
+  constructor(path: string, opts: FitsFileOptions = {}) {
     this.path = path;
     this.onWarning = opts.onWarning;
+    this.chunkBytes = Math.max(1, Math.floor(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES));
     const { fd, size } = openRegular(path);
     this.fd = fd;
     this.size = size;
@@ -300,7 +313,8 @@ export class FitsFile {
 
   /**
    * Rows y0 (inclusive) to y1 (exclusive) of one plane, as float32 ADU (BZERO/BSCALE applied,
-   * BLANK -> NaN). Reads only those bytes. `out` may be given to avoid allocation.
+   * BLANK -> NaN). Reads only those bytes. `out` may be given to avoid allocation (and the page
+   * faults of a fresh array): the band goes to its first (y1 - y0) * width elements.
    */
   readRows(plane: number, y0: number, y1: number, hdu?: Hdu, out?: Float32Array): Float32Array {
     const h = hdu ?? this.imageHdu();
@@ -308,34 +322,49 @@ export class FitsFile {
     if (plane < 0 || plane >= channels || y0 < 0 || y1 > height || y1 < y0) {
       throw new RangeError(`readRows(${plane}, ${y0}, ${y1}) outside ${width}x${height}x${channels}`);
     }
-    const bpp = Math.abs(h.bitpix) / 8;
     const n = (y1 - y0) * width;
     const res = out ?? new Float32Array(n);
     if (res.length < n) throw new RangeError('output buffer too small');
-    const pos = h.dataOffset + (plane * height * width + y0 * width) * bpp;
-    // Read in chunks of whole rows, ~1 MB (they stay in cache through read, swap and convert),
-    // into a reused scratch buffer.
-    const chunkPix = Math.min(n, Math.max(width, Math.floor((1 << 20) / bpp / width) * width));
-    const buf = scratch(chunkPix * bpp);
-    for (let done = 0; done < n; ) {
-      const m = Math.min(chunkPix, n - done);
-      const b = buf.subarray(0, m * bpp);
-      const got = this.read(b, pos + done * bpp);
-      if (got < b.length) {
-        throw new DarkroomError('TRUNCATED', `truncated: HDU ${h.index} data ends at byte ${this.size}, before the end of row ${y0 + Math.floor((done + got / bpp) / width)}`, this.path);
-      }
-      decode(b, h, res, done, m);
-      done += m;
-    }
+    this.readPixels(h, plane * height * width + y0 * width, res.subarray(0, n), (i) => y0 + Math.floor(i / width));
     return res;
   }
 
-  /** The whole image (all planes) of an HDU. */
-  readImage(hduIndex?: number): Image {
+  /**
+   * Pixels first.. of an HDU's data into `dst`, in chunks of `chunkBytes`: BITPIX -32 straight into
+   * dst's own bytes (swapped in place), the others into the reused scratch buffer, then decoded.
+   * `rowOf(i)` names the row of dst's pixel i in a truncation error.
+   */
+  private readPixels(h: Hdu, first: number, dst: Float32Array, rowOf: (i: number) => number): void {
+    const bpp = Math.abs(h.bitpix) / 8;
+    const n = dst.length;
+    const chunk = Math.max(1, Math.min(n, Math.floor(this.chunkBytes / bpp)));
+    const direct = h.bitpix === -32;
+    const buf = direct ? undefined : scratch(chunk * bpp);
+    const decode = DECODERS[h.bitpix]!;
+    const pos = h.dataOffset + first * bpp;
+    for (let done = 0; done < n; ) {
+      const m = Math.min(chunk, n - done);
+      const d = dst.subarray(done, done + m);
+      const b = buf ? buf.subarray(0, m * bpp) : Buffer.from(d.buffer, d.byteOffset, m * 4);
+      const got = this.read(b, pos + done * bpp);
+      if (got < b.length) {
+        throw new DarkroomError('TRUNCATED', `truncated: HDU ${h.index} data ends at byte ${this.size}, before the end of row ${rowOf(done + got / bpp)}`, this.path);
+      }
+      decode(b, h, d);
+      done += m;
+    }
+  }
+
+  /**
+   * The whole image (all planes) of an HDU. With `into` (one buffer for all planes one after the
+   * other, or one buffer per plane), the pixels are decoded into the caller's memory and the
+   * image's planes are views of it: reusing frame buffers saves the page faults of fresh arrays.
+   */
+  readImage(hduIndex?: number, into?: Float32Array | Float32Array[]): Image {
     const h = this.imageHdu(hduIndex);
     const { width, height, channels } = this.geometry(h);
-    const data: Float32Array[] = [];
-    for (let c = 0; c < channels; c++) data.push(this.readRows(c, 0, height, h));
+    const planes = outputPlanes(into, width * height, channels, this.path);
+    const data = planes.map((p, c) => this.readRows(c, 0, height, h, p));
     const header = h.header.clone();
     const bayer = header.getString('BAYERPAT')?.trim().toUpperCase();
     return { width, height, channels, data, header, cfa: channels === 1 && bayer ? bayer : undefined };
@@ -345,111 +374,175 @@ export class FitsFile {
 let scratchBuf: Buffer | undefined;
 /**
  * A reused Buffer at offset 0 of its own ArrayBuffer (typed-array views of any element size are
- * aligned). Reads are synchronous, so one per thread is enough.
+ * aligned), grown on demand. Reads are synchronous, so one per thread is enough.
  */
 function scratch(bytes: number): Buffer {
   if (!scratchBuf || scratchBuf.length < bytes) scratchBuf = Buffer.from(new ArrayBuffer(Math.max(8, bytes)));
   return scratchBuf.subarray(0, bytes);
 }
 
-/** XOR the sign bit of two 16-bit integers per 32-bit word (int16 + 32768 == uint16). Kept small so it optimizes. */
-function flipSign16(w: Int32Array): void {
-  const m = -2147450880; // 0x80008000 as int32
+// Sign bits of the little-endian integers in a 64-bit word: 8 bytes, 4 shorts, 2 ints.
+const SIGN8 = 0x8080808080808080n;
+const SIGN16 = 0x8000800080008000n;
+const SIGN32 = 0x8000000080000000n;
+
+/** XOR `mask` into every word (optimized code does it on 64-bit integers, without BigInt objects). */
+function xorWords(w: BigUint64Array, mask: bigint): void {
   const len = w.length;
-  let i = 0;
-  for (; i + 4 <= len; i += 4) {
-    w[i] = w[i]! ^ m;
-    w[i + 1] = w[i + 1]! ^ m;
-    w[i + 2] = w[i + 2]! ^ m;
-    w[i + 3] = w[i + 3]! ^ m;
-  }
-  for (; i < len; i++) w[i] = w[i]! ^ m;
+  for (let i = 0; i < len; i++) w[i] = w[i]! ^ mask;
 }
 
 /**
- * Big-endian FITS bytes -> float32 physical values (BZERO/BSCALE applied, BLANK -> NaN).
- * `b` starts at offset 0 of its ArrayBuffer and is consumed (byte-swapped in place).
+ * Flip the sign bit of every native (little-endian) 8, 16 or 32-bit integer in `b` (at offset 0 mod
+ * 8 of its buffer): signed + 2^(bits-1) == the same bits read unsigned, and unsigned - 2^(bits-1)
+ * == the same bits read signed. Whole 64-bit words at a time, then the tail bytes.
  */
-function decode(b: Buffer, h: Hdu, out: Float32Array, off: number, n: number): void {
-  const { bitpix, bzero, bscale } = h;
-  const blank = h.blank;
-  const plain = bzero === 0 && bscale === 1;
-  const dst = out.subarray(off, off + n);
-  switch (bitpix) {
-    case 8: {
-      const a = new Uint8Array(b.buffer, b.byteOffset, n);
-      if (plain && blank === undefined) dst.set(a);
-      else if (bscale === 1 && blank === undefined) for (let i = 0; i < n; i++) dst[i] = a[i]! + bzero;
-      else for (let i = 0; i < n; i++) {
-        const v = a[i]!;
-        dst[i] = v === blank ? NaN : v * bscale + bzero;
-      }
-      return;
-    }
-    case 16: {
-      b.swap16();
-      if (bzero === 32768 && bscale === 1 && blank === undefined) {
-        // Unsigned 16-bit: flipping the sign bit of the two's complement value adds 32768 exactly;
-        // then one native int -> float conversion.
-        flipSign16(new Int32Array(b.buffer, b.byteOffset, n >> 1));
-        const u = new Uint16Array(b.buffer, b.byteOffset, n);
-        if (n & 1) u[n - 1] = u[n - 1]! ^ 0x8000;
-        dst.set(u);
-        return;
-      }
-      const a = new Int16Array(b.buffer, b.byteOffset, n);
-      if (plain && blank === undefined) dst.set(a);
-      else if (bscale === 1 && blank === undefined) for (let i = 0; i < n; i++) dst[i] = a[i]! + bzero;
-      else for (let i = 0; i < n; i++) {
-        const v = a[i]!;
-        dst[i] = v === blank ? NaN : v * bscale + bzero;
-      }
-      return;
-    }
-    case 32: {
-      b.swap32();
-      const a = new Int32Array(b.buffer, b.byteOffset, n);
-      if (plain && blank === undefined) dst.set(a);
-      else for (let i = 0; i < n; i++) {
-        const v = a[i]!;
-        dst[i] = v === blank ? NaN : v * bscale + bzero;
-      }
-      return;
-    }
-    case 64: {
-      // Big-endian int64 as two 32-bit halves (no BigInt per pixel): v = hi * 2^32 + lo.
-      b.swap32();
-      const a = new Int32Array(b.buffer, b.byteOffset, 2 * n);
-      const u = new Uint32Array(b.buffer, b.byteOffset, 2 * n);
-      const bl = h.blank64 === undefined ? undefined : BigInt.asIntN(64, h.blank64);
-      const blHi = bl === undefined ? 0 : Number(bl >> 32n);
-      const blLo = bl === undefined ? 0 : Number(BigInt.asUintN(32, bl));
-      // 2^63 (uint64 convention): hi ^ 0x80000000 as unsigned, exact in float64 up to rounding.
-      const unsigned = bzero === 9223372036854775808 && bscale === 1;
-      for (let i = 0; i < n; i++) {
-        const hi = a[2 * i]!;
-        const lo = u[2 * i + 1]!;
-        if (bl !== undefined && hi === blHi && lo === blLo) dst[i] = NaN;
-        else if (unsigned) dst[i] = ((hi ^ 0x80000000) >>> 0) * 4294967296 + lo;
-        else dst[i] = (hi * 4294967296 + lo) * bscale + bzero;
-      }
-      return;
-    }
-    case -32: {
-      b.swap32();
-      const a = new Float32Array(b.buffer, b.byteOffset, n);
-      if (plain) dst.set(a);
-      else for (let i = 0; i < n; i++) dst[i] = a[i]! * bscale + bzero;
-      return;
-    }
-    case -64: {
-      b.swap64();
-      const a = new Float64Array(b.buffer, b.byteOffset, n);
-      if (plain) dst.set(a);
-      else for (let i = 0; i < n; i++) dst[i] = a[i]! * bscale + bzero;
-      return;
-    }
+function flipSigns(b: Buffer, mask: bigint): void {
+  const words = b.length >> 3;
+  xorWords(new BigUint64Array(b.buffer, b.byteOffset, words), mask);
+  for (let k = words * 8; k < b.length; k++) b[k] = b[k]! ^ Number((mask >> BigInt(8 * (k & 7))) & 0xffn);
+}
+
+/** dst = dst * bscale + bzero, in float64 then rounded once (dst holds the exact raw integers or floats). */
+function scaleInPlace(dst: Float32Array, bscale: number, bzero: number): void {
+  if (bscale === 1 && bzero === 0) return;
+  const n = dst.length;
+  for (let i = 0; i < n; i++) dst[i] = dst[i]! * bscale + bzero;
+}
+
+/** NaN where the raw integer is BLANK. */
+function markBlanks(raw: Uint8Array | Int16Array | Int32Array, blank: number, dst: Float32Array): void {
+  const n = dst.length;
+  for (let i = 0; i < n; i++) if (raw[i] === blank) dst[i] = NaN;
+}
+
+/** NaN where the physical value is `v` (for exact, one-to-one conversions only: 8 and 16-bit shifted by BZERO). */
+function markValue(dst: Float32Array, v: number): void {
+  const n = dst.length;
+  for (let i = 0; i < n; i++) if (dst[i] === v) dst[i] = NaN;
+}
+
+/** Raw integers (not exact in float32) -> raw * bscale + bzero, BLANK -> NaN. */
+function scaleInts(a: Int32Array, h: Hdu, dst: Float32Array): void {
+  const { bscale, bzero, blank } = h;
+  const n = dst.length;
+  if (blank === undefined) for (let i = 0; i < n; i++) dst[i] = a[i]! * bscale + bzero;
+  else for (let i = 0; i < n; i++) {
+    const v = a[i]!;
+    dst[i] = v === blank ? NaN : v * bscale + bzero;
   }
+}
+
+/*
+ * Decoders: big-endian FITS bytes `b` (at offset 0 mod 8 of its ArrayBuffer; consumed: swapped
+ * and flipped in place) -> float32 physical values in `dst` (BZERO/BSCALE applied, BLANK -> NaN).
+ * The conversions are typed-array copies (`set`, native code) wherever the result is exact or
+ * rounded once, as raw * BSCALE + BZERO in float64 then rounded to float32 would be.
+ */
+
+function decode8(b: Buffer, h: Hdu, dst: Float32Array): void {
+  const n = dst.length;
+  if (h.bzero === -128 && h.bscale === 1) {
+    flipSigns(b, SIGN8); // signed bytes
+    dst.set(new Int8Array(b.buffer, b.byteOffset, n));
+    if (h.blank !== undefined) markValue(dst, h.blank - 128);
+    return;
+  }
+  const a = new Uint8Array(b.buffer, b.byteOffset, n);
+  dst.set(a);
+  scaleInPlace(dst, h.bscale, h.bzero);
+  if (h.blank !== undefined) markBlanks(a, h.blank, dst);
+}
+
+function decode16(b: Buffer, h: Hdu, dst: Float32Array): void {
+  const n = dst.length;
+  b.swap16();
+  if (h.bzero === 32768 && h.bscale === 1) {
+    flipSigns(b, SIGN16); // unsigned 16-bit: the common camera format
+    dst.set(new Uint16Array(b.buffer, b.byteOffset, n));
+    if (h.blank !== undefined) markValue(dst, h.blank + 32768);
+    return;
+  }
+  const a = new Int16Array(b.buffer, b.byteOffset, n);
+  dst.set(a);
+  scaleInPlace(dst, h.bscale, h.bzero);
+  if (h.blank !== undefined) markBlanks(a, h.blank, dst);
+}
+
+function decode32(b: Buffer, h: Hdu, dst: Float32Array): void {
+  const n = dst.length;
+  b.swap32();
+  if (h.bzero === 2147483648 && h.bscale === 1 && h.blank === undefined) {
+    flipSigns(b, SIGN32); // unsigned 32-bit
+    dst.set(new Uint32Array(b.buffer, b.byteOffset, n));
+    return;
+  }
+  const a = new Int32Array(b.buffer, b.byteOffset, n);
+  if (h.bzero !== 0 || h.bscale !== 1) return scaleInts(a, h, dst);
+  dst.set(a);
+  if (h.blank !== undefined) markBlanks(a, h.blank, dst);
+}
+
+/** Big-endian int64 as two 32-bit halves (no BigInt per pixel): v = hi * 2^32 + lo. */
+function decode64(b: Buffer, h: Hdu, dst: Float32Array): void {
+  const n = dst.length;
+  const { bzero, bscale } = h;
+  b.swap32();
+  const a = new Int32Array(b.buffer, b.byteOffset, 2 * n);
+  const u = new Uint32Array(b.buffer, b.byteOffset, 2 * n);
+  const bl = h.blank64 === undefined ? undefined : BigInt.asIntN(64, h.blank64);
+  const blHi = bl === undefined ? 0 : Number(bl >> 32n);
+  const blLo = bl === undefined ? 0 : Number(BigInt.asUintN(32, bl));
+  // 2^63 (uint64 convention): hi ^ 0x80000000 as unsigned, exact in float64 up to rounding.
+  const unsigned = bzero === 9223372036854775808 && bscale === 1;
+  for (let i = 0; i < n; i++) {
+    const hi = a[2 * i]!;
+    const lo = u[2 * i + 1]!;
+    if (bl !== undefined && hi === blHi && lo === blLo) dst[i] = NaN;
+    else if (unsigned) dst[i] = ((hi ^ 0x80000000) >>> 0) * 4294967296 + lo;
+    else dst[i] = (hi * 4294967296 + lo) * bscale + bzero;
+  }
+}
+
+/** BITPIX -32 read straight into `dst` (b is a view of dst's bytes): swap in place, no copy. */
+function decodeF32InPlace(b: Buffer, h: Hdu, dst: Float32Array): void {
+  b.swap32();
+  scaleInPlace(dst, h.bscale, h.bzero);
+}
+
+function decodeF64(b: Buffer, h: Hdu, dst: Float32Array): void {
+  const n = dst.length;
+  const { bzero, bscale } = h;
+  b.swap64();
+  const a = new Float64Array(b.buffer, b.byteOffset, n);
+  if (bzero === 0 && bscale === 1) dst.set(a);
+  else for (let i = 0; i < n; i++) dst[i] = a[i]! * bscale + bzero;
+}
+
+const DECODERS: Record<number, (b: Buffer, h: Hdu, dst: Float32Array) => void> = {
+  8: decode8,
+  16: decode16,
+  32: decode32,
+  64: decode64,
+  [-32]: decodeF32InPlace,
+  [-64]: decodeF64,
+};
+
+/**
+ * The output planes of readImage: one subarray of `into` per plane (one buffer holding the planes
+ * one after the other, or one buffer per plane), or fresh arrays when `into` is not given.
+ */
+function outputPlanes(into: Float32Array | Float32Array[] | undefined, n: number, channels: number, path: string): (Float32Array | undefined)[] {
+  if (into === undefined) return new Array<undefined>(channels).fill(undefined);
+  if (!Array.isArray(into)) {
+    if (into.length < n * channels) throw new RangeError(`${path}: ${channels} plane(s) of ${n} pixels do not fit a buffer of ${into.length}`);
+    return Array.from({ length: channels }, (_, c) => into.subarray(c * n, (c + 1) * n));
+  }
+  if (into.length !== channels) throw new RangeError(`${path}: ${channels} plane(s) need ${channels} buffer(s), got ${into.length}`);
+  return into.map((b, c) => {
+    if (b.length < n) throw new RangeError(`${path}: plane ${c} of ${n} pixels does not fit a buffer of ${b.length}`);
+    return b.subarray(0, n);
+  });
 }
 
 /** Read the image of a FITS file (first image HDU unless `hdu` is given). */
@@ -457,6 +550,21 @@ export function readFits(path: string, hdu?: number, opts: FitsReadOptions = {})
   const f = new FitsFile(path, opts);
   try {
     return f.readImage(hdu);
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * Read the image of a FITS file into caller buffers (see FitsFile.readImage): `into` is one
+ * Float32Array of at least width*height*channels pixels (planes one after the other) or one of at
+ * least width*height per plane. The returned image's planes are views of `into`. A buffer too
+ * small is a RangeError (check the size with readFitsHeader first).
+ */
+export function readFitsInto(path: string, into: Float32Array | Float32Array[], hdu?: number, opts: FitsReadOptions = {}): Image {
+  const f = new FitsFile(path, opts);
+  try {
+    return f.readImage(hdu, into);
   } finally {
     f.close();
   }
