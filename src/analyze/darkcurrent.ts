@@ -1,19 +1,26 @@
 /**
- * Dark current.
+ * Dark current (docs/algorithms.md#sensor).
  * - Difference method (Buil), n darks of equal exposure t and temperature, n even:
  *     D = D1 - D2 + D3 - D4 + ... - Dn   (float64, alternating signs)
  *     Dc <= ((G sigma(D))^2 / n - RON_e^2) / t      e-/s/pixel
  *   Fixed patterns (bias structure, DSNU, hot pixel *levels*, amp glow pattern) cancel; only the
  *   shot noise of the dark charge and the read noise remain. The black-level clamp of CMOS cameras
  *   subtracts a per-frame offset, which does not change sigma(D): the method still works there.
- *   "Typical pixel": sigma from sigma-clipped statistics of D (hot pixels rejected);
- *   "mean": plain sigma of D over all pixels (variance is additive: this is the mean over pixels
- *   of the per-pixel dark current, hot pixels included).
+ *   "Noise" estimate: sigma from sigma-clipped statistics of D (hot pixels rejected): the mean
+ *   rate of the non-hot pixels; "mean": plain sigma of D over all pixels (variance is additive:
+ *   this is the mean over pixels of the per-pixel dark current, hot pixels included).
+ * - Typical pixel: the MEDIAN of the per-pixel rate (amp glow and skewed DSNU put the mean well
+ *   above it). Per-pixel level L = mean(darks) - mean(biases) in ADU; typical = median(L) G / t.
+ *   A black-level clamp (or bias drift) shifts every level by one unknown constant, so L is tied
+ *   to the difference method: over the typical pixels S (L <= median + 5 MADN, no cosmic ray in
+ *   D) the mean of L must equal the plain-variance estimate over S. When it does not (beyond 3
+ *   standard errors + 25%), or without biases, typical = (median(L) + offset) G / t with that
+ *   offset; otherwise the levels are used as they are (far less noisy than the variance).
  * - Naive method mean(dark - bias) * G / t: wrong when the black level is clamped (darks as dark as
  *   bias) or the bias drifts; reported only with a warning when it disagrees.
  */
 import { DarkroomError } from '../util/errors.js';
-import { median } from '../image/stats.js';
+import { madStd, median } from '../image/stats.js';
 import { accumulateRegion, clippedStats, extractRegion, meanStd, type ClippedStats, type Region } from './robust.js';
 import type { FramePlane } from './gain.js';
 
@@ -24,8 +31,10 @@ export interface DarkFrame extends FramePlane {
 
 export interface DarkProgressionStep {
   frames: number;
-  /** Typical pixel (clipped), e-/s. */
+  /** Typical pixel (median of the per-pixel rate), e-/s. */
   darkCurrent: number;
+  /** Difference method, clipped sigma (mean rate of the non-hot pixels), e-/s. */
+  darkCurrentNoise: number;
   /** Mean over all pixels, e-/s. */
   darkCurrentMean: number;
 }
@@ -47,8 +56,14 @@ export interface DarkCurrentResult {
   temperature: number | null;
   gain: number;
   readNoiseE: number;
-  /** Typical pixel, e-/s (hot pixels excluded by clipping). */
+  /** Typical pixel: median of the per-pixel rate, e-/s. */
   darkCurrent: number;
+  /** Difference method from the clipped sigma of D: mean rate of the non-hot pixels, e-/s. */
+  darkCurrentNoise: number;
+  /** 'levels': median of (dark - bias) G / t as measured; 'difference': levels shifted to agree with the difference method (clamp, bias drift or no bias). */
+  typicalFrom: TypicalDarkCurrent['from'];
+  /** Offset added to the per-pixel levels, e-/s (0 for 'levels'). */
+  typicalOffset: number;
   /** All pixels (hot pixels included), e-/s. */
   darkCurrentMean: number;
   /** Dark signal in electrons in one exposure (typical pixel). */
@@ -59,7 +74,7 @@ export interface DarkCurrentResult {
   pairEstimates: number[];
   /** Standard deviation of the pair estimates (null with one pair), e-/s. */
   pairStdev: number | null;
-  /** Standard error of the n-frame estimate from the spread of the pairs, e-/s. */
+  /** Standard error of the n-frame noise estimate from the spread of the pairs, e-/s. */
   standardError: number | null;
   /** sigma(D) over the region, ADU (clipped, truncation-corrected) and plain. */
   sigmaAdu: number;
@@ -157,6 +172,80 @@ function estimate(sigmaAdu: number, n: number, gain: number, ronE: number, t: nu
   return (ge * ge / n - ronE * ronE) / t;
 }
 
+export interface TypicalDarkCurrent {
+  /** Median of the per-pixel rate, e-/s. */
+  darkCurrent: number;
+  from: 'levels' | 'difference';
+  /** Offset added to the levels, e-/s (0 for 'levels'). */
+  offset: number;
+  /** Pixels of the typical set S that tie the levels to the difference method. */
+  pixels: number;
+}
+
+export interface TypicalInput {
+  /** Per-pixel level over the region, ADU: mean of the darks minus the mean of the biases (or 0). */
+  levels: Float64Array;
+  /** D = D1 - D2 + ... over the region. */
+  diff: Float64Array;
+  clipped: ClippedStats;
+  frames: number;
+  gain: number;
+  readNoiseE: number;
+  exposure: number;
+  /** Biases were subtracted from the levels. */
+  biased: boolean;
+}
+
+/**
+ * Typical pixel = median of the per-pixel rate (module comment). The set S excludes hot pixels by
+ * their level and cosmic rays by D; selecting by the level does not bias the variance of D, which
+ * is a contrast orthogonal to the mean of the darks. Undefined when S has fewer than 2 pixels.
+ */
+export function typicalDarkCurrent(p: TypicalInput): TypicalDarkCurrent | undefined {
+  const { levels: L, diff: D, clipped, frames: n, gain: G, exposure: t } = p;
+  const medL = median(L);
+  const hi = medL + 5 * madStd(L);
+  const dBound = 5 * clipped.sigma;
+  let cnt = 0;
+  let sd = 0;
+  let sl = 0;
+  for (let k = 0; k < L.length; k++) {
+    if (L[k]! > hi || Math.abs(D[k]! - clipped.mean) > dBound) continue;
+    cnt++;
+    sd += D[k]!;
+    sl += L[k]!;
+  }
+  if (cnt < 2) return undefined;
+  const md = sd / cnt;
+  let ss = 0;
+  for (let k = 0; k < L.length; k++) if (L[k]! <= hi && Math.abs(D[k]! - clipped.mean) <= dBound) ss += (D[k]! - md) ** 2;
+  const varD = ss / (cnt - 1);
+  const fromNoise = estimate(Math.sqrt(varD), n, G, p.readNoiseE, t);
+  const offset = fromNoise - (sl / cnt) * (G / t);
+  // Standard error of the variance estimate over S (sqrt(2 / (N - 1)) relative), e-/s.
+  const se = ((G * G * varD) / n / t) * Math.sqrt(2 / (cnt - 1));
+  const levelsAgree = p.biased && Math.abs(offset) <= 3 * se + 0.25 * Math.abs(fromNoise);
+  const base = medL * (G / t);
+  return levelsAgree ? { darkCurrent: base, from: 'levels', offset: 0, pixels: cnt } : { darkCurrent: base + offset, from: 'difference', offset, pixels: cnt };
+}
+
+/** Per-pixel mean of the biases over the region, ADU (zeros without biases). */
+function biasLevels(biases: FramePlane[] | undefined, width: number, r: Region, npx: number): Float64Array {
+  const out = new Float64Array(r.width * r.height);
+  if (!biases) return out;
+  for (const b of biases) {
+    if (b.data.length !== npx) throw new DarkroomError('MISMATCH', `bias has ${b.data.length} pixels, expected ${npx} (frames must have the same size)`, b.path);
+    accumulateRegion(out, b.data, width, r, 1 / biases.length);
+  }
+  return out;
+}
+
+function levelsOf(darkSum: Float64Array, n: number, bias: Float64Array): Float64Array {
+  const out = new Float64Array(darkSum.length);
+  for (let k = 0; k < out.length; k++) out[k] = darkSum[k]! / n - bias[k]!;
+  return out;
+}
+
 export interface DarkCurrentOptions extends DarkSetOptions {
   gain: number;
   readNoiseE: number;
@@ -167,6 +256,73 @@ export interface DarkCurrentOptions extends DarkSetOptions {
   biases?: FramePlane[];
 }
 
+/**
+ * Naive mean(dark - bias) G / t (plain means, hot pixels included, as it is usually done), judged
+ * against the difference method's all-pixel mean `ref`: reliable within 25% plus `statErr`.
+ */
+function naiveDarkCurrent(darks: DarkFrame[], biases: FramePlane[], width: number, r: Region, G: number, t: number, ref: number, statErr: number): NaiveDarkCurrent {
+  let dl = 0;
+  for (const d of darks) dl += meanStd(extractRegion(d.data, width, r)).mean;
+  dl /= darks.length;
+  let bl = 0;
+  for (const b of biases) bl += meanStd(extractRegion(b.data, width, r)).mean;
+  bl /= biases.length;
+  const dcNaive = ((dl - bl) * G) / t;
+  const tol = 0.25 * Math.abs(ref) + 3 * statErr;
+  const reliable = dcNaive > 0 && Math.abs(dcNaive - ref) <= tol;
+  const naive: NaiveDarkCurrent = { darkCurrent: dcNaive, darkLevel: dl, biasLevel: bl, reliable };
+  if (!reliable) {
+    naive.warning =
+      dl <= bl || dcNaive < 0.25 * ref
+        ? `naive mean(dark - bias)/t = ${dcNaive.toPrecision(3)} e-/s is unreliable: the darks are about as dark as or darker than the bias (black-level clamp / dark current suppression); use the difference method`
+        : `naive mean(dark - bias)/t = ${dcNaive.toPrecision(3)} e-/s disagrees with the difference method (${ref.toPrecision(3)} e-/s): bias drift, black-level clamp or light leak; do not use it`;
+  }
+  return naive;
+}
+
+interface DarkPass {
+  progression: DarkProgressionStep[];
+  pairEstimates: number[];
+  clipped: ClippedStats;
+  allSigma: number;
+  transients: number;
+  typical: TypicalDarkCurrent | undefined;
+}
+
+/** One pass over the darks: D, the per-pixel levels and the estimates after each pair. */
+function darkPass(darks: DarkFrame[], bias: Float64Array, biased: boolean, opts: DarkCurrentOptions, t: number): DarkPass {
+  const { gain: G, readNoiseE: ron, region: r, width } = opts;
+  const size = r.width * r.height;
+  const acc = new Float64Array(size);
+  const darkSum = new Float64Array(size);
+  // Lowest level of each pixel over the frames so far (relative to each frame's median): high
+  // for hot pixels (fixed), normal for pixels hit by a cosmic ray in one frame (transient).
+  const minElev = new Float64Array(size).fill(Infinity);
+  const pairAcc = new Float64Array(size);
+  const progression: DarkProgressionStep[] = [];
+  const pairEstimates: number[] = [];
+  let last: Omit<DarkPass, 'progression' | 'pairEstimates'> | undefined;
+  for (let i = 0; i < darks.length; i++) {
+    const sign = i % 2 === 0 ? 1 : -1;
+    accumulateRegion(acc, darks[i]!.data, width, r, sign);
+    accumulateRegion(darkSum, darks[i]!.data, width, r, 1);
+    updateMinElevation(minElev, darks[i]!.data, width, r);
+    if (sign === 1) pairAcc.fill(0);
+    accumulateRegion(pairAcc, darks[i]!.data, width, r, sign);
+    if (sign === 1) continue;
+    const n = i + 1;
+    const clipped = clippedStats(acc);
+    const all = allPixelSigma(acc, minElev, clipped, n);
+    const noise = estimate(clipped.sigma, n, G, ron, t);
+    const typical = typicalDarkCurrent({ levels: levelsOf(darkSum, n, bias), diff: acc, clipped, frames: n, gain: G, readNoiseE: ron, exposure: t, biased });
+    last = { clipped, allSigma: all.stdev, transients: all.transients, typical };
+    progression.push({ frames: n, darkCurrent: typical?.darkCurrent ?? noise, darkCurrentNoise: noise, darkCurrentMean: estimate(all.stdev, n, G, ron, t) });
+    pairEstimates.push(estimate(clippedStats(pairAcc).sigma, 2, G, ron, t));
+  }
+  if (!last) throw new Error('unreachable: no dark pair');
+  return { ...last, progression, pairEstimates };
+}
+
 export function darkCurrentDifference(darks: DarkFrame[], opts: DarkCurrentOptions): DarkCurrentResult {
   const { exposure: t, temperature } = checkDarkSet(darks, opts);
   const { gain: G, readNoiseE: ron, region: r, width } = opts;
@@ -174,76 +330,23 @@ export function darkCurrentDifference(darks: DarkFrame[], opts: DarkCurrentOptio
   if (!(ron >= 0)) throw new DarkroomError('BAD_ARGUMENT', `--read-noise must be >= 0 (e-), got ${ron}`);
   const npx = opts.width * opts.height;
   for (const d of darks) if (d.data.length !== npx) throw new DarkroomError('MISMATCH', `dark has ${d.data.length} pixels, expected ${npx} (frames must have the same size)`, d.path);
-
-  const acc = new Float64Array(r.width * r.height);
-  // Lowest level of each pixel over the frames so far (relative to each frame's median): high
-  // for hot pixels (fixed), normal for pixels hit by a cosmic ray in one frame (transient).
-  const minElev = new Float64Array(r.width * r.height).fill(Infinity);
-  let transients = 0;
-  const pairAcc = new Float64Array(r.width * r.height);
-  const progression: DarkProgressionStep[] = [];
-  const pairEstimates: number[] = [];
-  let last: { clipped: ClippedStats; all: { stdev: number } } | undefined;
-  for (let i = 0; i < darks.length; i++) {
-    const sign = i % 2 === 0 ? 1 : -1;
-    accumulateRegion(acc, darks[i]!.data, width, r, sign);
-    updateMinElevation(minElev, darks[i]!.data, width, r);
-    if (sign === 1) pairAcc.fill(0);
-    accumulateRegion(pairAcc, darks[i]!.data, width, r, sign);
-    if (sign === -1) {
-      const n = i + 1;
-      const clipped = clippedStats(acc);
-      const all = allPixelSigma(acc, minElev, clipped, n);
-      transients = all.transients;
-      last = { clipped, all };
-      progression.push({ frames: n, darkCurrent: estimate(clipped.sigma, n, G, ron, t), darkCurrentMean: estimate(all.stdev, n, G, ron, t) });
-      pairEstimates.push(estimate(clippedStats(pairAcc).sigma, 2, G, ron, t));
-    }
-  }
+  const biases = opts.biases && opts.biases.length > 0 ? opts.biases : undefined;
+  const pass = darkPass(darks, biasLevels(biases, width, r, npx), biases !== undefined, opts, t);
+  const { progression, pairEstimates, clipped } = pass;
   const n = darks.length;
   const final = progression[progression.length - 1]!;
-  if (!last) throw new Error('unreachable: no dark pair');
-  let pairStdev: number | null = null;
-  if (pairEstimates.length > 1) {
-    const ms = meanStd(pairEstimates);
-    pairStdev = ms.stdev;
-  }
+  const pairStdev = pairEstimates.length > 1 ? meanStd(pairEstimates).stdev : null;
   const warnings: string[] = [];
   // Significance: the dark signal's variance against the read noise variance, given the
   // statistical error of a variance from N pixels (sqrt(2/N) relative).
-  const totalVarE = (G * last.clipped.sigma) ** 2 / n;
-  const relErr = Math.sqrt(2 / Math.max(1, last.clipped.count));
-  const belowReadNoise = final.darkCurrent * t < 3 * relErr * totalVarE;
+  const totalVarE = (G * clipped.sigma) ** 2 / n;
+  const relErr = Math.sqrt(2 / Math.max(1, clipped.count));
+  const belowReadNoise = final.darkCurrentNoise * t < 3 * relErr * totalVarE;
   if (belowReadNoise) warnings.push('the dark signal is not significant against the read noise: use longer darks (the value is an upper limit)');
-  if (final.darkCurrent < 0) warnings.push('negative estimate: the read noise given is larger than the noise of the darks (wrong --read-noise or --gain?)');
-
-  let naive: NaiveDarkCurrent | undefined;
-  if (opts.biases && opts.biases.length > 0) {
-    let dl = 0;
-    // Plain means (all pixels, as the naive method is usually done): hot pixels included.
-    for (const d of darks) dl += meanStd(extractRegion(d.data, width, r)).mean;
-    dl /= darks.length;
-    let bl = 0;
-    for (const b of opts.biases) {
-      if (b.data.length !== npx) throw new DarkroomError('MISMATCH', `bias has ${b.data.length} pixels, expected ${npx} (frames must have the same size)`, b.path);
-      bl += meanStd(extractRegion(b.data, width, r)).mean;
-    }
-    bl /= opts.biases.length;
-    const dcNaive = ((dl - bl) * G) / t;
-    // Reliable only if it agrees with the difference method's all-pixel mean (what it measures)
-    // within 25% plus the statistical error.
-    const ref = final.darkCurrentMean;
-    const tol = 0.25 * Math.abs(ref) + 3 * (pairStdev ?? relErr * totalVarE / t);
-    const reliable = dcNaive > 0 && Math.abs(dcNaive - ref) <= tol;
-    naive = { darkCurrent: dcNaive, darkLevel: dl, biasLevel: bl, reliable };
-    if (!reliable) {
-      naive.warning =
-        dl <= bl || dcNaive < 0.25 * ref
-          ? `naive mean(dark - bias)/t = ${dcNaive.toPrecision(3)} e-/s is unreliable: the darks are about as dark as or darker than the bias (black-level clamp / dark current suppression); use the difference method`
-          : `naive mean(dark - bias)/t = ${dcNaive.toPrecision(3)} e-/s disagrees with the difference method (${ref.toPrecision(3)} e-/s): bias drift, black-level clamp or light leak; do not use it`;
-      warnings.push(naive.warning);
-    }
-  }
+  if (final.darkCurrentNoise < 0) warnings.push('negative estimate: the read noise given is larger than the noise of the darks (wrong --read-noise or --gain?)');
+  // The naive method measures the all-pixel mean: compared with the difference method's.
+  const naive = biases ? naiveDarkCurrent(darks, biases, width, r, G, t, final.darkCurrentMean, pairStdev ?? (relErr * totalVarE) / t) : undefined;
+  if (naive?.warning) warnings.push(naive.warning);
   const standardError = pairStdev === null ? null : pairStdev / Math.sqrt(pairEstimates.length);
   return {
     method: n === 2 ? 'difference-2' : 'difference-n',
@@ -253,17 +356,20 @@ export function darkCurrentDifference(darks: DarkFrame[], opts: DarkCurrentOptio
     gain: G,
     readNoiseE: ron,
     darkCurrent: final.darkCurrent,
+    darkCurrentNoise: final.darkCurrentNoise,
+    typicalFrom: pass.typical?.from ?? 'difference',
+    typicalOffset: pass.typical?.offset ?? 0,
     darkCurrentMean: final.darkCurrentMean,
     darkSignalE: final.darkCurrent * t,
     progression,
     pairEstimates,
     pairStdev,
     standardError,
-    sigmaAdu: last.clipped.sigma,
-    sigmaAllAdu: last.all.stdev,
-    pixels: last.clipped.count,
-    rejected: last.clipped.rejected,
-    transients,
+    sigmaAdu: clipped.sigma,
+    sigmaAllAdu: pass.allSigma,
+    pixels: clipped.count,
+    rejected: clipped.rejected,
+    transients: pass.transients,
     belowReadNoise,
     naive,
     warnings,

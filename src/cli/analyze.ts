@@ -235,6 +235,9 @@ export function registerAnalyze(program: Command): void {
       const res = {
         dark_current_e_per_s: r.darkCurrent,
         dark_current_mean_e_per_s: r.darkCurrentMean,
+        dark_current_noise_e_per_s: r.darkCurrentNoise,
+        typical_from: r.typicalFrom,
+        typical_offset_e_per_s: r.typicalOffset,
         frames: r.frames,
         method: r.method,
         exposure_s: r.exposure,
@@ -242,7 +245,7 @@ export function registerAnalyze(program: Command): void {
         gain_e_per_adu: r.gain,
         read_noise_e: r.readNoiseE,
         dark_signal_e: r.darkSignalE,
-        progression: r.progression.map((p) => ({ frames: p.frames, dark_current_e_per_s: p.darkCurrent, dark_current_mean_e_per_s: p.darkCurrentMean })),
+        progression: r.progression.map((p) => ({ frames: p.frames, dark_current_e_per_s: p.darkCurrent, dark_current_noise_e_per_s: p.darkCurrentNoise, dark_current_mean_e_per_s: p.darkCurrentMean })),
         pair_estimates_e_per_s: r.pairEstimates,
         pair_stdev_e_per_s: r.pairStdev,
         standard_error_e_per_s: r.standardError,
@@ -255,14 +258,15 @@ export function registerAnalyze(program: Command): void {
         [
           `Dark current, difference method (${r.frames} darks, ${fmt(r.exposure, 4)} s${r.temperature !== null ? `, ${fmt(r.temperature, 3)} C` : ''})`,
           table([
-            ['dark current (typical pixel)', `${fmt(r.darkCurrent, 4)} e-/s/pixel${r.standardError !== null ? `  +- ${fmt(r.standardError, 2)}` : ''}`],
+            ['dark current (typical pixel)', `${fmt(r.darkCurrent, 4)} e-/s/pixel (median; ${r.typicalFrom === 'levels' ? 'dark - bias levels' : `levels tied to the difference method, offset ${fmt(r.typicalOffset, 3)} e-/s`})`],
+            ['dark current (noise, non-hot mean)', `${fmt(r.darkCurrentNoise, 4)} e-/s/pixel${r.standardError !== null ? `  +- ${fmt(r.standardError, 2)}` : ''}`],
             ['dark current (all pixels)', `${fmt(r.darkCurrentMean, 4)} e-/s/pixel (hot pixels included)`],
             ['dark signal per frame', `${fmt(r.darkSignalE, 4)} e-`],
             ['gain / read noise', `${fmt(gain, 4)} e-/ADU / ${fmt(ron, 4)} e- (${ronSource})`],
             ...(r.naive && r.naive.reliable ? ([['naive mean(dark - bias)/t', `${fmt(r.naive.darkCurrent, 4)} e-/s (agrees)`]] as [string, string][]) : []),
           ]),
-          '  frames  Dc typical e-/s  Dc all e-/s',
-          ...r.progression.map((p) => `  ${String(p.frames).padStart(6)}  ${fmt(p.darkCurrent, 4).padStart(15)}  ${fmt(p.darkCurrentMean, 4).padStart(11)}`),
+          '  frames  Dc typical e-/s  Dc noise e-/s  Dc all e-/s',
+          ...r.progression.map((p) => `  ${String(p.frames).padStart(6)}  ${fmt(p.darkCurrent, 4).padStart(15)}  ${fmt(p.darkCurrentNoise, 4).padStart(13)}  ${fmt(p.darkCurrentMean, 4).padStart(11)}`),
           ...r.warnings.map((w) => `  warning: ${w}`),
         ].join('\n'),
       );
