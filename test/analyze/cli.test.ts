@@ -1,12 +1,11 @@
-import { test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { runCli, tempDir } from '../helpers/env.js';
+import { fileTempDir, runCli } from '../helpers/env.js';
 import { makeSensor, frame, writeFrame } from './synth.js';
 
-const { dir, cleanup } = tempDir('darkroom-analyze-');
-test.after(cleanup);
+const dir = fileTempDir('darkroom-analyze-');
 
 const W = 192;
 const H = 192;
@@ -128,39 +127,60 @@ test('analyze gain --ptc --plot: gain and full well from flat pairs', () => {
   assert.ok(readFileSync(join(pdir, 'ptc.png')).length > 1000);
 });
 
-test('analyze check DIR: clamp, light leak, flat exposure, hot pixels, bias stability', () => {
+describe('analyze check DIR', () => {
   const night = join(dir, 'night');
-  mkdirSync(night);
-  const s = makeSensor({ width: 96, height: 96, gain: 0.8, readNoiseE: 1.8, biasLevel: 300, darkCurrent: 0.05, clamp: true, hotFraction: 0.003, seed: 92 });
-  for (let i = 0; i < 3; i++) writeFrame(join(night, `Bias_${i}.fits`), s, frame(s, { exposure: 0, seed: 4000 + i }), { kind: 'BIAS', exposure: 0 });
-  // Darks: the third one has a light leak (a little light on the sensor).
-  for (let i = 0; i < 3; i++) {
-    writeFrame(join(night, `Dark_${i}.fits`), s, frame(s, { exposure: 300, seed: 5000 + i, flux: i === 2 ? 0.2 : 0 }), { kind: 'DARK', exposure: 300, temperature: 0, dateObs: `2026-01-01T22:0${i}:00` });
-  }
-  // An overexposed OSC flat with saturated pixels.
-  writeFrame(join(night, 'Flat_0.fits'), s, frame(s, { exposure: 1, flux: 60000, seed: 6000 }), { kind: 'FLAT', exposure: 1, bayer: 'RGGB' });
-  const r = runCli(['analyze', 'check', night, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  const j = JSON.parse(r.stdout) as { frames: Record<string, number>; checks: { check: string; status: string; message: string; details?: Record<string, unknown> }[] };
-  assert.deepEqual([j.frames.bias, j.frames.dark, j.frames.flat], [3, 3, 1]);
+  let j: { frames: Record<string, number>; checks: { check: string; status: string; message: string; details?: Record<string, unknown> }[] };
   const by = (c: string) => j.checks.filter((x) => x.check === c);
-  assert.equal(by('bias-stability')[0]!.status, 'ok');
-  assert.equal(by('black-level-clamp')[0]!.status, 'warn', by('black-level-clamp')[0]!.message);
-  const leak = by('light-leak')[0]!;
-  assert.equal(leak.status, 'warn', leak.message);
-  assert.match(leak.message, /Dark_2\.fits/);
-  const flat = by('flat-exposure')[0]!;
-  assert.equal(flat.status, 'warn');
-  assert.match(flat.message, /overexposed/);
-  assert.ok((flat.details!.pixels_at_or_above_level as number) > 0);
-  assert.ok(['R', 'G', 'B'].includes(flat.details!.weakest_channel as string));
-  const hot = by('hot-pixels')[0]!;
-  const count = (hot.details as { count: number }).count;
-  assert.ok(count >= 0.5 * 0.003 * 96 * 96 && count <= 2 * 0.003 * 96 * 96, `hot pixels ${count}`);
-  const t = runCli(['analyze', 'check', night]);
-  assert.equal(t.code, 0, t.stderr);
-  assert.match(t.stdout, /WARN\s+light-leak/);
-  const missing = runCli(['analyze', 'check', join(dir, 'nope')]);
-  assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /^darkroom: .*nope: no such folder\n$/);
+  before(() => {
+    mkdirSync(night);
+    const s = makeSensor({ width: 96, height: 96, gain: 0.8, readNoiseE: 1.8, biasLevel: 300, darkCurrent: 0.05, clamp: true, hotFraction: 0.003, seed: 92 });
+    for (let i = 0; i < 3; i++) writeFrame(join(night, `Bias_${i}.fits`), s, frame(s, { exposure: 0, seed: 4000 + i }), { kind: 'BIAS', exposure: 0 });
+    // Darks: the third one has a light leak (a little light on the sensor).
+    for (let i = 0; i < 3; i++) {
+      writeFrame(join(night, `Dark_${i}.fits`), s, frame(s, { exposure: 300, seed: 5000 + i, flux: i === 2 ? 0.2 : 0 }), { kind: 'DARK', exposure: 300, temperature: 0, dateObs: `2026-01-01T22:0${i}:00` });
+    }
+    // An overexposed OSC flat with saturated pixels.
+    writeFrame(join(night, 'Flat_0.fits'), s, frame(s, { exposure: 1, flux: 60000, seed: 6000 }), { kind: 'FLAT', exposure: 1, bayer: 'RGGB' });
+    const r = runCli(['analyze', 'check', night, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    j = JSON.parse(r.stdout);
+  });
+
+  test('frames counted by kind; bias stable; black-level clamp warned', () => {
+    assert.deepEqual([j.frames.bias, j.frames.dark, j.frames.flat], [3, 3, 1]);
+    assert.equal(by('bias-stability')[0]!.status, 'ok');
+    assert.equal(by('black-level-clamp')[0]!.status, 'warn', by('black-level-clamp')[0]!.message);
+  });
+
+  test('light leak: the dark with light is named', () => {
+    const leak = by('light-leak')[0]!;
+    assert.equal(leak.status, 'warn', leak.message);
+    assert.match(leak.message, /Dark_2\.fits/);
+  });
+
+  test('flat exposure: an overexposed OSC flat, with its weakest channel', () => {
+    const flat = by('flat-exposure')[0]!;
+    assert.equal(flat.status, 'warn');
+    assert.match(flat.message, /overexposed/);
+    assert.ok((flat.details!.pixels_at_or_above_level as number) > 0);
+    assert.ok(['R', 'G', 'B'].includes(flat.details!.weakest_channel as string));
+  });
+
+  test('hot pixels: about the simulated fraction', () => {
+    const hot = by('hot-pixels')[0]!;
+    const count = (hot.details as { count: number }).count;
+    assert.ok(count >= 0.5 * 0.003 * 96 * 96 && count <= 2 * 0.003 * 96 * 96, `hot pixels ${count}`);
+  });
+
+  test('the text report lists the warnings', () => {
+    const t = runCli(['analyze', 'check', night]);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /WARN\s+light-leak/);
+  });
+
+  test('a missing folder: one line, exit 2', () => {
+    const missing = runCli(['analyze', 'check', join(dir, 'nope')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^darkroom: .*nope: no such folder\n$/);
+  });
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BAYER_PATTERNS, parseCfa } from '../../src/color/cfa.js';
+import { BAYER_PATTERNS, parseCfa, type Cfa } from '../../src/color/cfa.js';
 import { debayerImage, debayerPlane, debayerSuperpixel, fillMosaicNaN } from '../../src/color/debayer.js';
 import { createImage } from '../../src/image/image.js';
 import { DarkroomError } from '../../src/util/errors.js';
@@ -86,14 +86,20 @@ test('super-pixel: half size, R/B samples and mean of the two greens, odd edge d
   assert.deepEqual([out.data[0][1], out.data[1][1], out.data[2][1]], [9, 6, 3]);
 });
 
-test('NaN pixels do not spread: isolated NaNs are filled, a NaN block stays local, no garbage values', () => {
-  const cfa = parseCfa('RGGB')!;
+/** The smooth scene through RGGB with isolated NaNs (two inside, two corners) and a 12x12 NaN hole at (50, 50). */
+function nanMosaic(cfa: Cfa): Float32Array {
   const m = mosaic(smooth, W, H, cfa);
   m[20 * W + 20] = NaN;
   m[21 * W + 33] = NaN;
   m[0] = NaN; // corner
   m[(H - 1) * W + W - 1] = NaN;
   for (let y = 50; y < 62; y++) for (let x = 50; x < 62; x++) m[y * W + x] = NaN; // 12x12 hole
+  return m;
+}
+
+test('NaN pixels do not spread: isolated NaNs are filled, a NaN block stays local, no garbage values', () => {
+  const cfa = parseCfa('RGGB')!;
+  const m = nanMosaic(cfa);
   const lo = smooth.map((p) => p.reduce((a, b) => Math.min(a, b), Infinity));
   const hi = smooth.map((p) => p.reduce((a, b) => Math.max(a, b), -Infinity));
   for (const method of ['bilinear', 'vng', 'rcd'] as const) {
@@ -117,7 +123,11 @@ test('NaN pixels do not spread: isolated NaNs are filled, a NaN block stays loca
     }
     assert.ok(nan < 3 * 32 * 32, `${method}: ${nan} NaN`);
   }
-  const { bad } = fillMosaicNaN(m, W, H, cfa);
+});
+
+test('fillMosaicNaN fills a 12x12 NaN hole; an all-NaN mosaic debayers to NaN', () => {
+  const cfa = parseCfa('RGGB')!;
+  const { bad } = fillMosaicNaN(nanMosaic(cfa), W, H, cfa);
   assert.equal(bad, null); // 6 passes fill a 12x12 hole
   const allNan = new Float32Array(64).fill(NaN);
   const out = debayerPlane(allNan, 8, 8, cfa, 'vng');

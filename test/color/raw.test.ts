@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { assertNotMixedRawAndFits, parseDcrawInfo, parsePgm, readRaw } from '../
 import { cfaName } from '../../src/color/cfa.js';
 import { readFits } from '../../src/fits/index.js';
 import { DarkroomError } from '../../src/util/errors.js';
-import { fitsverify, runCli, tempDir } from '../helpers/env.js';
+import { fileTempDir, fitsverify, runCli } from '../helpers/env.js';
 import { writeDng } from './dng.js';
 
 // Text in the layout dcraw 9.28 prints for `dcraw -i -v` (line format checked against the real dcraw on
@@ -80,14 +80,15 @@ test('parsePgm: 16-bit big-endian and 8-bit P5; P6 and truncation refused', () =
   assert.throws(() => parsePgm(Buffer.concat([Buffer.from('P5 4 4 65535\n'), body])), /truncated/);
 });
 
-test('readRaw through the real dcraw: a synthetic DNG comes back pixel-exact with pattern, exposure, ISO', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const W = 40;
-    const H = 30;
-    const px = Uint16Array.from({ length: W * H }, (_, i) => 600 + ((i * 37) % 3000));
-    const f = join(dir, 'frame.dng');
-    writeDng(f, W, H, px, [2, 1, 1, 0], { exposure: [1, 125] });
+describe('a synthetic DNG through the real dcraw', () => {
+  const dir = fileTempDir();
+  const W = 40;
+  const H = 30;
+  const px = Uint16Array.from({ length: W * H }, (_, i) => 600 + ((i * 37) % 3000));
+  const f = join(dir, 'frame.dng');
+  before(() => writeDng(f, W, H, px, [2, 1, 1, 0], { exposure: [1, 125] }));
+
+  test('readRaw: pixel-exact with pattern, exposure, ISO', () => {
     const { image, info } = readRaw(f);
     assert.equal(info.camera, 'Darkroom TestCam');
     assert.ok(Math.abs(info.exposure! - 0.008) < 1e-9);
@@ -97,8 +98,9 @@ test('readRaw through the real dcraw: a synthetic DNG comes back pixel-exact wit
     assert.equal(image.header.getString('ROWORDER'), 'TOP-DOWN');
     assert.ok(Math.abs(image.header.getNumber('EXPTIME')! - 0.008) < 1e-9);
     for (let i = 0; i < W * H; i++) assert.equal(image.data[0]![i], px[i]);
+  });
 
-    // CLI convert -> FITS (16-bit, fitsverify clean), pixels and BAYERPAT preserved
+  test('CLI convert -> FITS (16-bit, fitsverify clean), pixels and BAYERPAT preserved', () => {
     const out = join(dir, 'out');
     const r = runCli(['convert', f, '-o', out, '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -108,18 +110,23 @@ test('readRaw through the real dcraw: a synthetic DNG comes back pixel-exact wit
     assert.equal(fits.header.getString('BAYERPAT'), 'BGGR');
     for (let i = 0; i < W * H; i++) assert.equal(fits.data[0]![i], px[i]);
     assert.equal(fitsverify(join(out, 'frame.fits')).errors, 0);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
-test('raw errors: not a raw file, missing file, dcraw not installed (one line, exit 2)', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const txt = join(dir, 'notes.cr2');
-    writeFileSync(txt, 'this is not a raw file\n');
+describe('raw errors (one line, exit 2)', () => {
+  const dir = fileTempDir();
+  const txt = join(dir, 'notes.cr2');
+  before(() => writeFileSync(txt, 'this is not a raw file\n'));
+
+  test('not a raw file', () => {
     assert.throws(() => readRaw(txt), (e: unknown) => e instanceof DarkroomError && e.file === txt && /not a camera raw file dcraw can decode/.test(e.message));
+  });
+
+  test('missing file', () => {
     assert.throws(() => readRaw(join(dir, 'none.nef')), (e: unknown) => e instanceof DarkroomError && e.code === 'ENOENT');
+  });
+
+  test('dcraw not installed', () => {
     const old = process.env.DARKROOM_DCRAW;
     process.env.DARKROOM_DCRAW = join(dir, 'no-such-dcraw');
     try {
@@ -128,12 +135,13 @@ test('raw errors: not a raw file, missing file, dcraw not installed (one line, e
       if (old === undefined) delete process.env.DARKROOM_DCRAW;
       else process.env.DARKROOM_DCRAW = old;
     }
+  });
+
+  test('CLI convert of a file that is not raw', () => {
     const r = runCli(['convert', txt, '-o', join(dir, 'o')]);
     assert.equal(r.code, 2);
     assert.equal(r.stderr, `darkroom: ${txt}: not a camera raw file dcraw can decode\n`);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('assertNotMixedRawAndFits refuses raw + FITS in one group, accepts either kind alone', () => {

@@ -15,6 +15,7 @@ import { ROOT, tempDir } from '../helpers/env.js';
 import { buildServer, findWebDir, type DarkroomServer } from '../../src/server/app.js';
 import { simulateDemoNight } from '../../src/acquire/demo-night.js';
 
+// removed in the after hook below, once the server that writes into it is closed
 const t = tempDir('darkroom-e2e-');
 const ART = join(ROOT, 'test-artifacts');
 let s: DarkroomServer;
@@ -147,21 +148,23 @@ async function canvas2d(testid: string): Promise<{ distinct: number; ink: number
   }, testid);
 }
 
+/** Fill row `i` of the sequence editor's groups (the binning only when given). */
+async function fillGroup(i: number, g: { filter: string; exposure: string; binning?: string; count: string; suffix: string }): Promise<void> {
+  await page.getByTestId(`g-filter-${i}`).selectOption(g.filter);
+  await page.getByTestId(`g-exposure-${i}`).fill(g.exposure);
+  if (g.binning !== undefined) await page.getByTestId(`g-binning-${i}`).selectOption(g.binning);
+  await page.getByTestId(`g-count-${i}`).fill(g.count);
+  await page.getByTestId(`g-suffix-${i}`).fill(g.suffix);
+}
+
 test('sequence editor: build a 2-group plan, see the estimate, run it, see progress and the frames, open one', async () => {
   await page.getByTestId('tab-sequence').click();
   await page.getByTestId('seq-base').fill('M42');
   await page.getByTestId('seq-object').fill('M 42');
   await page.getByTestId('seq-out').fill('seq');
-  await page.getByTestId('g-filter-0').selectOption('Red');
-  await page.getByTestId('g-exposure-0').fill('30');
-  await page.getByTestId('g-count-0').fill('2');
-  await page.getByTestId('g-suffix-0').fill('R');
+  await fillGroup(0, { filter: 'Red', exposure: '30', count: '2', suffix: 'R' });
   await page.getByTestId('seq-add-group').click();
-  await page.getByTestId('g-filter-1').selectOption('Green');
-  await page.getByTestId('g-exposure-1').fill('60');
-  await page.getByTestId('g-binning-1').selectOption('2');
-  await page.getByTestId('g-count-1').fill('2');
-  await page.getByTestId('g-suffix-1').fill('G');
+  await fillGroup(1, { filter: 'Green', exposure: '60', binning: '2', count: '2', suffix: 'G' });
   // estimate from the server: 180 s exposures + 3 s downloads + filter moves (the wheel is at Luminance
   // after the camera test: L->R 2 slots, then R<->G 3 x 1 slot, 0.4 s each) = 185 s
   await page.waitForFunction(() => /4 frames · 3m05s/.test((globalThis as any).document.querySelector('[data-testid=seq-estimate]')?.textContent ?? ''), undefined, { timeout: 10_000 });

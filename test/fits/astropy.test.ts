@@ -5,14 +5,14 @@
  *   pass fitsverify with 0 errors and 0 warnings.
  * Pixels travel as little-endian float64 files next to the FITS files.
  */
-import { test, before, after } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FitsFile, FitsHeader, readFits, writeFits, type WriteBitpix } from '../../src/fits/index.js';
 import { createImage, type Image } from '../../src/image/image.js';
 import { Rng } from '../../src/util/random.js';
-import { fitsverify, runPython, tempDir } from '../helpers/env.js';
+import { fileTempDir, fitsverify, runPython } from '../helpers/env.js';
 
 const W = 37; // odd sizes: odd pixel counts exercise the tails of the 2-pixels-at-a-time paths
 const H = 23;
@@ -166,64 +166,78 @@ interface PyCase {
   comment: string[];
 }
 
-let dir = '';
-let cleanup = (): void => {};
-before(() => {
-  ({ dir, cleanup } = tempDir('darkroom-fits-astropy-'));
-});
-after(() => cleanup());
+const dir = fileTempDir('darkroom-fits-astropy-');
 
-test('files written by Astropy: Darkroom reads identical pixels and header values, every BITPIX', () => {
-  const cases = JSON.parse(runPython(ASTROPY_WRITE, [dir, String(W), String(H), LONG])) as Record<string, PyCase>;
-  assert.deepEqual(Object.keys(cases).sort(), Object.keys(EXPECT_BITPIX).sort());
-  for (const [name, c] of Object.entries(cases)) {
-    assert.equal(c.bitpix, EXPECT_BITPIX[name], `${name}: astropy wrote BITPIX ${c.bitpix}`);
-    const path = join(dir, `${name}.fits`);
-    const f = new FitsFile(path);
-    try {
-      const hdu = f.imageHdu();
-      assert.equal(hdu.index, c.hdu, `${name}: image HDU`);
-      const img = f.readImage();
-      const expected = f64(join(dir, `${name}.f64`));
-      const planes = name === 'cube' ? 3 : 1;
-      assert.equal(img.channels, planes);
-      assert.equal(img.width, W);
-      assert.equal(img.height, H);
-      const all = new Float32Array(W * H * planes);
-      img.data.forEach((p, k) => all.set(p, k * W * H));
-      assertPixels(all, expected, c.exact, name);
-      // Header values: every valued keyword astropy sees, with the same value.
-      for (const [k, v] of Object.entries(c.values)) {
-        const got = img.header.get(k);
-        const g = typeof got === 'bigint' ? Number(got) : got;
-        assert.deepEqual(g, v, `${name}: ${k}`);
+describe('files written by Astropy: Darkroom reads identical pixels and header values, every BITPIX', () => {
+  let cases: Record<string, PyCase> = {};
+  before(() => {
+    cases = JSON.parse(runPython(ASTROPY_WRITE, [dir, String(W), String(H), LONG]));
+  });
+  /** Run `check` on the image HDU of every file astropy wrote. */
+  const each = (check: (name: string, c: PyCase, f: FitsFile) => void): void => {
+    for (const [name, c] of Object.entries(cases)) {
+      const f = new FitsFile(join(dir, `${name}.fits`));
+      try {
+        check(name, c, f);
+      } finally {
+        f.close();
       }
-      // Astropy 5.2.1 mangles quotes in CONTINUE strings when it reads them back (it un-doubles
-      // '' twice), so the long string is checked against what was written.
-      assert.equal(img.header.get('LONGSTR'), LONG, `${name}: LONGSTR`);
-      assert.deepEqual(img.header.history(), c.history, `${name}: HISTORY`);
-      assert.deepEqual(
-        img.header.cards.filter((x) => x.key === 'COMMENT').map((x) => x.comment),
-        c.comment,
-        `${name}: COMMENT`,
-      );
-    } finally {
-      f.close();
     }
-  }
-  // The specific conventions, spelled out (a regression in the values above would also show here).
-  const u16 = readFits(join(dir, 'u16.fits'));
-  assert.equal(u16.data[0]![0], 0);
-  assert.equal(u16.data[0]![1], 65535);
-  const i8 = readFits(join(dir, 'i8.fits'));
-  assert.equal(i8.data[0]![0], -128);
-  assert.equal(i8.data[0]![1], 127);
-  const hdr = readFits(join(dir, 'f32.fits')).header;
-  assert.equal(hdr.get('LONGSTR'), LONG);
-  assert.equal(hdr.get('OBJECT'), "M 31 'Andromeda'");
-  assert.equal(hdr.get('DEXP'), 1500);
-  assert.equal(hdr.get('EMPTYSTR'), '');
-  assert.equal(hdr.comment('EXPTIME'), 'exposure in seconds');
+  };
+
+  test('one file per BITPIX, the image in the expected HDU', () => {
+    assert.deepEqual(Object.keys(cases).sort(), Object.keys(EXPECT_BITPIX).sort());
+    each((name, c, f) => {
+      assert.equal(c.bitpix, EXPECT_BITPIX[name], `${name}: astropy wrote BITPIX ${c.bitpix}`);
+      assert.equal(f.imageHdu().index, c.hdu, `${name}: image HDU`);
+    });
+  });
+
+  test('identical pixels and sizes', () => each((name, c, f) => {
+    const img = f.readImage();
+    const expected = f64(join(dir, `${name}.f64`));
+    const planes = name === 'cube' ? 3 : 1;
+    assert.equal(img.channels, planes);
+    assert.equal(img.width, W);
+    assert.equal(img.height, H);
+    const all = new Float32Array(W * H * planes);
+    img.data.forEach((p, k) => all.set(p, k * W * H));
+    assertPixels(all, expected, c.exact, name);
+  }));
+
+  test('every valued keyword astropy sees, with the same value; LONGSTR, HISTORY and COMMENT', () => each((name, c, f) => {
+    const img = f.readImage();
+    for (const [k, v] of Object.entries(c.values)) {
+      const got = img.header.get(k);
+      const g = typeof got === 'bigint' ? Number(got) : got;
+      assert.deepEqual(g, v, `${name}: ${k}`);
+    }
+    // Astropy 5.2.1 mangles quotes in CONTINUE strings when it reads them back (it un-doubles
+    // '' twice), so the long string is checked against what was written.
+    assert.equal(img.header.get('LONGSTR'), LONG, `${name}: LONGSTR`);
+    assert.deepEqual(img.header.history(), c.history, `${name}: HISTORY`);
+    assert.deepEqual(
+      img.header.cards.filter((x) => x.key === 'COMMENT').map((x) => x.comment),
+      c.comment,
+      `${name}: COMMENT`,
+    );
+  }));
+
+  test('the specific conventions, spelled out: unsigned 16 and signed 8 bit ranges, strings, D exponents, comments', () => {
+    // (a regression in the values above would also show here)
+    const u16 = readFits(join(dir, 'u16.fits'));
+    assert.equal(u16.data[0]![0], 0);
+    assert.equal(u16.data[0]![1], 65535);
+    const i8 = readFits(join(dir, 'i8.fits'));
+    assert.equal(i8.data[0]![0], -128);
+    assert.equal(i8.data[0]![1], 127);
+    const hdr = readFits(join(dir, 'f32.fits')).header;
+    assert.equal(hdr.get('LONGSTR'), LONG);
+    assert.equal(hdr.get('OBJECT'), "M 31 'Andromeda'");
+    assert.equal(hdr.get('DEXP'), 1500);
+    assert.equal(hdr.get('EMPTYSTR'), '');
+    assert.equal(hdr.comment('EXPTIME'), 'exposure in seconds');
+  });
 });
 
 // ------------------------------------------------------------------ Darkroom writes, Astropy reads
@@ -262,9 +276,12 @@ function testImage(channels: number, fill: (i: number, c: number) => number): Im
   return img;
 }
 
-test('files written by Darkroom: Astropy reads identical pixels and header values; fitsverify clean', () => {
+interface DarkroomCase { name: string; bitpix: WriteBitpix; img: Image; expect: (v: number) => number; dtype: string; exact: boolean }
+
+/** One image per BITPIX (and two cubes) with edge values: NaN, -0, the limits, out-of-range values to clamp. */
+function darkroomCases(): DarkroomCase[] {
   const rng = new Rng(11);
-  const cases: { name: string; bitpix: WriteBitpix; img: Image; expect: (v: number) => number; dtype: string; exact: boolean }[] = [];
+  const cases: DarkroomCase[] = [];
   const clamp = (lo: number, hi: number) => (v: number): number => (Number.isNaN(v) ? 0 : Math.min(hi, Math.max(lo, Math.round(v))));
   cases.push({
     name: 'f32', bitpix: -32, dtype: '>f4', exact: true, expect: (v) => v,
@@ -294,64 +311,106 @@ test('files written by Darkroom: Astropy reads identical pixels and header value
     name: 'cube32f', bitpix: -32, dtype: '>f4', exact: true, expect: (v) => v,
     img: testImage(3, (i, c) => c + rng.gauss()),
   });
-  const paths: string[] = [];
-  for (const c of cases) {
-    const p = join(dir, `dr-${c.name}.fits`);
-    writeFits(p, c.img, { bitpix: c.bitpix, history: ['test: astropy round trip', `bitpix=${c.bitpix}`] });
-    paths.push(p);
-    const v = fitsverify(p);
-    assert.equal(v.errors, 0, `${c.name}: fitsverify errors\n${v.text}`);
-    assert.equal(v.warnings, 0, `${c.name}: fitsverify warnings\n${v.text}`);
-  }
-  const res = JSON.parse(runPython(ASTROPY_READ, paths)) as Record<
-    string,
-    { dtype: string; shape: number[]; values: Record<string, unknown>; history: string[] }
-  >;
-  cases.forEach((c, k) => {
-    const r = res[paths[k]!]!;
-    assert.equal(r.dtype, c.dtype, `${c.name}: dtype`);
-    assert.deepEqual(r.shape, c.img.channels > 1 ? [c.img.channels, H, W] : [H, W], `${c.name}: shape`);
-    const got = f64(`${paths[k]}.f64`);
-    const expected = new Float64Array(W * H * c.img.channels);
-    c.img.data.forEach((p, ch) => p.forEach((v, i) => (expected[ch * W * H + i] = c.expect(v))));
-    assertPixels(new Float32Array(got), expected, c.exact, c.name);
-    // Float64 written from float32 must also be exact as float64 (no float32 detour in astropy).
-    if (c.bitpix === -64) for (let i = 1; i < 5; i++) assert.equal(got[i], expected[i]);
-    // Header values as astropy reads them.
-    const h = c.img.header;
-    for (const key of ['OBJECT', 'EXPTIME', 'GAIN', 'CCD-TEMP', 'TINY', 'BIG', 'SIMPLEX', 'NOPE', 'LONGSTR', 'EMPTY']) {
-      if (key !== 'LONGSTR') assert.deepEqual(r.values[key], h.get(key), `${c.name}: ${key}`);
-    }
-    assert.deepEqual(r.values.LONGSTR, [LONG, 'a comment after the long string'], `${c.name}: LONGSTR from the raw cards`);
-    assert.equal(r.values.BITPIX, c.bitpix);
-    if (c.bitpix === 16) assert.equal(r.values.BZERO, 32768);
-    assert.ok(r.history.includes("an input history line with 'quotes'"), `${c.name}: input HISTORY kept`);
-    assert.ok(r.history.includes('test: astropy round trip'), `${c.name}: provenance HISTORY`);
-    assert.ok(r.history.some((x) => /^Written by Darkroom /.test(x)), `${c.name}: version HISTORY`);
-    // And Darkroom reads its own file back to the same values.
-    const back = readFits(paths[k]!);
-    const all = new Float32Array(W * H * c.img.channels);
-    back.data.forEach((p, ch) => all.set(p, ch * W * H));
-    assertPixels(all, expected, c.exact, `${c.name} (darkroom read back)`);
-    assert.equal(back.header.get('LONGSTR'), LONG);
-    assert.equal(back.header.comment('LONGSTR'), 'a comment after the long string');
+  return cases;
+}
+
+/** The pixels a case should read back as: its image through the case's conversion (clamping, rounding). */
+function expectedPixels(c: DarkroomCase): Float64Array {
+  const expected = new Float64Array(W * H * c.img.channels);
+  c.img.data.forEach((p, ch) => p.forEach((v, i) => (expected[ch * W * H + i] = c.expect(v))));
+  return expected;
+}
+
+describe('files written by Darkroom: Astropy reads identical pixels and header values; fitsverify clean', () => {
+  const cases = darkroomCases();
+  const paths = cases.map((c) => join(dir, `dr-${c.name}.fits`));
+  let res: Record<string, { dtype: string; shape: number[]; values: Record<string, unknown>; history: string[] }> = {};
+  before(() => {
+    cases.forEach((c, k) => writeFits(paths[k]!, c.img, { bitpix: c.bitpix, history: ['test: astropy round trip', `bitpix=${c.bitpix}`] }));
+    res = JSON.parse(runPython(ASTROPY_READ, paths));
+  });
+
+  test('fitsverify: 0 errors and 0 warnings', () => {
+    cases.forEach((c, k) => {
+      const v = fitsverify(paths[k]!);
+      assert.equal(v.errors, 0, `${c.name}: fitsverify errors\n${v.text}`);
+      assert.equal(v.warnings, 0, `${c.name}: fitsverify warnings\n${v.text}`);
+    });
+  });
+
+  test('astropy sees the dtype and shape written', () => {
+    cases.forEach((c, k) => {
+      const r = res[paths[k]!]!;
+      assert.equal(r.dtype, c.dtype, `${c.name}: dtype`);
+      assert.deepEqual(r.shape, c.img.channels > 1 ? [c.img.channels, H, W] : [H, W], `${c.name}: shape`);
+    });
+  });
+
+  test('astropy reads identical pixels', () => {
+    cases.forEach((c, k) => {
+      const got = f64(`${paths[k]}.f64`);
+      const expected = expectedPixels(c);
+      assertPixels(new Float32Array(got), expected, c.exact, c.name);
+      // Float64 written from float32 must also be exact as float64 (no float32 detour in astropy).
+      if (c.bitpix === -64) for (let i = 1; i < 5; i++) assert.equal(got[i], expected[i]);
+    });
+  });
+
+  test('astropy reads the header values, the long string from the raw cards, BITPIX and BZERO', () => {
+    cases.forEach((c, k) => {
+      const r = res[paths[k]!]!;
+      const h = c.img.header;
+      for (const key of ['OBJECT', 'EXPTIME', 'GAIN', 'CCD-TEMP', 'TINY', 'BIG', 'SIMPLEX', 'NOPE', 'LONGSTR', 'EMPTY']) {
+        if (key !== 'LONGSTR') assert.deepEqual(r.values[key], h.get(key), `${c.name}: ${key}`);
+      }
+      assert.deepEqual(r.values.LONGSTR, [LONG, 'a comment after the long string'], `${c.name}: LONGSTR from the raw cards`);
+      assert.equal(r.values.BITPIX, c.bitpix);
+      if (c.bitpix === 16) assert.equal(r.values.BZERO, 32768);
+    });
+  });
+
+  test('HISTORY: the input lines kept, the provenance and the version added', () => {
+    cases.forEach((c, k) => {
+      const r = res[paths[k]!]!;
+      assert.ok(r.history.includes("an input history line with 'quotes'"), `${c.name}: input HISTORY kept`);
+      assert.ok(r.history.includes('test: astropy round trip'), `${c.name}: provenance HISTORY`);
+      assert.ok(r.history.some((x) => /^Written by Darkroom /.test(x)), `${c.name}: version HISTORY`);
+    });
+  });
+
+  test('Darkroom reads its own files back to the same values', () => {
+    cases.forEach((c, k) => {
+      const back = readFits(paths[k]!);
+      const all = new Float32Array(W * H * c.img.channels);
+      back.data.forEach((p, ch) => all.set(p, ch * W * H));
+      assertPixels(all, expectedPixels(c), c.exact, `${c.name} (darkroom read back)`);
+      assert.equal(back.header.get('LONGSTR'), LONG);
+      assert.equal(back.header.comment('LONGSTR'), 'a comment after the long string');
+    });
   });
 });
 
-test('CONTINUE strings > 200 characters with quotes and a long comment survive both ways', () => {
+describe('CONTINUE strings > 200 characters with quotes and a long comment survive both ways', () => {
   const long2 = `${"'".repeat(70)}${LONG}${"x'".repeat(40)}`;
   const longComment = 'a comment that is far too long to fit on the last card of the string, so it has to go on CONTINUE cards of its own, split at blanks';
   const longNoQuotes = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
-  const img = createImage(4, 3);
-  img.header.set('LONGQ', long2, longComment);
-  img.header.set('LONGNQ', longNoQuotes);
-  img.header.set('SHORT', 'after');
   const p = join(dir, 'dr-continue.fits');
-  writeFits(p, img, { history: ['continue test'] });
-  const v = fitsverify(p);
-  assert.equal(v.errors + v.warnings, 0, v.text);
-  const py = runPython(
-    String.raw`
+  before(() => {
+    const img = createImage(4, 3);
+    img.header.set('LONGQ', long2, longComment);
+    img.header.set('LONGNQ', longNoQuotes);
+    img.header.set('SHORT', 'after');
+    writeFits(p, img, { history: ['continue test'] });
+  });
+
+  test('fitsverify clean', () => {
+    const v = fitsverify(p);
+    assert.equal(v.errors + v.warnings, 0, v.text);
+  });
+
+  test('Astropy reads the value and the comment', () => {
+    const py = runPython(
+      String.raw`
 import sys, json
 from astropy.io import fits
 ${OGIP}
@@ -359,18 +418,22 @@ h = fits.getheader(sys.argv[1])
 v, c = ogip(sys.argv[1], 'LONGQ')
 print(json.dumps({'v': v, 'c': c, 'ac': h.comments['LONGQ'], 'nq': h['LONGNQ'], 's': h['SHORT'], 'l': h.get('LONGSTRN')}))
 `,
-    [p],
-  );
-  const r = JSON.parse(py) as { v: string; c: string; ac: string; nq: string; s: string; l: string };
-  assert.equal(r.v, long2, 'value decoded from the raw cards');
-  assert.equal(r.c, longComment, 'comment decoded from the raw cards');
-  assert.equal(r.ac, longComment, 'comment as Astropy reads it');
-  assert.equal(r.nq, longNoQuotes, 'a long string without quotes as Astropy reads it');
-  assert.equal(r.s, 'after');
-  assert.equal(r.l, 'OGIP 1.0');
-  const back = readFits(p).header;
-  assert.equal(back.get('LONGQ'), long2);
-  assert.equal(back.comment('LONGQ'), longComment);
-  assert.equal(back.get('LONGNQ'), longNoQuotes);
-  assert.equal(back.get('SHORT'), 'after');
+      [p],
+    );
+    const r = JSON.parse(py) as { v: string; c: string; ac: string; nq: string; s: string; l: string };
+    assert.equal(r.v, long2, 'value decoded from the raw cards');
+    assert.equal(r.c, longComment, 'comment decoded from the raw cards');
+    assert.equal(r.ac, longComment, 'comment as Astropy reads it');
+    assert.equal(r.nq, longNoQuotes, 'a long string without quotes as Astropy reads it');
+    assert.equal(r.s, 'after');
+    assert.equal(r.l, 'OGIP 1.0');
+  });
+
+  test('Darkroom reads them back', () => {
+    const back = readFits(p).header;
+    assert.equal(back.get('LONGQ'), long2);
+    assert.equal(back.comment('LONGQ'), longComment);
+    assert.equal(back.get('LONGNQ'), longNoQuotes);
+    assert.equal(back.get('SHORT'), 'after');
+  });
 });

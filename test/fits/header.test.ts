@@ -3,12 +3,16 @@
  * logical/integer/float (D exponents), commentary and blank cards, keyword case; the fixed
  * format on writing; unknown and non-standard cards kept.
  */
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatCard, headerBytes, parseCard, parseHeaderText, FitsHeader } from '../../src/fits/index.js';
 
 const card = (s: string): string => s.padEnd(80, ' ');
 const header = (...lines: string[]): FitsHeader => parseHeaderText(lines.map(card).join('') + card('END'));
+/** Each [index, text, message?]: the card image at that index is the text padded to 80 columns. */
+function assertCards(lines: string[], expected: [number, string, string?][]): void {
+  for (const [i, text, msg] of expected) assert.equal(lines[i], card(text), msg);
+}
 
 test('values: strings, logicals, integers, floats with E and D exponents, undefined', () => {
   const h = header(
@@ -81,12 +85,15 @@ test('commentary, blank and non-value cards; CONTINUE long strings', () => {
   assert.equal(h.get('AFTER'), 'x', 'a CONTINUE after a string without & is not merged');
   // Standard cards are written back byte for byte.
   const out = h.cards.flatMap(formatCard);
-  assert.equal(out[5], card("LONG    = 'first part, with a quote '' and &'"));
-  assert.equal(out[7], card("CONTINUE  ' and the end' / the comment"));
+  assertCards(out, [
+    [5, "LONG    = 'first part, with a quote '' and &'"],
+    [7, "CONTINUE  ' and the end' / the comment"],
+  ]);
   assert.equal(out.length, 10, "every card image written back, CONTINUE cards included");
 });
 
-test('fixed format on writing; non-standard cards are re-written in the standard form', () => {
+/** A header of every value kind the writer formats, and a commentary card longer than one card. */
+function writtenHeader(): FitsHeader {
   const h = new FitsHeader();
   h.set('EXPTIME', 300, 'seconds');
   h.set('GAIN', 1.5);
@@ -97,32 +104,56 @@ test('fixed format on writing; non-standard cards are re-written in the standard
   h.set('NAME', "it's");
   h.set('ESO DET CHIP', 'x');
   h.addHistory('h'.repeat(100));
-  const lines = h.cards.flatMap(formatCard);
+  return h;
+}
+
+test('fixed format on writing', () => {
+  const lines = writtenHeader().cards.flatMap(formatCard);
   assert.ok(lines.every((l) => l.length === 80));
-  assert.equal(lines[0], card('EXPTIME =                  300 / seconds'));
-  assert.equal(lines[1], card('GAIN    =                  1.5'));
-  assert.equal(lines[2], card('TINY    =              1.0E-30'));
-  assert.equal(lines[3], card('HUGE    =              6.02E23'));
-  assert.equal(lines[4], card('WHOLE   =                  5.0'));
-  assert.equal(lines[5], card('FLAG    =                    T'));
-  assert.equal(lines[6], card("NAME    = 'it''s    '"), 'strings padded to 8 characters, quotes doubled');
-  assert.equal(lines[7], card("HIERARCH ESO DET CHIP = 'x       '"));
-  assert.equal(lines[8], card(`HISTORY ${'h'.repeat(72)}`));
-  assert.equal(lines[9], card(`HISTORY ${'h'.repeat(28)}`));
-  // Values survive format -> parse.
-  const back = parseHeaderText(lines.join('') + card('END'));
+  assertCards(lines, [
+    [0, 'EXPTIME =                  300 / seconds'],
+    [1, 'GAIN    =                  1.5'],
+    [2, 'TINY    =              1.0E-30'],
+    [3, 'HUGE    =              6.02E23'],
+    [4, 'WHOLE   =                  5.0'],
+    [5, 'FLAG    =                    T'],
+    [6, "NAME    = 'it''s    '", 'strings padded to 8 characters, quotes doubled'],
+    [7, "HIERARCH ESO DET CHIP = 'x       '"],
+    [8, `HISTORY ${'h'.repeat(72)}`],
+    [9, `HISTORY ${'h'.repeat(28)}`],
+  ]);
+});
+
+test('written values survive format -> parse', () => {
+  const h = writtenHeader();
+  const back = parseHeaderText(h.cards.flatMap(formatCard).join('') + card('END'));
   for (const k of ['EXPTIME', 'GAIN', 'TINY', 'HUGE', 'WHOLE', 'FLAG', 'NAME', 'ESO DET CHIP']) assert.deepEqual(back.get(k), h.get(k), k);
-  // Non-standard input: unquoted and unterminated strings, lower-case keys, non-ASCII.
+});
+
+describe('non-standard cards: unquoted and unterminated strings, lower-case keys, non-ASCII', () => {
   const bad = header('OBSERVER=    Mabula Haverkamp', "ORGNAME = 'C:\\path\\without\\end", 'lower   =                    5', 'TEMP    =                 -10 / \u00b0C');
-  assert.equal(bad.get('OBSERVER'), 'Mabula Haverkamp');
-  assert.equal(bad.get('ORGNAME'), 'C:\\path\\without\\end');
-  assert.equal(bad.comment('TEMP'), '?C', 'non-ASCII replaced by ?');
-  const fixed = bad.cards.flatMap(formatCard);
-  assert.equal(fixed[0], card("OBSERVER= 'Mabula Haverkamp'"));
-  assert.equal(fixed[1], card("ORGNAME = 'C:\\path\\without\\end'"));
-  assert.equal(fixed[2], card('LOWER   =                    5'));
-  const bytes = headerBytes(bad.cards);
-  assert.equal(bytes.length, 2880);
-  assert.equal(bytes.toString('latin1', 4 * 80, 5 * 80), card('END'));
+
+  test('are read as meant, non-ASCII replaced by ?', () => {
+    assert.equal(bad.get('OBSERVER'), 'Mabula Haverkamp');
+    assert.equal(bad.get('ORGNAME'), 'C:\\path\\without\\end');
+    assert.equal(bad.comment('TEMP'), '?C', 'non-ASCII replaced by ?');
+  });
+
+  test('are re-written in the standard form', () => {
+    assertCards(bad.cards.flatMap(formatCard), [
+      [0, "OBSERVER= 'Mabula Haverkamp'"],
+      [1, "ORGNAME = 'C:\\path\\without\\end'"],
+      [2, 'LOWER   =                    5'],
+    ]);
+  });
+
+  test('headerBytes: one 2880-byte block ending with END', () => {
+    const bytes = headerBytes(bad.cards);
+    assert.equal(bytes.length, 2880);
+    assert.equal(bytes.toString('latin1', 4 * 80, 5 * 80), card('END'));
+  });
+});
+
+test('parseCard reads one card image', () => {
   assert.equal(parseCard(card('SIMPLE  =                    T')).value, true);
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFits, writeFits, STRUCTURAL, type Card } from '../../src/fits/index.js';
-import { fitsverify, ROOT, runPython, tempDir } from '../helpers/env.js';
+import { fitsverify, ROOT, runPython, useTempDir } from '../helpers/env.js';
 
 const FIX = join(ROOT, 'test/fixtures/fits');
 // A real Nebulosity frame (SXV-H9, 1392x1040), copied from the shared samples (The Unlicense).
@@ -38,47 +38,46 @@ for i, p in enumerate(sys.argv[2:]):
 print(json.dumps(res))
 `;
 
-test('real camera files: same pixels and header values as Astropy', () => {
+test('real camera files: same pixels and header values as Astropy', (t) => {
   assert.ok(existsSync(NEBULOSITY), `${NEBULOSITY} is missing`);
-  const { dir, cleanup } = tempDir();
-  try {
-    const res = JSON.parse(runPython(PY, [dir, ...SAMPLES])) as { dtype: string; shape: number[]; values: Record<string, unknown> }[];
-    SAMPLES.forEach((p, i) => {
-      const img = readFits(p);
-      const r = res[i]!;
-      assert.deepEqual([img.height, img.width], r.shape, p);
-      const b = readFileSync(join(dir, `${i}.f64`));
-      const ref = new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-      const got = img.data[0]!;
-      assert.equal(got.length, ref.length);
-      let diff = 0;
-      for (let k = 0; k < ref.length; k++) if (got[k] !== Math.fround(ref[k]!)) diff++;
-      assert.equal(diff, 0, `${p}: ${diff} pixels differ from astropy (${r.dtype})`);
-      for (const [k, v] of Object.entries(r.values)) assert.deepEqual(img.header.get(k), v, `${p}: ${k}`);
-    });
-    // Known facts of these files.
-    const m34 = readFits(SAMPLES[0]!);
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of m34.data[0]!) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    assert.deepEqual([min, max], [-32656, 32552], 'M34: signed 16-bit without BZERO');
-    // Unquoted strings (not standard FITS, astropy cannot parse them) are still read.
-    assert.equal(m34.header.get('OBSERVER'), 'Mabula Haverkamp');
-    assert.equal(m34.header.get('TELESCOP'), 'Robtics 102mm F7 doublet ED APO');
-    assert.equal(m34.header.get('DATE-OBS'), '2012-11-14T19:55:06.207');
-    assert.equal(m34.header.get('FILTER'), 'L');
-    assert.equal(m34.header.getNumber('EXPTIME'), 10);
-    const neb = readFits(NEBULOSITY).header;
-    // an unterminated string: the rest of the card
-    assert.equal(neb.get('ORGNAME'), 'V:\\astronomie\\images\\canon\\Cygnus widefield\\17082012\\cleaned\\pproc_A1');
-    assert.equal(neb.get('EXPOSURE'), 300);
-    assert.deepEqual(neb.history(), ['=COMBINE: MEAN of the following SOURCEs', '=SOURCE0: pproc_A102rot_001', '=SOURCE1: pproc_A102rot_002', '=SOURCE2: pproc_A102rot_003']);
-  } finally {
-    cleanup();
+  const dir = useTempDir(t);
+  const res = JSON.parse(runPython(PY, [dir, ...SAMPLES])) as { dtype: string; shape: number[]; values: Record<string, unknown> }[];
+  SAMPLES.forEach((p, i) => {
+    const img = readFits(p);
+    const r = res[i]!;
+    assert.deepEqual([img.height, img.width], r.shape, p);
+    const b = readFileSync(join(dir, `${i}.f64`));
+    const ref = new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+    const got = img.data[0]!;
+    assert.equal(got.length, ref.length);
+    let diff = 0;
+    for (let k = 0; k < ref.length; k++) if (got[k] !== Math.fround(ref[k]!)) diff++;
+    assert.equal(diff, 0, `${p}: ${diff} pixels differ from astropy (${r.dtype})`);
+    for (const [k, v] of Object.entries(r.values)) assert.deepEqual(img.header.get(k), v, `${p}: ${k}`);
+  });
+});
+
+test('M34 (16-bit): signed without BZERO; unquoted strings (which astropy cannot parse) are still read', () => {
+  const m34 = readFits(SAMPLES[0]!);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of m34.data[0]!) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
   }
+  assert.deepEqual([min, max], [-32656, 32552], 'M34: signed 16-bit without BZERO');
+  assert.equal(m34.header.get('OBSERVER'), 'Mabula Haverkamp');
+  assert.equal(m34.header.get('TELESCOP'), 'Robtics 102mm F7 doublet ED APO');
+  assert.equal(m34.header.get('DATE-OBS'), '2012-11-14T19:55:06.207');
+  assert.equal(m34.header.get('FILTER'), 'L');
+  assert.equal(m34.header.getNumber('EXPTIME'), 10);
+});
+
+test('Nebulosity: an unterminated string is the rest of the card; HISTORY cards with =', () => {
+  const neb = readFits(NEBULOSITY).header;
+  assert.equal(neb.get('ORGNAME'), 'V:\\astronomie\\images\\canon\\Cygnus widefield\\17082012\\cleaned\\pproc_A1');
+  assert.equal(neb.get('EXPOSURE'), 300);
+  assert.deepEqual(neb.history(), ['=COMBINE: MEAN of the following SOURCEs', '=SOURCE0: pproc_A102rot_001', '=SOURCE1: pproc_A102rot_002', '=SOURCE2: pproc_A102rot_003']);
 });
 
 function userCards(cards: Card[]): { key: string; value: unknown; comment: string | undefined }[] {
@@ -87,27 +86,23 @@ function userCards(cards: Card[]): { key: string; value: unknown; comment: strin
     .map((c) => ({ key: c.key, value: c.value, comment: c.comment }));
 }
 
-test('re-writing real headers keeps every card, in order, and passes fitsverify', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    SAMPLES.forEach((p, i) => {
-      const img = readFits(p);
-      for (const bitpix of [16, -32] as const) {
-        const out = join(dir, `rw${i}_${bitpix}.fits`);
-        writeFits(out, img, { bitpix, stamp: false });
-        const v = fitsverify(out);
-        assert.equal(v.errors, 0, `${p} -> ${out}\n${v.text}`);
-        assert.equal(v.warnings, 0, `${p} -> ${out}\n${v.text}`);
-        const back = readFits(out);
-        const expected = userCards(img.header.cards).map((c) =>
-          // empty reserved string keywords are written as '' (a null value is a fitsverify error)
-          c.value === null && ['OBSERVER', 'TELESCOP'].includes(c.key) ? { ...c, value: '' } : c,
-        );
-        assert.deepEqual(userCards(back.header.cards), expected, p);
-        if (bitpix === -32) assert.deepEqual(back.data, img.data, `${p}: pixels`);
-      }
-    });
-  } finally {
-    cleanup();
-  }
+test('re-writing real headers keeps every card, in order, and passes fitsverify', (t) => {
+  const dir = useTempDir(t);
+  SAMPLES.forEach((p, i) => {
+    const img = readFits(p);
+    for (const bitpix of [16, -32] as const) {
+      const out = join(dir, `rw${i}_${bitpix}.fits`);
+      writeFits(out, img, { bitpix, stamp: false });
+      const v = fitsverify(out);
+      assert.equal(v.errors, 0, `${p} -> ${out}\n${v.text}`);
+      assert.equal(v.warnings, 0, `${p} -> ${out}\n${v.text}`);
+      const back = readFits(out);
+      const expected = userCards(img.header.cards).map((c) =>
+        // empty reserved string keywords are written as '' (a null value is a fitsverify error)
+        c.value === null && ['OBSERVER', 'TELESCOP'].includes(c.key) ? { ...c, value: '' } : c,
+      );
+      assert.deepEqual(userCards(back.header.cards), expected, p);
+      if (bitpix === -32) assert.deepEqual(back.data, img.data, `${p}: pixels`);
+    }
+  });
 });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPython, tempDir } from '../helpers/env.js';
+import { runPython, useTempDir } from '../helpers/env.js';
 import { Rng } from '../../src/util/random.js';
 import { stdev } from '../../src/image/stats.js';
 import { b3NoiseCoefficients, b3Smooth, kSigmaGaussianFactor, MRS_GAUSSIAN_FACTOR, mrsRaw, noiseKSigma, noiseMRS } from '../../src/image/noise.js';
@@ -47,56 +47,52 @@ function starField(w: number, h: number, sigma: number, seed: number): { image: 
   return { image, noise };
 }
 
-test('b3Smooth equals scipy.ndimage separable convolution with mirrored edges', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const cases: Array<[number, number, number]> = [
-      [37, 23, 1],
-      [37, 23, 2],
-      [37, 23, 4],
-      [40, 33, 8],
-      [5, 4, 4], // dilated taps reach beyond the image: repeated reflection
-      [1, 6, 1],
-    ];
-    const rng = new Rng(99);
-    const results: Float32Array[] = [];
-    const spec: string[] = [];
-    cases.forEach(([w, h, d], k) => {
-      const src = new Float32Array(w * h);
-      for (let i = 0; i < src.length; i++) src[i] = 100 * rng.uniform() + (i % 7);
-      writeFileSync(join(dir, `in${k}.f32`), new Uint8Array(src.buffer));
-      const dst = new Float32Array(w * h);
-      b3Smooth(src, dst, new Float32Array(w * h), w, h, d);
-      assert.ok(src.every((v, i) => v === src[i]), 'input untouched');
-      results.push(dst);
-      spec.push(`${w}:${h}:${d}`);
-    });
-    runPython(
-      String.raw`
+test('b3Smooth equals scipy.ndimage separable convolution with mirrored edges', (t) => {
+  const dir = useTempDir(t);
+  const cases: Array<[number, number, number]> = [
+    [37, 23, 1],
+    [37, 23, 2],
+    [37, 23, 4],
+    [40, 33, 8],
+    [5, 4, 4], // dilated taps reach beyond the image: repeated reflection
+    [1, 6, 1],
+  ];
+  const rng = new Rng(99);
+  const results: Float32Array[] = [];
+  const spec: string[] = [];
+  cases.forEach(([w, h, d], k) => {
+    const src = new Float32Array(w * h);
+    for (let i = 0; i < src.length; i++) src[i] = 100 * rng.uniform() + (i % 7);
+    writeFileSync(join(dir, `in${k}.f32`), new Uint8Array(src.buffer));
+    const dst = new Float32Array(w * h);
+    b3Smooth(src, dst, new Float32Array(w * h), w, h, d);
+    assert.ok(src.every((v, i) => v === src[i]), 'input untouched');
+    results.push(dst);
+    spec.push(`${w}:${h}:${d}`);
+  });
+  runPython(
+    String.raw`
 import sys, numpy as np
 from scipy.ndimage import convolve1d
 d = sys.argv[1]
 for k, s in enumerate(sys.argv[2].split(',')):
-    w, h, dil = map(int, s.split(':'))
-    x = np.fromfile(f'{d}/in{k}.f32', dtype='<f4').astype(np.float64).reshape(h, w)
-    ker = np.zeros(4 * dil + 1)
-    ker[[0, dil, 2 * dil, 3 * dil, 4 * dil]] = [1/16, 1/4, 3/8, 1/4, 1/16]
-    y = convolve1d(convolve1d(x, ker, axis=1, mode='mirror'), ker, axis=0, mode='mirror')
-    y.astype('<f8').tofile(f'{d}/out{k}.f64')
+  w, h, dil = map(int, s.split(':'))
+  x = np.fromfile(f'{d}/in{k}.f32', dtype='<f4').astype(np.float64).reshape(h, w)
+  ker = np.zeros(4 * dil + 1)
+  ker[[0, dil, 2 * dil, 3 * dil, 4 * dil]] = [1/16, 1/4, 3/8, 1/4, 1/16]
+  y = convolve1d(convolve1d(x, ker, axis=1, mode='mirror'), ker, axis=0, mode='mirror')
+  y.astype('<f8').tofile(f'{d}/out{k}.f64')
 `,
-      [dir, spec.join(',')],
-    );
-    results.forEach((dst, k) => {
-      const buf = readFileSync(join(dir, `out${k}.f64`));
-      const ref = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8);
-      assert.equal(ref.length, dst.length);
-      for (let i = 0; i < dst.length; i++) {
-        assert.ok(Math.abs(dst[i]! - ref[i]!) <= 1e-5 * Math.max(1, Math.abs(ref[i]!)), `case ${spec[k]} pixel ${i}: ${dst[i]} vs ${ref[i]}`);
-      }
-    });
-  } finally {
-    cleanup();
-  }
+    [dir, spec.join(',')],
+  );
+  results.forEach((dst, k) => {
+    const buf = readFileSync(join(dir, `out${k}.f64`));
+    const ref = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8);
+    assert.equal(ref.length, dst.length);
+    for (let i = 0; i < dst.length; i++) {
+      assert.ok(Math.abs(dst[i]! - ref[i]!) <= 1e-5 * Math.max(1, Math.abs(ref[i]!)), `case ${spec[k]} pixel ${i}: ${dst[i]} vs ${ref[i]}`);
+    }
+  });
 });
 
 test('layer noise coefficients: analytic values agree with simulated white noise (kappa_0 ~ 0.8907)', () => {

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDrizzle, drizzleAddCfa, drizzleResult, type DrizzleAccumulator } from '../../src/register/drizzle.js';
 import { warpPlane, warpRows } from '../../src/register/resample.js';
@@ -8,9 +7,9 @@ import { invert, type Mat3 } from '../../src/register/transform.js';
 import { parseCfa, cfaColor } from '../../src/color/cfa.js';
 import { renderStars, randomStarField } from '../../src/devices/sim/stars.js';
 import { Rng } from '../../src/util/random.js';
-import { createImage } from '../../src/image/image.js';
-import { writeFits, readFits } from '../../src/fits/index.js';
-import { runCli, tempDir, fitsverify } from '../helpers/env.js';
+import { readFits } from '../../src/fits/index.js';
+import { fitsverify, runCli, subdir, useTempDir } from '../helpers/env.js';
+import { writePlane } from '../helpers/fits.js';
 
 type Scene = (c: number, u: number, v: number) => number;
 const W = 96, H = 80;
@@ -113,43 +112,33 @@ test('resampling: the separable two-pass path equals the direct per-pixel path (
   }
 });
 
-test('CLI register --cfa-drizzle: Bayer mosaics with stars give an RGB image with the colour of the scene', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const colour = [1, 0.6, 0.3];
-    const files = DITHERS.slice(0, 6).map(([dx, dy], k) => {
-      // stars (grey) on a coloured background; frame pixel (x, y) = reference (x + dx, y + dy)
-      const planes = [0, 1, 2].map(() => new Float32Array(W * 2 * H * 2));
-      const WW = W * 2, HH = H * 2;
-      const stars = randomStarField(11, WW, HH, 60, { fluxMin: 20000, fluxMax: 200000 }).map((s) => ({ ...s, x: s.x - dx, y: s.y - dy }));
-      const cfa = parseCfa('RGGB')!;
-      const r = new Rng(100 + k);
-      const mos = new Float32Array(WW * HH);
-      for (let c = 0; c < 3; c++) renderStars(planes[c]!, WW, HH, stars, { kind: 'gaussian', fwhm: 3.5 });
-      for (let y = 0; y < HH; y++) for (let x = 0; x < WW; x++) { const c = cfaColor(cfa, x, y); mos[y * WW + x] = 1000 * colour[c]! + planes[c]![y * WW + x]! + 3 * r.gauss(); }
-      const img = createImage(WW, HH);
-      img.data[0]!.set(mos);
-      img.cfa = 'RGGB';
-      const p = join(dir, `c${k}.fits`);
-      writeFits(p, img);
-      return p;
-    });
-    const out = join(dir, 'out');
-    mkdirSync(out);
-    const r = runCli(['register', ...files, '-o', out, '--model', 'shift', '--cfa-drizzle', '--reference', files[0]!, '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout);
-    const f3 = j.frames[3];
-    assert.ok(Math.abs(f3.dx - (DITHERS[3]![0] - DITHERS[0]![0])) < 0.1 && Math.abs(f3.dy - (DITHERS[3]![1] - DITHERS[0]![1])) < 0.1, `dx ${f3.dx} dy ${f3.dy}`);
-    const img = readFits(join(out, 'c3_r.fits'));
-    assert.equal(img.channels, 3);
-    assert.equal(img.header.get('BAYERPAT'), undefined);
-    assert.equal(img.header.getString('REGINTP'), 'cfa-drizzle');
-    assert.equal(fitsverify(join(out, 'c3_r.fits')).errors, 0);
-    // background colour: medians of each plane
-    const med = img.data.map((d) => { const a = Float64Array.from(d.filter((v) => v === v)).sort(); return a[a.length >> 1]!; });
-    med.forEach((m, c) => assert.ok(Math.abs(m / (1000 * colour[c]!) - 1) < 0.02, `plane ${c} median ${m}`));
-  } finally {
-    cleanup();
-  }
+test('CLI register --cfa-drizzle: Bayer mosaics with stars give an RGB image with the colour of the scene', (t) => {
+  const dir = useTempDir(t);
+  const colour = [1, 0.6, 0.3];
+  const files = DITHERS.slice(0, 6).map(([dx, dy], k) => {
+    // stars (grey) on a coloured background; frame pixel (x, y) = reference (x + dx, y + dy)
+    const planes = [0, 1, 2].map(() => new Float32Array(W * 2 * H * 2));
+    const WW = W * 2, HH = H * 2;
+    const stars = randomStarField(11, WW, HH, 60, { fluxMin: 20000, fluxMax: 200000 }).map((s) => ({ ...s, x: s.x - dx, y: s.y - dy }));
+    const cfa = parseCfa('RGGB')!;
+    const r = new Rng(100 + k);
+    const mos = new Float32Array(WW * HH);
+    for (let c = 0; c < 3; c++) renderStars(planes[c]!, WW, HH, stars, { kind: 'gaussian', fwhm: 3.5 });
+    for (let y = 0; y < HH; y++) for (let x = 0; x < WW; x++) { const c = cfaColor(cfa, x, y); mos[y * WW + x] = 1000 * colour[c]! + planes[c]![y * WW + x]! + 3 * r.gauss(); }
+    return writePlane(join(dir, `c${k}.fits`), mos, WW, HH, { cfa: 'RGGB' });
+  });
+  const out = subdir(dir);
+  const r = runCli(['register', ...files, '-o', out, '--model', 'shift', '--cfa-drizzle', '--reference', files[0]!, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  const f3 = j.frames[3];
+  assert.ok(Math.abs(f3.dx - (DITHERS[3]![0] - DITHERS[0]![0])) < 0.1 && Math.abs(f3.dy - (DITHERS[3]![1] - DITHERS[0]![1])) < 0.1, `dx ${f3.dx} dy ${f3.dy}`);
+  const img = readFits(join(out, 'c3_r.fits'));
+  assert.equal(img.channels, 3);
+  assert.equal(img.header.get('BAYERPAT'), undefined);
+  assert.equal(img.header.getString('REGINTP'), 'cfa-drizzle');
+  assert.equal(fitsverify(join(out, 'c3_r.fits')).errors, 0);
+  // background colour: medians of each plane
+  const med = img.data.map((d) => { const a = Float64Array.from(d.filter((v) => v === v)).sort(); return a[a.length >> 1]!; });
+  med.forEach((m, c) => assert.ok(Math.abs(m / (1000 * colour[c]!) - 1) < 0.02, `plane ${c} median ${m}`));
 });

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderStars, randomStarField, type SimStar } from '../../src/devices/sim/stars.js';
 import { detectStars } from '../../src/stars/detect.js';
@@ -9,9 +9,9 @@ import { apply, invert, type Mat3 } from '../../src/register/transform.js';
 import { warpPlane } from '../../src/register/resample.js';
 import { createDrizzle, drizzleAdd, drizzleResult } from '../../src/register/drizzle.js';
 import { Rng } from '../../src/util/random.js';
-import { writeFits, readFits } from '../../src/fits/index.js';
-import { createImage } from '../../src/image/image.js';
-import { runCli, runPython, tempDir, fitsverify } from '../helpers/env.js';
+import { readFits } from '../../src/fits/index.js';
+import { fileTempDir, fitsverify, runCli, runPython, useTempDir } from '../helpers/env.js';
+import { writePlane } from '../helpers/fits.js';
 
 const W = 360, H = 280;
 type Tf = (x: number, y: number) => [number, number];
@@ -96,15 +96,14 @@ test('matching works with only 15 stars and a large shift; fails cleanly on unre
   assert.match(bad.reason!, /match|common stars/);
 });
 
-test('same transform as astroalign within 0.1 px', () => {
+test('same transform as astroalign within 0.1 px', (t) => {
   const tf = rot(27, 1.02, 11.5, -7.25);
   const a = frame(3, ident);
   const b = frame(4, tf);
-  const { dir, cleanup } = tempDir();
-  try {
-    writeFileSync(join(dir, 'a.bin'), Buffer.from(a.plane.buffer));
-    writeFileSync(join(dir, 'b.bin'), Buffer.from(b.plane.buffer));
-    const out = runPython(`
+  const dir = useTempDir(t);
+  writeFileSync(join(dir, 'a.bin'), Buffer.from(a.plane.buffer));
+  writeFileSync(join(dir, 'b.bin'), Buffer.from(b.plane.buffer));
+  const out = runPython(`
 import sys, json, numpy as np, astroalign as aa
 W, H = ${W}, ${H}
 a = np.fromfile(sys.argv[1], dtype='<f4').reshape(H, W)
@@ -112,24 +111,21 @@ b = np.fromfile(sys.argv[2], dtype='<f4').reshape(H, W)
 T, (s, t) = aa.find_transform(b, a)
 print(json.dumps({'m': T.params.tolist(), 'n': len(s)}))
 `, [join(dir, 'a.bin'), join(dir, 'b.bin')]);
-    const ref = JSON.parse(out) as { m: number[][]; n: number };
-    const Ha = Float64Array.from(ref.m.flat());
-    const ours = matchStars(detectStars(b.plane, W, H).stars, detectStars(a.plane, W, H).stars, { model: 'similarity' });
-    assert.ok(ours.ok);
-    let worst = 0;
-    for (let x = 30; x < W; x += 60) for (let y = 30; y < H; y += 60) {
-      const [u1, v1] = apply(ours.transform, x, y);
-      const [u2, v2] = apply(Ha, x, y);
-      worst = Math.max(worst, Math.hypot(u1 - u2, v1 - v2));
-    }
-    assert.ok(worst < 0.1, `max difference to astroalign ${worst} px (astroalign used ${ref.n} stars)`);
-    assert.ok(truthRms(ours.transform, tf) < 0.05);
-  } finally {
-    cleanup();
+  const ref = JSON.parse(out) as { m: number[][]; n: number };
+  const Ha = Float64Array.from(ref.m.flat());
+  const ours = matchStars(detectStars(b.plane, W, H).stars, detectStars(a.plane, W, H).stars, { model: 'similarity' });
+  assert.ok(ours.ok);
+  let worst = 0;
+  for (let x = 30; x < W; x += 60) for (let y = 30; y < H; y += 60) {
+    const [u1, v1] = apply(ours.transform, x, y);
+    const [u2, v2] = apply(Ha, x, y);
+    worst = Math.max(worst, Math.hypot(u1 - u2, v1 - v2));
   }
+  assert.ok(worst < 0.1, `max difference to astroalign ${worst} px (astroalign used ${ref.n} stars)`);
+  assert.ok(truthRms(ours.transform, tf) < 0.05);
 });
 
-test('Lanczos-3: sub-pixel shift and back within 1%, flux conserved within 0.5%; NaN outside; kernels ordered', () => {
+test('warpPlane: Lanczos-3 sub-pixel shift and back within 1%, flux conserved within 0.5%; NaN outside; kernels ordered', () => {
   const w = 128, h = 96;
   const img = new Float32Array(w * h);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) img[y * w + x] = 1000 + 300 * Math.sin(0.35 * x + 0.2 * y) + 200 * Math.cos(0.27 * y - 0.1 * x);
@@ -158,6 +154,9 @@ test('Lanczos-3: sub-pixel shift and back within 1%, flux conserved within 0.5%;
     assert.ok(Number.isNaN(fwd[(h - 1) * w]!), 'pixel whose source (y = h - 1 + 0.61) is outside the frame is NaN');
     assert.ok(!Number.isNaN(fwd[0]!), 'source (-0.37, 0.61) is still inside pixel 0');
   }
+});
+
+test('Lanczos-3 clamping: a hot pixel does not ring below the background; without clamping it does', () => {
   // clamping: a hot pixel on a flat background does not ring below the background
   const p = new Float32Array(32 * 32).fill(100);
   p[16 * 32 + 16] = 10000;
@@ -189,46 +188,53 @@ test('drizzle 2x: a flat frame stays flat, star flux and position preserved', ()
   assert.ok(Math.abs(out[5 * 128 + 5]! - 10) < 1e-3);
 });
 
-test('CLI register: auto reference, NAME_r.fits with transform keywords, bad frames left out', () => {
-  const { dir, cleanup } = tempDir();
-  try {
+describe('CLI register', () => {
+  const dir = fileTempDir();
+  const out = join(dir, 'out');
+  const frames = [0, 1, 2].map((i) => join(dir, `f${i}.fits`));
+  let r: ReturnType<typeof runCli>;
+  let j: { reference: string; frames: { path: string; dx: number; dy: number; rotation: number; transform: number[] }[] };
+  before(() => {
     const tfs: Tf[] = [ident, (x, y) => [x + 5.25, y - 3.5], rot(180, 1, 1, 2)];
-    tfs.forEach((tf, i) => {
-      const img = createImage(W, H);
-      img.data[0]!.set(frame(10 + i, tf, 200).plane);
-      writeFits(join(dir, `f${i}.fits`), img);
-    });
-    const empty = createImage(W, H);
+    tfs.forEach((tf, i) => writePlane(frames[i]!, frame(10 + i, tf, 200).plane, W, H));
+    const empty = new Float32Array(W * H);
     const rng = new Rng(5);
-    for (let i = 0; i < W * H; i++) empty.data[0]![i] = 800 + 8 * rng.gauss();
-    writeFits(join(dir, 'empty.fits'), empty);
-    const out = join(dir, 'out');
-    require('node:fs').mkdirSync(out);
-    const r = runCli(['register', ...[0, 1, 2].map((i) => join(dir, `f${i}.fits`)), join(dir, 'empty.fits'), '-o', out, '--json', '--model', 'similarity']);
+    for (let i = 0; i < W * H; i++) empty[i] = 800 + 8 * rng.gauss();
+    writePlane(join(dir, 'empty.fits'), empty, W, H);
+    mkdirSync(out);
+    r = runCli(['register', ...frames, join(dir, 'empty.fits'), '-o', out, '--json', '--model', 'similarity']);
+    j = JSON.parse(r.stdout);
+  });
+
+  test('a frame without stars is left out with one line, exit 2; the others are written as NAME_r.fits', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /empty\.fits: no stars detected .*left out/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
-    const j = JSON.parse(r.stdout);
     assert.deepEqual(readdirSync(out).sort(), ['f0_r.fits', 'f1_r.fits', 'f2_r.fits']);
-    const f1 = j.frames.find((f: { path: string }) => f.path.endsWith('f1.fits'));
-    const ref = j.reference as string;
+  });
+
+  test('auto reference: shift and rotation of the others measured', () => {
+    const f1 = j.frames.find((f) => f.path.endsWith('f1.fits'))!;
     // f1 = reference shifted by (5.25, -3.5) if the reference is f0
-    if (ref.endsWith('f0.fits')) {
+    if (j.reference.endsWith('f0.fits')) {
       assert.ok(Math.abs(f1.dx + 5.25) < 0.05 && Math.abs(f1.dy - 3.5) < 0.05, `dx ${f1.dx} dy ${f1.dy}`);
-      const f2 = j.frames.find((f: { path: string }) => f.path.endsWith('f2.fits'));
+      const f2 = j.frames.find((f) => f.path.endsWith('f2.fits'))!;
       assert.ok(Math.abs(Math.abs(f2.rotation) - 180) < 0.01, `rotation ${f2.rotation}`);
     }
+  });
+
+  test('transform keywords and HISTORY in the output; fitsverify clean', () => {
+    const f1 = j.frames.find((f) => f.path.endsWith('f1.fits'))!;
     const img = readFits(join(out, 'f1_r.fits'));
     assert.equal(img.header.getString('REGMODEL'), 'similarity');
-    assert.ok(Math.abs(img.header.getNumber('REGH13')! - f1.transform[2]) < 1e-6);
+    assert.ok(Math.abs(img.header.getNumber('REGH13')! - f1.transform[2]!) < 1e-6);
     assert.ok(img.header.history().some((l: string) => l.includes('darkroom register')));
     assert.equal(fitsverify(join(out, 'f1_r.fits')).errors, 0);
-    const bad = runCli(['register', join(dir, 'f0.fits'), '-o', out, '--model', 'warp']);
+  });
+
+  test('an unknown --model is refused, exit 2', () => {
+    const bad = runCli(['register', frames[0]!, '-o', out, '--model', 'warp']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--model must be one of/);
-  } finally {
-    cleanup();
-  }
+  });
 });
-import { createRequire } from 'node:module';
-const require = createRequire(import.meta.url);

@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { renderStars, randomStarField } from '../../src/devices/sim/stars.js';
 import { warpPlane, warpRows, WarpPool, type Interp } from '../../src/register/resample.js';
 import { invert, type Mat3 } from '../../src/register/transform.js';
 import { Rng } from '../../src/util/random.js';
-import { createImage } from '../../src/image/image.js';
-import { writeFits } from '../../src/fits/index.js';
-import { runCli, tempDir } from '../helpers/env.js';
+import { runCli, subdir, useTempDir } from '../helpers/env.js';
+import { writePlane } from '../helpers/fits.js';
 
 function field(w: number, h: number, seed: number): Float32Array {
   const rng = new Rng(seed);
@@ -108,18 +106,11 @@ test('resampling: 2 worker threads give bit-identical output to the synchronous 
   }
 });
 
-test('register CLI: --workers must be a positive integer', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const img = createImage(64, 48);
-    img.data[0]!.set(field(64, 48, 3));
-    writeFits(join(dir, 'a.fits'), img);
-    mkdirSync(join(dir, 'out'));
-    const r = runCli(['register', join(dir, 'a.fits'), '-o', join(dir, 'out'), '--workers', '0']);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /--workers must be a positive integer \(got 0\)/);
-    assert.equal(r.stderr.trim().split('\n').length, 1);
-  } finally {
-    cleanup();
-  }
+test('register CLI: --workers must be a positive integer', (t) => {
+  const dir = useTempDir(t);
+  const a = writePlane(join(dir, 'a.fits'), field(64, 48, 3), 64, 48);
+  const r = runCli(['register', a, '-o', subdir(dir), '--workers', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--workers must be a positive integer \(got 0\)/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
 });

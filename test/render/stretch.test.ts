@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { encodePng } from '../../src/render/png.js';
 import { createImage } from '../../src/image/image.js';
 import { writeFits } from '../../src/fits/writer.js';
 import { Rng } from '../../src/util/random.js';
-import { runCli, tempDir } from '../helpers/env.js';
+import { fileTempDir, runCli } from '../helpers/env.js';
 
 /** Minimal PNG decoder for the encoder's own output (filters 0-2), to check pixels. */
 function decodePng(buf: Buffer): { width: number; height: number; channels: number; px: Uint8Array } {
@@ -99,14 +99,17 @@ test('unlinked stretch neutralizes a colour cast of the background; linked keeps
   assert.ok(l[1]! - l[0]! > 20, `linked medians ${l}`);
 });
 
-test('darkroom stretch writes a PNG whose pixels decode to the stretched image', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const img = createImage(40, 30);
+describe('darkroom stretch', () => {
+  const dir = fileTempDir();
+  const fits = join(dir, 'a.fits');
+  const img = createImage(40, 30);
+  before(() => {
     const rng = new Rng(9);
     for (let i = 0; i < img.data[0]!.length; i++) img.data[0]![i] = 500 + 10 * rng.gauss() + (i % 40) * 3;
-    const fits = join(dir, 'a.fits');
     writeFits(fits, img);
+  });
+
+  test('writes a PNG whose pixels decode to the stretched image', () => {
     const out = join(dir, 'a.png');
     const r = runCli(['stretch', fits, out]);
     assert.equal(r.code, 0, r.stderr);
@@ -114,12 +117,13 @@ test('darkroom stretch writes a PNG whose pixels decode to the stretched image',
     assert.equal(png.width, 40);
     assert.equal(png.height, 30);
     assert.deepEqual(png.px, renderStretched(img, autoStf(img)));
+  });
+
+  test('refuses an output that is not .png (exit 2)', () => {
     const bad = runCli(['stretch', fits, join(dir, 'a.jpg')]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /a\.jpg: output must be a \.png file/);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('PNG encoder: RGB round trip', () => {

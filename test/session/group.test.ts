@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tempDir } from '../helpers/env.js';
+import { fileTempDir } from '../helpers/env.js';
 import { messyNight } from './night-fixture.js';
 import { scanNight, type Frame } from '../../src/session/scan.js';
 import { groupCalibration, groupNight, matchFlat, matchLight, groupLights, type CalGroup } from '../../src/session/group.js';
@@ -158,13 +158,19 @@ test('flat calibration: flat-dark of the same exposure, else a dark of that expo
   assert.match(matchFlat(c[0]!, c).warnings[0]!, /no flat-dark and no bias/);
 });
 
-test('the messy night groups and matches as expected', () => {
-  const { dir, cleanup } = tempDir();
-  try {
+describe('the messy night groups and matches as expected', () => {
+  const dir = fileTempDir();
+  let g: ReturnType<typeof groupNight>;
+  before(() => {
     messyNight(dir);
-    const s = scanNight(dir);
-    const g = groupNight(s.unique);
+    g = groupNight(scanNight(dir).unique);
+  });
+
+  test('targets with their frames', () => {
     assert.deepEqual(g.targets.map((t) => [t.name, t.frames.length]), [['M42', 8], ['NGC 7000', 3]]);
+  });
+
+  test('calibration groups by kind, exposure, temperature, binning, size and filter', () => {
     const ids = g.calibration.map((x) => `${x.id}:${x.frames.length}`).sort();
     assert.deepEqual(ids, [
       'bias_0s_-10C_bin1x1_48x40:3',
@@ -174,17 +180,27 @@ test('the messy night groups and matches as expected', () => {
       'flat_5s_-10C_bin1x1_48x40_Ha:3',
       'flatdark_2s_-10C_bin1x1_48x40:2',
     ]);
+  });
+
+  test('light groups', () => {
     assert.deepEqual(g.lights.map((l) => `${l.id}:${l.frames.length}`), ['M42_L_300s_bin1x1:8', 'NGC_7000_Ha_180s_bin1x1:3']);
+  });
+
+  test('lights matched to darks (exact, or optimized from another exposure) and flats', () => {
     const [m42, ngc] = g.matches;
     assert.equal(m42!.dark?.mode, 'exact');
     assert.equal(ngc!.dark?.mode, 'optimize');
     assert.equal(ngc!.dark?.group, 'dark_300s_-10C_bin1x1_48x40');
     assert.equal(ngc!.flat?.group, 'flat_5s_-10C_bin1x1_48x40_Ha');
+  });
+
+  test('flats matched to a bias or a flat-dark', () => {
     const fcHa = g.flatCalibration.find((f) => f.flat === 'flat_5s_-10C_bin1x1_48x40_Ha')!;
     assert.equal(fcHa.bias?.group, 'bias_0s_-10C_bin1x1_48x40');
     assert.equal(g.flatCalibration.find((f) => f.flat === 'flat_2s_-10C_bin1x1_48x40_L')!.flatdark?.group, 'flatdark_2s_-10C_bin1x1_48x40');
+  });
+
+  test('a dark group no light needs is not used', () => {
     assert.ok(!g.used.has('dark_600s_-10C_bin1x1_48x40'));
-  } finally {
-    cleanup();
-  }
+  });
 });

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,10 +6,10 @@ import { parseExpr, evaluate } from '../../src/stars/expr.js';
 import { applyRules, frameWeights, measureFrames, EXPR_VARIABLES, type FrameMetrics } from '../../src/stars/metrics.js';
 import { renderStars, randomStarField } from '../../src/devices/sim/stars.js';
 import { Rng } from '../../src/util/random.js';
-import { createImage } from '../../src/image/image.js';
-import { writeFits, readFits } from '../../src/fits/index.js';
+import { readFits } from '../../src/fits/index.js';
 import { DarkroomError } from '../../src/util/errors.js';
-import { runCli, tempDir, fitsverify } from '../helpers/env.js';
+import { fileTempDir, fitsverify, runCli, useTempDir } from '../helpers/env.js';
+import { writePlanes } from '../helpers/fits.js';
 
 const ev = (s: string, vars: Record<string, number> = {}): number => evaluate(parseExpr(s, Object.keys(vars)).ast, vars);
 
@@ -55,7 +55,7 @@ test('expressions: one-line errors with position; unknown variables and function
 
 const M = (path: string, o: Partial<FrameMetrics>): FrameMetrics => ({ path, stars: 100, fwhm: 3, hfr: 1.6, eccentricity: 0.2, background: 1000, noise: 10, snr: 50, ...o });
 
-test('applyRules: median over the set, first firing rule named with its values, and/or; frameWeights normalized', () => {
+test('applyRules: median over the set, first firing rule named with its values, and/or', () => {
   const ms = [M('a', { fwhm: 2.8 }), M('b', { fwhm: 3.0 }), M('c', { fwhm: 3.2 }), M('d', { fwhm: 5.0 }), M('e', { fwhm: 3.1, stars: 20 })];
   const r = applyRules(ms, ['fwhm > 1.5*median_fwhm', 'stars < 0.5 * median_stars and eccentricity < 0.5']);
   assert.deepEqual(r.kept.map((m) => m.path), ['a', 'b', 'c']);
@@ -65,6 +65,9 @@ test('applyRules: median over the set, first firing rule named with its values, 
   ]);
   assert.equal(applyRules(ms, []).kept.length, 5);
   assert.equal(applyRules(ms, ['fwhm > 10 or background < 0']).rejected.length, 0);
+});
+
+test('frameWeights: normalized to mean 1; NaN or negative weights refused naming the frame', () => {
   // weights 1/(fwhm^2 noise^2): raw 1/36, 1/9, 1/144 -> mean 1
   const w = frameWeights([M('a', { fwhm: 3, noise: 2 }), M('b', { fwhm: 3, noise: 1 }), M('c', { fwhm: 6, noise: 2 })], '1/(fwhm^2 * noise^2)');
   const raw = [1 / 36, 1 / 9, 1 / 144], mean = (raw[0]! + raw[1]! + raw[2]!) / 3;
@@ -86,57 +89,54 @@ function starFrame(seed: number, o: { fwhm?: number; noise?: number; dx?: number
   return p;
 }
 
-test('measureFrames: FWHM, background and noise of synthetic frames with known values', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const cases = [{ fwhm: 2.5, noise: 5, bkg: 500, count: 60 }, { fwhm: 4, noise: 12, bkg: 1500, count: 60 }];
-    const paths = cases.map((c, i) => {
-      const img = createImage(W, H);
-      img.data[0]!.set(starFrame(i + 1, c));
-      const p = join(dir, `m${i}.fits`);
-      writeFits(p, img);
-      return p;
-    });
-    const ms = measureFrames(paths);
-    ms.forEach((m, i) => {
-      const c = cases[i]!;
-      assert.equal(m.path, paths[i]);
-      assert.ok(m.stars > 40, `stars ${m.stars}`);
-      assert.ok(Math.abs(m.fwhm / c.fwhm - 1) < 0.04, `fwhm ${m.fwhm} vs ${c.fwhm}`);
-      assert.ok(Math.abs(m.background - c.bkg) < 0.5 * c.noise, `background ${m.background}`);
-      assert.ok(Math.abs(m.noise / c.noise - 1) < 0.08, `noise ${m.noise} vs ${c.noise}`);
-      // HFR here is the flux-weighted mean radius sum(r v)/sum(v): sigma sqrt(pi/2) = 0.5323 FWHM for a Gaussian
-      // (background errors over the 3-FWHM aperture bias it up: 16% at noise 12, FWHM 4; see the report)
-      assert.ok(Math.abs(m.hfr / (0.5323 * c.fwhm) - 1) < 0.2, `hfr ${m.hfr}`);
-      assert.ok(m.eccentricity < 0.3 && m.snr > 10);
-    });
-    assert.ok(ms[1]!.hfr > 1.4 * ms[0]!.hfr);
-    assert.throws(() => measureFrames([join(dir, 'missing.fits')]), (e: unknown) => e instanceof DarkroomError && (e as DarkroomError).code === 'ENOENT');
-  } finally {
-    cleanup();
-  }
+test('measureFrames: FWHM, background and noise of synthetic frames with known values', (t) => {
+  const dir = useTempDir(t);
+  const cases = [{ fwhm: 2.5, noise: 5, bkg: 500, count: 60 }, { fwhm: 4, noise: 12, bkg: 1500, count: 60 }];
+  const paths = writePlanes(dir, cases.map((c, i) => starFrame(i + 1, c)), W, H, (i) => `m${i}.fits`);
+  const ms = measureFrames(paths);
+  ms.forEach((m, i) => {
+    const c = cases[i]!;
+    assert.equal(m.path, paths[i]);
+    assert.ok(m.stars > 40, `stars ${m.stars}`);
+    assert.ok(Math.abs(m.fwhm / c.fwhm - 1) < 0.04, `fwhm ${m.fwhm} vs ${c.fwhm}`);
+    assert.ok(Math.abs(m.background - c.bkg) < 0.5 * c.noise, `background ${m.background}`);
+    assert.ok(Math.abs(m.noise / c.noise - 1) < 0.08, `noise ${m.noise} vs ${c.noise}`);
+    // HFR here is the flux-weighted mean radius sum(r v)/sum(v): sigma sqrt(pi/2) = 0.5323 FWHM for a Gaussian
+    // (background errors over the 3-FWHM aperture bias it up: 16% at noise 12, FWHM 4; see the report)
+    assert.ok(Math.abs(m.hfr / (0.5323 * c.fwhm) - 1) < 0.2, `hfr ${m.hfr}`);
+    assert.ok(m.eccentricity < 0.3 && m.snr > 10);
+  });
+  assert.ok(ms[1]!.hfr > 1.4 * ms[0]!.hfr);
 });
 
-test('CLI register --reject-if / --weight-expr: blurred frame left out with its rule, WEIGHT keywords (mean 1, noisier lower)', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const spec = [{ dx: 0, dy: 0, noise: 6 }, { dx: 3.5, dy: -2.25, noise: 6 }, { dx: -4, dy: 1.5, noise: 12 }, { dx: 1, dy: 1, noise: 6, fwhm: 6 }];
-    const files = spec.map((s, i) => {
-      const img = createImage(W, H);
-      img.data[0]!.set(starFrame(20 + i, s));
-      const p = join(dir, `w${i}.fits`);
-      writeFits(p, img);
-      return p;
-    });
-    const out = join(dir, 'out');
+test('measureFrames: a missing file is ENOENT', (t) => {
+  const dir = useTempDir(t);
+  assert.throws(() => measureFrames([join(dir, 'missing.fits')]), (e: unknown) => e instanceof DarkroomError && (e as DarkroomError).code === 'ENOENT');
+});
+
+describe('CLI register --reject-if / --weight-expr', () => {
+  const dir = fileTempDir();
+  const out = join(dir, 'out');
+  // w3 is blurred (FWHM 6), w2 twice as noisy
+  const spec = [{ dx: 0, dy: 0, noise: 6 }, { dx: 3.5, dy: -2.25, noise: 6 }, { dx: -4, dy: 1.5, noise: 12 }, { dx: 1, dy: 1, noise: 6, fwhm: 6 }];
+  let files: string[] = [];
+  let r: ReturnType<typeof runCli>;
+  before(() => {
+    files = writePlanes(dir, spec.map((s, i) => starFrame(20 + i, s)), W, H, (i) => `w${i}.fits`);
     mkdirSync(out);
-    const r = runCli(['register', ...files, '-o', out, '--model', 'shift', '--json', '--reject-if', 'fwhm > 1.5*median_fwhm', '--reject-if', 'stars < 5', '--weight-expr', '1/(fwhm^2 * noise^2)']);
+    r = runCli(['register', ...files, '-o', out, '--model', 'shift', '--json', '--reject-if', 'fwhm > 1.5*median_fwhm', '--reject-if', 'stars < 5', '--weight-expr', '1/(fwhm^2 * noise^2)']);
+  });
+
+  test('the blurred frame is left out, named with its rule', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr.trim(), /^darkroom: .*w3\.fits: rejected by rule "fwhm > 1\.5\*median_fwhm" \(fwhm = 6\.\d+, median_fwhm = [34]\.\d+\); left out$/);
     const j = JSON.parse(r.stdout);
     const w3 = j.frames.find((f: { path: string }) => f.path.endsWith('w3.fits'));
     assert.equal(w3.rejected, true);
     assert.deepEqual(readdirSync(out).sort(), ['w0_r.fits', 'w1_r.fits', 'w2_r.fits']);
+  });
+
+  test('WEIGHT keywords: mean 1, the noisier frame lower; the expression in HISTORY; fitsverify clean', () => {
     const ws = [0, 1, 2].map((i) => readFits(join(out, `w${i}_r.fits`)).header.getNumber('WEIGHT')!);
     assert.ok(Math.abs(ws[0]! + ws[1]! + ws[2]! - 3) < 1e-5, `weights ${ws}`);
     // noise 12 vs 6 at equal FWHM: weight 4x lower
@@ -144,14 +144,18 @@ test('CLI register --reject-if / --weight-expr: blurred frame left out with its 
     const h = readFits(join(out, 'w2_r.fits')).header;
     assert.ok(h.history().some((l: string) => l.includes('--weight-expr "1/(fwhm^2 * noise^2)"')));
     assert.equal(fitsverify(join(out, 'w2_r.fits')).errors, 0);
+  });
+
+  test('an unknown variable in --reject-if: one line with its position, exit 2', () => {
     const bad = runCli(['register', ...files, '-o', out, '--reject-if', 'fwhm > 1.5*median_fhwm']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.trim().split('\n').length, 1);
     assert.match(bad.stderr, /^darkroom: --reject-if "fwhm > 1\.5\*median_fhwm": unknown variable 'median_fhwm' .* at position 12/);
+  });
+
+  test('an unclosed --weight-expr: exit 2 with the position', () => {
     const bad2 = runCli(['register', ...files, '-o', out, '--weight-expr', '1/(fwhm^2']);
     assert.equal(bad2.code, 2);
     assert.match(bad2.stderr, /--weight-expr "1\/\(fwhm\^2": expected '\)' but found end of expression at position 10/);
-  } finally {
-    cleanup();
-  }
+  });
 });
