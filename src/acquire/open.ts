@@ -18,9 +18,9 @@ export const DEVICE_SPEC_HELP = 'sim, indi://HOST:PORT[/DEVICE] or alpaca://HOST
 /** `simSpeed`: how much faster than real time the simulator's clock runs. */
 export async function openDevice(spec: string, opts: { simSpeed?: number } = {}): Promise<OpenedDevice> {
   if (spec === 'sim') {
-    const { camera, clock } = simulatedRig({ speed: opts.simSpeed ?? 600 });
+    const { camera, clock, focuser } = simulatedRig({ speed: opts.simSpeed ?? 600 });
     await camera.connect();
-    return { spec, camera, wheel: camera.wheel, clock, close: () => undefined };
+    return { spec, camera, wheel: camera.wheel, focuser, clock, close: () => undefined };
   }
   if (spec.startsWith('alpaca://')) return openAlpaca(spec);
   if (spec.startsWith('indi://')) return openIndi(spec);

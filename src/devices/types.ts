@@ -132,6 +132,10 @@ export interface Focuser extends Device {
   /** Absolute move in steps; resolves when it stops. */
   move(position: number, timeoutMs?: number): Promise<void>;
   isMoving(): Promise<boolean>;
+  /** Relative move in steps (negative: inward); resolves when it stops. */
+  moveBy?(steps: number, timeoutMs?: number): Promise<void>;
+  /** Temperature at the focuser, C; undefined when it has no sensor. */
+  temperature?(): Promise<number | undefined>;
 }
 
 /** ASCOM guide direction numbers (guideNorth=0, South=1, East=2, West=3). */
@@ -144,6 +148,8 @@ export interface OpenedDevice {
   wheel?: FilterWheel;
   /** Pulse-guide output of the server's mount, when it has one. */
   guide?: GuideOutput;
+  /** The server's focuser, when it has one. */
+  focuser?: Focuser;
   /** The clock the camera runs on (accelerated for the simulator). */
   clock: Clock;
   close: () => void;

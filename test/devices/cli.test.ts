@@ -94,6 +94,9 @@ test('camera errors: one clear line, exit 2', async () => {
   await cam.connect();
   await cam.startExposure({ type: 'dark', duration: 3600 });
   r = runCli(['camera', 'expose', '--device', `alpaca://127.0.0.1:${port}/0`, '--exposure', '1', '-o', out]);
+  // this process was blocked while the CLI ran: a GET first (the client sends it again should the
+  // server have dropped the idle kept-alive connection meanwhile), so the PUT goes on a live one
+  assert.equal(await cam.state(), 'exposing', 'the refused exposure left the running one alone');
   await cam.abortExposure();
   assert.equal(r.code, 2);
   assert.match(r.stderr.trim(), /^darkroom: alpaca:\/\/127\.0\.0\.1:\d+\/.*: an exposure is already in progress/);

@@ -13,6 +13,7 @@ import {
   type CoolerStatus,
   type ExposureRequest,
   type FilterWheel,
+  type Focuser,
   type GuideDirection,
   type GuideOutput,
   type SensorInfo,
@@ -48,33 +49,62 @@ export class AlpacaDevice {
   }
 
   private async request(method: 'GET' | 'PUT', member: string, params: Record<string, string | number | boolean> = {}, accept?: string): Promise<Response> {
-    const tx = nextTx++ >>> 0;
     const form = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) form.set(k, typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v));
     form.set('ClientID', String(CLIENT_ID));
-    form.set('ClientTransactionID', String(tx));
+    form.set('ClientTransactionID', String(nextTx++ >>> 0));
     const url = method === 'GET' ? `${this.base}/${member}?${form}` : `${this.base}/${member}`;
+    const init: RequestInit = {
+      method,
+      headers: { ...(accept ? { accept } : {}), ...(method === 'PUT' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      body: method === 'PUT' ? form.toString() : undefined,
+    };
     try {
-      return await fetch(url, {
-        method,
-        headers: { ...(accept ? { accept } : {}), ...(method === 'PUT' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
-        body: method === 'PUT' ? form.toString() : undefined,
-        signal: AbortSignal.timeout(this.target.timeoutMs ?? 10_000),
-      });
+      return await this.send(url, init);
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string } };
-      const why = err.name === 'TimeoutError' ? `no answer within ${this.target.timeoutMs ?? 10_000} ms` : err.cause?.code === 'ECONNREFUSED' ? 'connection refused' : (err.cause?.code ?? err.message);
-      throw new DarkroomError('IO', `cannot reach Alpaca server at ${this.target.host}:${this.target.port} (${why})`, this.label);
+      // a kept-alive socket the server closed while this process was busy fails the next request
+      // on it: a GET changes nothing on the device, so it is sent once more on a fresh connection
+      if (method === 'GET' && isStaleSocket(e)) return this.send(url, init).catch((e2: unknown) => this.unreachable(e2));
+      return this.unreachable(e);
     }
+  }
+
+  private send(url: string, init: RequestInit): Promise<Response> {
+    return fetch(url, { ...init, signal: AbortSignal.timeout(this.target.timeoutMs ?? 10_000) });
+  }
+
+  private unreachable(e: unknown): never {
+    const err = e as Error & { cause?: { code?: string } };
+    const why = err.name === 'TimeoutError' ? `no answer within ${this.target.timeoutMs ?? 10_000} ms` : err.cause?.code === 'ECONNREFUSED' ? 'connection refused' : (err.cause?.code ?? err.message);
+    throw new DarkroomError('IO', `cannot reach Alpaca server at ${this.target.host}:${this.target.port} (${why})`, this.label);
   }
 
   private async json(res: Response, member: string): Promise<Record<string, unknown>> {
     if (res.status === 404) throw new DarkroomError('IO', `device not found on the server (${(await res.text()).trim()})`, this.label);
+    if (res.status === 400) {
+      // the Alpaca API answers 400 for an unknown device as for any request it cannot take
+      const text = (await res.text()).trim();
+      if (!(await this.listed())) throw new DarkroomError('IO', `device not found on the server (no ${this.target.type} device number ${this.target.number})`, this.label);
+      throw new AlpacaDeviceError(-400, `${member}: the server refused the request (HTTP 400: ${text})`, this.label);
+    }
     if (res.status !== 200) throw new AlpacaDeviceError(-res.status, `${member}: HTTP ${res.status}: ${(await res.text()).trim()}`, this.label);
     const body = (await res.json()) as Record<string, unknown>;
     const n = Number(body.ErrorNumber ?? 0);
     if (n !== 0) throw new AlpacaDeviceError(n, `${member}: ${String(body.ErrorMessage ?? '')} (Alpaca error 0x${n.toString(16)})`, this.label);
     return body;
+  }
+
+  /** Whether the server's management API lists this device (true when it cannot tell). */
+  private async listed(): Promise<boolean> {
+    const url = `http://${this.target.host}:${this.target.port}/management/v1/configureddevices?ClientID=${CLIENT_ID}&ClientTransactionID=${nextTx++ >>> 0}`;
+    try {
+      const res = await this.send(url, { method: 'GET' });
+      const list = ((await res.json()) as { Value?: { DeviceType?: string; DeviceNumber?: number }[] }).Value;
+      if (!Array.isArray(list)) return true;
+      return list.some((d) => String(d.DeviceType).toLowerCase() === this.target.type && d.DeviceNumber === this.target.number);
+    } catch {
+      return true;
+    }
   }
 
   async get<T = unknown>(member: string, params: Record<string, string | number> = {}): Promise<T> {
@@ -108,6 +138,12 @@ export class AlpacaDevice {
     }
     return { width, height, data, via: 'json' };
   }
+}
+
+/** A request failed on a socket the server had closed (undici UND_ERR_SOCKET, a reset or broken pipe). */
+function isStaleSocket(e: unknown): boolean {
+  const code = (e as { cause?: { code?: string } })?.cause?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 export function parseAlpacaUrl(url: string, type: AlpacaTarget['type'] = 'camera'): AlpacaTarget {
@@ -339,6 +375,57 @@ export class AlpacaGuideOutput extends AlpacaPart implements GuideOutput {
   }
   async isPulseGuiding(): Promise<boolean> {
     return this.dev.get<boolean>('ispulseguiding');
+  }
+}
+
+/**
+ * An Alpaca focuser. Absolute focusers move to a position (in steps of at most MaxIncrement);
+ * relative ones only by a number of steps (moveBy). Moves run in the background on the device:
+ * they are followed through IsMoving until they stop.
+ */
+export class AlpacaFocuser extends AlpacaPart implements Focuser {
+  readonly kind = 'focuser' as const;
+  constructor(target: Omit<AlpacaTarget, 'type'>) {
+    super(target, 'focuser');
+  }
+  async position(): Promise<number> {
+    return this.dev.get<number>('position');
+  }
+  async maxStep(): Promise<number> {
+    return this.dev.get<number>('maxstep');
+  }
+  async isMoving(): Promise<boolean> {
+    return this.dev.get<boolean>('ismoving');
+  }
+  async temperature(): Promise<number | undefined> {
+    return this.dev.get<number>('temperature').catch((e: unknown) => {
+      if (e instanceof AlpacaDeviceError && e.errorNumber === ALPACA_ERRORS.notImplemented) return undefined;
+      throw e;
+    });
+  }
+  async move(position: number, timeoutMs = 120_000): Promise<void> {
+    if (!(await this.dev.get<boolean>('absolute'))) throw new DarkroomError('UNSUPPORTED', 'the focuser moves only by steps (Absolute is false)', this.dev.label);
+    const deadline = Date.now() + timeoutMs;
+    const inc = await this.dev.get<number>('maxincrement');
+    for (let at = await this.position(); at !== position; at = await this.position()) {
+      if (Date.now() > deadline) throw new DarkroomError('IO', `the focuser did not reach ${position} within ${timeoutMs} ms (at ${at})`, this.dev.label);
+      const next = Math.abs(position - at) > inc && inc > 0 ? at + Math.sign(position - at) * inc : position;
+      await this.dev.put('move', { Position: next });
+      await this.stopped(deadline, timeoutMs);
+      if (next === position) return;
+    }
+  }
+  async moveBy(steps: number, timeoutMs = 120_000): Promise<void> {
+    if (await this.dev.get<boolean>('absolute')) return this.move((await this.position()) + steps, timeoutMs);
+    await this.dev.put('move', { Position: steps });
+    await this.stopped(Date.now() + timeoutMs, timeoutMs);
+  }
+  /** Poll IsMoving (every 50 ms) until the move ends. */
+  private async stopped(deadline: number, timeoutMs: number): Promise<void> {
+    while (await this.isMoving()) {
+      if (Date.now() > deadline) throw new DarkroomError('IO', `the focuser did not stop within ${timeoutMs} ms`, this.dev.label);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 }
 

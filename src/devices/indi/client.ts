@@ -17,6 +17,7 @@ import type { Image } from '../../image/image.js';
 import { applyFrameHeader } from '../frame-header.js';
 import type { Camera, CameraState, CoolerStatus, ExposureRequest, FilterWheel, GuideDirection, GuideOutput, SensorInfo, Subframe } from '../types.js';
 import { XmlStream, escapeXml, type XmlElement } from './xml.js';
+import { INDI_INTERFACE, type IndiDeviceSummary } from './discover.js';
 
 export type PropState = 'Idle' | 'Ok' | 'Busy' | 'Alert';
 export type PropType = 'Number' | 'Switch' | 'Text' | 'Light' | 'BLOB';
@@ -95,6 +96,11 @@ export class IndiClient extends EventEmitter {
 
   property(device: string, name: string): IndiProperty | undefined {
     return this.devices.get(device)?.get(name);
+  }
+
+  /** Every device known so far: its name, DRIVER_INTERFACE bits and property names. */
+  summaries(): IndiDeviceSummary[] {
+    return [...this.devices.entries()].map(([name, props]) => ({ name, iface: driverInterface(this, name), props: new Set(props.keys()) }));
   }
 
   private onElement(el: XmlElement): void {
@@ -237,7 +243,7 @@ export class IndiClient extends EventEmitter {
   }
 }
 
-function checkAlert(c: IndiClient, device: string, name: string): void {
+export function checkAlert(c: IndiClient, device: string, name: string): void {
   const p = c.property(device, name);
   if (p?.state === 'Alert') throw new DarkroomError('IO', `${device}.${name} went to Alert${p.message ? `: ${p.message}` : ''}`, c.label);
 }
@@ -448,8 +454,7 @@ export class IndiFilterWheel implements FilterWheel {
   }
 }
 
-/** INDI DRIVER_INTERFACE bits (libindi indibasetypes.h). */
-export const INDI_INTERFACE = { telescope: 1, ccd: 2, guider: 4, focuser: 8, filter: 16 } as const;
+export { INDI_INTERFACE };
 
 /** A device's DRIVER_INFO.DRIVER_INTERFACE bit mask; NaN when the device does not report one. */
 export function driverInterface(client: IndiClient, device: string): number {

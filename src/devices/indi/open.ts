@@ -1,11 +1,14 @@
 /**
- * Open the camera of an INDI server from `indi://HOST:PORT[/DEVICE]`, with the server's filter wheel
- * and, when it has a mount that can pulse-guide (a telescope device with TELESCOPE_TIMED_GUIDE_NS/WE),
- * that mount as guide output.
+ * Open the camera of an INDI server from `indi://HOST:PORT[/DEVICE]`, with the server's filter wheel,
+ * its focuser and, when it has a mount that can pulse-guide (a telescope device with
+ * TELESCOPE_TIMED_GUIDE_NS/WE), that mount as guide output. Without DEVICE the camera is the first
+ * device whose DRIVER_INTERFACE says CCD.
  */
 import { DarkroomError } from '../../util/errors.js';
-import { connectedOrNone, realClock, type FilterWheel, type GuideOutput, type OpenedDevice } from '../types.js';
-import { INDI_INTERFACE, IndiCamera, IndiClient, IndiFilterWheel, IndiGuideOutput, driverInterface, parseIndiUrl } from './client.js';
+import { connectedOrNone, realClock, type Device, type OpenedDevice } from '../types.js';
+import { IndiCamera, IndiClient, IndiFilterWheel, IndiGuideOutput, parseIndiUrl } from './client.js';
+import { deviceFor, type IndiRole } from './discover.js';
+import { IndiFocuser } from './focuser.js';
 
 export async function openIndi(spec: string): Promise<OpenedDevice> {
   const t = parseIndiUrl(spec);
@@ -15,54 +18,34 @@ export async function openIndi(spec: string): Promise<OpenedDevice> {
     // The server sends every device's properties after getProperties: wait for that burst to end,
     // so that the wheel and the mount are known before we look for them.
     await settle(client);
-    const device = t.device ?? (await firstCamera(client, spec));
+    // devices are told apart by DRIVER_INFO.DRIVER_INTERFACE, defined before they connect; each
+    // part's connect() then waits for the properties the driver defines once connected
+    const device = cameraDevice(client, spec, t.device);
     const camera = new IndiCamera(client, device);
     await camera.connect();
-    const wheel = await findWheel(client, device);
+    const wheel = await part(client, 'wheel', device, (d) => new IndiFilterWheel(client, d));
     if (wheel) camera.wheel = wheel;
-    const guide = await findMount(client, device);
-    return { spec, camera, wheel, guide, clock: realClock, close: () => client.close() };
+    const guide = await part(client, 'mount', device, (d) => new IndiGuideOutput(client, d));
+    const focuser = await part(client, 'focuser', device, (d) => new IndiFocuser(client, d));
+    return { spec, camera, wheel, guide, focuser, clock: realClock, close: () => client.close() };
   } catch (e) {
     client.close();
     throw e;
   }
 }
 
-type Props = Map<string, unknown>;
-
-/** The first device other than `except` for which `is` holds. */
-function deviceWhere(client: IndiClient, except: string, is: (d: string, p: Props) => boolean): string | undefined {
-  return [...client.devices.entries()].find(([d, p]) => d !== except && is(d, p))?.[0];
-}
-
-/** The first device with a CCD_EXPOSURE property. */
-async function firstCamera(client: IndiClient, spec: string): Promise<string> {
-  const hasCcd = (p: Props): boolean => p.has('CCD_EXPOSURE');
-  await client.waitFor(() => [...client.devices.values()].some(hasCcd), 3000, 'a camera device').catch(() => undefined);
-  const device = deviceWhere(client, '', (_d, p) => hasCcd(p));
+/** The camera: the named device, else the first device whose DRIVER_INTERFACE says CCD. */
+function cameraDevice(client: IndiClient, spec: string, named?: string): string {
+  if (named) return named;
+  const device = deviceFor('camera', client.summaries());
   if (!device) throw new DarkroomError('IO', `no camera device on the INDI server (have: ${[...client.devices.keys()].join(', ') || 'none'})`, spec);
   return device;
 }
 
-/** A filter wheel: FILTER_SLOT, or a driver that says it is a filter wheel and not a camera. */
-async function findWheel(client: IndiClient, camera: string): Promise<FilterWheel | undefined> {
-  const wd = deviceWhere(client, camera, (d, p) => {
-    const di = driverInterface(client, d);
-    return p.has('FILTER_SLOT') || (Number.isFinite(di) && (di & INDI_INTERFACE.filter) !== 0 && (di & INDI_INTERFACE.ccd) === 0);
-  });
-  return wd ? connectedOrNone(new IndiFilterWheel(client, wd)) : undefined;
-}
-
-/**
- * The mount: a device that says it is a telescope (DRIVER_INTERFACE) or has equatorial coordinates;
- * cameras with an ST-4 port also have the guide properties but are not picked.
- */
-async function findMount(client: IndiClient, camera: string): Promise<GuideOutput | undefined> {
-  const sd = deviceWhere(client, camera, (d, p) => {
-    const di = driverInterface(client, d);
-    return Number.isFinite(di) ? (di & INDI_INTERFACE.telescope) !== 0 : p.has('EQUATORIAL_EOD_COORD');
-  });
-  return sd ? connectedOrNone(new IndiGuideOutput(client, sd)) : undefined;
+/** The device for an optional part of the rig, connected; undefined when there is none or it fails. */
+async function part<T extends Device>(client: IndiClient, role: IndiRole, camera: string, make: (device: string) => T): Promise<T | undefined> {
+  const device = deviceFor(role, client.summaries(), camera);
+  return device ? connectedOrNone(make(device)) : undefined;
 }
 
 /** Resolve once no INDI property has arrived for `quietMs` (at most `maxMs`). */
