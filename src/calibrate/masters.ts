@@ -41,6 +41,8 @@ export interface MasterOptions {
    * so a killed run leaves nothing behind for good.
    */
   tmpDir?: string;
+  /** Integration settings (default MASTER_DEFAULTS[kind]). */
+  settings?: MasterSettings;
 }
 
 export interface MasterResult {
@@ -50,14 +52,17 @@ export interface MasterResult {
   count: number;
 }
 
-const BASE: Partial<IntegrateOptions> = {
-  combine: 'average',
-  reject: 'winsorized',
-  sigmaLow: 4,
-  sigmaHigh: 3,
-  winsorCutoff: 5,
-  weights: 'none',
-  rejectionMaps: false,
+/** The integration settings of a master: what buildMaster passes to the integration (and what a plan hashes). */
+export type MasterSettings = Pick<IntegrateOptions, 'combine' | 'reject' | 'sigmaLow' | 'sigmaHigh' | 'winsorCutoff' | 'weights' | 'normalize' | 'rejectNormalize'>;
+
+const BASE = { combine: 'average', reject: 'winsorized', sigmaLow: 4, sigmaHigh: 3, winsorCutoff: 5, weights: 'none' } as const;
+
+/** The settings of each kind of master (defined once: the builder uses them, the pipeline's plan carries them). */
+export const MASTER_DEFAULTS: Readonly<Record<MasterKind, MasterSettings>> = {
+  bias: { ...BASE, normalize: 'none', rejectNormalize: 'none' },
+  dark: { ...BASE, normalize: 'none', rejectNormalize: 'none' },
+  flatdark: { ...BASE, normalize: 'none', rejectNormalize: 'none' },
+  flat: { ...BASE, normalize: 'multiplicative', rejectNormalize: 'equalize-fluxes' },
 };
 
 function avg(xs: (number | undefined)[]): number | undefined {
@@ -120,10 +125,7 @@ export async function buildMaster(kind: MasterKind, paths: string[], opts: Maste
       if (opts.overscan) history.push(`overscan applied to each frame (image ${opts.overscan.image.w}x${opts.overscan.image.h})`);
       if (sub) history.push(`each flat calibrated: minus ${subRole} ${sub.path}`);
     }
-    const io: Partial<IntegrateOptions> =
-      kind === 'flat'
-        ? { ...BASE, normalize: 'multiplicative', rejectNormalize: 'equalize-fluxes' }
-        : { ...BASE, normalize: 'none', rejectNormalize: 'none' };
+    const io: Partial<IntegrateOptions> = { ...(opts.settings ?? MASTER_DEFAULTS[kind]), rejectionMaps: false };
     if (opts.memoryBytes) io.memoryBytes = opts.memoryBytes;
     if (opts.workers) io.workers = opts.workers;
     const r = await integrateFiles(inputs, io);

@@ -5,15 +5,19 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { buildPlan, DEFAULT_OPTIONS, type RunOptions } from '../pipeline/plan.js';
+import { join } from 'node:path';
+import { buildPlan, DEFAULT_OPTIONS, type Plan, type RunOptions } from '../pipeline/plan.js';
 import { formatPlan } from '../pipeline/format.js';
+import { OptionError } from '../pipeline/option-error.js';
+import { stepEventLine, type StepEvent } from '../pipeline/events.js';
+import type { RunReport } from '../pipeline/report.js';
+import type { Executor } from '../pipeline/scheduler.js';
 import { DarkroomError } from '../util/errors.js';
+import { addOptions, parseCli } from '../util/options.js';
+import { runIntegrationCatalogue, splitRunIntegration } from '../integrate/options.js';
 
-interface CliOpts {
+interface CliOpts extends Record<string, unknown> {
   out?: string;
-  reject: string;
-  normalize: string;
-  weights: string;
   drizzle?: string;
   debayer: string;
   cosmetic?: boolean;
@@ -29,15 +33,11 @@ interface CliOpts {
   executor?: string;
 }
 
-const REJECT = ['none', 'sigma', 'winsorized', 'linear-fit', 'gesd', 'percentile', 'minmax', 'mad'];
-const NORMALIZE = ['none', 'additive', 'multiplicative', 'additive-scaling', 'multiplicative-scaling'];
-const WEIGHTS = ['none', 'noise', 'exposure'];
+/** The integration options of run's stacks: those of `darkroom stack` (one catalogue), with the pipeline's defaults. */
+export const RUN_INTEGRATION = runIntegrationCatalogue(DEFAULT_OPTIONS);
 
 export function runOptionsFrom(o: CliOpts): RunOptions {
-  const pick = (name: string, v: string, allowed: string[]): string => {
-    if (!allowed.includes(v)) throw new DarkroomError('BAD_ARGUMENT', `--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
-    return v;
-  };
+  const stacking = splitRunIntegration(parseCli(RUN_INTEGRATION, o), RUN_INTEGRATION);
   const pedestal = Number(o.pedestal);
   if (!Number.isFinite(pedestal) || pedestal < 0) throw new DarkroomError('BAD_ARGUMENT', `--pedestal must be a number >= 0, got '${o.pedestal}'`);
   let drizzle: number | undefined;
@@ -46,9 +46,8 @@ export function runOptionsFrom(o: CliOpts): RunOptions {
     if (!(drizzle >= 1 && drizzle <= 3)) throw new DarkroomError('BAD_ARGUMENT', `--drizzle must be a scale from 1 to 3, got '${o.drizzle}'`);
   }
   return {
-    reject: pick('reject', o.reject, REJECT),
-    normalize: pick('normalize', o.normalize, NORMALIZE),
-    weights: pick('weights', o.weights, WEIGHTS),
+    ...DEFAULT_OPTIONS,
+    ...stacking,
     drizzle,
     debayer: o.debayer,
     cosmetic: !!o.cosmetic,
@@ -63,14 +62,13 @@ export function runOptionsFrom(o: CliOpts): RunOptions {
 }
 
 export function registerRunNight(program: Command): void {
-  program
+  const cmd = program
     .command('run')
     .description('one-shot pipeline: classify a night, build masters, calibrate, debayer, register, integrate')
     .argument('<night>', 'folder of the night (searched recursively for .fit/.fits/.fts)')
-    .option('--out <dir>', 'output folder (masters/, stacks/, previews/, report.json, report.html)')
-    .option('--reject <method>', `pixel rejection: ${REJECT.join(', ')}`, DEFAULT_OPTIONS.reject)
-    .option('--normalize <method>', `normalization: ${NORMALIZE.join(', ')}`, DEFAULT_OPTIONS.normalize)
-    .option('--weights <method>', `frame weights: ${WEIGHTS.join(', ')}`, DEFAULT_OPTIONS.weights)
+    .option('--out <dir>', 'output folder (masters/, stacks/, previews/, report.json, report.html)');
+  // the integration options of the stacks: the catalogue of `darkroom stack` (same flags, ranges, help)
+  addOptions(cmd, RUN_INTEGRATION)
     .option('--drizzle <scale>', 'drizzle integration at this output scale (1-3)')
     .option('--debayer <method>', 'debayer method for one-shot-colour frames', DEFAULT_OPTIONS.debayer)
     .option('--cosmetic', 'cosmetic correction of hot/cold pixels after calibration')
@@ -85,56 +83,75 @@ export function registerRunNight(program: Command): void {
     .option('--json', 'print the plan (with --dry-run) or the report as JSON')
     .option('--executor <where>', "where steps run: 'local' (default) or redis://HOST:PORT (workers: darkroom worker --redis URL)")
     .action(async (night: string, o: CliOpts) => {
-      const options = runOptionsFrom(o);
-      if (!o.out && !o.dryRun) throw new DarkroomError('BAD_ARGUMENT', '--out DIR is required (or use --dry-run)');
-      if (o.executor) (await import('../pipeline/executors/index.js')).checkExecutorSpec(o.executor);
-      const out = resolve(o.out ?? 'darkroom-out');
-      const t0 = Date.now();
-      let last = t0;
-      const onFile = o.dryRun
-        ? undefined
-        : (done: number, total: number): void => {
-            // Plain lines for long scans: every 10 s and at the end.
-            if (done === total || Date.now() - last > 10_000) {
-              last = Date.now();
-              process.stderr.write(`scan: ${done}/${total} files (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-            }
-          };
-      const plan = buildPlan(night, out, options, { saveCache: !o.dryRun, onFile });
-      if (o.dryRun) {
-        process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
-        return;
-      }
-      const { executePlan } = await import('../pipeline/execute.js');
-      const { executorFromSpec, BullmqExecutor } = await import('../pipeline/executors/index.js');
-      const executor = executorFromSpec(o.executor, { log: (line) => process.stderr.write(`${line}\n`) });
-      let report;
       try {
-      if (process.stdout.isTTY && !o.json) {
-        // A progress bar on a terminal; plain log lines otherwise (pipes, files, CI).
-        const { default: cliProgress } = await import('cli-progress');
-        const bar = new cliProgress.SingleBar({ format: 'darkroom run [{bar}] {value}/{total} {step}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
-        bar.start(plan.steps.length - 1, 0, { step: '' });
-        try {
-          report = await executePlan(plan, { executor, progress: (done, _total, step) => bar.update(done, { step }) });
-        } finally {
-          bar.stop();
-        }
-      } else {
-        report = await executePlan(plan, { executor, log: (line) => process.stderr.write(`${line}\n`) });
-      }
-        if (executor instanceof BullmqExecutor) await executor.complete(true);
+        await runNight(night, o);
       } catch (e) {
-        if (executor instanceof BullmqExecutor) await executor.complete(false).catch(() => undefined);
-        throw e;
-      } finally {
-        await executor.close();
-      }
-      if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else {
-        process.stdout.write(`${report.stacks.length} stack(s) in ${out}\n`);
-        for (const s of report.stacks) process.stdout.write(`  ${s.path}: ${s.object} ${s.filter}, ${s.frames} frame(s)\n`);
-        for (const w of report.warnings) process.stdout.write(`  ! ${w}\n`);
+        throw cliError(e);
       }
     });
+}
+
+/** The CLI's spelling of an option error: the pipeline names options in words, the CLI by flag. */
+function cliError(e: unknown): unknown {
+  return e instanceof OptionError ? new DarkroomError(e.code, e.phrase(`--${e.option}`), e.file) : e;
+}
+
+/** Plain scan progress lines for long scans: every 10 s and at the end. */
+function scanProgress(): (done: number, total: number) => void {
+  const t0 = Date.now();
+  let last = t0;
+  return (done, total) => {
+    if (done === total || Date.now() - last > 10_000) {
+      last = Date.now();
+      process.stderr.write(`scan: ${done}/${total} files (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    }
+  };
+}
+
+async function runNight(night: string, o: CliOpts): Promise<void> {
+  const options = runOptionsFrom(o);
+  if (!o.out && !o.dryRun) throw new DarkroomError('BAD_ARGUMENT', '--out DIR is required (or use --dry-run)');
+  if (o.executor) (await import('../pipeline/executors/index.js')).checkExecutorSpec(o.executor);
+  const out = resolve(o.out ?? 'darkroom-out');
+  const plan = buildPlan(night, out, options, { saveCache: !o.dryRun, onFile: o.dryRun ? undefined : scanProgress() });
+  if (o.dryRun) {
+    process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+    return;
+  }
+  const report = await execute(plan, o);
+  if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    process.stdout.write(`${report.stacks.length} stack(s) in ${out}\n`);
+    for (const s of report.stacks) process.stdout.write(`  ${s.path}: ${s.object} ${s.filter}, ${s.frames} frame(s)\n`);
+    for (const w of report.warnings) process.stdout.write(`  ! ${w}\n`);
+  }
+}
+
+/** Progress of the steps: a bar on a terminal, plain lines otherwise (pipes, files, CI). */
+async function progressSink(plan: Plan, o: CliOpts): Promise<{ onEvent: (e: StepEvent) => void; stop: () => void }> {
+  if (!process.stdout.isTTY || o.json) return { onEvent: (e) => process.stderr.write(`${stepEventLine(e)}\n`), stop: () => undefined };
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = new cliProgress.SingleBar({ format: 'darkroom run [{bar}] {value}/{total} {step}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  bar.start(plan.steps.filter((s) => s.kind !== 'report').length, 0, { step: '' });
+  return { onEvent: (e) => (e.type === 'step-start' ? undefined : bar.update(e.index, { step: e.id })), stop: () => bar.stop() };
+}
+
+async function execute(plan: Plan, o: CliOpts): Promise<RunReport> {
+  const { executePlan } = await import('../pipeline/execute.js');
+  const { executorFromSpec, BullmqExecutor } = await import('../pipeline/executors/index.js');
+  const executor: Executor = executorFromSpec(o.executor, { log: (line) => process.stderr.write(`${line}\n`) });
+  const progress = await progressSink(plan, o);
+  try {
+    const report = await executePlan(plan, { executor, onEvent: progress.onEvent });
+    progress.stop();
+    process.stderr.write(`report: ${join(plan.out, 'report.json')} (${report.timing_s.total.toFixed(1)} s)\n`);
+    if (executor instanceof BullmqExecutor) await executor.complete(true);
+    return report;
+  } catch (e) {
+    progress.stop();
+    if (executor instanceof BullmqExecutor) await executor.complete(false).catch(() => undefined);
+    throw e;
+  } finally {
+    await executor.close();
+  }
 }

@@ -1,6 +1,6 @@
 /** report.html: a self-contained page (no scripts) with the stacks, previews, masters and warnings. */
 import type { Plan } from './plan.js';
-import type { RunReport } from './execute.js';
+import type { RunReport } from './report.js';
 
 const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

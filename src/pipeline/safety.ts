@@ -6,7 +6,7 @@
  * cannot hide one folder inside the other. Every driver of a run (CLI, API, executePlan) calls these.
  */
 import { join, sep } from 'node:path';
-import { DarkroomError } from '../util/errors.js';
+import { OptionError } from './option-error.js';
 import { physicalPath } from '../util/paths.js';
 
 /** Folders of OUT that intermediate steps write (removed file by file at the end of a run). */
@@ -26,12 +26,12 @@ export function isWithin(inner: string, outer: string): boolean {
 export function checkRunPaths(night: string, out: string, opts: { library?: string; dirs?: readonly string[] } = {}): void {
   const rn = physicalPath(night);
   const ro = physicalPath(out);
-  if (ro === rn) throw new DarkroomError('BAD_ARGUMENT', 'the output folder is the night folder: choose another --out (Darkroom never writes in the night, and would scan its own outputs as frames)', night);
-  if (isWithin(ro, rn)) throw new DarkroomError('BAD_ARGUMENT', `the output folder ${out} is inside the night folder: choose an --out outside it (Darkroom never writes in the night)`, night);
+  if (ro === rn) throw new OptionError('BAD_ARGUMENT', 'out', 'the output folder is the night folder (Darkroom never writes in the night, and would scan its own outputs as frames)', 'another', night);
+  if (isWithin(ro, rn)) throw new OptionError('BAD_ARGUMENT', 'out', `the output folder ${out} is inside the night folder (Darkroom never writes in the night)`, 'outside', night);
   for (const d of opts.dirs ?? OUTPUT_DIRS) {
-    if (isWithin(rn, physicalPath(join(out, d)))) throw new DarkroomError('BAD_ARGUMENT', `the night folder is inside ${join(out, d)}, a folder Darkroom writes in the output folder: choose another --out`, night);
+    if (isWithin(rn, physicalPath(join(out, d)))) throw new OptionError('BAD_ARGUMENT', 'out', `the night folder is inside ${join(out, d)}, a folder Darkroom writes in the output folder`, 'another', night);
   }
-  if (opts.library && isWithin(physicalPath(opts.library), rn)) throw new DarkroomError('BAD_ARGUMENT', `the master library ${opts.library} is inside the night folder: choose a --library outside it (Darkroom never writes in the night)`, night);
+  if (opts.library && isWithin(physicalPath(opts.library), rn)) throw new OptionError('BAD_ARGUMENT', 'library', `the master library ${opts.library} is inside the night folder (Darkroom never writes in the night)`, 'outside', night);
 }
 
 /** The top-level folders of OUT that a set of output paths (relative to OUT) lies in, plus .darkroom. */

@@ -63,11 +63,12 @@ export class Processing {
             if (st.log.length > 500) st.log.splice(0, st.log.length - 500);
             this.onEvent({ type: 'run-log', id: st.id, line });
           },
-          progress: (done, total, step) => {
-            st.done = done;
-            st.total = total;
-            st.step = step;
-            this.onEvent({ type: 'run-progress', id: st.id, done, total, step });
+          onEvent: (e) => {
+            if (e.type === 'step-start') return;
+            st.done = e.index;
+            st.total = e.total;
+            st.step = e.id;
+            this.onEvent({ type: 'run-progress', id: st.id, done: e.index, total: e.total, step: e.id });
           },
         });
         st.state = 'done';

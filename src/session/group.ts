@@ -340,6 +340,12 @@ export function matchFlat(flat: CalGroup, cal: CalGroup[]): FlatCalibration {
   return fc;
 }
 
+/** The warning about frames whose kind could not be told (undefined when there are none). */
+export function unknownKindWarning(unique: Frame[]): string | undefined {
+  const unclassified = unique.filter((f) => !f.kind);
+  return unclassified.length ? `${unclassified.length} frame(s) of unknown kind (no IMAGETYP, name or clear pixels): ${unclassified.map((f) => f.rel).join(', ')}` : undefined;
+}
+
 export function groupNight(unique: Frame[], opts: { radiusDeg?: number } = {}): Grouping {
   const lights = unique.filter((f) => f.kind === 'light');
   const targets = groupTargets(lights, opts.radiusDeg ?? 0.5);
@@ -351,7 +357,7 @@ export function groupNight(unique: Frame[], opts: { radiusDeg?: number } = {}): 
   const flatCalibration = calibration.filter((g) => g.kind === 'flat' && used.has(g.id)).map((g) => matchFlat(g, calibration));
   for (const fc of flatCalibration) for (const c of [fc.flatdark, fc.dark, fc.bias]) if (c) used.add(c.group);
   const warnings = [...matches.flatMap((m) => m.warnings), ...flatCalibration.flatMap((f) => f.warnings)];
-  const unclassified = unique.filter((f) => !f.kind);
-  if (unclassified.length) warnings.push(`${unclassified.length} frame(s) of unknown kind (no IMAGETYP, name or clear pixels): ${unclassified.map((f) => f.rel).join(', ')}`);
+  const unclassified = unknownKindWarning(unique);
+  if (unclassified) warnings.push(unclassified);
   return { targets, calibration, lights: lightGroups, matches, flatCalibration, used, warnings };
 }

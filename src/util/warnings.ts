@@ -2,7 +2,35 @@
  * Structured warnings: what drivers report besides their result, for the CLI to print, the
  * pipeline to collect and the server to forward, without anyone parsing prose.
  */
-export type WarningCode = 'NON_FINITE' | 'NO_VALUE' | 'REJECT_FALLBACK';
+export type WarningCode =
+  | 'NON_FINITE'
+  | 'NO_VALUE'
+  | 'REJECT_FALLBACK'
+  // pipeline: planning (what was done with the night's files)
+  | 'MISSING_CALIBRATION'
+  | 'UNKNOWN_KIND'
+  | 'SKIPPED_FILES'
+  | 'DUPLICATES'
+  | 'RECLASSIFIED'
+  | 'NO_LIGHTS'
+  | 'UNUSED_CALIBRATION'
+  // pipeline: running the steps
+  | 'STEP_WARNING'
+  | 'DARK_NOT_SCALED'
+  | 'REFERENCE_NOT_FOUND'
+  | 'LIBRARY_WRITE'
+  | 'STEP_FAILED'
+  | 'STACK_NOT_PRODUCED'
+  | 'OUTPUT_KEPT'
+  // file-level drivers (calibrateFiles, registerFiles, debayerFiles)
+  | 'TEMPERATURE_MISMATCH'
+  | 'EXPOSURE_MISMATCH'
+  | 'DARK_SCALING_FORCED'
+  | 'DARK_OPTIMIZATION'
+  | 'CLIPPED'
+  | 'FRAME_UNREADABLE'
+  | 'FRAME_LEFT_OUT'
+  | 'FRAME_FAILED';
 
 export interface WarningEvent {
   code: WarningCode;

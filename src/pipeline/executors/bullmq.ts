@@ -157,8 +157,8 @@ export class BullmqExecutor implements Executor {
     await this.saveRecord();
     const base = `${this.runId}-${safe(s.id)}-${hash.slice(0, 12)}`;
     const seen = new Set<string>();
-    const warn = (ws: string[]): void => {
-      for (const w of ws) if (!seen.has(w)) (seen.add(w), env.warn(w));
+    const warn = (ws: JobResult['warnings']): void => {
+      for (const w of ws) if (!seen.has(JSON.stringify(w))) (seen.add(JSON.stringify(w)), env.warn(w));
     };
     const common = { plan: this.planPath, step: s.id };
     try {

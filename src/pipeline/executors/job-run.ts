@@ -7,8 +7,10 @@
 import { hostname } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 
-import type { Plan } from '../plan.js';
-import { makeStepEnv, readStampFile, runPlanStep, type StepOutput } from '../execute.js';
+import type { IntegrateStep, Plan, PlanStep } from '../plan.js';
+import { readStampFile } from '../stamps.js';
+import { makeStepEnv, runPlanStep, type StepOutput } from '../steps/index.js';
+import type { WarningEvent } from '../../util/warnings.js';
 import { DarkroomError, isDarkroomError, type ErrorCode } from '../../util/errors.js';
 import { FsStorage, type Storage } from './storage.js';
 import { integrateAssemble, integratePrep, integrateTile, type PrepResult, type TileResult } from './tiles.js';
@@ -32,7 +34,7 @@ export interface JobResult {
   output?: StepOutput;
   prep?: PrepResult;
   tile?: TileResult;
-  warnings: string[];
+  warnings: WarningEvent[];
   error?: { code: ErrorCode; message: string; file?: string };
   worker: string;
   seconds: number;
@@ -49,6 +51,12 @@ function loadPlan(path: string): Plan {
     if (plans.size > 16) plans.delete(plans.keys().next().value!);
   }
   return p;
+}
+
+/** Prep and assembly jobs belong to integrate steps. */
+function integrateStep(s: PlanStep): IntegrateStep {
+  if (s.kind !== 'integrate') throw new Error(`step ${s.id} is not an integrate step`);
+  return s;
 }
 
 /**
@@ -69,7 +77,7 @@ async function injectedDelay(): Promise<void> {
  */
 export async function runJob(d: JobData, children: Record<string, JobResult> = {}, storageFor: (plan: Plan) => Storage = (p) => new FsStorage(p.out)): Promise<JobResult> {
   const t0 = Date.now();
-  const warnings: string[] = [];
+  const warnings: WarningEvent[] = [];
   const worker = `${hostname()}:${process.pid}`;
   await injectedDelay();
   try {
@@ -87,7 +95,7 @@ export async function runJob(d: JobData, children: Record<string, JobResult> = {
         res.output = await runPlanStep(env, s, { frames: d.frames ?? [] });
         break;
       case 'prep':
-        res.prep = integratePrep(env, s, storage, d.dir!);
+        res.prep = integratePrep(env, integrateStep(s), storage, d.dir!);
         break;
       case 'tile':
         res.tile = await integrateTile(storage, d.prep!, d.rows![0], d.rows![1], d.dir!);
@@ -97,7 +105,7 @@ export async function runJob(d: JobData, children: Record<string, JobResult> = {
           if (v.error) throw new DarkroomError(v.error.code, v.error.message, v.error.file);
           return v.tile!;
         });
-        res.output = integrateAssemble(env, s, storage, d.prep!, tiles);
+        res.output = integrateAssemble(env, integrateStep(s), storage, d.prep!, tiles);
         break;
       }
     }

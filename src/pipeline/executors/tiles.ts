@@ -5,8 +5,9 @@
  * assembly job puts the tiles together and writes the stack. Every pixel depends only on the
  * shared parameters and its own column of values, so the result is bit-identical to the whole.
  */
-import type { PlanStep } from '../plan.js';
-import { integrateInputs, integrateOptions, writeStack, type StepEnv, type StepOutput } from '../execute.js';
+import type { IntegrateStep } from '../plan.js';
+import { integrateInputs, integrateOptions, writeStack } from '../steps/integrate.js';
+import type { StepEnv, StepOutput } from '../steps/env.js';
 import {
   closeFrames,
   defaultMemoryBytes,
@@ -63,7 +64,7 @@ export function tileRanges(height: number, tileRows: number): Array<[number, num
   return r;
 }
 
-export function integratePrep(env: StepEnv, s: PlanStep, storage: Storage, dir: string): PrepResult {
+export function integratePrep(env: StepEnv, s: IntegrateStep, storage: Storage, dir: string): PrepResult {
   const { inputs } = integrateInputs(env, s);
   const o = resolveOptions(integrateOptions(s));
   const { frames, geometry: g } = openFrames(inputs);
@@ -95,7 +96,7 @@ export async function integrateTile(storage: Storage, prepKey: string, y0: numbe
   }
 }
 
-export function integrateAssemble(env: StepEnv, s: PlanStep, storage: Storage, prepKey: string, tiles: TileResult[]): StepOutput {
+export function integrateAssemble(env: StepEnv, s: IntegrateStep, storage: Storage, prepKey: string, tiles: TileResult[]): StepOutput {
   const { inputs, prep } = readPrep(storage, prepKey);
   const o = resolveOptions(integrateOptions(s));
   const { frames, geometry: g } = openFrames(inputs);

@@ -1,0 +1,66 @@
+/**
+ * integrate: the frames upstream steps produced, combined with the plan's rejection,
+ * normalization and weights into the stack (keywords and HISTORY of what was integrated). The
+ * distributed executor integrates by row tiles with the same options and writes with writeStack.
+ */
+import { basename, relative } from 'node:path';
+import { readFitsHeader } from '../../fits/index.js';
+import { frameMeta } from '../../session/metadata.js';
+import { integrateFiles, runIntegration, writeIntegration, type IntegrateOptions, type IntegrateResult } from '../../integrate/index.js';
+import { DarkroomError } from '../../util/errors.js';
+import { VERSION } from '../../version.js';
+import type { IntegrateStep } from '../plan.js';
+import { absPath, ensureDir, liveInputs, rawOf, rejectedUpstream, stepWarning, type Rejection, type StepEnv, type StepOutput } from './env.js';
+
+/** The frames an integrate step combines (those upstream steps produced) and the ones they left out. */
+export function integrateInputs(env: StepEnv, s: IntegrateStep): { inputs: string[]; rejected: Rejection[] } {
+  const inputs = liveInputs(env, s).map((p) => absPath(env, p));
+  const rejected = rejectedUpstream(env, s);
+  if (inputs.length === 0) throw new DarkroomError('TOO_FEW', `every frame was rejected (${rejected.map((r) => `${basename(r.path)}: ${r.reason}`).join('; ')})`);
+  return { inputs, rejected };
+}
+
+/** Integration options of an integrate step. */
+export function integrateOptions(s: IntegrateStep, workers?: number): Partial<IntegrateOptions> {
+  const p = s.params;
+  const chosen = runIntegration({ reject: p.rejection, normalize: p.normalization, weights: p.weights, integration: p.integration });
+  return { combine: 'average', ...chosen, rejectionMaps: false, ...(workers ? { workers } : {}) };
+}
+
+/** Total exposure of the frames actually integrated (registration may have left some out). */
+function totalExposure(inputs: string[]): number {
+  return Number(inputs.reduce((t, p) => t + (frameMeta(readFitsHeader(p).header, p).exposure ?? 0), 0).toFixed(3));
+}
+
+/** The registration reference of the stack (the raw light), when it was registered. */
+function referenceOf(env: StepEnv, s: IntegrateStep): string | undefined {
+  const regStep = s.deps.map((d) => env.steps.get(d)!).find((d) => d.kind === 'register');
+  const ref = regStep ? env.result(regStep.id)?.info.reference : undefined;
+  return typeof ref === 'string' ? ref : undefined;
+}
+
+/** Write an integrate step's stack (keywords, HISTORY) and return the step's output. */
+export function writeStack(env: StepEnv, s: IntegrateStep, r: IntegrateResult): StepOutput {
+  const { inputs, rejected } = integrateInputs(env, s);
+  for (const w of r.warnings) stepWarning(env, 'STEP_WARNING', w, s.outputs[0]);
+  const stack = env.plan.stacks.find((x) => x.step === s.id)!;
+  const h = r.image.header;
+  h.set('OBJECT', stack.object);
+  h.set('FILTER', stack.filter);
+  const exposure = totalExposure(inputs);
+  h.set('NCOMBINE', inputs.length, 'frames integrated');
+  h.set('EXPTIME', exposure, '[s] total exposure of the integrated frames', { float: true });
+  h.set('IMAGETYP', 'Master Light');
+  r.history.unshift(`darkroom ${VERSION} run: ${s.reason}`);
+  const dst = absPath(env, s.outputs[0]!);
+  ensureDir(dst);
+  writeIntegration(r, dst);
+  const zeroW = r.frames.filter((f) => !(f.weight > 0)).map((f) => ({ path: rawOf(env, relative(env.plan.out, f.path)), reason: 'integration: zero weight' }));
+  return { produced: [s.outputs[0]!], rejected: zeroW, info: { noise: r.noise, frames: inputs.length, exposure, rejectedUpstream: rejected, reference: referenceOf(env, s) } };
+}
+
+export async function runIntegrate(env: StepEnv, s: IntegrateStep): Promise<StepOutput> {
+  const { inputs } = integrateInputs(env, s);
+  const r = await integrateFiles(inputs, integrateOptions(s, env.workers));
+  return writeStack(env, s, r);
+}
