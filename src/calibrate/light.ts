@@ -49,7 +49,7 @@ export interface FrameReport {
   clippedPct: number;
   overscanLevels?: number[];
   warnings: string[];
-  /** Structured warnings (non-finite pixels of the light or a master, by file); also in `warnings`. */
+  /** Every warning, structured (`warnings[i]` is the line of `events[i]`: its message, prefixed by its file when that is not the light). */
   events?: WarningEvent[];
 }
 
@@ -164,37 +164,52 @@ export function darkIsClamped(bias: Master, dark: Master): { clamped: boolean; d
   return { clamped: darkMean <= biasMean, darkMean, biasMean };
 }
 
-/** Calibrate one light (pure: the input image is not modified). */
-export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOptions): CalibrateResult {
-  const warnings: string[] = [];
-  const events: WarningEvent[] = [];
-  const history: string[] = [];
-  checkFinite(lightIn, lightPath, 'light', events);
-  let light = lightIn;
-  let overscanLevels: number[] | undefined;
-  if (o.overscan) {
-    const r = applyOverscan(light, o.overscan, lightPath);
-    light = r.image;
-    overscanLevels = r.levels;
-    const im = o.overscan.image;
-    history.push(`overscan: image ${im.x}:${im.y}:${im.w}:${im.h}, levels ${r.levels.map((l) => l.toFixed(2)).join(' ')}`);
-  }
-  if (o.bias) checkMasterCompatible(light, lightPath, o.bias, 'master bias');
-  if (o.dark) checkMasterCompatible(light, lightPath, o.dark, 'master dark');
-  if (o.flat) checkMasterCompatible(light, lightPath, o.flat, 'master flat');
-  for (const [m, role] of [[o.bias, 'master bias'], [o.dark, 'master dark'], [o.flat, 'master flat']] as const) if (m) checkFinite(m.image, m.path, role, events);
-  for (const e of events) warnings.push(e.file === lightPath ? e.message : warningLine(e));
+/**
+ * What to do when the dark is to be scaled but the master dark is not brighter than the master bias
+ * (black-level clamping / dark current suppression: MD - MB is meaningless): fall back to the plain
+ * dark ('plain', with a DARK_NOT_SCALED warning), refuse ('refuse', a DarkroomError), or scale anyway
+ * ('force', with a DARK_SCALING_FORCED warning).
+ */
+export type ClampedDark = 'plain' | 'refuse' | 'force';
 
+export interface DarkScalingDecision {
+  mode: FrameReport['mode'];
+  /** The warning of a fallback or a forced scaling (absent when the dark is brighter than the bias). */
+  event?: WarningEvent;
+}
+
+/**
+ * The dark-darker-than-bias rule, in one place: `mode` ('optimize' or 'exposure' scale the dark) as it
+ * may be used with these masters. Other modes, or a missing bias or dark, pass unchanged. `file`: the
+ * file the warning or the error names (the light, or the master dark for a whole run).
+ */
+export function decideDarkScaling(mode: FrameReport['mode'], bias: Master | undefined, dark: Master | undefined, policy: ClampedDark, file?: string): DarkScalingDecision {
+  if ((mode !== 'optimize' && mode !== 'exposure') || !bias || !dark) return { mode };
+  const c = darkIsClamped(bias, dark);
+  if (!c.clamped) return { mode };
+  const msg =
+    `master dark ${dark.path} (mean ${c.darkMean.toFixed(2)}) is not brighter than master bias ${bias.path} (mean ${c.biasMean.toFixed(2)}): ` +
+    `black-level clamping / dark current suppression makes (MD - MB) meaningless, so dark scaling would be wrong; ` +
+    `use a dark of the light's exposure without bias, or --force`;
+  if (policy === 'refuse') throw new DarkroomError('BAD_ARGUMENT', msg, file);
+  if (policy === 'force') return { mode, event: { code: 'DARK_SCALING_FORCED', message: `forced dark scaling although ${msg}`, file } };
+  return { mode: 'plain', event: { code: 'DARK_NOT_SCALED', message: `dark not scaled: ${msg}`, file } };
+}
+
+type Mode = FrameReport['mode'];
+type Warn = (code: WarningEvent['code'], message: string) => void;
+
+/** The dark mode of one light: the requested one checked against the masters, 'auto' resolved by exposure. */
+function chooseMode(light: Image, lightPath: string, o: CalibrateOptions, events: WarningEvent[], warn: Warn): { mode: Mode; tL?: number; tD?: number } {
   const tL = exposureOf(light);
   const TL = tempOf(light);
   if (o.dark) {
     const TD = tempOf(o.dark.image);
     if (TL !== undefined && TD !== undefined && Math.abs(TL - TD) > 2) {
-      warnings.push(`master dark ${o.dark.path} was taken at ${TD} C, light at ${TL} C (more than 2 C apart)`);
+      warn('TEMPERATURE_MISMATCH', `master dark ${o.dark.path} was taken at ${TD} C, light at ${TL} C (more than 2 C apart)`);
     }
   }
-  // Dark mode
-  let mode: FrameReport['mode'];
+  let mode: Mode;
   const requested = o.darkMode ?? 'auto';
   const tD = o.dark ? exposureOf(o.dark.image) : undefined;
   const expDiffers = tL !== undefined && tD !== undefined && Math.abs(tL - tD) > 0.01 * Math.max(tL, tD);
@@ -209,44 +224,35 @@ export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOp
   } else {
     mode = o.bias && expDiffers ? 'optimize' : 'plain';
   }
-  if ((mode === 'optimize' || mode === 'exposure') && o.bias && o.dark) {
-    const c = darkIsClamped(o.bias, o.dark);
-    if (c.clamped) {
-      const msg =
-        `master dark ${o.dark.path} (mean ${c.darkMean.toFixed(2)}) is not brighter than master bias ${o.bias.path} (mean ${c.biasMean.toFixed(2)}): ` +
-        `black-level clamping / dark current suppression makes (MD - MB) meaningless, so dark scaling would be wrong; ` +
-        `use a dark of the light's exposure without bias, or --force`;
-      if (requested === 'auto') {
-        mode = 'plain';
-        warnings.push(`dark not scaled: ${msg}`);
-      } else if (!o.force) {
-        throw new DarkroomError('BAD_ARGUMENT', msg, lightPath);
-      } else warnings.push(`forced dark scaling although ${msg}`);
-    }
-  }
+  const scaling = decideDarkScaling(mode, o.bias, o.dark, requested === 'auto' ? 'plain' : o.force ? 'force' : 'refuse', lightPath);
+  mode = scaling.mode;
+  if (scaling.event) events.push(scaling.event);
   if (mode === 'plain' && expDiffers) {
-    warnings.push(`master dark ${o.dark!.path} has EXPTIME ${tD} s but the light ${tL} s: without --optimize or --dark-scale exposure the dark current is not scaled`);
+    warn('EXPOSURE_MISMATCH', `master dark ${o.dark!.path} has EXPTIME ${tD} s but the light ${tL} s: without --optimize or --dark-scale exposure the dark current is not scaled`);
   }
+  return { mode, tL, tD };
+}
 
+/** k0 of a scaled dark (noise minimization or exposure ratio); undefined for the other modes. */
+function darkScale(light: Image, lightPath: string, o: CalibrateOptions, m: { mode: Mode; tL?: number; tD?: number }, warn: Warn): number | undefined {
+  if (m.mode === 'optimize') {
+    const r = optimizeDarkScale(light.data[0]!, o.bias!.image.data[0]!, o.dark!.image.data[0]!, light.width, light.height, o.darkOpt);
+    if (r.warning) warn('DARK_OPTIMIZATION', r.warning);
+    return r.k;
+  }
+  if (m.mode === 'exposure') {
+    const { tL, tD } = m;
+    if (tL === undefined || tD === undefined || !(tD > 0)) throw new DarkroomError('BAD_HEADER', `--dark-scale exposure needs EXPTIME in the light and a master dark with EXPTIME > 0 (${o.dark!.path})`, lightPath);
+    return tL / tD;
+  }
+  return undefined;
+}
+
+/** C = (L - dark term) / MF * s0 into `out`, plane by plane; undefined values (NaN, Inf) give NaN. */
+function applyMasters(light: Image, out: Image, o: CalibrateOptions, mode: Mode, k0: number | undefined, cfa: string | undefined, s0: number[] | undefined): void {
   const w = light.width;
   const h = light.height;
   const n = w * h;
-  const L = light.data[0]!;
-  const out = createImage(w, h, light.channels, light.header.clone());
-  out.cfa = light.cfa;
-  let k0: number | undefined;
-  if (mode === 'optimize') {
-    const r = optimizeDarkScale(L, o.bias!.image.data[0]!, o.dark!.image.data[0]!, w, h, o.darkOpt);
-    k0 = r.k;
-    if (r.warning) warnings.push(r.warning);
-  } else if (mode === 'exposure') {
-    if (tL === undefined || tD === undefined || !(tD > 0)) throw new DarkroomError('BAD_HEADER', `--dark-scale exposure needs EXPTIME in the light and a master dark with EXPTIME > 0 (${o.dark!.path})`, lightPath);
-    k0 = tL / tD;
-  }
-  const cfa = cfaOf(light);
-  const separate = o.separateCfaFlatScaling ?? !!cfa;
-  const s0 = o.flat ? flatScales(o.flat.image, separate ? cfa : undefined) : undefined;
-
   for (let c = 0; c < light.channels; c++) {
     const Lc = light.data[c]!;
     const C = out.data[c]!;
@@ -272,10 +278,14 @@ export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOp
       }
     }
   }
-  // Pedestal, then the one truncation to >= 0.
+}
+
+/** Add the pedestal, then the one truncation to >= 0; returns the pedestal and the clipped percentage. */
+function pedestalAndClip(out: Image, requested: CalibrateOptions['pedestal']): { pedestal: number; clippedPct: number } {
   let pedestal = 0;
-  if (o.pedestal === 'auto') pedestal = autoPedestal(out.data[0]!);
-  else if (typeof o.pedestal === 'number') pedestal = o.pedestal;
+  if (requested === 'auto') pedestal = autoPedestal(out.data[0]!);
+  else if (typeof requested === 'number') pedestal = requested;
+  const n = out.width * out.height;
   let clipped = 0;
   for (const C of out.data) {
     for (let i = 0; i < n; i++) {
@@ -286,11 +296,44 @@ export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOp
       } else C[i] = v;
     }
   }
-  const clippedPct = (100 * clipped) / (n * light.channels);
-  if (clippedPct > 1) {
-    warnings.push(`${clippedPct.toFixed(2)}% of the pixels were clipped at zero: add an output pedestal (--pedestal auto, or e.g. --pedestal 100)`);
+  return { pedestal, clippedPct: (100 * clipped) / (n * out.channels) };
+}
+
+/** Calibrate one light (pure: the input image is not modified). */
+export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOptions): CalibrateResult {
+  const events: WarningEvent[] = [];
+  const warn: Warn = (code, message) => void events.push({ code, message, file: lightPath });
+  const history: string[] = [];
+  checkFinite(lightIn, lightPath, 'light', events);
+  let light = lightIn;
+  let overscanLevels: number[] | undefined;
+  if (o.overscan) {
+    const r = applyOverscan(light, o.overscan, lightPath);
+    light = r.image;
+    overscanLevels = r.levels;
+    const im = o.overscan.image;
+    history.push(`overscan: image ${im.x}:${im.y}:${im.w}:${im.h}, levels ${r.levels.map((l) => l.toFixed(2)).join(' ')}`);
   }
-  const noise = noiseMRS(out.data[0]!, w, h).sigma;
+  if (o.bias) checkMasterCompatible(light, lightPath, o.bias, 'master bias');
+  if (o.dark) checkMasterCompatible(light, lightPath, o.dark, 'master dark');
+  if (o.flat) checkMasterCompatible(light, lightPath, o.flat, 'master flat');
+  for (const [m, role] of [[o.bias, 'master bias'], [o.dark, 'master dark'], [o.flat, 'master flat']] as const) if (m) checkFinite(m.image, m.path, role, events);
+
+  const chosen = chooseMode(light, lightPath, o, events, warn);
+  const mode = chosen.mode;
+  const out = createImage(light.width, light.height, light.channels, light.header.clone());
+  out.cfa = light.cfa;
+  const k0 = darkScale(light, lightPath, o, chosen, warn);
+  const cfa = cfaOf(light);
+  const separate = o.separateCfaFlatScaling ?? !!cfa;
+  const s0 = o.flat ? flatScales(o.flat.image, separate ? cfa : undefined) : undefined;
+  applyMasters(light, out, o, mode, k0, cfa, s0);
+  const { pedestal, clippedPct } = pedestalAndClip(out, o.pedestal);
+  if (clippedPct > 1) {
+    warn('CLIPPED', `${clippedPct.toFixed(2)}% of the pixels were clipped at zero: add an output pedestal (--pedestal auto, or e.g. --pedestal 100)`);
+  }
+  const noise = noiseMRS(out.data[0]!, out.width, out.height).sigma;
+  const warnings = events.map((e) => (e.file === lightPath ? e.message : warningLine(e)));
 
   history.push(`calibrate: mode ${mode}${k0 !== undefined ? ` k0 ${k0.toFixed(5)}` : ''}`);
   if (o.bias) history.push(`master bias ${o.bias.path}`);

@@ -4,16 +4,13 @@
  * writes DIR/NAME_c.fits for each light (inputs are never touched); --json prints the per-frame report.
  */
 import type { Command } from 'commander';
-import { mkdirSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { readFits, writeFits } from '../fits/index.js';
-import { calibrateLight, type CalibrateOptions, type DarkMode, type FrameReport } from '../calibrate/light.js';
-import { loadMaster } from '../calibrate/masters.js';
+import type { DarkMode, FrameReport } from '../calibrate/light.js';
 import { parseOverscanSpec, OVERSCAN_HELP } from '../calibrate/overscan.js';
-import { defectCount, defectsFromDark, detectDefects, mergeDefects, readDefectList, repairDefects } from '../calibrate/cosmetic.js';
+import { calibrateFiles, type CalibratedFrame, type CalibrateFilesOptions, type CosmeticReport } from '../calibrate/files.js';
 import { DarkroomError } from '../util/errors.js';
-import { assertOutputsAreNotInputs } from '../util/paths.js';
-import { VERSION } from '../version.js';
+import { warningLine } from '../util/warnings.js';
 
 interface Opts {
   output: string;
@@ -37,12 +34,7 @@ export function outputName(light: string): string {
   return `${stem}_c.fits`;
 }
 
-export interface CosmeticReport {
-  fromDark: number;
-  detected: number;
-  fromList: number;
-  repaired: number;
-}
+export type { CosmeticReport };
 
 export function registerCalibrate(program: Command): void {
   program
@@ -68,73 +60,49 @@ export function registerCalibrate(program: Command): void {
     .option('--no-separate-cfa-flat-scaling', 'one s0 for all CFA colours')
     .option('--force', 'scale/optimize the dark although it is not brighter than the bias')
     .option('--json', 'print the per-frame report as JSON')
-    .action((lights: string[], o: Opts) => {
-      let darkMode: DarkMode = 'auto';
-      if (o.darkScale !== undefined && o.darkScale !== 'exposure') throw new DarkroomError('BAD_ARGUMENT', `--dark-scale must be 'exposure', got '${o.darkScale}'`);
-      if (o.optimize === true && o.darkScale) throw new DarkroomError('BAD_ARGUMENT', 'give --optimize or --dark-scale exposure, not both');
-      if (o.darkScale) darkMode = 'exposure';
-      else if (o.optimize === true) darkMode = 'optimize';
-      else if (o.optimize === false) darkMode = 'plain';
-      let pedestal: number | 'auto' | undefined;
-      if (o.pedestal !== undefined) {
-        if (o.pedestal === 'auto') pedestal = 'auto';
-        else {
-          const p = Number(o.pedestal);
-          if (o.pedestal.trim() === '' || !Number.isFinite(p) || p < 0) throw new DarkroomError('BAD_ARGUMENT', `--pedestal must be a number >= 0 or 'auto', got '${o.pedestal}'`);
-          pedestal = p;
-        }
-      }
-      const overscan = o.overscan ? parseOverscanSpec(o.overscan) : undefined;
-      const masters = [o.bias, o.dark, o.flat, o.cosmetic === 'auto' ? undefined : o.cosmetic].filter((p): p is string => p !== undefined);
-      assertOutputsAreNotInputs(lights.map((lp) => join(o.output, outputName(lp))), [...lights, ...masters], lights);
-      const copts: CalibrateOptions = {
-        bias: o.bias ? loadMaster(o.bias) : undefined,
-        dark: o.dark ? loadMaster(o.dark) : undefined,
-        flat: o.flat ? loadMaster(o.flat) : undefined,
-        darkMode, pedestal, overscan, force: !!o.force,
-        separateCfaFlatScaling: o.separateCfaFlatScaling,
-      };
-      if (!copts.bias && !copts.dark && !copts.flat && !overscan) throw new DarkroomError('BAD_ARGUMENT', 'nothing to calibrate with: give --bias, --dark, --flat or --overscan');
-      mkdirSync(o.output, { recursive: true });
-      const outDir = realpathSync(o.output);
-      const reports: (FrameReport & { cosmetic?: CosmeticReport })[] = [];
-      for (const lp of lights) {
-        const outPath = join(outDir, outputName(lp));
-        const light = readFits(lp);
-        const r = calibrateLight(light, lp, copts);
-        const rep: FrameReport & { cosmetic?: CosmeticReport } = { ...r.report, output: outPath };
-        if (o.cosmetic) {
-          const img = r.image;
-          const cfa = !!img.cfa;
-          const plane = img.data[0]!;
-          let map;
-          const cr: CosmeticReport = { fromDark: 0, detected: 0, fromList: 0, repaired: 0 };
-          if (o.cosmetic === 'auto') {
-            const det = detectDefects(plane, img.width, img.height, { cfa });
-            cr.detected = defectCount(det);
-            map = det;
-            if (copts.dark) {
-              const dm = defectsFromDark(copts.dark.image.data[0]!, img.width, img.height);
-              cr.fromDark = dm.hot + dm.cold;
-              map = mergeDefects(det, dm);
-            }
-          } else {
-            map = readDefectList(o.cosmetic, img.width, img.height);
-            cr.fromList = defectCount(map);
-          }
-          for (const p of img.data) cr.repaired = repairDefects(p, map, { cfa });
-          rep.cosmetic = cr;
-          r.history.push(`cosmetic ${o.cosmetic === 'auto' ? 'auto' : o.cosmetic}: ${cr.repaired} pixels repaired (dark ${cr.fromDark}, detected ${cr.detected}, list ${cr.fromList})`);
-        }
-        writeFits(outPath, r.image, { bitpix: -32, history: [`darkroom ${VERSION} calibrate ${lp}`, ...r.history] });
-        for (const w of rep.warnings) process.stderr.write(`darkroom: warning: ${lp}: ${w}\n`);
-        reports.push(rep);
-        if (!o.json) {
-          process.stdout.write(
-            `${lp} -> ${outPath}: ${rep.mode}${rep.k0 !== undefined ? ` k0=${rep.k0.toFixed(4)}` : ''}${rep.s0 ? ` s0=${rep.s0.map((s) => s.toFixed(1)).join('/')}` : ''} pedestal=${rep.pedestal} noise=${rep.noise.toFixed(2)} clipped=${rep.clippedPct.toFixed(3)}%\n`,
-          );
-        }
-      }
-      if (o.json) process.stdout.write(JSON.stringify(reports, null, 2) + '\n');
+    .action(async (lights: string[], o: Opts) => {
+      const opts = calibrateFlags(o);
+      // the CLI shows the outputs by their real path (the folder exists once the driver checked it)
+      let outDir: string | undefined;
+      // the CLI names the outputs by their real path (the folder exists once the driver has checked the outputs)
+      const shown = (f: CalibratedFrame): FrameReport => ({ ...f.report, output: join((outDir ??= realpathSync(o.output)), basename(f.output)) });
+      const r = await calibrateFiles(lights, lights.map((lp) => join(o.output, outputName(lp))), opts, {
+        onWarning: (w) => process.stderr.write(`darkroom: warning: ${warningLine(w)}\n`),
+        onProgress: (e) => {
+          if (!o.json && e.frame?.ok) process.stdout.write(reportLine(shown(e.frame)));
+        },
+      });
+      if (o.json) process.stdout.write(JSON.stringify(r.frames.filter((f): f is CalibratedFrame => f.ok).map(shown), null, 2) + '\n');
     });
+}
+
+/** The CLI's flags as the driver's options (the CLI is strict: it refuses scaling a clamped dark unless --force, stops at the first bad light). */
+export function calibrateFlags(o: Opts): CalibrateFilesOptions {
+  let darkMode: DarkMode = 'auto';
+  if (o.darkScale !== undefined && o.darkScale !== 'exposure') throw new DarkroomError('BAD_ARGUMENT', `--dark-scale must be 'exposure', got '${o.darkScale}'`);
+  if (o.optimize === true && o.darkScale) throw new DarkroomError('BAD_ARGUMENT', 'give --optimize or --dark-scale exposure, not both');
+  if (o.darkScale) darkMode = 'exposure';
+  else if (o.optimize === true) darkMode = 'optimize';
+  else if (o.optimize === false) darkMode = 'plain';
+  let pedestal: number | 'auto' | undefined;
+  if (o.pedestal !== undefined) {
+    if (o.pedestal === 'auto') pedestal = 'auto';
+    else {
+      const p = Number(o.pedestal);
+      if (o.pedestal.trim() === '' || !Number.isFinite(p) || p < 0) throw new DarkroomError('BAD_ARGUMENT', `--pedestal must be a number >= 0 or 'auto', got '${o.pedestal}'`);
+      pedestal = p;
+    }
+  }
+  const overscan = o.overscan ? parseOverscanSpec(o.overscan) : undefined;
+  if (!o.bias && !o.dark && !o.flat && !overscan) throw new DarkroomError('BAD_ARGUMENT', 'nothing to calibrate with: give --bias, --dark, --flat or --overscan');
+  return {
+    bias: o.bias, dark: o.dark, flat: o.flat, darkMode, pedestal, overscan,
+    clampedDark: o.force ? 'force' : 'refuse', keepUnusedBias: true, frameErrors: 'throw',
+    separateCfaFlatScaling: o.separateCfaFlatScaling,
+    cosmetic: o.cosmetic === undefined ? undefined : o.cosmetic === 'auto' ? 'auto' : { list: o.cosmetic },
+  };
+}
+
+function reportLine(rep: FrameReport): string {
+  return `${rep.path} -> ${rep.output}: ${rep.mode}${rep.k0 !== undefined ? ` k0=${rep.k0.toFixed(4)}` : ''}${rep.s0 ? ` s0=${rep.s0.map((s) => s.toFixed(1)).join('/')}` : ''} pedestal=${rep.pedestal} noise=${rep.noise.toFixed(2)} clipped=${rep.clippedPct.toFixed(3)}%\n`;
 }
