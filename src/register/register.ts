@@ -14,9 +14,20 @@ import { requireCfa } from '../color/cfa.js';
 
 export interface FrameStars { stars: Star[]; medianFwhm: number; background?: number; noise?: number }
 
+/** Frames of at least this many pixels are detected on a 2x2-binned plane by `frameStars` (then measured at full resolution). */
+export const BIN_DETECTION_PIXELS = 8e6;
+
+/**
+ * What registration needs of a frame, fast: the 500 brightest sources with refined (windowed) centroids, PSF fits of
+ * the 50 brightest isolated unsaturated ones (FWHM, eccentricity for the metrics and weights), detection on a 2x2-binned
+ * plane for large frames. `opts` overrides any of it (`{ maxFit: 200, fitIsolated: false, refine: false, bin: 1 }` is the
+ * complete measurement of `detectStars`). Saturation defaults to the SATURATE header card.
+ */
 export function frameStars(img: Image, opts: DetectOptions = {}): FrameStars {
   const plane = detectionPlane(img);
-  const r = detectStars(plane, img.width, img.height, { maxStars: 500, ...opts });
+  const saturation = opts.saturation ?? img.header?.getNumber('SATURATE') ?? undefined;
+  const bin = img.width * img.height >= BIN_DETECTION_PIXELS ? 2 : 1;
+  const r = detectStars(plane, img.width, img.height, { maxStars: 500, maxFit: 50, fitIsolated: true, refine: true, bin, ...opts, saturation });
   const stars = r.stars;
   const shape = stars.filter((s) => s.fitted && !s.saturated);
   return { stars, medianFwhm: medianOf((shape.length > 0 ? shape : stars).map((s) => s.fwhm)), background: r.background.globalBackground, noise: r.background.globalNoise };

@@ -151,7 +151,21 @@ function catmull(f: number): Float64Array {
   return CW;
 }
 
-export function estimateBackground(plane: Float32Array, width: number, height: number, opts: BackgroundOptions = {}): BackgroundMap {
+/** The filtered mesh of box estimates (before interpolation to pixels) and its frame medians. */
+export interface BackgroundMesh {
+  background: Float64Array;
+  noise: Float64Array;
+  meshWidth: number;
+  meshHeight: number;
+  /** Box size in pixels of the plane measured. */
+  boxW: number;
+  boxH: number;
+  globalBackground: number;
+  globalNoise: number;
+}
+
+/** Sigma-clipped location and scale of each box, NaN boxes filled, 3x3 median-filtered. */
+export function backgroundMesh(plane: Float32Array, width: number, height: number, opts: BackgroundOptions = {}): BackgroundMesh {
   const box = Math.max(8, Math.floor(opts.box ?? 64));
   const mw = Math.max(1, Math.round(width / box));
   const mh = Math.max(1, Math.round(height / box));
@@ -183,16 +197,64 @@ export function estimateBackground(plane: Float32Array, width: number, height: n
   fillNaN(ns);
   const bgF = medianFilterMesh(bg, mw, mh);
   const nsF = medianFilterMesh(ns, mw, mh);
-  const background = interpolateMesh(bgF, mw, mh, boxW, boxH, width, height);
-  const noise = interpolateMesh(nsF, mw, mh, boxW, boxH, width, height);
   return {
-    background,
-    noise,
+    background: bgF, noise: nsF, meshWidth: mw, meshHeight: mh, boxW, boxH,
     globalBackground: medianInPlace(bgF.slice(), bgF.length),
     globalNoise: medianInPlace(nsF.slice(), nsF.length),
-    meshWidth: mw,
-    meshHeight: mh,
   };
+}
+
+/**
+ * Per-pixel maps of a mesh on a width x height grid; `scale` > 1 when the mesh was measured on a plane
+ * reduced `scale` times (a box of boxW plane pixels covers scale * boxW pixels here).
+ */
+export function meshMaps(m: BackgroundMesh, width: number, height: number, scale = 1): BackgroundMap {
+  const bw = m.boxW * scale, bh = m.boxH * scale;
+  return {
+    background: interpolateMesh(m.background, m.meshWidth, m.meshHeight, bw, bh, width, height),
+    noise: interpolateMesh(m.noise, m.meshWidth, m.meshHeight, bw, bh, width, height),
+    globalBackground: m.globalBackground,
+    globalNoise: m.globalNoise,
+    meshWidth: m.meshWidth,
+    meshHeight: m.meshHeight,
+  };
+}
+
+/**
+ * Fills columns x0..x1-1 of rows y0..y1-1 of `out` (a width-wide map) with the mesh's `which` values interpolated
+ * exactly as `meshMaps` does (same weights and order of operations), for maps needed only in places.
+ */
+export function interpolateMeshRect(m: BackgroundMesh, which: 'background' | 'noise', out: Float32Array, width: number, scale: number, x0: number, y0: number, x1: number, y1: number): void {
+  const mesh = m[which], mw = m.meshWidth, mh = m.meshHeight;
+  const bw = m.boxW * scale, bh = m.boxH * scale;
+  const nx = x1 - x0;
+  const jOf = (y: number): number => Math.floor((y + 0.5) / bh - 0.5);
+  const ja = Math.max(0, jOf(y0) - 1), jb = Math.min(mh - 1, jOf(y1 - 1) + 2);
+  // pass 1: along x for the mesh rows the rectangle needs
+  const rows = new Float64Array((jb - ja + 1) * nx);
+  for (let x = x0; x < x1; x++) {
+    const t = (x + 0.5) / bw - 0.5;
+    const i1 = Math.floor(t);
+    const w = catmull(t - i1);
+    for (let j = ja; j <= jb; j++) {
+      let s = 0;
+      for (let k = -1; k <= 2; k++) s += w[k + 1]! * mesh[j * mw + Math.min(mw - 1, Math.max(0, i1 + k))]!;
+      rows[(j - ja) * nx + (x - x0)] = s;
+    }
+  }
+  for (let y = y0; y < y1; y++) {
+    const j1 = jOf(y);
+    const w = catmull((y + 0.5) / bh - 0.5 - j1);
+    const r0 = (Math.min(mh - 1, Math.max(0, j1 - 1)) - ja) * nx, r1 = (Math.min(mh - 1, Math.max(0, j1)) - ja) * nx;
+    const r2 = (Math.min(mh - 1, Math.max(0, j1 + 1)) - ja) * nx, r3 = (Math.min(mh - 1, Math.max(0, j1 + 2)) - ja) * nx;
+    const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!;
+    const o = y * width + x0;
+    for (let i = 0; i < nx; i++) out[o + i] = w0 * rows[r0 + i]! + w1 * rows[r1 + i]! + w2 * rows[r2 + i]! + w3 * rows[r3 + i]!;
+  }
+}
+
+export function estimateBackground(plane: Float32Array, width: number, height: number, opts: BackgroundOptions = {}): BackgroundMap {
+  return meshMaps(backgroundMesh(plane, width, height, opts), width, height);
 }
 
 function fillNaN(m: Float64Array): void {

@@ -8,8 +8,11 @@
  * 4. One-pixel (hot-pixel-like) sources and saturated sources are flagged; hot pixels are left out of the star list.
  * 5. Each source is measured: centroid, FWHM, eccentricity from a pixel-integrated 2-D Gaussian or Moffat
  *    LM fit; HFR = sum(r v) / sum(v) in a radius of 3 FWHM (the NINA/DSS definition), HFD = 2 HFR.
+ * Fast options (registration, see register.ts frameStars): fit only `maxFit` stars, isolated ones first (`fitIsolated`),
+ * refine the others' centroids by a Gaussian-windowed centroid (`refine`, as precise as the fits), and detect on a
+ * 2x2-binned plane measuring at full resolution (`bin: 2`). The defaults are the complete measurement.
  */
-import { estimateBackground, medianInPlace, type BackgroundMap, type BackgroundOptions } from './background.js';
+import { backgroundMesh, estimateBackground, interpolateMeshRect, medianInPlace, type BackgroundMap, type BackgroundMesh, type BackgroundOptions } from './background.js';
 import { fitPsf, type PsfKind } from './psf.js';
 
 export interface Star {
@@ -61,6 +64,22 @@ export interface DetectOptions extends BackgroundOptions {
   maxFit?: number;
   /** Sub-samples per pixel axis in the fitted model (default 3). */
   subsample?: number;
+  /**
+   * Fit isolated stars first (default false): the `maxFit` fits go to the brightest unsaturated stars that are
+   * not blended and have no other source in their measurement window, then to the others.
+   */
+  fitIsolated?: boolean;
+  /**
+   * Refine the centroids of the stars left unfitted (default false) by an iterative Gaussian-windowed centroid
+   * (SExtractor's XWIN), the window's sigma from the median fitted FWHM.
+   */
+  refine?: boolean;
+  /**
+   * Detect on the plane binned `bin` x `bin` (1 or 2, default 1), then measure each source on the full plane
+   * (box and filterFwhm are then in binned pixels, minArea divided by 4). Only the measured sources' hot pixels
+   * are counted, and the result's per-pixel background maps are filled only around them (the global values are complete).
+   */
+  bin?: 1 | 2;
 }
 
 export interface DetectResult {
@@ -154,14 +173,20 @@ interface Planes {
 
 interface Src { pixels: Int32Array<ArrayBufferLike>; peakIdx: number; blended: boolean; id: number }
 
+/** plane - background, NaN as 0. */
+function subtractBackground(plane: Float32Array, background: Float32Array, npx: number): Float32Array {
+  const sub: Float32Array = new Float32Array(npx);
+  for (let i = 0; i < npx; i++) {
+    const v = plane[i]! - background[i]!;
+    sub[i] = v === v ? v : 0;
+  }
+  return sub;
+}
+
 function preparePlanes(plane: Float32Array, width: number, height: number, opts: DetectOptions): Planes {
   const npx = width * height;
   const bkg = estimateBackground(plane, width, height, opts);
-  const sub: Float32Array = new Float32Array(npx);
-  for (let i = 0; i < npx; i++) {
-    const v = plane[i]! - bkg.background[i]!;
-    sub[i] = v === v ? v : 0;
-  }
+  const sub = subtractBackground(plane, bkg.background, npx);
   const ffwhm = opts.filterFwhm ?? 2;
   let filt: Float32Array = sub;
   let nf = 1;
@@ -310,21 +335,28 @@ function findSources(p: Planes, pix: IntList, comps: { start: number; end: numbe
   return sources;
 }
 
-/** Indices of the sources that are not hot pixels (the peak holds most of the 3x3 signal), brightest (summed signal) first. */
-function rankStarLike(p: Planes, sources: Src[], sat: number): { good: number[]; hotPixels: number } {
+/** A hot-pixel-like source: its (unsaturated) peak pixel holds most of the 3x3 signal. */
+function isHotPixel(p: Planes, i: number, sat: number): boolean {
   const { sub, plane, width, height } = p;
+  const x = i % width, y = (i - x) / width;
+  let sum = 0;
+  for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+    const xx = x + dx, yy = y + dy;
+    if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
+    sum += Math.max(0, sub[yy * width + xx]!);
+  }
+  return sub[i]! > 0.7 * sum && !(plane[i]! >= sat);
+}
+
+/**
+ * Indices of the sources that are not hot pixels (`hotTest` false: all), brightest (summed signal) first.
+ */
+function rankStarLike(p: Planes, sources: Src[], sat: number, hotTest = true): { good: number[]; hotPixels: number } {
+  const { sub } = p;
   const good: number[] = [];
   let hotPixels = 0;
   for (let s = 0; s < sources.length; s++) {
-    const i = sources[s]!.peakIdx;
-    const x = i % width, y = (i - x) / width;
-    let sum = 0;
-    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-      const xx = x + dx, yy = y + dy;
-      if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
-      sum += Math.max(0, sub[yy * width + xx]!);
-    }
-    if (sub[i]! > 0.7 * sum && !(plane[i]! >= sat)) { hotPixels++; continue; }
+    if (hotTest && isHotPixel(p, sources[s]!.peakIdx, sat)) { hotPixels++; continue; }
     good.push(s);
   }
   good.sort((a, b) => sub[sources[b]!.peakIdx]! - sub[sources[a]!.peakIdx]!);
@@ -382,8 +414,8 @@ function sourceWindow(p: Planes, src: Src, sIdx: number, fwhmEst: number, label:
 }
 
 /** HFR = sum(r v) / sum(v) within a radius of 3 FWHM, background-subtracted (the NINA/DSS definition). */
-function halfFluxRadius(star: Star, w: Window, bOff: number): number {
-  const rAp = Math.min(w.half, 3 * star.fwhm);
+function halfFluxRadius(star: Star, w: Window, bOff: number, fwhm = star.fwhm): number {
+  const rAp = Math.min(w.half, 3 * fwhm);
   let sr = 0, sv = 0;
   const rAp2 = rAp * rAp;
   for (let y = w.y0; y <= w.y1; y++) for (let x = w.x0; x <= w.x1; x++) {
@@ -399,10 +431,45 @@ function halfFluxRadius(star: Star, w: Window, bOff: number): number {
 
 interface MeasureContext { label: Int32Array; sat: number; psfKind: PsfKind; subsample: number }
 
+/**
+ * Iterative Gaussian-windowed centroid (SExtractor's XWIN_IMAGE): x <- x + 2 sum(w v (xi - x)) / sum(w v), with
+ * w = exp(-r^2 / (2 sigma^2)) over r < 4 sigma; null when it does not converge near the start.
+ */
+export function windowedCentroid(w: { data: Float32Array; weight: Float32Array; x0: number; y0: number; ww: number; wh: number }, x: number, y: number, sigma: number): { x: number; y: number } | null {
+  const inv2s2 = 1 / (2 * sigma * sigma), rMax2 = 16 * sigma * sigma;
+  let cx = x, cy = y;
+  for (let it = 0; it < 16; it++) {
+    let sw = 0, sx = 0, sy = 0;
+    const ya = Math.max(0, Math.floor(cy - 4 * sigma) - w.y0), yb = Math.min(w.wh - 1, Math.ceil(cy + 4 * sigma) - w.y0);
+    const xa = Math.max(0, Math.floor(cx - 4 * sigma) - w.x0), xb = Math.min(w.ww - 1, Math.ceil(cx + 4 * sigma) - w.x0);
+    for (let j = ya; j <= yb; j++) {
+      const dy = j + w.y0 - cy;
+      for (let i = xa; i <= xb; i++) {
+        const o = j * w.ww + i;
+        const v = w.data[o]!;
+        if (!(w.weight[o]! > 0) || !(v === v)) continue;
+        const dx = i + w.x0 - cx, r2 = dx * dx + dy * dy;
+        if (r2 >= rMax2) continue;
+        const wv = Math.exp(-r2 * inv2s2) * v;
+        sw += wv; sx += wv * dx; sy += wv * dy;
+      }
+    }
+    if (!(sw > 0)) return null;
+    const ddx = (2 * sx) / sw, ddy = (2 * sy) / sw;
+    cx += ddx; cy += ddy;
+    if (!(Math.abs(cx - x) < 2 && Math.abs(cy - y) < 2)) return null;
+    if (ddx * ddx + ddy * ddy < 1e-8) break;
+  }
+  return { x: cx, y: cy };
+}
+
 type Moments = NonNullable<ReturnType<typeof moments>>;
 
-/** Measures one source from its moments: (when asked) a PSF fit, then HFR and SNR. */
-function measureSource(p: Planes, src: Src, sIdx: number, m: Moments, fit: boolean, ctx: MeasureContext): Star {
+/**
+ * Measures one source from its moments: (when asked) a PSF fit, else (refineSigma > 0) a windowed centroid;
+ * then HFR and SNR.
+ */
+function measureSource(p: Planes, src: Src, sIdx: number, m: Moments, fit: boolean, ctx: MeasureContext, refineSigma = 0): Star {
   const bkg0 = p.bkg.background[src.peakIdx]!;
   const peak = p.sub[src.peakIdx]!;
   const w = sourceWindow(p, src, sIdx, m.fwhm, ctx.label, ctx.sat);
@@ -418,14 +485,81 @@ function measureSource(p: Planes, src: Src, sIdx: number, m: Moments, fit: boole
       if (ctx.psfKind === 'moffat') star.beta = f.beta;
     }
   }
-  star.hfr = halfFluxRadius(star, w, star.background - bkg0);
+  const refine = !star.fitted && refineSigma > 0;
+  if (refine) {
+    const c = windowedCentroid(w, m.cx, m.cy, refineSigma);
+    if (c) { star.x = c.x; star.y = c.y; }
+  }
+  star.hfr = halfFluxRadius(star, w, star.background - bkg0, refine ? 2.3548 * refineSigma : star.fwhm);
   star.hfd = 2 * star.hfr;
   const rs = 1.5 * star.fwhm;
   star.snr = star.flux / (p.bkg.noise[src.peakIdx]! * Math.sqrt(Math.max(1, Math.PI * rs * rs)));
   return star;
 }
 
+/** No other source's pixel in the source's measurement window (and not a deblended child). */
+function isIsolated(p: Planes, src: Src, sIdx: number, m: Moments, label: Int32Array): boolean {
+  if (src.blended) return false;
+  const { width, height } = p;
+  const half = Math.min(30, Math.max(5, Math.round(2 * m.fwhm) + 2));
+  const px = src.peakIdx % width, py = (src.peakIdx - px) / width;
+  for (let y = Math.max(0, py - half); y <= Math.min(height - 1, py + half); y++) {
+    for (let x = Math.max(0, px - half); x <= Math.min(width - 1, px + half); x++) {
+      const l = label[y * width + x]!;
+      if (l > 0 && l !== sIdx + 1) return false;
+    }
+  }
+  return true;
+}
+
+/** Which of the candidates get a PSF fit: the first `maxFit` unsaturated ones (isolated ones first on request). */
+function chooseFits(p: Planes, cands: { src: Src; sIdx: number; m: Moments }[], label: Int32Array, opts: DetectOptions): boolean[] {
+  const fit = cands.map(() => false);
+  if (!(opts.fit ?? true)) return fit;
+  let left = opts.maxFit ?? 200;
+  const passes = opts.fitIsolated ? [true, false] : [false];
+  for (const isolatedOnly of passes) {
+    for (let n = 0; n < cands.length && left > 0; n++) {
+      const c = cands[n]!;
+      if (fit[n] || c.m.saturated) continue;
+      if (isolatedOnly && !isIsolated(p, c.src, c.sIdx, c.m, label)) continue;
+      fit[n] = true;
+      left--;
+    }
+  }
+  return fit;
+}
+
+/**
+ * Measures the candidates (in order, brightest first) up to `maxStars` stars: moments, PSF fits of the chosen
+ * ones, then (refine) windowed centroids of the others.
+ */
+function measureAll(p: Planes, order: { src: Src; sIdx: number }[], label: Int32Array, opts: DetectOptions): { stars: Star[]; saturatedCount: number } {
+  const sat = opts.saturation ?? Infinity;
+  const ctx: MeasureContext = { label, sat, psfKind: opts.psf ?? 'gaussian', subsample: opts.subsample ?? 3 };
+  const limit = Math.min(order.length, opts.maxStars ?? Infinity);
+  const cands: { src: Src; sIdx: number; m: Moments }[] = [];
+  let saturatedCount = 0;
+  for (let n = 0; n < limit; n++) {
+    const { src, sIdx } = order[n]!;
+    const m = moments(p, src, sat);
+    if (!m) continue;
+    if (m.saturated) saturatedCount++;
+    cands.push({ src, sIdx, m });
+  }
+  const fit = chooseFits(p, cands, label, opts);
+  const stars: (Star | undefined)[] = cands.map((c, n) => (fit[n] ? measureSource(p, c.src, c.sIdx, c.m, true, ctx) : undefined));
+  const fitted = stars.filter((s): s is Star => !!s && s.fitted && !s.saturated);
+  const sigma = opts.refine ? medianOf((fitted.length > 0 ? fitted : cands.map((c) => c.m)).map((s) => s.fwhm)) / 2.3548 : 0;
+  for (let n = 0; n < cands.length; n++) {
+    const c = cands[n]!;
+    stars[n] ??= measureSource(p, c.src, c.sIdx, c.m, false, ctx, sigma > 0 ? sigma : 0);
+  }
+  return { stars: stars as Star[], saturatedCount };
+}
+
 export function detectStars(plane: Float32Array, width: number, height: number, opts: DetectOptions = {}): DetectResult {
+  if (opts.bin === 2 && width >= 32 && height >= 32) return detectBinned(plane, width, height, opts);
   const p = preparePlanes(plane, width, height, opts);
   const sat = opts.saturation ?? Infinity;
   const label = new Int32Array(width * height);
@@ -434,24 +568,136 @@ export function detectStars(plane: Float32Array, width: number, height: number, 
   // relabel children so that measurement windows can exclude other sources' pixels
   for (let s = 0; s < sources.length; s++) for (const i of sources[s]!.pixels) label[i] = s + 1;
   const { good, hotPixels } = rankStarLike(p, sources, sat);
-  const limit = Math.min(good.length, opts.maxStars ?? Infinity);
-  const ctx: MeasureContext = { label, sat, psfKind: opts.psf ?? 'gaussian', subsample: opts.subsample ?? 3 };
-  const doFit = opts.fit ?? true;
-  const maxFit = opts.maxFit ?? 200;
-  const stars: Star[] = [];
-  let saturatedCount = 0;
-  let nFit = 0;
-  for (let n = 0; n < limit; n++) {
-    const sIdx = good[n]!;
-    const src = sources[sIdx]!;
-    const m = moments(p, src, sat);
-    if (!m) continue;
-    if (m.saturated) saturatedCount++;
-    const fit = doFit && !m.saturated && nFit < maxFit;
-    if (fit) nFit++;
-    stars.push(measureSource(p, src, sIdx, m, fit, ctx));
-  }
+  const order = good.slice(0, Math.min(good.length, opts.maxStars ?? Infinity)).map((sIdx) => ({ src: sources[sIdx]!, sIdx }));
+  const { stars, saturatedCount } = measureAll(p, order, label, opts);
   return { stars, hotPixels, saturatedCount, background: p.bkg };
+}
+
+/** The 2x2 mean (of the finite values) of a plane, and its decimation (the pixels at even x and y), both ceil(w/2) x ceil(h/2). */
+function binAndDecimate(plane: Float32Array, width: number, height: number): { binned: Float32Array; decimated: Float32Array; bw: number; bh: number } {
+  const bw = (width + 1) >> 1, bh = (height + 1) >> 1;
+  const binned = new Float32Array(bw * bh), decimated = new Float32Array(bw * bh);
+  for (let j = 0; j < bh; j++) {
+    const r0 = 2 * j * width, r1 = Math.min(height - 1, 2 * j + 1) * width;
+    for (let i = 0; i < bw; i++) {
+      const x0 = 2 * i, x1 = Math.min(width - 1, x0 + 1);
+      const a = plane[r0 + x0]!, b = plane[r0 + x1]!, c = plane[r1 + x0]!, d = plane[r1 + x1]!;
+      let m = 0.25 * (a + b + c + d);
+      if (!(m === m)) {
+        let t = 0, n = 0;
+        for (const v of [a, b, c, d]) if (v === v) { t += v; n++; }
+        m = n > 0 ? t / n : NaN;
+      }
+      binned[j * bw + i] = m;
+      decimated[j * bw + i] = a;
+    }
+  }
+  return { binned, decimated, bw, bh };
+}
+
+/** A source found on the binned plane as full-resolution pixels (each binned pixel's 2x2), peak at the brightest. */
+function expandSource(p: Planes, s: Src, bw: number): Src {
+  const { sub, width, height } = p;
+  const px = new IntList();
+  let pk = -1;
+  for (const b of s.pixels) {
+    const bx = b % bw, by = (b - bx) / bw;
+    for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
+      const x = 2 * bx + dx, y = 2 * by + dy;
+      if (x >= width || y >= height) continue;
+      const i = y * width + x;
+      px.push(i);
+      if (pk < 0 || sub[i]! > sub[pk]!) pk = i;
+    }
+  }
+  return { pixels: px.a.slice(0, px.n), peakIdx: pk, blended: s.blended, id: s.id };
+}
+
+const TILE = 32;
+
+/**
+ * The full-resolution planes of a binned detection (background and noise from the decimated plane's mesh, the
+ * residual, the binned labels expanded), filled tile by tile where sources are measured.
+ */
+class LazyPlanes {
+  readonly p: Planes;
+  readonly label: Int32Array;
+  private readonly done: Uint8Array;
+  private readonly tx: number;
+  constructor(plane: Float32Array, width: number, height: number, private readonly mesh: BackgroundMesh, private readonly labelB: Int32Array, private readonly bw: number) {
+    const npx = width * height;
+    const sub = new Float32Array(npx);
+    const bkg: BackgroundMap = {
+      background: new Float32Array(npx), noise: new Float32Array(npx), globalBackground: mesh.globalBackground,
+      globalNoise: mesh.globalNoise, meshWidth: mesh.meshWidth, meshHeight: mesh.meshHeight,
+    };
+    this.p = { plane, sub, filt: sub, width, height, bkg, nf: 1 };
+    this.label = new Int32Array(npx);
+    this.tx = Math.ceil(width / TILE);
+    this.done = new Uint8Array(this.tx * Math.ceil(height / TILE));
+  }
+
+  /** Makes the pixels of the rectangle (inclusive, clipped to the frame) available. */
+  ensure(xa: number, ya: number, xb: number, yb: number): void {
+    const { width, height } = this.p;
+    const ta = Math.max(0, Math.floor(xa / TILE)), tb = Math.floor(Math.min(width - 1, xb) / TILE);
+    const ua = Math.max(0, Math.floor(ya / TILE)), ub = Math.floor(Math.min(height - 1, yb) / TILE);
+    for (let u = ua; u <= ub; u++) for (let t = ta; t <= tb; t++) {
+      if (this.done[u * this.tx + t]) continue;
+      this.done[u * this.tx + t] = 1;
+      this.fill(t * TILE, u * TILE, Math.min(width, (t + 1) * TILE), Math.min(height, (u + 1) * TILE));
+    }
+  }
+
+  private fill(x0: number, y0: number, x1: number, y1: number): void {
+    const { plane, sub, width, bkg } = this.p;
+    interpolateMeshRect(this.mesh, 'background', bkg.background, width, 2, x0, y0, x1, y1);
+    interpolateMeshRect(this.mesh, 'noise', bkg.noise, width, 2, x0, y0, x1, y1);
+    for (let y = y0; y < y1; y++) {
+      const ob = (y >> 1) * this.bw;
+      for (let x = x0; x < x1; x++) {
+        const i = y * width + x;
+        const v = plane[i]! - bkg.background[i]!;
+        sub[i] = v === v ? v : 0;
+        this.label[i] = this.labelB[ob + (x >> 1)]!;
+      }
+    }
+  }
+}
+
+/**
+ * Detection on the 2x2-binned plane, measurement on the full plane: background and noise for the measurement
+ * come from the decimated plane (full-resolution pixel statistics), hot pixels are recognized at full resolution.
+ */
+function detectBinned(plane: Float32Array, width: number, height: number, opts: DetectOptions): DetectResult {
+  const { binned, decimated, bw, bh } = binAndDecimate(plane, width, height);
+  const box = Math.max(8, Math.floor((opts.box ?? 64) / 2));
+  const pB = preparePlanes(binned, bw, bh, { ...opts, box });
+  const labelB = new Int32Array(bw * bh);
+  const { pix, comps } = labelComponents(pB, opts.k ?? 5, labelB);
+  const srcB = findSources(pB, pix, comps, Math.max(1, Math.ceil((opts.minArea ?? 5) / 4)), opts.deblend ?? true);
+  for (let s = 0; s < srcB.length; s++) for (const i of srcB[s]!.pixels) labelB[i] = s + 1;
+  const { good } = rankStarLike(pB, srcB, Infinity, false);
+  const lazy = new LazyPlanes(plane, width, height, backgroundMesh(decimated, bw, bh, { ...opts, box }), labelB, bw);
+  const sat = opts.saturation ?? Infinity;
+  const limit = opts.maxStars ?? Infinity;
+  const order: { src: Src; sIdx: number }[] = [];
+  let hotPixels = 0;
+  for (const sIdx of good) {
+    if (order.length >= limit) break;
+    const s = srcB[sIdx]!;
+    let xa = Infinity, xb = -Infinity, ya = Infinity, yb = -Infinity;
+    for (const b of s.pixels) {
+      const bx = b % bw, by = (b - bx) / bw;
+      xa = Math.min(xa, bx); xb = Math.max(xb, bx); ya = Math.min(ya, by); yb = Math.max(yb, by);
+    }
+    lazy.ensure(2 * xa - 32, 2 * ya - 32, 2 * xb + 33, 2 * yb + 33); // the measurement window's half is at most 30
+    const src = expandSource(lazy.p, s, bw);
+    if (isHotPixel(lazy.p, src.peakIdx, sat)) { hotPixels++; continue; }
+    order.push({ src, sIdx });
+  }
+  const { stars, saturatedCount } = measureAll(lazy.p, order, lazy.label, opts);
+  return { stars, hotPixels, saturatedCount, background: lazy.p.bkg };
 }
 
 /** Median of finite values of a numeric list (helper for frame metrics). */
