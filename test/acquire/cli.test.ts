@@ -2,32 +2,28 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../helpers/env.js';
+import { runCli, useTempDir } from '../helpers/env.js';
 
-test('darkroom sequence: dry run lists and estimates; a run writes the frames; bad plans exit 2 naming the file', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const plan = join(dir, 'plan.json');
-    writeFileSync(plan, JSON.stringify({ object: 'M42', base: 'M42', groups: [{ filter: 'Red', exposure: 10, count: 2, suffix: 'R' }, { filter: 'Blue', exposure: 5, count: 1, suffix: 'B' }] }));
-    const dry = runCli(['sequence', plan, '--device', 'sim', '--out', join(dir, 'o'), '--dry-run']);
-    assert.equal(dry.code, 0, dry.stderr);
-    // 25 s exposures + 3 x 1 s downloads + moves L->R 2 slots, R->B 2, B->R 2 (0.4 s each)
-    assert.match(dry.stdout, /3 frames/);
-    assert.match(dry.stdout, /estimated duration 0m30s/);
-    const out = join(dir, 'o');
-    const run = runCli(['sequence', plan, '--device', 'sim', '--out', out, '--json']);
-    assert.equal(run.code, 0, run.stderr);
-    const j = JSON.parse(run.stdout) as { saved: string[]; simulatedS: number; estimateS: number };
-    assert.equal(j.saved.length, 3);
-    assert.ok(Math.abs(j.simulatedS - j.estimateS) / j.simulatedS < 0.05);
-    assert.deepEqual(readdirSync(out).sort(), ['M42-001-R10.fit', 'M42-002-B5.fit', 'M42-003-R10.fit']);
-    writeFileSync(plan, JSON.stringify({ groups: [{ exposure: 1, count: 1, binning: 9 }] }));
-    const bad = runCli(['sequence', plan, '--device', 'sim', '--dry-run']);
-    assert.equal(bad.code, 2);
-    assert.equal(bad.stderr.trim(), `darkroom: ${plan}: invalid plan: groups.0.binning: Too big: expected number to be <=4`);
-  } finally {
-    cleanup();
-  }
+test('darkroom sequence: dry run lists and estimates; a run writes the frames; bad plans exit 2 naming the file', (t) => {
+  const dir = useTempDir(t);
+  const plan = join(dir, 'plan.json');
+  writeFileSync(plan, JSON.stringify({ object: 'M42', base: 'M42', groups: [{ filter: 'Red', exposure: 10, count: 2, suffix: 'R' }, { filter: 'Blue', exposure: 5, count: 1, suffix: 'B' }] }));
+  const dry = runCli(['sequence', plan, '--device', 'sim', '--out', join(dir, 'o'), '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  // 25 s exposures + 3 x 1 s downloads + moves L->R 2 slots, R->B 2, B->R 2 (0.4 s each)
+  assert.match(dry.stdout, /3 frames/);
+  assert.match(dry.stdout, /estimated duration 0m30s/);
+  const out = join(dir, 'o');
+  const run = runCli(['sequence', plan, '--device', 'sim', '--out', out, '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const j = JSON.parse(run.stdout) as { saved: string[]; simulatedS: number; estimateS: number };
+  assert.equal(j.saved.length, 3);
+  assert.ok(Math.abs(j.simulatedS - j.estimateS) / j.simulatedS < 0.05);
+  assert.deepEqual(readdirSync(out).sort(), ['M42-001-R10.fit', 'M42-002-B5.fit', 'M42-003-R10.fit']);
+  writeFileSync(plan, JSON.stringify({ groups: [{ exposure: 1, count: 1, binning: 9 }] }));
+  const bad = runCli(['sequence', plan, '--device', 'sim', '--dry-run']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim(), `darkroom: ${plan}: invalid plan: groups.0.binning: Too big: expected number to be <=4`);
 });
 
 test('darkroom guide and focus on the simulator', () => {

@@ -1,9 +1,9 @@
-import { test, before, after } from 'node:test';
+import { test, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFits, writeFits } from '../../src/fits/index.js';
-import { runCli, tempDir, fitsverify } from '../helpers/env.js';
+import { runCli, fileTempDir, fitsverify } from '../helpers/env.js';
 import { main } from '../../src/cli/main.js';
 
 /** The CLI in this process (same main() as bin/darkroom; avoids a 2 s process start per call). */
@@ -25,8 +25,7 @@ async function cliInProcess(args: string[]): Promise<{ code: number; stdout: str
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
-let dir = '';
-let cleanup = (): void => {};
+const dir = fileTempDir();
 let sim: { bias: string[]; darks: string[]; flats: string[]; lights: string[] };
 let cmos: { bias: string[]; darks: string[]; flats: string[]; lights: string[] };
 
@@ -52,13 +51,9 @@ async function fails(args: string[], re: RegExp, spawn = false): Promise<string>
 }
 
 before(async () => {
-  const t = tempDir();
-  dir = t.dir;
-  cleanup = t.cleanup;
   sim = JSON.parse((await okIn(['simulate', '--out', join(dir, 'ccd'), '--sensor', 'kaf8300', '--size', '96x64', '--lights', '2', '--darks', '4', '--bias', '4', '--flats', '4', '--exposure', '120', '--temp', '5', '--json'])).stdout);
   cmos = JSON.parse((await okIn(['simulate', '--out', join(dir, 'cmos'), '--sensor', 'cmos', '--size', '96x64', '--lights', '1', '--darks', '3', '--bias', '3', '--flats', '3', '--exposure', '60', '--seed', '2', '--json'])).stdout);
 });
-after(() => cleanup());
 
 test('CLI: simulate -> master bias/dark/flat -> calibrate with a JSON report; inputs untouched', () => {
   assert.equal(sim.lights.length, 2);
@@ -100,67 +95,81 @@ test('CLI: simulate -> master bias/dark/flat -> calibrate with a JSON report; in
   assert.match(ok(['calibrate', '--help']).stdout, /image=0:0:2048:2048,src=2050:0:32:2048>0:0:2048:2048/);
 });
 
-test('CLI: every refusal is one line with exit code 2 naming the files', async () => {
-  const mb = join(dir, 'MB.fits'), md = join(dir, 'MD.fits'), mf = join(dir, 'MF.fits');
-  if (!existsSync(mb)) {
-    await okIn(['master', 'bias', ...sim.bias, '-o', mb]);
-    await okIn(['master', 'dark', ...sim.darks, '-o', md]);
-    await okIn(['master', 'flat', ...sim.flats, '--bias', mb, '-o', mf]);
-  }
-  const L = sim.lights[0]!;
-  const o = join(dir, 'err');
-  // masters of another size, binning, gain/offset, CFA layout
-  const small = readFits(md);
-  const crop = { ...small, width: 64, height: 48, data: [small.data[0]!.slice(0, 64 * 48)], header: small.header.clone() };
-  const mdSmall = join(dir, 'MD_small.fits');
-  writeFits(mdSmall, crop);
-  await fails(['calibrate', L, '--dark', mdSmall, '-o', o], new RegExp(`${L}: master dark ${mdSmall} does not match: size 64x48x1 vs light 96x64x1`), true);
-  const bin = readFits(md);
-  bin.header.set('XBINNING', 2);
-  const mdBin = join(dir, 'MD_bin.fits');
-  writeFits(mdBin, bin);
-  await fails(['calibrate', L, '--dark', mdBin, '-o', o], new RegExp(`${L}: master dark ${mdBin} does not match: binning XBINNING 2 vs light 1`));
-  const gain = readFits(mf);
-  gain.header.set('GAIN', 200);
-  gain.header.set('OFFSET', 10);
-  const light2 = readFits(L);
-  light2.header.set('GAIN', 100);
-  light2.header.set('OFFSET', 10);
-  const L2 = join(dir, 'light_gain.fits');
-  writeFits(L2, light2);
-  const mfGain = join(dir, 'MF_gain.fits');
-  writeFits(mfGain, gain);
-  await fails(['calibrate', L2, '--flat', mfGain, '-o', o], new RegExp(`${L2}: master flat ${mfGain} does not match: GAIN 200 vs light 100`));
-  const cfa = readFits(mb);
-  cfa.header.set('BAYERPAT', 'RGGB');
-  const mbCfa = join(dir, 'MB_cfa.fits');
-  writeFits(mbCfa, cfa);
-  await fails(['calibrate', L, '--bias', mbCfa, '-o', o], new RegExp(`${L}: master bias ${mbCfa} does not match: CFA layout RGGB vs light none \\(mono\\)`));
-  // dark darker than bias (CMOS black-level clamp): scaling refused unless --force
-  const cb = join(dir, 'CB.fits'), cd = join(dir, 'CD.fits');
-  await okIn(['master', 'bias', ...cmos.bias, '-o', cb]);
-  await okIn(['master', 'dark', ...cmos.darks, '-o', cd]);
-  await fails(['calibrate', cmos.lights[0]!, '--bias', cb, '--dark', cd, '--optimize', '-o', o], /master dark .*CD\.fits \(mean [\d.]+\) is not brighter than master bias .*CB\.fits .*black-level clamping \/ dark current suppression.*--force/);
-  await fails(['calibrate', cmos.lights[0]!, '--bias', cb, '--dark', cd, '--dark-scale', 'exposure', '-o', o], /is not brighter than master bias/);
-  const forced = await cliInProcess(['calibrate', cmos.lights[0]!, '--bias', cb, '--dark', cd, '--dark-scale', 'exposure', '--force', '-o', o]);
-  assert.equal(forced.code, 0, forced.stderr);
-  assert.match(forced.stderr, /warning: .*forced dark scaling/);
-  // option errors
-  await fails(['calibrate', L, '--dark', md, '--optimize', '-o', o], /dark optimization needs a master bias \(--bias\)/);
-  await fails(['calibrate', L, '--dark', md, '--pedestal', 'lots', '-o', o], /--pedestal must be a number >= 0 or 'auto', got 'lots'/);
-  await fails(['calibrate', L, '--dark', md, '--dark-scale', 'temp', '-o', o], /--dark-scale must be 'exposure', got 'temp'/);
-  await fails(['calibrate', L, '--dark', md, '--overscan', 'image=0:0:10', '-o', o], /bad overscan region '0:0:10'/);
-  await fails(['calibrate', L, '--overscan', 'image=0:0:96:64,src=90:0:10:64>0:0:96:64', '-o', o], new RegExp(`${L}: overscan source region 90:0:10:64 lies outside the 96x64 frame`));
-  await fails(['calibrate', L, '-o', o], /nothing to calibrate with/);
-  await fails(['calibrate', join(dir, 'nope.fits'), '--dark', md, '-o', o], /nope\.fits: no such file/);
-  const defects = join(dir, 'defects.txt');
-  writeFileSync(defects, '3,4\ncolumn\n');
-  await fails(['calibrate', L, '--dark', md, '--cosmetic', defects, '-o', o], new RegExp(`${defects}: line 2: cannot parse`));
-  await fails(['master', 'darks', ...sim.darks, '-o', join(dir, 'x.fits')], /unknown master kind 'darks'/);
-  await fails(['master', 'dark', ...sim.darks, '--bias', mb, '-o', join(dir, 'x.fits')], /a master dark is never bias-subtracted/);
-  await fails(['master', 'bias', sim.bias[0]!, mdSmall, '-o', join(dir, 'x.fits')], new RegExp(`${mdSmall}: size 64x48 differs from ${sim.bias[0]!}`));
-  await fails(['simulate', '--out', join(dir, 's'), '--size', '10by10'], /--size must be WxH/);
-  await fails(['simulate', '--out', join(dir, 's'), '--sensor', 'kaf9999'], /unknown sensor 'kaf9999'/);
+describe('CLI: every refusal is one line with exit code 2 naming the files', () => {
+  let mb: string, md: string, mf: string, L: string, o: string, mdSmall: string;
+  before(async () => {
+    mb = join(dir, 'MB.fits');
+    md = join(dir, 'MD.fits');
+    mf = join(dir, 'MF.fits');
+    if (!existsSync(mb)) {
+      await okIn(['master', 'bias', ...sim.bias, '-o', mb]);
+      await okIn(['master', 'dark', ...sim.darks, '-o', md]);
+      await okIn(['master', 'flat', ...sim.flats, '--bias', mb, '-o', mf]);
+    }
+    L = sim.lights[0]!;
+    o = join(dir, 'err');
+    const small = readFits(md);
+    const crop = { ...small, width: 64, height: 48, data: [small.data[0]!.slice(0, 64 * 48)], header: small.header.clone() };
+    mdSmall = join(dir, 'MD_small.fits');
+    writeFits(mdSmall, crop);
+  });
+
+  test('masters of another size, binning, gain/offset, CFA layout', async () => {
+    await fails(['calibrate', L, '--dark', mdSmall, '-o', o], new RegExp(`${L}: master dark ${mdSmall} does not match: size 64x48x1 vs light 96x64x1`), true);
+    const bin = readFits(md);
+    bin.header.set('XBINNING', 2);
+    const mdBin = join(dir, 'MD_bin.fits');
+    writeFits(mdBin, bin);
+    await fails(['calibrate', L, '--dark', mdBin, '-o', o], new RegExp(`${L}: master dark ${mdBin} does not match: binning XBINNING 2 vs light 1`));
+    const gain = readFits(mf);
+    gain.header.set('GAIN', 200);
+    gain.header.set('OFFSET', 10);
+    const light2 = readFits(L);
+    light2.header.set('GAIN', 100);
+    light2.header.set('OFFSET', 10);
+    const L2 = join(dir, 'light_gain.fits');
+    writeFits(L2, light2);
+    const mfGain = join(dir, 'MF_gain.fits');
+    writeFits(mfGain, gain);
+    await fails(['calibrate', L2, '--flat', mfGain, '-o', o], new RegExp(`${L2}: master flat ${mfGain} does not match: GAIN 200 vs light 100`));
+    const cfa = readFits(mb);
+    cfa.header.set('BAYERPAT', 'RGGB');
+    const mbCfa = join(dir, 'MB_cfa.fits');
+    writeFits(mbCfa, cfa);
+    await fails(['calibrate', L, '--bias', mbCfa, '-o', o], new RegExp(`${L}: master bias ${mbCfa} does not match: CFA layout RGGB vs light none \\(mono\\)`));
+  });
+
+  test('dark darker than bias (CMOS black-level clamp): scaling refused unless --force', async () => {
+    const cb = join(dir, 'CB.fits'), cd = join(dir, 'CD.fits');
+    await okIn(['master', 'bias', ...cmos.bias, '-o', cb]);
+    await okIn(['master', 'dark', ...cmos.darks, '-o', cd]);
+    await fails(['calibrate', cmos.lights[0]!, '--bias', cb, '--dark', cd, '--optimize', '-o', o], /master dark .*CD\.fits \(mean [\d.]+\) is not brighter than master bias .*CB\.fits .*black-level clamping \/ dark current suppression.*--force/);
+    await fails(['calibrate', cmos.lights[0]!, '--bias', cb, '--dark', cd, '--dark-scale', 'exposure', '-o', o], /is not brighter than master bias/);
+    const forced = await cliInProcess(['calibrate', cmos.lights[0]!, '--bias', cb, '--dark', cd, '--dark-scale', 'exposure', '--force', '-o', o]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stderr, /warning: .*forced dark scaling/);
+  });
+
+  test('option errors of calibrate', async () => {
+    await fails(['calibrate', L, '--dark', md, '--optimize', '-o', o], /dark optimization needs a master bias \(--bias\)/);
+    await fails(['calibrate', L, '--dark', md, '--pedestal', 'lots', '-o', o], /--pedestal must be a number >= 0 or 'auto', got 'lots'/);
+    await fails(['calibrate', L, '--dark', md, '--dark-scale', 'temp', '-o', o], /--dark-scale must be 'exposure', got 'temp'/);
+    await fails(['calibrate', L, '--dark', md, '--overscan', 'image=0:0:10', '-o', o], /bad overscan region '0:0:10'/);
+    await fails(['calibrate', L, '--overscan', 'image=0:0:96:64,src=90:0:10:64>0:0:96:64', '-o', o], new RegExp(`${L}: overscan source region 90:0:10:64 lies outside the 96x64 frame`));
+    await fails(['calibrate', L, '-o', o], /nothing to calibrate with/);
+    await fails(['calibrate', join(dir, 'nope.fits'), '--dark', md, '-o', o], /nope\.fits: no such file/);
+    const defects = join(dir, 'defects.txt');
+    writeFileSync(defects, '3,4\ncolumn\n');
+    await fails(['calibrate', L, '--dark', md, '--cosmetic', defects, '-o', o], new RegExp(`${defects}: line 2: cannot parse`));
+  });
+
+  test('master and simulate refusals', async () => {
+    await fails(['master', 'darks', ...sim.darks, '-o', join(dir, 'x.fits')], /unknown master kind 'darks'/);
+    await fails(['master', 'dark', ...sim.darks, '--bias', mb, '-o', join(dir, 'x.fits')], /a master dark is never bias-subtracted/);
+    await fails(['master', 'bias', sim.bias[0]!, mdSmall, '-o', join(dir, 'x.fits')], new RegExp(`${mdSmall}: size 64x48 differs from ${sim.bias[0]!}`));
+    await fails(['simulate', '--out', join(dir, 's'), '--size', '10by10'], /--size must be WxH/);
+    await fails(['simulate', '--out', join(dir, 's'), '--sensor', 'kaf9999'], /unknown sensor 'kaf9999'/);
+  });
 });
 
 test('CLI: warnings for exposure and temperature mismatch', () => {

@@ -1,4 +1,4 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
@@ -6,10 +6,9 @@ import { writeFits, readFits, FitsHeader } from '../../src/fits/index.js';
 import { createImage, type Image } from '../../src/image/image.js';
 import { calibrateLight, autoPedestal } from '../../src/calibrate/index.js';
 import { isDarkroomError } from '../../src/util/errors.js';
-import { runCli, tempDir } from '../helpers/env.js';
+import { runCli, fileTempDir } from '../helpers/env.js';
 
-const tmp = tempDir();
-after(() => tmp.cleanup());
+const tmp = fileTempDir();
 
 function img(level: number, patch: (p: number) => number | undefined = () => undefined): Image {
   const h = new FitsHeader();
@@ -47,9 +46,9 @@ test('some non-finite pixels: NaN at those pixels (never clipped to 0) and a str
 });
 
 test('darkroom calibrate: an all-NaN light exits 2 with one line naming it and writes nothing', () => {
-  const dir = join(tmp.dir, 'cli');
-  const lp = join(tmp.dir, 'allnan.fits');
-  const dp = join(tmp.dir, 'dark.fits');
+  const dir = join(tmp, 'cli');
+  const lp = join(tmp, 'allnan.fits');
+  const dp = join(tmp, 'dark.fits');
   writeFits(lp, img(0, () => NaN));
   writeFits(dp, dark.image);
   const r = runCli(['calibrate', lp, '--dark', dp, '-o', dir]);
@@ -58,7 +57,7 @@ test('darkroom calibrate: an all-NaN light exits 2 with one line naming it and w
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /allnan\.fits: the light has no finite pixels/);
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.fits')), []);
-  const ok = join(tmp.dir, 'partial.fits');
+  const ok = join(tmp, 'partial.fits');
   writeFits(ok, img(1000, (p) => (p < 4 ? NaN : undefined)));
   const r2 = runCli(['calibrate', ok, '--dark', dp, '-o', dir]);
   assert.equal(r2.code, 0, r2.stderr);

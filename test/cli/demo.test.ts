@@ -1,8 +1,8 @@
-import { test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir, fitsverify } from '../helpers/env.js';
+import { fileTempDir, runCli, fitsverify } from '../helpers/env.js';
 import { readFits, readFitsHeader, type FitsHeader } from '../../src/fits/index.js';
 import { noiseMRS } from '../../src/image/noise.js';
 import { SimCamera } from '../../src/devices/sim/simcamera.js';
@@ -14,29 +14,37 @@ const headersIn = (dir: string): Array<{ name: string; h: FitsHeader }> =>
     .sort()
     .map((name) => ({ name, h: readFitsHeader(join(dir, name)).header }));
 
-test('darkroom demo acquires a small guided LRGB night with the simulators and processes it end to end', { timeout: 300_000 }, () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const out = join(dir, 'demo');
-    const r = runCli(['demo', '--out', out, '--size', '256x200', '--lights', '4', '--seed', '11']);
+describe('darkroom demo acquires a small guided LRGB night with the simulators and processes it end to end', () => {
+  const dir = fileTempDir();
+  const out = join(dir, 'demo');
+  const night = join(out, 'night');
+  let r: ReturnType<typeof runCli>;
+  let flats: ReturnType<typeof headersIn>, flatDarks: ReturnType<typeof headersIn>, bias: ReturnType<typeof headersIn>, darks: ReturnType<typeof headersIn>, lights: ReturnType<typeof headersIn>;
+  let byTime: ReturnType<typeof headersIn>;
+  let report: { version: number; stacks: Array<{ path: string; filter: string; frames: number }>; masters: Array<{ kind: string; path: string }> };
+  before(() => {
+    r = runCli(['demo', '--out', out, '--size', '256x200', '--lights', '4', '--seed', '11']);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
-    assert.match(r.stdout, /demo finished/);
+    flats = headersIn(join(night, 'calibration', 'flats'));
+    flatDarks = headersIn(join(night, 'calibration', 'flat-darks'));
+    bias = headersIn(join(night, 'calibration', 'bias'));
+    darks = headersIn(join(night, 'calibration', 'darks'));
+    lights = headersIn(join(night, 'lights'));
+    byTime = [...lights].sort((a, b) => a.h.getString('DATE-OBS')!.localeCompare(b.h.getString('DATE-OBS')!));
+    report = JSON.parse(readFileSync(join(out, 'results', 'report.json'), 'utf8')) as typeof report;
+  }, { timeout: 300_000 });
 
-    // Progress on stderr: cooling, each frame, guiding, then the pipeline steps.
+  test('progress on stderr: cooling, each frame, guiding, then the pipeline steps', () => {
+    assert.match(r.stdout, /demo finished/);
     assert.match(r.stderr, /demo: cooling: stable at -?\d+\.\d+ C after \d+ s/);
     assert.match(r.stderr, /demo: \[1\/64\] calibration\/flats\/Flat_Luminance_3s_001\.fit/);
     assert.match(r.stderr, /demo: \[64\/64\] lights\//);
     assert.match(r.stderr, /demo: guiding: calibrated/);
     assert.match(r.stderr, /demo: guiding: dither .* settled/);
     assert.match(r.stderr, /run: report:/);
+  });
 
-    // The acquired night, as the sequencer wrote it.
-    const night = join(out, 'night');
-    const flats = headersIn(join(night, 'calibration', 'flats'));
-    const flatDarks = headersIn(join(night, 'calibration', 'flat-darks'));
-    const bias = headersIn(join(night, 'calibration', 'bias'));
-    const darks = headersIn(join(night, 'calibration', 'darks'));
-    const lights = headersIn(join(night, 'lights'));
+  test('the acquired night, as the sequencer wrote it: frame counts, flat filters, flat-darks and darks at their exposures', () => {
     assert.equal(flats.length, 24);
     assert.equal(flatDarks.length, 6);
     assert.equal(bias.length, 10);
@@ -49,13 +57,17 @@ test('darkroom demo acquires a small guided LRGB night with the simulators and p
       assert.equal(f.h.getNumber('EXPTIME'), flatExp, `${f.name}: flat-darks at the flat exposure`);
     }
     for (const f of darks) assert.equal(f.h.getNumber('EXPTIME'), lights[0]!.h.getNumber('EXPTIME'), `${f.name}: darks at the light exposure`);
-    // Everything taken cooled: within 0.3 C of the -10 C set point (the sequencer waited for a stable temperature).
+  });
+
+  test('everything taken cooled: within 0.3 C of the -10 C set point', () => {
+    // the sequencer waited for a stable temperature
     for (const f of [...flats, ...flatDarks, ...bias, ...darks, ...lights]) {
-      const t = f.h.getNumber('CCD-TEMP')!;
-      assert.ok(Math.abs(t + 10) < 0.3, `${f.name}: CCD-TEMP ${t}`);
+      const temp = f.h.getNumber('CCD-TEMP')!;
+      assert.ok(Math.abs(temp + 10) < 0.3, `${f.name}: CCD-TEMP ${temp}`);
     }
-    // Lights in cycle order L, R, G, B, L, ... by time, all of the one target.
-    const byTime = [...lights].sort((a, b) => a.h.getString('DATE-OBS')!.localeCompare(b.h.getString('DATE-OBS')!));
+  });
+
+  test('lights in cycle order L, R, G, B, L, ... by time, all of the one target; calibration frames before them', () => {
     assert.deepEqual(
       byTime.map((f) => f.h.getString('FILTER')),
       Array.from({ length: 16 }, (_, i) => ['Luminance', 'Red', 'Green', 'Blue'][i % 4]),
@@ -64,9 +76,9 @@ test('darkroom demo acquires a small guided LRGB night with the simulators and p
     // Calibration frames come before the lights.
     const lastCal = [...flats, ...flatDarks, ...bias, ...darks].map((f) => f.h.getString('DATE-OBS')!).sort().at(-1)!;
     assert.ok(lastCal < byTime[0]!.h.getString('DATE-OBS')!);
+  });
 
-    // Guiding: the summary reports a sub-arcsecond RMS (the unguided mount drifts and has 7" of periodic error),
-    // 15 dithers between the 16 lights, all settled.
+  test('guiding: a sub-arcsecond RMS (the unguided mount drifts, 7" of periodic error), 15 dithers all settled; acquisition.json agrees', () => {
     const g = /guiding: RMS (\d+\.\d+)" \(RA (\d+\.\d+)", Dec (\d+\.\d+)"\), (\d+) guide frames, (\d+)\/(\d+) dithers settled/.exec(r.stdout);
     assert.ok(g, r.stdout);
     const rms = Number(g[1]);
@@ -78,12 +90,9 @@ test('darkroom demo acquires a small guided LRGB night with the simulators and p
     assert.equal(acq.frames, 64);
     assert.equal(acq.lightGuideRms.length, 16);
     assert.equal(acq.guide.rmsTotalArcsec.toFixed(2), g[1]);
+  });
 
-    const report = JSON.parse(readFileSync(join(out, 'results', 'report.json'), 'utf8')) as {
-      version: number;
-      stacks: Array<{ path: string; filter: string; frames: number }>;
-      masters: Array<{ kind: string; path: string }>;
-    };
+  test('report.json: one stack per filter of 4 frames; flats calibrated with the master flat-dark, lights with the master dark', () => {
     assert.equal(report.version, 1);
     assert.deepEqual(report.stacks.map((s) => s.filter).sort(), ['Blue', 'Green', 'Luminance', 'Red']);
     for (const s of report.stacks) assert.equal(s.frames, 4, `${s.path} frames`);
@@ -92,15 +101,17 @@ test('darkroom demo acquires a small guided LRGB night with the simulators and p
     for (const k of ['flatdark', 'dark', 'flat']) assert.ok(kinds.includes(k), `a master ${k} (${kinds.join(', ')})`);
     assert.deepEqual(report.masters.filter((m) => m.kind === 'flat').map((m) => /_([A-Za-z]+)\.fits$/.exec(m.path)?.[1]).sort(), ['Blue', 'Green', 'Luminance', 'Red']);
     assert.ok(existsSync(join(out, 'results', 'report.html')));
+  });
 
-    // Stacking 4 frames lowers the background noise of one calibrated frame by about 2x.
+  test('stacking 4 frames lowers the background noise of one calibrated frame by about 2x', () => {
     const lStack = readFits(join(out, 'results', report.stacks.find((s) => s.filter === 'Luminance')!.path));
     const lRaw = readFits(join(night, 'lights', 'NGC7000_Luminance_120s_001.fit'));
     const nStack = noiseMRS(lStack.data[0]!, lStack.width, lStack.height).sigma;
     const nRaw = noiseMRS(lRaw.data[0]!, lRaw.width, lRaw.height).sigma;
     assert.ok(nStack < nRaw * 0.7, `stack noise ${nStack} vs one frame ${nRaw}`);
+  });
 
-    // The colour picture: 3 planes, passes fitsverify, and its stars have colours (R/B differs between stars).
+  test('the colour picture: 3 planes, passes fitsverify, and its stars have colours (R/B differs between stars)', () => {
     const colourPath = join(out, 'results', 'stacks', 'NGC_7000_LRGB.fits');
     const v = fitsverify(colourPath);
     assert.equal(v.errors + v.warnings, 0, v.text);
@@ -117,13 +128,13 @@ test('darkroom demo acquires a small guided LRGB night with the simulators and p
     const hi = ratios[Math.floor(ratios.length * 0.9)]!;
     assert.ok(hi / lo > 1.5, `star colours R/B spread ${lo.toFixed(2)}..${hi.toFixed(2)}`);
     assert.ok(existsSync(join(out, 'results', 'previews', 'NGC_7000_LRGB.png')));
+  });
 
+  test('a bad --size is refused', () => {
     const bad = runCli(['demo', '--out', out, '--size', '10x10']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--size must be between/);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('SimCamera starColour scales each star per filter and leaves frames unchanged by default', async () => {

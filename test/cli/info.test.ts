@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { runCli, runPython, tempDir } from '../helpers/env.js';
+import { fileTempDir, runCli, runPython } from '../helpers/env.js';
 
-const { dir, cleanup } = tempDir();
-test.after(cleanup);
+const dir = fileTempDir();
 
 // Astropy writes the files; numpy gives the reference statistics.
 const ref = JSON.parse(

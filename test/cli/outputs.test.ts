@@ -14,16 +14,13 @@ import { Rng } from '../../src/util/random.js';
 import { assertOutputsAreNotInputs, physicalPath } from '../../src/util/paths.js';
 import { DarkroomError } from '../../src/util/errors.js';
 import { main } from '../../src/cli/main.js';
-import { runCli, tempDir } from '../helpers/env.js';
+import { fileTempDir, runCli, subdir } from '../helpers/env.js';
 
-const { dir: root, cleanup } = tempDir('darkroom-outputs-');
-test.after(cleanup);
+const root = fileTempDir('darkroom-outputs-');
 let n = 0;
 /** A fresh folder per test, so that no test sees another's files. */
 function folder(): string {
-  const d = join(root, `t${n++}`);
-  mkdirSync(d);
-  return d;
+  return subdir(root, `t${n++}`);
 }
 
 const W = 128, H = 96;

@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { closedPort } from './ports.js';
 import { AlpacaServer } from '../../src/devices/alpaca/server.js';
@@ -75,74 +75,86 @@ test('UDP discovery answers with the HTTP port', async () => {
   assert.deepEqual(found, [{ host: '127.0.0.1', port: server.port }]);
 });
 
-test('client: connect, cool, 1 s 2x2 light via ImageBytes and JSON (same pixels), wheel, guide, errors', async () => {
-  const cam = new AlpacaCamera({ host: '127.0.0.1', port: server.port, number: 0 });
-  const wheel = new AlpacaFilterWheel({ host: '127.0.0.1', port: server.port, number: 0 });
-  const guide = new AlpacaGuideOutput({ host: '127.0.0.1', port: server.port, number: 0 });
-  await cam.connect();
-  await wheel.connect();
-  await guide.connect();
-  cam.wheel = wheel;
-  const info = await cam.sensorInfo();
-  assert.equal(info.width, 256);
-  assert.ok(info.asymmetricBin);
+describe('client: connect, cool, 1 s 2x2 light via ImageBytes and JSON (same pixels), wheel, guide, errors', () => {
+  let cam: AlpacaCamera, wheel: AlpacaFilterWheel, guide: AlpacaGuideOutput;
+  before(async () => {
+    cam = new AlpacaCamera({ host: '127.0.0.1', port: server.port, number: 0 });
+    wheel = new AlpacaFilterWheel({ host: '127.0.0.1', port: server.port, number: 0 });
+    guide = new AlpacaGuideOutput({ host: '127.0.0.1', port: server.port, number: 0 });
+    await cam.connect();
+    await wheel.connect();
+    await guide.connect();
+    cam.wheel = wheel;
+  });
 
-  // cool: 60x clock, about 5 simulated minutes in 5 s
-  await cam.setSetpoint(-10);
-  await cam.setCooler(true);
-  let st = await cam.coolerStatus();
-  assert.ok(st.on && st.ccdTemp > 15);
-  const t0 = Date.now();
-  while (!(st = await cam.coolerStatus()).locked && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 250));
-  assert.ok(Math.abs(st.ccdTemp + 10) <= 0.1, `cooled to ${st.ccdTemp}`);
+  test('sensor info', async () => {
+    const info = await cam.sensorInfo();
+    assert.equal(info.width, 256);
+    assert.ok(info.asymmetricBin);
+  });
 
-  // wheel
-  assert.deepEqual(await wheel.names(), ['Red', 'Green', 'Blue', 'Luminance', 'Empty']);
-  await wheel.move('Green');
-  assert.equal(await wheel.position(), 1);
-  await assert.rejects(wheel.move(9), (e: unknown) => e instanceof AlpacaDeviceError && e.errorNumber === 0x401 && /filter position must be 0\.\.4, got 9/.test(e.message));
+  test('cool: 60x clock, about 5 simulated minutes in 5 s', async () => {
+    await cam.setSetpoint(-10);
+    await cam.setCooler(true);
+    let st = await cam.coolerStatus();
+    assert.ok(st.on && st.ccdTemp > 15);
+    const t0 = Date.now();
+    while (!(st = await cam.coolerStatus()).locked && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 250));
+    assert.ok(Math.abs(st.ccdTemp + 10) <= 0.1, `cooled to ${st.ccdTemp}`);
+  });
 
-  // exposure (1 s at 60x = 17 ms real); binning 2x2
-  await cam.setBinning(2, 2);
-  await cam.startExposure({ type: 'dark', duration: 600 });
-  await assert.rejects(cam.startExposure({ type: 'light', duration: 1 }), (e: unknown) => e instanceof AlpacaDeviceError && e.errorNumber === 0x40b && /an exposure is already in progress/.test(e.message));
-  assert.equal(await cam.state(), 'exposing');
-  await cam.abortExposure();
-  assert.equal(await cam.state(), 'idle');
-  await cam.startExposure({ type: 'light', duration: 1 });
-  const a = await cam.download();
-  assert.equal(cam.lastTransfer, 'imagebytes');
-  cam.json = true;
-  const b = await cam.download();
-  assert.equal(cam.lastTransfer, 'json');
-  assert.equal(a.width, 128);
-  assert.equal(a.height, 96);
-  assert.deepEqual(a.data[0], b.data[0], 'same pixels through ImageBytes and JSON');
-  // the pixels are those the simulator produced
-  assert.deepEqual(a.data[0], server.camera.lastImage().data[0]);
-  const h = a.header;
-  assert.equal(h.getString('IMAGETYP'), 'Light Frame');
-  assert.equal(h.getNumber('EXPTIME'), 1);
-  assert.equal(h.getNumber('XBINNING'), 2);
-  assert.equal(h.getNumber('YBINNING'), 2);
-  assert.equal(h.getString('FILTER'), 'Green');
-  assert.equal(h.getNumber('SET-TEMP'), -10);
-  assert.ok(Math.abs(h.getNumber('CCD-TEMP')! + 10) < 0.2);
-  assert.equal(h.getNumber('XPIXSZ'), 10.8);
-  assert.equal(h.getNumber('EGAIN'), 0.37);
-  assert.match(h.getString('DATE-OBS')!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+  test('wheel: names, move, a bad position refused', async () => {
+    assert.deepEqual(await wheel.names(), ['Red', 'Green', 'Blue', 'Luminance', 'Empty']);
+    await wheel.move('Green');
+    assert.equal(await wheel.position(), 1);
+    await assert.rejects(wheel.move(9), (e: unknown) => e instanceof AlpacaDeviceError && e.errorNumber === 0x401 && /filter position must be 0\.\.4, got 9/.test(e.message));
+  });
 
-  // pulse guide: 200 ms west
-  const tg = Date.now();
-  await guide.pulseGuide('west', 200);
-  assert.ok(Date.now() - tg >= 190);
-  const last = server.telescope.pulses.at(-1)!;
-  assert.deepEqual([last.direction, last.ms], ['west', 200]);
-  await assert.rejects(guide.pulseGuide('north', -5), (e: unknown) => e instanceof AlpacaDeviceError && e.errorNumber === 0x401);
+  test('exposure: one at a time, abort; a 1 s 2x2 light, the same pixels through ImageBytes and JSON, with its header', async () => {
+    // 1 s at 60x = 17 ms real
+    await cam.setBinning(2, 2);
+    await cam.startExposure({ type: 'dark', duration: 600 });
+    await assert.rejects(cam.startExposure({ type: 'light', duration: 1 }), (e: unknown) => e instanceof AlpacaDeviceError && e.errorNumber === 0x40b && /an exposure is already in progress/.test(e.message));
+    assert.equal(await cam.state(), 'exposing');
+    await cam.abortExposure();
+    assert.equal(await cam.state(), 'idle');
+    await cam.startExposure({ type: 'light', duration: 1 });
+    const a = await cam.download();
+    assert.equal(cam.lastTransfer, 'imagebytes');
+    cam.json = true;
+    const b = await cam.download();
+    assert.equal(cam.lastTransfer, 'json');
+    assert.equal(a.width, 128);
+    assert.equal(a.height, 96);
+    assert.deepEqual(a.data[0], b.data[0], 'same pixels through ImageBytes and JSON');
+    // the pixels are those the simulator produced
+    assert.deepEqual(a.data[0], server.camera.lastImage().data[0]);
+    const h = a.header;
+    assert.equal(h.getString('IMAGETYP'), 'Light Frame');
+    assert.equal(h.getNumber('EXPTIME'), 1);
+    assert.equal(h.getNumber('XBINNING'), 2);
+    assert.equal(h.getNumber('YBINNING'), 2);
+    assert.equal(h.getString('FILTER'), 'Green');
+    assert.equal(h.getNumber('SET-TEMP'), -10);
+    assert.ok(Math.abs(h.getNumber('CCD-TEMP')! + 10) < 0.2);
+    assert.equal(h.getNumber('XPIXSZ'), 10.8);
+    assert.equal(h.getNumber('EGAIN'), 0.37);
+    assert.match(h.getString('DATE-OBS')!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+  });
 
-  // bad values through the client: set point and binning
-  await assert.rejects(cam.setSetpoint(-45), (e: unknown) => e instanceof AlpacaDeviceError && e.errorNumber === 0x401 && /set point -45 C out of range/.test(e.message));
-  await assert.rejects(cam.setBinning(5, 5), (e: unknown) => e instanceof AlpacaDeviceError && e.errorNumber === 0x401);
+  test('pulse guide: 200 ms west; a negative duration refused', async () => {
+    const tg = Date.now();
+    await guide.pulseGuide('west', 200);
+    assert.ok(Date.now() - tg >= 190);
+    const last = server.telescope.pulses.at(-1)!;
+    assert.deepEqual([last.direction, last.ms], ['west', 200]);
+    await assert.rejects(guide.pulseGuide('north', -5), (e: unknown) => e instanceof AlpacaDeviceError && e.errorNumber === 0x401);
+  });
+
+  test('bad values through the client: set point and binning', async () => {
+    await assert.rejects(cam.setSetpoint(-45), (e: unknown) => e instanceof AlpacaDeviceError && e.errorNumber === 0x401 && /set point -45 C out of range/.test(e.message));
+    await assert.rejects(cam.setBinning(5, 5), (e: unknown) => e instanceof AlpacaDeviceError && e.errorNumber === 0x401);
+  });
 });
 
 test('client: unreachable server is one clear error', async () => {

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { runCli, tempDir, fitsverify, ROOT } from '../helpers/env.js';
+import { runCli, fileTempDir, fitsverify, ROOT } from '../helpers/env.js';
 import { readFits } from '../../src/fits/index.js';
 import { AlpacaCamera } from '../../src/devices/alpaca/client.js';
 import { closedPort } from './ports.js';
 
 let proc: ChildProcess;
 let port = 0;
-const tmp = tempDir();
+const tmp = fileTempDir();
 before(async () => {
   // the Alpaca simulator in its own process (runCli blocks this one), 60x simulated time
   proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), 'alpaca-sim', '--port', '0', '--discovery-port', 'off', '--speed', '60'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
@@ -26,13 +26,12 @@ before(async () => {
 });
 after(() => {
   proc.kill('SIGTERM');
-  tmp.cleanup();
 });
 
 const REQUIRED = ['IMAGETYP', 'EXPTIME', 'DATE-OBS', 'CCD-TEMP', 'SET-TEMP', 'XBINNING', 'YBINNING', 'FILTER', 'INSTRUME', 'XPIXSZ', 'YPIXSZ', 'GAIN', 'EGAIN'];
 
 test('camera expose --device sim writes a complete, valid FITS', () => {
-  const out = join(tmp.dir, 'sim.fits');
+  const out = join(tmp, 'sim.fits');
   const r = runCli(['camera', 'expose', '--device', 'sim', '--type', 'light', '--exposure', '2', '--bin', '2x2', '--filter', 'Red', '--setpoint', '-10', '-o', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const img = readFits(out);
@@ -56,7 +55,7 @@ test('camera over Alpaca: cool, status --json, expose, warm', () => {
   assert.equal(r.code, 0, r.stderr);
   const st = JSON.parse(r.stdout) as { cooler: { ccdTemp: number; on: boolean }; state: string };
   assert.ok(st.cooler.on && Math.abs(st.cooler.ccdTemp + 5) <= 0.2, r.stdout);
-  const out = join(tmp.dir, 'alpaca.fits');
+  const out = join(tmp, 'alpaca.fits');
   r = runCli(['camera', 'expose', '--device', dev, '--exposure', '1', '--bin', '2x2', '--filter', 'Luminance', '-o', out]);
   assert.equal(r.code, 0, r.stderr);
   const img = readFits(out);
@@ -69,7 +68,7 @@ test('camera over Alpaca: cool, status --json, expose, warm', () => {
 });
 
 test('camera errors: one clear line, exit 2', async () => {
-  const out = join(tmp.dir, 'x.fits');
+  const out = join(tmp, 'x.fits');
   const dead = await closedPort();
   let r = runCli(['camera', 'status', '--device', `alpaca://127.0.0.1:${dead}/0`]);
   assert.equal(r.code, 2);
@@ -104,9 +103,9 @@ test('camera errors: one clear line, exit 2', async () => {
 });
 
 test('sequence over Alpaca: the plan runs on a networked camera and writes valid frames', () => {
-  const plan = join(tmp.dir, 'seq.json');
+  const plan = join(tmp, 'seq.json');
   writeFileSync(plan, JSON.stringify({ object: 'Test', base: 'T', groups: [{ type: 'bias', exposure: 0, count: 2, suffix: 'B' }, { type: 'dark', exposure: 1, count: 1, suffix: 'D' }] }));
-  const out = join(tmp.dir, 'seq');
+  const out = join(tmp, 'seq');
   const r = runCli(['sequence', plan, '--device', `alpaca://127.0.0.1:${port}/0`, '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as { saved: string[] };

@@ -1,21 +1,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, runCli, fitsverify } from '../helpers/env.js';
-import { simulateSession } from '../../src/devices/sim/index.js';
+import { fileTempDir, runCli, fitsverify } from '../helpers/env.js';
+import { simulatedNight } from '../helpers/night.js';
 import { parseRedisUrl } from '../../src/pipeline/executors/index.js';
 import { cli, pixels, startRedis, startWorkers, stopAll, waitFor, type Proc } from './harness.js';
 
 // A small simulated night (masters, 6 lights, registration) run once with the local executor: the reference.
-const { dir, cleanup } = tempDir('darkroom-dist-');
+const dir = fileTempDir('darkroom-dist-');
 const night = join(dir, 'night');
 const local = join(dir, 'local');
 let redis: Awaited<ReturnType<typeof startRedis>>;
 
 before(async () => {
-  simulateSession(night, { width: 96, height: 80, lights: 6, darks: 4, bias: 4, flats: 4, dither: 3, lightExposure: 60, seed: 11, starCount: 35, object: 'M13', filter: 'L' });
-  renameSync(join(night, 'truth'), join(dir, 'truth'));
+  simulatedNight(night, { width: 96, height: 80, lights: 6, darks: 4, bias: 4, flats: 4, dither: 3, lightExposure: 60, seed: 11, starCount: 35, object: 'M13', filter: 'L' }, join(dir, 'truth'));
   const r = runCli(['run', night, '--out', local]);
   assert.equal(r.code, 0, r.stderr);
   redis = await startRedis();
@@ -23,7 +22,6 @@ before(async () => {
 
 after(async () => {
   await redis?.stop();
-  cleanup();
 });
 
 function assertSameAsLocal(out: string): void {

@@ -8,16 +8,16 @@
  * reads; never a hang, a stack trace or another exit code. All command lines run in one process
  * (cli-driver.ts, under a timeout); all the files that read go to Astropy in one Python call.
  */
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFits, writeFits, type WriteBitpix } from '../../src/fits/index.js';
 import { createImage } from '../../src/image/image.js';
 import { Rng } from '../../src/util/random.js';
-import { ROOT, runPython, tempDir } from '../helpers/env.js';
+import { fileTempDir, ROOT, runPython } from '../helpers/env.js';
 import type { CaseResult } from './cli-driver.js';
 
 const W = 64;
@@ -89,6 +89,11 @@ const flip: Mutation = (b, rng) => {
   return out;
 };
 
+/** One mutation per card, each putting `card` in place of KEY: named `key-name` (lower case). */
+function cardsFor(key: string, cards: Record<string, string>): [string, Mutation][] {
+  return Object.entries(cards).map(([name, card]) => [`${key.toLowerCase()}-${name}`, putCard(key, card)]);
+}
+
 const MUTATIONS: [string, Mutation][] = [
   ['cut-in-header', truncate((_, r) => 1 + r.int(2879))],
   ['cut-after-header', truncate(() => 2880)],
@@ -114,15 +119,8 @@ const MUTATIONS: [string, Mutation][] = [
   ['naxis1-half', setValue('NAXIS1', '                  32')],
   ['naxis1-float', setValue('NAXIS1', '                64.5')],
   ['naxis1-twice', insertCard('NAXIS1  =                   64')],
-  ['bzero-abc', putCard('BZERO', "BZERO   = 'abc'")],
-  ['bzero-nan', putCard('BZERO', 'BZERO   =                  NaN')],
-  ['bzero-1e400', putCard('BZERO', 'BZERO   =                1E400')],
-  ['bzero-empty', putCard('BZERO', 'BZERO   =')],
-  ['bzero-m1e30', putCard('BZERO', 'BZERO   =               -1E30')],
-  ['bzero-no-equals', putCard('BZERO', 'BZERO   32768')],
-  ['bscale-0', putCard('BSCALE', 'BSCALE  =                    0')],
-  ['bscale-2', putCard('BSCALE', 'BSCALE  =                    2')],
-  ['bscale-1e400', putCard('BSCALE', 'BSCALE  =                1E400')],
+  ...cardsFor('BZERO', { abc: "BZERO   = 'abc'", nan: 'BZERO   =                  NaN', '1e400': 'BZERO   =                1E400', empty: 'BZERO   =', m1e30: 'BZERO   =               -1E30', 'no-equals': 'BZERO   32768' }),
+  ...cardsFor('BSCALE', { 0: 'BSCALE  =                    0', 2: 'BSCALE  =                    2', '1e400': 'BSCALE  =                1E400' }),
   ['object-twice', insertCard("OBJECT  = 'M33'")],
   ['no-end', setCard('END', '')],
   ['end-garbage', setCard('END', 'END     garbage')],
@@ -200,11 +198,19 @@ function expectRefusal(r: CaseResult, file: string): void {
   assert.ok(lines[0]!.startsWith('darkroom: ') && lines[0]!.includes(file), `${r.id}: the line names the file: ${lines[0]}`);
 }
 
-test('fuzz: corrupt files are refused in one line (exit 2) or read as Astropy reads them; never a hang or a trace', () => {
-  const { dir, cleanup } = tempDir('darkroom-fuzz-');
+describe('fuzz: corrupt files are refused in one line (exit 2) or read as Astropy reads them; never a hang or a trace', () => {
+  const dir = fileTempDir('darkroom-fuzz-');
   const sockPath = join(dir, 'socket.fits');
-  const server = createServer().listen(sockPath);
-  try {
+  const server = createServer();
+  after(() => server.close());
+  const files: string[] = [];
+  let cases: { id: string; file: string; args: string[] }[];
+  let run: SpawnSyncReturns<string>;
+  let elapsedMs: number;
+  let results: CaseResult[];
+  const byFile = new Map<string, CaseResult[]>();
+  before(() => {
+    server.listen(sockPath);
     const rng = new Rng(20240521);
     const bases: Buffer[] = ([16, -32, 8] as WriteBitpix[]).map((bp) => {
       const p = join(dir, `base${bp}.fits`);
@@ -216,7 +222,6 @@ test('fuzz: corrupt files are refused in one line (exit 2) or read as Astropy re
       writeFits(p, baseImage(rng, 16), { bitpix: n === 'dark' ? -32 : 16 });
       return p;
     });
-    const files: string[] = [];
     bases.forEach((b, k) => {
       for (const [name, m] of MUTATIONS) {
         const p = join(dir, `b${k}-${name}.fits`);
@@ -225,10 +230,7 @@ test('fuzz: corrupt files are refused in one line (exit 2) or read as Astropy re
       }
     });
     files.push(...specials(dir, rng));
-    assert.ok(files.length >= 80, `${files.length} corrupt inputs`);
-    assert.ok(existsSync(sockPath), 'the socket exists');
-
-    const cases = files.flatMap((f, i) => [
+    cases = files.flatMap((f, i) => [
       { id: `info ${f}`, file: f, args: ['info', '--json', f] },
       { id: `stack ${f}`, file: f, args: ['stack', valid[0]!, f, valid[1]!, '--workers', '1', '-o', join(dir, `stack${i}.fits`)] },
       { id: `light ${f}`, file: f, args: ['calibrate', f, '--dark', valid[2]!, '-o', join(dir, `cal${i}`)] },
@@ -237,29 +239,40 @@ test('fuzz: corrupt files are refused in one line (exit 2) or read as Astropy re
     writeFileSync(join(dir, 'cases.json'), JSON.stringify(cases));
     const resultsFile = join(dir, 'results.json');
     const t0 = Date.now();
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/fits/cli-driver.ts'), join(dir, 'cases.json'), resultsFile], {
+    run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/fits/cli-driver.ts'), join(dir, 'cases.json'), resultsFile], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 45_000,
       killSignal: 'SIGKILL',
       env: { ...process.env, NODE_OPTIONS: '' },
     });
-    const results = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as CaseResult[]) : [];
-    const last = results[results.length - 1];
-    assert.equal(run.status, 0, `the driver ended with ${run.status ?? run.signal} after ${Date.now() - t0} ms (last case: ${last?.id}):\n${run.stderr}`);
-    assert.equal(results.length, cases.length);
+    elapsedMs = Date.now() - t0;
+    results = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as CaseResult[]) : [];
+    results.forEach((r, i) => byFile.set(cases[i]!.file, [...(byFile.get(cases[i]!.file) ?? []), r]));
+  });
 
-    const byFile = new Map<string, CaseResult[]>();
+  test('the inputs: at least 80 corrupt files, a socket among them', () => {
+    assert.ok(files.length >= 80, `${files.length} corrupt inputs`);
+    assert.ok(existsSync(sockPath), 'the socket exists');
+  });
+
+  test('every case ends (no hang): the driver returns one result per case', () => {
+    const last = results[results.length - 1];
+    assert.equal(run.status, 0, `the driver ended with ${run.status ?? run.signal} after ${elapsedMs} ms (last case: ${last?.id}):\n${run.stderr}`);
+    assert.equal(results.length, cases.length);
+  });
+
+  test('never a stack trace; exit 0 or 2, and a refusal is one line naming the file', () => {
     results.forEach((r, i) => {
       const c = cases[i]!;
       assert.equal(r.id, c.id);
       assert.doesNotMatch(r.stderr, /^\s+at /m, `${r.id}: a stack trace:\n${r.stderr}`);
       assert.ok(r.code === 0 || r.code === 2, `${r.id}: exit ${r.code}\n${r.stderr}`);
       if (r.code === 2) expectRefusal(r, c.file);
-      byFile.set(c.file, [...(byFile.get(c.file) ?? []), r]);
     });
+  });
 
-    // Whatever info read must be what Astropy reads; stack and calibrate may only accept what info read.
+  test('whatever info read is what Astropy reads; stack and calibrate accept only what info read; most are refused', () => {
     const read = files.filter((f) => byFile.get(f)![0]!.code === 0);
     const infos = read.map((f) => (JSON.parse(byFile.get(f)![0]!.stdout) as { width: number; height: number; hdu: number; stats: { min: number; max: number } }[])[0]!);
     const refs = read.length ? (JSON.parse(runPython(PY, ['-', ...read.map((f, i) => `${f}@${infos[i]!.hdu}`)])) as Ref[]) : [];
@@ -270,8 +283,5 @@ test('fuzz: corrupt files are refused in one line (exit 2) or read as Astropy re
     }
     const refused = files.length - read.length;
     assert.ok(refused >= 60, `most corrupt files are refused (${refused} of ${files.length})`);
-  } finally {
-    server.close();
-    cleanup();
-  }
+  });
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { FitsFile, readFits, readFitsInto } from '../../src/fits/index.js';
 import { DarkroomError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/random.js';
-import { tempDir } from '../helpers/env.js';
+import { useTempDir } from '../helpers/env.js';
 
 interface Case {
   bitpix: 8 | 16 | 32 | 64 | -32 | -64;
@@ -21,31 +21,16 @@ interface Case {
   blank?: string;
 }
 
-const CASES: Case[] = [
-  { bitpix: 8 },
-  { bitpix: 8, bzero: '-128' },
-  { bitpix: 8, bzero: '-128', blank: '0' },
-  { bitpix: 8, bzero: '10', bscale: '0.5' },
-  { bitpix: 8, blank: '255' },
-  { bitpix: 16 },
-  { bitpix: 16, bzero: '32768' },
-  { bitpix: 16, bzero: '32768', bscale: '1', blank: '-32768' },
-  { bitpix: 16, bzero: '-1000' },
-  { bitpix: 16, bzero: '3', bscale: '0.25' },
-  { bitpix: 16, blank: '7' },
-  { bitpix: 32 },
-  { bitpix: 32, bzero: '2147483648' },
-  { bitpix: 32, bzero: '2147483648', blank: '-2147483648' },
-  { bitpix: 32, bzero: '5', bscale: '0.001' },
-  { bitpix: 32, blank: '12345' },
-  { bitpix: 64 },
-  { bitpix: 64, bzero: '9223372036854775808' },
-  { bitpix: 64, bscale: '0.5', bzero: '-3', blank: '-9223372036854775808' },
-  { bitpix: -32 },
-  { bitpix: -32, bzero: '-1', bscale: '2' },
-  { bitpix: -64 },
-  { bitpix: -64, bzero: '0.5', bscale: '3' },
+/** Per BITPIX, the BZERO / BSCALE / BLANK variants tested. */
+const VARIANTS: [Case['bitpix'], Omit<Case, 'bitpix'>[]][] = [
+  [8, [{}, { bzero: '-128' }, { bzero: '-128', blank: '0' }, { bzero: '10', bscale: '0.5' }, { blank: '255' }]],
+  [16, [{}, { bzero: '32768' }, { bzero: '32768', bscale: '1', blank: '-32768' }, { bzero: '-1000' }, { bzero: '3', bscale: '0.25' }, { blank: '7' }]],
+  [32, [{}, { bzero: '2147483648' }, { bzero: '2147483648', blank: '-2147483648' }, { bzero: '5', bscale: '0.001' }, { blank: '12345' }]],
+  [64, [{}, { bzero: '9223372036854775808' }, { bscale: '0.5', bzero: '-3', blank: '-9223372036854775808' }]],
+  [-32, [{}, { bzero: '-1', bscale: '2' }]],
+  [-64, [{}, { bzero: '0.5', bscale: '3' }]],
 ];
+const CASES: Case[] = VARIANTS.flatMap(([bitpix, variants]) => variants.map((v) => ({ bitpix, ...v })));
 
 const card = (k: string, v: string): string => `${k.padEnd(8)}= ${v.padStart(20)}`.padEnd(80);
 
@@ -121,136 +106,120 @@ function assertSame(actual: Float32Array, expected: Float32Array, what: string):
 const label = (c: Case): string =>
   `BITPIX ${c.bitpix}${c.bzero ? ` BZERO ${c.bzero}` : ''}${c.bscale ? ` BSCALE ${c.bscale}` : ''}${c.blank ? ` BLANK ${c.blank}` : ''}`;
 
-test('whole images and row bands decode bit-identically to a per-pixel reference for every BITPIX', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const rng = new Rng(16);
-    for (const c of CASES) {
-      for (const dims of [[37, 23], [1, 1], [13, 7, 3]]) {
-        const [W, H] = dims as [number, number];
-        const planes = dims[2] ?? 1;
-        const { file, raw } = makeFits(c, dims, rng);
-        const p = join(dir, 'case.fits');
-        writeFileSync(p, file);
-        const ref = reference(c, raw);
-        const what = `${label(c)} ${dims.join('x')}`;
-        const img = readFits(p);
-        assert.equal(img.data.length, planes);
-        for (let k = 0; k < planes; k++) assertSame(img.data[k]!, ref.subarray(k * W * H, (k + 1) * W * H), `${what} plane ${k}`);
-        // row bands, and small chunks that end inside rows (odd pixel counts) and inside multi-byte pixels' runs
-        for (const chunkBytes of [undefined, 8, 100]) {
-          const f = new FitsFile(p, { chunkBytes });
-          try {
-            const plane = planes - 1;
-            const y0 = Math.min(1, H - 1);
-            const band = f.readRows(plane, y0, H);
-            assertSame(band, ref.subarray((plane * H + y0) * W, (plane + 1) * H * W), `${what} rows ${y0}..${H} chunk ${chunkBytes}`);
-          } finally {
-            f.close();
-          }
-        }
-      }
-    }
-  } finally {
-    cleanup();
-  }
-});
-
-test('images larger than one read chunk decode bit-identically (chunk boundaries inside rows)', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const rng = new Rng(17);
-    for (const c of CASES.filter((x) => x.bzero === undefined || x.bitpix === 16 || x.bitpix === 32)) {
-      const dims = [301, 157];
+test('whole images and row bands decode bit-identically to a per-pixel reference for every BITPIX', (t) => {
+  const dir = useTempDir(t);
+  const rng = new Rng(16);
+  for (const c of CASES) {
+    for (const dims of [[37, 23], [1, 1], [13, 7, 3]]) {
+      const [W, H] = dims as [number, number];
+      const planes = dims[2] ?? 1;
       const { file, raw } = makeFits(c, dims, rng);
-      const p = join(dir, 'big.fits');
+      const p = join(dir, 'case.fits');
       writeFileSync(p, file);
       const ref = reference(c, raw);
-      // 4097 bytes per chunk: many chunks, each ending at a whole pixel but not at a whole row
-      const f = new FitsFile(p, { chunkBytes: 4097 });
-      try {
-        assertSame(f.readRows(0, 0, 157), ref, `${label(c)} chunked`);
-        assertSame(f.readRows(0, 50, 51), ref.subarray(50 * 301, 51 * 301), `${label(c)} one row`);
-      } finally {
-        f.close();
-      }
-      assertSame(readFits(p).data[0]!, ref, `${label(c)} whole`);
-    }
-  } finally {
-    cleanup();
-  }
-});
-
-test('readFitsInto decodes into caller buffers, reused across files, and refuses buffers that are too small', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const rng = new Rng(18);
-    const mono: Case = { bitpix: 16, bzero: '32768' };
-    const cube: Case = { bitpix: -32 };
-    const pa = join(dir, 'a.fits');
-    const pb = join(dir, 'b.fits');
-    const pc = join(dir, 'c.fits');
-    const a = makeFits(mono, [41, 29], rng);
-    const b = makeFits(mono, [41, 29], rng);
-    const c = makeFits(cube, [41, 29, 3], rng);
-    writeFileSync(pa, a.file);
-    writeFileSync(pb, b.file);
-    writeFileSync(pc, c.file);
-    const n = 41 * 29;
-    const buf = new Float32Array(n + 5).fill(-7);
-    const ia = readFitsInto(pa, [buf]);
-    assert.equal(ia.data[0]!.buffer, buf.buffer, 'the image data is a view of the caller buffer');
-    assert.equal(ia.data[0]!.length, n);
-    assertSame(ia.data[0]!, reference(mono, a.raw), 'into, first file');
-    assert.deepEqual([...buf.subarray(n)], [-7, -7, -7, -7, -7], 'nothing written past the image');
-    assert.equal(ia.width, 41);
-    assert.equal(ia.header.getNumber('BZERO'), 32768);
-    const ib = readFitsInto(pb, [buf]);
-    assertSame(ib.data[0]!, reference(mono, b.raw), 'into, second file in the same buffer');
-    assertSame(ib.data[0]!, readFits(pb).data[0]!, 'into equals readFits');
-    // one flat buffer for all planes, or one per plane
-    const flat = new Float32Array(3 * n);
-    const ic = readFitsInto(pc, flat);
-    assert.equal(ic.channels, 3);
-    assertSame(flat, reference(cube, c.raw), 'cube into one flat buffer');
-    assert.equal(ic.data[2]!.byteOffset, 2 * n * 4);
-    const planes = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
-    readFitsInto(pc, planes);
-    for (let k = 0; k < 3; k++) assertSame(planes[k]!, flat.subarray(k * n, (k + 1) * n), `cube plane ${k} into its own buffer`);
-    assert.throws(() => readFitsInto(pa, [new Float32Array(n - 1)]), RangeError);
-    assert.throws(() => readFitsInto(pc, [flat]), RangeError, 'three planes need three buffers or one of 3*n');
-    assert.throws(() => readFitsInto(pc, new Float32Array(3 * n - 1)), RangeError);
-  } finally {
-    cleanup();
-  }
-});
-
-test('a file cut short after it was opened is a TRUNCATED error naming the row, on the scratch and the direct paths', () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const rng = new Rng(19);
-    for (const c of [{ bitpix: 16, bzero: '32768' }, { bitpix: -32 }] as Case[]) {
-      const p = join(dir, 'cut.fits');
-      writeFileSync(p, makeFits(c, [37, 23], rng).file);
-      for (const chunkBytes of [undefined, 64]) {
+      const what = `${label(c)} ${dims.join('x')}`;
+      const img = readFits(p);
+      assert.equal(img.data.length, planes);
+      for (let k = 0; k < planes; k++) assertSame(img.data[k]!, ref.subarray(k * W * H, (k + 1) * W * H), `${what} plane ${k}`);
+      // row bands, and small chunks that end inside rows (odd pixel counts) and inside multi-byte pixels' runs
+      for (const chunkBytes of [undefined, 8, 100]) {
         const f = new FitsFile(p, { chunkBytes });
         try {
-          const h = f.imageHdu();
-          const bpp = Math.abs(c.bitpix) / 8;
-          truncateSync(p, h.dataOffset + 37 * 5 * bpp + 3); // rows 0-4 and part of row 5 remain
-          assert.throws(
-            () => f.readRows(0, 0, 23, h),
-            (e: unknown) => e instanceof DarkroomError && e.code === 'TRUNCATED' && /before the end of row 5\b/.test(e.message),
-            `${label(c)} chunk ${chunkBytes}`,
-          );
-          assert.throws(() => f.readRows(0, 2, 23, h), /before the end of row 5\b/, 'rows counted from the top of the plane');
+          const plane = planes - 1;
+          const y0 = Math.min(1, H - 1);
+          const band = f.readRows(plane, y0, H);
+          assertSame(band, ref.subarray((plane * H + y0) * W, (plane + 1) * H * W), `${what} rows ${y0}..${H} chunk ${chunkBytes}`);
         } finally {
           f.close();
         }
-        writeFileSync(p, makeFits(c, [37, 23], rng).file);
       }
     }
-  } finally {
-    cleanup();
+  }
+});
+
+test('images larger than one read chunk decode bit-identically (chunk boundaries inside rows)', (t) => {
+  const dir = useTempDir(t);
+  const rng = new Rng(17);
+  for (const c of CASES.filter((x) => x.bzero === undefined || x.bitpix === 16 || x.bitpix === 32)) {
+    const dims = [301, 157];
+    const { file, raw } = makeFits(c, dims, rng);
+    const p = join(dir, 'big.fits');
+    writeFileSync(p, file);
+    const ref = reference(c, raw);
+    // 4097 bytes per chunk: many chunks, each ending at a whole pixel but not at a whole row
+    const f = new FitsFile(p, { chunkBytes: 4097 });
+    try {
+      assertSame(f.readRows(0, 0, 157), ref, `${label(c)} chunked`);
+      assertSame(f.readRows(0, 50, 51), ref.subarray(50 * 301, 51 * 301), `${label(c)} one row`);
+    } finally {
+      f.close();
+    }
+    assertSame(readFits(p).data[0]!, ref, `${label(c)} whole`);
+  }
+});
+
+test('readFitsInto decodes into caller buffers, reused across files, and refuses buffers that are too small', (t) => {
+  const dir = useTempDir(t);
+  const rng = new Rng(18);
+  const mono: Case = { bitpix: 16, bzero: '32768' };
+  const cube: Case = { bitpix: -32 };
+  const pa = join(dir, 'a.fits');
+  const pb = join(dir, 'b.fits');
+  const pc = join(dir, 'c.fits');
+  const a = makeFits(mono, [41, 29], rng);
+  const b = makeFits(mono, [41, 29], rng);
+  const c = makeFits(cube, [41, 29, 3], rng);
+  writeFileSync(pa, a.file);
+  writeFileSync(pb, b.file);
+  writeFileSync(pc, c.file);
+  const n = 41 * 29;
+  const buf = new Float32Array(n + 5).fill(-7);
+  const ia = readFitsInto(pa, [buf]);
+  assert.equal(ia.data[0]!.buffer, buf.buffer, 'the image data is a view of the caller buffer');
+  assert.equal(ia.data[0]!.length, n);
+  assertSame(ia.data[0]!, reference(mono, a.raw), 'into, first file');
+  assert.deepEqual([...buf.subarray(n)], [-7, -7, -7, -7, -7], 'nothing written past the image');
+  assert.equal(ia.width, 41);
+  assert.equal(ia.header.getNumber('BZERO'), 32768);
+  const ib = readFitsInto(pb, [buf]);
+  assertSame(ib.data[0]!, reference(mono, b.raw), 'into, second file in the same buffer');
+  assertSame(ib.data[0]!, readFits(pb).data[0]!, 'into equals readFits');
+  // one flat buffer for all planes, or one per plane
+  const flat = new Float32Array(3 * n);
+  const ic = readFitsInto(pc, flat);
+  assert.equal(ic.channels, 3);
+  assertSame(flat, reference(cube, c.raw), 'cube into one flat buffer');
+  assert.equal(ic.data[2]!.byteOffset, 2 * n * 4);
+  const planes = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  readFitsInto(pc, planes);
+  for (let k = 0; k < 3; k++) assertSame(planes[k]!, flat.subarray(k * n, (k + 1) * n), `cube plane ${k} into its own buffer`);
+  assert.throws(() => readFitsInto(pa, [new Float32Array(n - 1)]), RangeError);
+  assert.throws(() => readFitsInto(pc, [flat]), RangeError, 'three planes need three buffers or one of 3*n');
+  assert.throws(() => readFitsInto(pc, new Float32Array(3 * n - 1)), RangeError);
+});
+
+test('a file cut short after it was opened is a TRUNCATED error naming the row, on the scratch and the direct paths', (t) => {
+  const dir = useTempDir(t);
+  const rng = new Rng(19);
+  for (const c of [{ bitpix: 16, bzero: '32768' }, { bitpix: -32 }] as Case[]) {
+    const p = join(dir, 'cut.fits');
+    writeFileSync(p, makeFits(c, [37, 23], rng).file);
+    for (const chunkBytes of [undefined, 64]) {
+      const f = new FitsFile(p, { chunkBytes });
+      try {
+        const h = f.imageHdu();
+        const bpp = Math.abs(c.bitpix) / 8;
+        truncateSync(p, h.dataOffset + 37 * 5 * bpp + 3); // rows 0-4 and part of row 5 remain
+        assert.throws(
+          () => f.readRows(0, 0, 23, h),
+          (e: unknown) => e instanceof DarkroomError && e.code === 'TRUNCATED' && /before the end of row 5\b/.test(e.message),
+          `${label(c)} chunk ${chunkBytes}`,
+        );
+        assert.throws(() => f.readRows(0, 2, 23, h), /before the end of row 5\b/, 'rows counted from the top of the plane');
+      } finally {
+        f.close();
+      }
+      writeFileSync(p, makeFits(c, [37, 23], rng).file);
+    }
   }
 });

@@ -1,15 +1,14 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPython, tempDir } from '../helpers/env.js';
+import { runPython, fileTempDir } from '../helpers/env.js';
 import { makeStack } from './stackdata.js';
 import { integrateFiles, type Reject } from '../../src/integrate/index.js';
 import { writeFits } from '../../src/fits/index.js';
 import { ikss } from '../../src/image/stats.js';
 
-const tmp = tempDir();
-after(() => tmp.cleanup());
+const tmp = fileTempDir();
 
 /** Read a raw little-endian float32 file written by the Python reference. */
 function readF32(path: string): Float32Array {
@@ -42,11 +41,11 @@ else:
 r.astype('<f4').tofile(out)
 `;
 
-const outl = makeStack(tmp.dir, { n: 15, width: 40, height: 32, outlierFraction: 0.04, hot: 400, cold: 300, seed: 7 }, 'o');
+const outl = makeStack(tmp, { n: 15, width: 40, height: 32, outlierFraction: 0.04, hot: 400, cold: 300, seed: 7 }, 'o');
 
 for (const [mode, kl, kh] of [['sigma', 3, 2.5], ['mad', 4, 3]] as const) {
   test(`--reject ${mode} matches astropy sigma_clip(stdfunc=${mode === 'sigma' ? 'std' : 'mad_std'}) + mean pixel for pixel`, async () => {
-    const out = join(tmp.dir, `ref-${mode}.f32`);
+    const out = join(tmp, `ref-${mode}.f32`);
     runPython(PY_REF, [mode, out, String(kl), String(kh), ...outl.paths]);
     const ref = readF32(out);
     const r = await integrateFiles(outl.paths, { reject: mode as Reject, sigmaLow: kl, sigmaHigh: kh, workers: 1 });
@@ -67,7 +66,7 @@ for (const [mode, kl, kh] of [['sigma', 3, 2.5], ['mad', 4, 3]] as const) {
 
 for (const mode of ['mean', 'median'] as const) {
   test(`plain ${mode} equals numpy exactly (float64 accumulation then float32)`, async () => {
-    const out = join(tmp.dir, `ref-${mode}.f32`);
+    const out = join(tmp, `ref-${mode}.f32`);
     runPython(PY_REF, [mode, out, '0', '0', ...outl.paths]);
     const ref = readF32(out);
     const r = await integrateFiles(outl.paths, { reject: 'none', combine: mode === 'mean' ? 'average' : 'median', workers: 1 });
@@ -76,7 +75,7 @@ for (const mode of ['mean', 'median'] as const) {
 }
 
 test('sum, min and max combine the frames exactly', async () => {
-  const s = makeStack(tmp.dir, { n: 4, width: 8, height: 6, seed: 2 }, 'smm');
+  const s = makeStack(tmp, { n: 4, width: 8, height: 6, seed: 2 }, 'smm');
   const rs = await integrateFiles(s.paths, { reject: 'none', combine: 'sum', workers: 1 });
   const rmin = await integrateFiles(s.paths, { reject: 'none', combine: 'min', workers: 1 });
   const rmax = await integrateFiles(s.paths, { reject: 'none', combine: 'max', workers: 1 });
@@ -90,7 +89,7 @@ test('sum, min and max combine the frames exactly', async () => {
 
 test('N Gaussian frames: noise reduced by sqrt(N) within 3% (measured and reported)', async () => {
   const N = 16;
-  const s = makeStack(tmp.dir, { n: N, width: 128, height: 128, sigma: () => 10, seed: 9 }, 'g');
+  const s = makeStack(tmp, { n: N, width: 128, height: 128, sigma: () => 10, seed: 9 }, 'g');
   for (const reject of ['none', 'winsorized'] as const) {
     const r = await integrateFiles(s.paths, { reject, workers: 1 });
     const ratio = stdOf(r.image.data[0]!) / stdOf(s.images[0]!.data[0]!);
@@ -102,7 +101,7 @@ test('N Gaussian frames: noise reduced by sqrt(N) within 3% (measured and report
 
 // Every rejection: with 20 frames and rare big outliers, each outlier is rejected and clean values kept.
 // At most one hot and one cold outlier per pixel (hot +3000 = 300 sigma, cold -2000), in known frames.
-const clean = makeStack(tmp.dir, { n: 20, width: 32, height: 32, sigma: () => 10, seed: 21 }, 'r');
+const clean = makeStack(tmp, { n: 20, width: 32, height: 32, sigma: () => 10, seed: 21 }, 'r');
 let injected = 0;
 {
   for (let p = 0; p < 1024; p++) {
@@ -191,7 +190,7 @@ test('normalization makes frames with different offsets and scales agree', async
   // x_i = g_i * (1000 + noise) + o_i
   const gains = [1, 1.5, 0.7, 2, 1.2, 0.9];
   const offs = [0, 300, -150, 500, 80, 40];
-  const s = makeStack(tmp.dir, { n: 6, width: 96, height: 96, sigma: () => 10, gain: (i) => gains[i]!, offset: (i) => offs[i]!, seed: 4 }, 'n');
+  const s = makeStack(tmp, { n: 6, width: 96, height: 96, sigma: () => 10, gain: (i) => gains[i]!, offset: (i) => offs[i]!, seed: 4 }, 'n');
   const loc0 = ikss(s.images[0]!.data[0]!);
   const noNorm = await integrateFiles(s.paths, { reject: 'none', workers: 1 });
   const add = await integrateFiles(s.paths, { reject: 'none', normalize: 'additive', workers: 1 });
@@ -217,7 +216,7 @@ test('normalization makes frames with different offsets and scales agree', async
 
 test('multiplicative normalization and equalize-fluxes for frames with different gains (flats)', async () => {
   const gains = [1, 1.3, 0.8, 1.1, 0.95];
-  const s = makeStack(tmp.dir, { n: 5, width: 64, height: 64, level: () => 20000, sigma: () => 100, gain: (i) => gains[i]!, seed: 5 }, 'm');
+  const s = makeStack(tmp, { n: 5, width: 64, height: 64, level: () => 20000, sigma: () => 100, gain: (i) => gains[i]!, seed: 5 }, 'm');
   const r = await integrateFiles(s.paths, { reject: 'winsorized', normalize: 'multiplicative', rejectNormalize: 'equalize-fluxes', workers: 1 });
   const m = r.image.data[0]!.reduce((x, y) => x + y, 0) / 4096;
   assert.ok(Math.abs(m / r.frames[0]!.location - 1) < 1e-3);
@@ -225,13 +224,13 @@ test('multiplicative normalization and equalize-fluxes for frames with different
 });
 
 test('weights: exposure, keyword and inverse noise variance', async () => {
-  const s = makeStack(tmp.dir, { n: 2, width: 16, height: 16, level: (i) => (i === 0 ? 100 : 200), sigma: () => 0.001, keywords: (i) => ({ EXPTIME: i === 0 ? 1 : 3, MYWT: i === 0 ? 2 : 1 }), seed: 6 }, 'w');
+  const s = makeStack(tmp, { n: 2, width: 16, height: 16, level: (i) => (i === 0 ? 100 : 200), sigma: () => 0.001, keywords: (i) => ({ EXPTIME: i === 0 ? 1 : 3, MYWT: i === 0 ? 2 : 1 }), seed: 6 }, 'w');
   const ex = await integrateFiles(s.paths, { reject: 'none', weights: 'exposure', workers: 1 });
   assert.deepEqual(ex.frames.map((f) => f.weight), [0.5, 1.5]);
   assert.ok(Math.abs(ex.image.data[0]![0]! - 175) < 0.01);
   const kw = await integrateFiles(s.paths, { reject: 'none', weights: { keyword: 'MYWT' }, workers: 1 });
   assert.ok(Math.abs(kw.image.data[0]![0]! - (2 * 100 + 200) / 3) < 0.01);
-  const nz = makeStack(tmp.dir, { n: 3, width: 128, height: 128, sigma: (i) => [5, 10, 10][i]!, seed: 8 }, 'nw');
+  const nz = makeStack(tmp, { n: 3, width: 128, height: 128, sigma: (i) => [5, 10, 10][i]!, seed: 8 }, 'nw');
   const r = await integrateFiles(nz.paths, { reject: 'none', weights: 'noise', workers: 1 });
   const w = r.frames.map((f) => f.weight);
   assert.ok(Math.abs(w[0]! / w[1]! - 4) < 0.2, `weights ${w}`);
@@ -241,7 +240,7 @@ test('weights: exposure, keyword and inverse noise variance', async () => {
 });
 
 test('undefined pixels (NaN) are excluded; a pixel with no defined value is NaN', async () => {
-  const s = makeStack(tmp.dir, { n: 3, width: 8, height: 8, level: (i) => 100 * (i + 1), sigma: () => 0, seed: 1 }, 'nan');
+  const s = makeStack(tmp, { n: 3, width: 8, height: 8, level: (i) => 100 * (i + 1), sigma: () => 0, seed: 1 }, 'nan');
   const imgs = s.images;
   imgs[0]!.data[0]![5] = NaN;
   imgs[0]!.data[0]![9] = NaN;
@@ -255,7 +254,7 @@ test('undefined pixels (NaN) are excluded; a pixel with no defined value is NaN'
 });
 
 test('streaming: a tiny memory budget (one row per band) is bit-identical to one band; workers 2 equal workers 1', async () => {
-  const s = makeStack(tmp.dir, { n: 9, width: 50, height: 41, channels: 3, outlierFraction: 0.02, seed: 12 }, 'st');
+  const s = makeStack(tmp, { n: 9, width: 50, height: 41, channels: 3, outlierFraction: 0.02, seed: 12 }, 'st');
   const base = await integrateFiles(s.paths, { rejectionMaps: true, workers: 1, memoryBytes: 1 << 30 });
   assert.ok(base.history.some((h) => h.includes('bands=3 ')), base.history.join('\n'));
   const tiny = await integrateFiles(s.paths, { rejectionMaps: true, workers: 1, memoryBytes: 1 });
@@ -272,7 +271,7 @@ test('streaming: a tiny memory budget (one row per band) is bit-identical to one
 });
 
 test('too few frames for the algorithm: a warning naming the fallback', async () => {
-  const s = makeStack(tmp.dir, { n: 3, width: 8, height: 8, seed: 13 }, 'few');
+  const s = makeStack(tmp, { n: 3, width: 8, height: 8, seed: 13 }, 'few');
   const r = await integrateFiles(s.paths, { reject: 'linear-fit', workers: 1 });
   assert.deepEqual(r.warnings, ['linear-fit rejection needs at least 5 frames (got 3): using percentile clipping instead']);
   assert.ok(r.history.some((h) => h.includes('reject=percentile (requested linear-fit)')));

@@ -1,12 +1,11 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFits, readFits, FitsHeader } from '../../src/fits/index.js';
-import { tempDir } from '../helpers/env.js';
+import { fileTempDir } from '../helpers/env.js';
 import { runCliMaxRss } from '../helpers/rss.js';
 
-const tmp = tempDir();
-after(() => tmp.cleanup());
+const tmp = fileTempDir();
 
 /** Frame i: 1000 + xorshift noise in [0, 100). */
 function frame(i: number, w: number, h: number): string {
@@ -18,7 +17,7 @@ function frame(i: number, w: number, h: number): string {
     s ^= s << 5;
     d[p] = 1000 + ((s >>> 0) % 100);
   }
-  const path = join(tmp.dir, `f${i}.fits`);
+  const path = join(tmp, `f${i}.fits`);
   writeFits(path, { width: w, height: h, channels: 1, data: [d], header: new FitsHeader() });
   return path;
 }
@@ -29,7 +28,7 @@ test('stack --memory keeps the peak memory near the budget (3 frames of 4000 x 4
   // what the runtime itself takes (tsx, every command's modules): the budget comes on top of it
   const base = runCliMaxRss(['stack', '--help']);
   assert.equal(base.code, 0, base.stderr);
-  const out = join(tmp.dir, 'out.fits');
+  const out = join(tmp, 'out.fits');
   const budgetMB = 64;
   const r = runCliMaxRss(['stack', ...paths, '-o', out, '--memory', `${budgetMB}MB`, '--workers', '1', '--rejection-maps']);
   assert.equal(r.code, 0, r.stderr);

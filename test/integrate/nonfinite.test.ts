@@ -1,14 +1,13 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFits, readFits, FitsHeader } from '../../src/fits/index.js';
 import { createImage } from '../../src/image/image.js';
 import { integrateFiles, integrateToFile, rejectByCount, resolveOptions } from '../../src/integrate/index.js';
 import { isDarkroomError } from '../../src/util/errors.js';
-import { runCli, tempDir } from '../helpers/env.js';
+import { runCli, fileTempDir } from '../helpers/env.js';
 
-const tmp = tempDir();
-after(() => tmp.cleanup());
+const tmp = fileTempDir();
 
 const W = 64;
 const H = 32;
@@ -18,7 +17,7 @@ function frame(name: string, level: number, patch: (p: number) => number | undef
   const img = createImage(W, H, 1, new FitsHeader());
   const d = img.data[0]!;
   for (let p = 0; p < W * H; p++) d[p] = patch(p) ?? level + ((p * 7919) % 13);
-  const path = join(tmp.dir, name);
+  const path = join(tmp, name);
   writeFits(path, img);
   return path;
 }
@@ -71,7 +70,7 @@ test('a frame without a single finite pixel is refused, naming the file', async 
 
 test('streamed integration to a file: same pixels, warnings and refusal', async () => {
   const mem = await integrateFiles([a, b, c], { workers: 1 });
-  const out = join(tmp.dir, 'streamed.fits');
+  const out = join(tmp, 'streamed.fits');
   const r = await integrateToFile([a, b, c], out, { workers: 2, memoryBytes: 3 * W * 4 * 4 * 5 });
   const img = readFits(out);
   const x = img.data[0]!;
@@ -79,19 +78,19 @@ test('streamed integration to a file: same pixels, warnings and refusal', async 
   for (let p = 0; p < W * H; p++) assert.ok(Object.is(x[p], y[p]), `pixel ${p}: ${x[p]} vs ${y[p]}`);
   assert.deepEqual(r.warnings, mem.warnings);
   assert.equal(r.noise, mem.noise);
-  const bad = join(tmp.dir, 'never.fits');
+  const bad = join(tmp, 'never.fits');
   await assert.rejects(integrateToFile([a, allNaN], bad, { workers: 1 }), (e: unknown) => isDarkroomError(e) && e.file === allNaN);
 });
 
 test('darkroom stack: NaN/Inf values are left out per pixel with a warning; an all-NaN frame exits 2 in one line', () => {
-  const out = join(tmp.dir, 'cli.fits');
+  const out = join(tmp, 'cli.fits');
   const r = runCli(['stack', a, b, c, '-o', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: .*c\.fits: 4 pixel values are NaN or infinite/);
   assert.match(r.stderr, /warning: 1 pixels have no finite value in any frame/);
   const d = readFits(out).data[0]!;
   assert.equal(d[5], 150);
-  const bad = runCli(['stack', a, b, allNaN, '-o', join(tmp.dir, 'cli2.fits')]);
+  const bad = runCli(['stack', a, b, allNaN, '-o', join(tmp, 'cli2.fits')]);
   assert.equal(bad.code, 2, bad.stderr);
   const lines = bad.stderr.trim().split('\n').filter((l) => !l.includes('warning'));
   assert.equal(lines.length, 1, bad.stderr);

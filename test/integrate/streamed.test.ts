@@ -1,24 +1,23 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFits } from '../../src/fits/index.js';
 import { integrateFiles, integrateToFile, rejectionMapPaths } from '../../src/integrate/index.js';
 import { noiseRows } from '../../src/image/noise.js';
-import { fitsverify, tempDir } from '../helpers/env.js';
+import { fitsverify, fileTempDir } from '../helpers/env.js';
 import { makeStack } from './stackdata.js';
 
-const tmp = tempDir();
-after(() => tmp.cleanup());
+const tmp = fileTempDir();
 
 const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 test('integrateToFile (streamed output, streamed statistics under a small budget) equals integrateFiles + its files', async () => {
-  const s = makeStack(tmp.dir, { n: 5, width: 96, height: 40, channels: 3, outlierFraction: 0.03, seed: 4, level: (i) => 900 + 20 * i, gain: (i) => 1 + 0.05 * i });
+  const s = makeStack(tmp, { n: 5, width: 96, height: 40, channels: 3, outlierFraction: 0.03, seed: 4, level: (i) => 900 + 20 * i, gain: (i) => 1 + 0.05 * i });
   for (const estimator of ['ikss', 'mad'] as const) {
     const opts = { normalize: 'additive-scaling' as const, rejectNormalize: 'additive-scaling' as const, weights: 'noise' as const, estimator, rejectionMaps: true };
     const mem = await integrateFiles(s.paths, { ...opts, workers: 1 });
     // 20 KB: a plane (15 KB) does not fit three times, so location/scale stream by bands
-    const out = join(tmp.dir, `streamed-${estimator}.fits`);
+    const out = join(tmp, `streamed-${estimator}.fits`);
     const r = await integrateToFile(s.paths, out, { ...opts, workers: 2, memoryBytes: 20_000 });
     assert.deepEqual(r.frames, mem.frames);
     assert.deepEqual(r.warnings, mem.warnings);

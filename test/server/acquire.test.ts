@@ -9,12 +9,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fitsverify, tempDir } from '../helpers/env.js';
+import { fileTempDir, fitsverify } from '../helpers/env.js';
 import { buildServer, type DarkroomServer } from '../../src/server/app.js';
 import { readFits } from '../../src/fits/index.js';
 
-const t = tempDir('darkroom-acq-');
-const outside = tempDir('darkroom-acq-outside-');
 let s: DarkroomServer;
 
 type M = 'GET' | 'POST';
@@ -42,14 +40,16 @@ const PLAN = {
   ],
 };
 
-before(async () => {
-  s = await buildServer({ roots: [t.dir], webDir: null, simSpeed: 600, guideSpeed: 50 });
-});
-
 after(async () => {
   await s.app.close();
-  t.cleanup();
-  outside.cleanup();
+});
+
+// Removed after the server is closed (hooks run in the order they are registered).
+const root = fileTempDir('darkroom-acq-');
+const outside = fileTempDir('darkroom-acq-outside-');
+
+before(async () => {
+  s = await buildServer({ roots: [root], webDir: null, simSpeed: 600, guideSpeed: 50 });
 });
 
 test('sequence estimate: hand-computed durations without and with the simulator; 17 groups refused', async () => {
@@ -89,7 +89,7 @@ test('sequence estimate: hand-computed durations without and with the simulator;
 });
 
 test('sequence: runs a 2-group plan on the simulator, writes the frames in cycle order with headers', async () => {
-  let r = await call('POST', '/api/sequence/start', { plan: PLAN, out: join(outside.dir, 'x') });
+  let r = await call('POST', '/api/sequence/start', { plan: PLAN, out: join(outside, 'x') });
   assert.equal(r.statusCode, 403);
   assert.match(r.json().message, /outside the served roots/);
   r = await call('POST', '/api/sequence/start', { plan: PLAN, out: '../escape' });
@@ -106,7 +106,7 @@ test('sequence: runs a 2-group plan on the simulator, writes the frames in cycle
   assert.equal(st.current, 4);
   assert.equal(st.saved.length, 4);
   assert.equal(st.currentFile, st.saved[3].path);
-  const dir = join(t.dir, 'seq/night1');
+  const dir = join(root, 'seq/night1');
   assert.deepEqual(readdirSync(dir).sort(), ['M42-001-R30.fit', 'M42-002-G60.fit', 'M42-003-R30.fit', 'M42-004-G60.fit']);
   const hdrs = st.saved.map((f: { path: string }) => readFits(f.path).header);
   assert.deepEqual(hdrs.map((h: any) => h.getString('FILTER')), ['Red', 'Green', 'Red', 'Green']);
@@ -147,7 +147,7 @@ test('sequence: start while running, exposure while running, pause, resume, abor
   const st = r.json();
   assert.equal(st.state, 'aborted');
   assert.ok(st.saved.length < 40);
-  assert.equal(readdirSync(join(t.dir, 'seq/long')).filter((f) => f.endsWith('.fit')).length, st.saved.length);
+  assert.equal(readdirSync(join(root, 'seq/long')).filter((f) => f.endsWith('.fit')).length, st.saved.length);
   r = await call('POST', '/api/sequence/abort');
   assert.equal(r.statusCode, 409);
   assert.match(r.json().message, /no sequence is running/);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { tempDir } from '../helpers/env.js';
+import { useTempDir } from '../helpers/env.js';
 import { Roots } from '../../src/server/roots.js';
 import { collectRoutes, type RouteDef } from '../../src/server/route.js';
 import { fileRoutes } from '../../src/server/routes/files.js';
@@ -17,26 +17,22 @@ import { applySequenceEvent, type SequenceStatus } from '../../src/server/runner
 import { releaseWhenDone, type SessionCore } from '../../src/server/runners/core.js';
 import type { PlannedFrame } from '../../src/acquire/plan.js';
 
-test('a route plugin alone on a bare fastify: inject() answers, each route documented once', async () => {
-  const t = tempDir('darkroom-routes-');
-  try {
-    mkdirSync(join(t.dir, 'night'));
-    writeFileSync(join(t.dir, 'a.fits'), '');
-    const routes: RouteDef[] = [];
-    const app = Fastify();
-    collectRoutes(app, routes);
-    await app.register(fileRoutes, { roots: new Roots([t.dir]), routes } as unknown as ServerContext);
-    const r = await app.inject({ method: 'GET', url: `/api/files?path=${encodeURIComponent(t.dir)}` });
-    assert.equal(r.statusCode, 200, r.body);
-    assert.deepEqual(r.json().entries.map((e: { name: string; type: string; fits: boolean }) => [e.name, e.type, e.fits]), [['night', 'dir', false], ['a.fits', 'file', true]]);
-    const bad = await app.inject({ method: 'GET', url: '/api/images/info' });
-    assert.equal(bad.statusCode, 400);
-    assert.match(bad.json().message, /invalid query: path/);
-    assert.deepEqual(routes.map((d) => `${d.method} ${d.url}`), ['GET /api/files', 'GET /api/images/info', 'GET /api/images/pixels', 'GET /api/images/stars']);
-    await app.close();
-  } finally {
-    t.cleanup();
-  }
+test('a route plugin alone on a bare fastify: inject() answers, each route documented once', async (t) => {
+  const dir = useTempDir(t, 'darkroom-routes-');
+  mkdirSync(join(dir, 'night'));
+  writeFileSync(join(dir, 'a.fits'), '');
+  const routes: RouteDef[] = [];
+  const app = Fastify();
+  collectRoutes(app, routes);
+  await app.register(fileRoutes, { roots: new Roots([dir]), routes } as unknown as ServerContext);
+  const r = await app.inject({ method: 'GET', url: `/api/files?path=${encodeURIComponent(dir)}` });
+  assert.equal(r.statusCode, 200, r.body);
+  assert.deepEqual(r.json().entries.map((e: { name: string; type: string; fits: boolean }) => [e.name, e.type, e.fits]), [['night', 'dir', false], ['a.fits', 'file', true]]);
+  const bad = await app.inject({ method: 'GET', url: '/api/images/info' });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.json().message, /invalid query: path/);
+  assert.deepEqual(routes.map((d) => `${d.method} ${d.url}`), ['GET /api/files', 'GET /api/images/info', 'GET /api/images/pixels', 'GET /api/images/stars']);
+  await app.close();
 });
 
 test('sequence status follows the sequencer events', () => {

@@ -13,36 +13,36 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WebSocket } from 'ws';
-import { tempDir } from '../helpers/env.js';
+import { fileTempDir } from '../helpers/env.js';
 import { buildServer, type DarkroomServer } from '../../src/server/app.js';
 
 const TOKEN = 'test-token-0123456789';
 const HOST = '127.0.0.1:18712';
 const SELF = `http://${HOST}`;
 const EVIL = 'http://evil.example';
-const t = tempDir('darkroom-sec-');
-const web = tempDir('darkroom-sec-web-');
 let tok: DarkroomServer; // --host 127.0.0.2: token required
 let loop: DarkroomServer; // loopback, no token, simulator clock at real time (a 600 s exposure stays running)
 
 type Headers = Record<string, string>;
 type Inject = { method: 'GET' | 'POST' | 'HEAD'; url: string; headers?: Headers; payload?: string | object };
 
-before(async () => {
-  mkdirSync(join(t.dir, 'night'));
-  writeFileSync(join(t.dir, 'night', 'a.fits'), 'SIMPLE');
-  mkdirSync(join(web.dir, 'assets'));
-  writeFileSync(join(web.dir, 'index.html'), '<!doctype html><title>Darkroom UI</title>');
-  writeFileSync(join(web.dir, 'assets', 'app.js'), 'console.log(1)');
-  tok = await buildServer({ roots: [t.dir], webDir: web.dir, host: '127.0.0.2', token: TOKEN });
-  loop = await buildServer({ roots: [t.dir], webDir: web.dir, simSpeed: 1 });
-});
-
 after(async () => {
   await tok.app.close();
   await loop.app.close();
-  t.cleanup();
-  web.cleanup();
+});
+
+// Removed after the server is closed (hooks run in the order they are registered).
+const root = fileTempDir('darkroom-sec-');
+const web = fileTempDir('darkroom-sec-web-');
+
+before(async () => {
+  mkdirSync(join(root, 'night'));
+  writeFileSync(join(root, 'night', 'a.fits'), 'SIMPLE');
+  mkdirSync(join(web, 'assets'));
+  writeFileSync(join(web, 'index.html'), '<!doctype html><title>Darkroom UI</title>');
+  writeFileSync(join(web, 'assets', 'app.js'), 'console.log(1)');
+  tok = await buildServer({ roots: [root], webDir: web, host: '127.0.0.2', token: TOKEN });
+  loop = await buildServer({ roots: [root], webDir: web, simSpeed: 1 });
 });
 
 type InjectWS = (url: string, ctx: { headers: Headers }, o: { onInit: (w: WebSocket) => void }) => Promise<WebSocket>;
@@ -85,7 +85,7 @@ test('token: every spelling of an API path needs it (router-matched route decide
     for (const method of ['GET', 'HEAD'] as const) {
       const r = await tok.app.inject({ method, url });
       assert.ok(r.statusCode === 401 || r.statusCode === 404, `${method} ${url} without a token: ${r.statusCode} ${r.body.slice(0, 80)}`);
-      assert.ok(!r.body.includes(t.dir) && !r.body.includes('a.fits'), `${method} ${url} leaked API data`);
+      assert.ok(!r.body.includes(root) && !r.body.includes('a.fits'), `${method} ${url} leaked API data`);
     }
   }
   // with the token, the decoded route answers as the plain one
@@ -99,7 +99,7 @@ test('token: every spelling of an API path needs it (router-matched route decide
   for (const url of ['/', `/?token=${TOKEN}`, '/index.html', '/assets/app.js']) {
     const r = await tok.app.inject({ method: 'GET', url });
     assert.equal(r.statusCode, 200, `${url}: ${r.body}`);
-    assert.ok(!r.body.includes(t.dir));
+    assert.ok(!r.body.includes(root));
   }
 });
 
@@ -144,7 +144,7 @@ test('cross-site: foreign Origin, Sec-Fetch-Site cross-site and non-JSON state c
   // reads from a foreign origin are refused too (they carry absolute paths)
   const read = await loop.app.inject({ method: 'GET', url: '/api/files?path=night', headers: { host: HOST, origin: EVIL } });
   assert.equal(read.statusCode, 403);
-  assert.ok(!read.body.includes(t.dir));
+  assert.ok(!read.body.includes(root));
   assert.equal((await loop.app.inject({ method: 'GET', url: '/api/files?path=night', headers: { host: HOST, 'sec-fetch-site': 'cross-site' } })).statusCode, 403);
   // the same requests from the served origin, with the JSON type, are accepted
   assert.equal((await loop.app.inject({ method: 'GET', url: '/api/files?path=night', headers: { host: HOST, origin: SELF, 'sec-fetch-site': 'same-origin' } })).statusCode, 200);

@@ -1,7 +1,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileTempDir } from '../helpers/env.js';
-import { messyNight } from './night-fixture.js';
+import { messyNight, scannedFrame } from './night-fixture.js';
 import { scanNight, type Frame } from '../../src/session/scan.js';
 import { groupCalibration, groupNight, matchFlat, matchLight, groupLights, type CalGroup } from '../../src/session/group.js';
 import { groupTargets } from '../../src/session/targets.js';
@@ -11,21 +11,8 @@ let n = 0;
 /** A frame as the scanner would describe it (no file needed for grouping logic). */
 function fr(kind: FrameKind, exposure: number, temperature: number | undefined, o: { filter?: string; bin?: number; gain?: number; level?: number; object?: string; ra?: number; dec?: number; w?: number } = {}): Frame {
   n++;
-  return {
-    path: `/n/f${n}.fits`,
-    rel: `f${n}.fits`,
-    kind,
-    meta: { kind, exposure, temperature, filter: o.filter, binning: { x: o.bin ?? 1, y: o.bin ?? 1 }, gain: o.gain, object: o.object },
-    width: o.w ?? 100,
-    height: 80,
-    channels: 1,
-    bitpix: 16,
-    hdu: 0,
-    ra: o.ra,
-    dec: o.dec,
-    pixels: o.level === undefined ? undefined : { median: o.level, sigma: 5, stars: 0, rows: 80, fullScale: 65535, class: 'unexposed' },
-    bytes: 16000,
-  };
+  const pixels = o.level === undefined ? undefined : { median: o.level, sigma: 5, stars: 0, rows: 80, fullScale: 65535, class: 'unexposed' as const };
+  return scannedFrame('/n', `f${n}.fits`, { kind, exposure, temperature, filter: o.filter, binning: { x: o.bin ?? 1, y: o.bin ?? 1 }, gain: o.gain, object: o.object }, { width: o.w, ra: o.ra, dec: o.dec, pixels });
 }
 
 test('calibration groups: exposure within 0.5 s, 2 C temperature buckets, binning, gain, size, filter for flats only', () => {

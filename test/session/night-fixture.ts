@@ -7,6 +7,9 @@ import { dirname, join } from 'node:path';
 import { writeFits } from '../../src/fits/writer.js';
 import { createImage } from '../../src/image/image.js';
 import { Rng } from '../../src/util/random.js';
+import type { Frame } from '../../src/session/scan.js';
+import type { FrameMeta } from '../../src/session/metadata.js';
+import type { PixelEvidence } from '../../src/session/evidence.js';
 
 export const W = 48;
 export const H = 40;
@@ -64,6 +67,28 @@ export function writeFrame(root: string, s: FrameSpec): string {
   mkdirSync(dirname(p), { recursive: true });
   writeFits(p, img, { bitpix: 16, keywords: { XBINNING: 1, YBINNING: 1, INSTRUME: 'QSI 683 wsg-8', ...s.keywords }, stamp: false });
   return p;
+}
+
+/**
+ * A frame as the scanner would describe it, with no file behind it (for grouping and target logic):
+ * `path` is `root/rel`, the kind is the header's, 100 x 80 mono 16-bit unless told.
+ */
+export function scannedFrame(root: string, rel: string, meta: FrameMeta, o: { width?: number; ra?: number; dec?: number; pixels?: PixelEvidence; bytes?: number } = {}): Frame {
+  return {
+    path: `${root}/${rel}`,
+    rel,
+    kind: meta.kind,
+    meta,
+    width: o.width ?? 100,
+    height: 80,
+    channels: 1,
+    bitpix: 16,
+    hdu: 0,
+    ra: o.ra,
+    dec: o.dec,
+    pixels: o.pixels,
+    bytes: o.bytes ?? 16000,
+  };
 }
 
 const maxim = (type: string, exp: number, temp: number, extra: Record<string, string | number | boolean> = {}): Record<string, string | number | boolean> => ({

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useTempDir } from '../helpers/env.js';
-import { writeFrame } from './night-fixture.js';
+import { scannedFrame, writeFrame } from './night-fixture.js';
 import { scanNight, type Frame } from '../../src/session/scan.js';
 import { groupNight } from '../../src/session/group.js';
 import { agreedPathTarget, groupTargets, sessionReason } from '../../src/session/targets.js';
@@ -13,20 +13,7 @@ let n = 0;
 /** A light as the scanner would describe it, at `path`. */
 function light(path: string, o: { object?: string; ra?: number; dec?: number } = {}): Frame {
   n++;
-  return {
-    path: `/night/${path}`,
-    rel: path,
-    kind: 'light',
-    meta: { kind: 'light', exposure: 300, temperature: -10, filter: 'L', binning: { x: 1, y: 1 }, object: o.object },
-    width: 100,
-    height: 80,
-    channels: 1,
-    bitpix: 16,
-    hdu: 0,
-    ra: o.ra,
-    dec: o.dec,
-    bytes: 16000 + n,
-  };
+  return scannedFrame('/night', path, { kind: 'light', exposure: 300, temperature: -10, filter: 'L', binning: { x: 1, y: 1 }, object: o.object }, { ra: o.ra, dec: o.dec, bytes: 16000 + n });
 }
 
 const SN = { ra: 51.05, dec: -21.2 }; // somewhere in Eridanus
