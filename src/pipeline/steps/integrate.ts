@@ -8,6 +8,7 @@ import { readFitsHeader } from '../../fits/index.js';
 import { frameMeta } from '../../session/metadata.js';
 import { integrateFiles, runIntegration, writeIntegration, type IntegrateOptions, type IntegrateResult } from '../../integrate/index.js';
 import { DarkroomError } from '../../util/errors.js';
+import { warningLine } from '../../util/warnings.js';
 import { VERSION } from '../../version.js';
 import type { IntegrateStep } from '../plan.js';
 import { absPath, ensureDir, liveInputs, rawOf, rejectedUpstream, stepWarning, type Rejection, type StepEnv, type StepOutput } from './env.js';
@@ -42,7 +43,10 @@ function referenceOf(env: StepEnv, s: IntegrateStep): string | undefined {
 /** Write an integrate step's stack (keywords, HISTORY) and return the step's output. */
 export function writeStack(env: StepEnv, s: IntegrateStep, r: IntegrateResult): StepOutput {
   const { inputs, rejected } = integrateInputs(env, s);
-  for (const w of r.warnings) stepWarning(env, 'STEP_WARNING', w, s.outputs[0]);
+  // Registered frames are NaN outside the reference's field by construction: not worth a warning each.
+  const registered = s.deps.some((d) => env.steps.get(d)?.kind === 'register');
+  const expected = new Set(registered ? (r.events ?? []).filter((e) => e.code === 'NON_FINITE').map(warningLine) : []);
+  for (const w of r.warnings) if (!expected.has(w)) stepWarning(env, 'STEP_WARNING', w, s.outputs[0]);
   const stack = env.plan.stacks.find((x) => x.step === s.id)!;
   const h = r.image.header;
   h.set('OBJECT', stack.object);
