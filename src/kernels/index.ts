@@ -1,6 +1,7 @@
 /**
- * Hot per-pixel loops of the integration engine. `integrateBand` is the plain-TS reference; a
- * WASM-SIMD version is meant to plug in behind the same signature (see README of the report).
+ * Hot per-pixel loops of the integration engine. `integrateBand` is the plain-TS reference;
+ * `integrateBandWasm` the WASM-SIMD kernel behind the same signature (bit-identical, every
+ * rejection and combination); `integrateBandAuto` picks one (DARKROOM_KERNEL).
  */
 export { integrateBand, COMBINE_CODES, type BandParams, type BandOutput, type CombineName } from './band.js';
 export {

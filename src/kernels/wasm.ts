@@ -2,15 +2,18 @@
  * Loader and driver of the WASM-SIMD band kernel (`band-simd.as`, built by
  * `node scripts/build-wasm.mjs` into build/kernels/ and dist/kernels/). Same interface as the
  * plain-TS reference `integrateBand`, and bit-identical results: the kernel processes two pixels
- * per f64x2 vector with every sum in the reference's order. It implements rejection none, sigma
- * and winsorized with average or median combination; pixels with a non-finite (NaN, +-Inf) or a
+ * per f64x2 vector with every sum in the reference's order. It implements every rejection
+ * (none, minmax, percentile, sigma, winsorized, averaged-sigma, linear-fit, gesd, mad) and every
+ * combination (average, median, sum, min, max). Pixels with a non-finite (NaN, +-Inf) or a
  * range-rejected value (flagged by the kernel, so the per-pixel choice of the rejection by the
- * number of values and the non-finite counts are the reference's) and every other algorithm go
- * through the TS reference.
+ * number of values and the non-finite counts are the reference's), median results of zero (whose
+ * sign depends on the order of equal values) and zero-weight frame sets go through the TS
+ * reference.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { integrateBand as integrateBandTS, rejectCode, type BandOutput, type BandParams } from './band.js';
+import { gesdCritical, REJECT_CODES } from './reject.js';
 
 // Minimal typing of the WebAssembly global (lib ES2022 without DOM does not declare it).
 type WasmModule = object;
@@ -28,8 +31,12 @@ interface BandExports {
 
 /** Pixels per chunk copied into WASM memory (even). */
 const CHUNK = 8192;
-const WASM_REJECTS = new Set([0, 3, 4]);
-const WASM_COMBINES = new Set([0, 1]);
+const WASM_REJECTS = new Set<number>(Object.values(REJECT_CODES));
+const WASM_COMBINES = new Set([0, 1, 2, 3, 4]);
+/** Fixed parameters before the per-frame arrays (band-simd.as PRM_FIX). */
+const PRM_FIX = 14;
+/** Scratch vectors of n f64x2 (band-simd.as SCRATCH_VECS). */
+const SCRATCH_VECS = 10;
 
 function wasmCandidates(): URL[] {
   // dist/kernels/band-simd.wasm beside the compiled module; build/kernels/ from the source tree
@@ -115,10 +122,10 @@ class WasmBand {
       o += Math.ceil(bytes / 16) * 16;
       return at;
     };
-    const prm = take((7 + 5 * n) * 8);
+    const prm = take((PRM_FIX + 6 * n) * 8);
     const counts = take(2 * n * 8);
     const pairs = take(net.length * 4);
-    const scratch = take(4 * n * 16);
+    const scratch = take(SCRATCH_VECS * n * 16);
     const data = take(n * CHUNK * 4);
     const out = take(CHUNK * 4);
     const rejLo = take(CHUNK * 4);
@@ -130,18 +137,35 @@ class WasmBand {
     this.off = { prm, counts, pairs, npairs: net.length / 2, scratch, data, out, rejLo, rejHi, flags };
     this.n = n;
   }
+  /** GESD critical values lambda_i for pixels with all n values (as RejectWorkspace.lambda), cached. */
+  private lambdaKey = '';
+  private lambda = new Float64Array(0);
+  private gesdLambda(n: number, kmax: number, alpha: number): Float64Array {
+    const key = `${n}/${kmax}/${alpha}`;
+    if (key !== this.lambdaKey) {
+      this.lambda = new Float64Array(n).fill(Infinity);
+      for (let i = 0; i < Math.min(kmax, n); i++) this.lambda[i] = gesdCritical(n, i, alpha);
+      this.lambdaKey = key;
+    }
+    return this.lambda;
+  }
+  private setParams(P: BandParams): void {
+    const n = P.n;
+    const prm = new Float64Array(this.ex.memory.buffer, this.off.prm, PRM_FIX + 6 * n);
+    const kmax = fullReject(P) === REJECT_CODES.gesd ? Math.floor(P.gesdFraction * n) : 0;
+    prm.set([
+      P.sigmaLow, P.sigmaHigh, P.winsorCutoff, P.clipLow ? 1 : 0, P.clipHigh ? 1 : 0, P.rangeLow, P.rangeHigh,
+      P.percentileLow, P.percentileHigh, P.minmaxLow, P.minmaxHigh, P.linearLow, P.linearHigh, kmax,
+    ]);
+    [P.ra, P.rb, P.ca, P.cb, P.w].forEach((a, k) => prm.set(a, PRM_FIX + k * n));
+    if (kmax > 0) prm.set(this.gesdLambda(n, kmax, P.gesdAlpha), PRM_FIX + 5 * n);
+  }
   run(data: Float32Array, npix: number, P: BandParams, o: BandOutput): void {
     const n = P.n;
     this.layout(n);
+    this.setParams(P);
     const L = this.off;
     const buf = this.ex.memory.buffer;
-    const prm = new Float64Array(buf, L.prm, 7 + 5 * n);
-    prm.set([P.sigmaLow, P.sigmaHigh, P.winsorCutoff, P.clipLow ? 1 : 0, P.clipHigh ? 1 : 0, P.rangeLow, P.rangeHigh]);
-    prm.set(P.ra, 7);
-    prm.set(P.rb, 7 + n);
-    prm.set(P.ca, 7 + 2 * n);
-    prm.set(P.cb, 7 + 3 * n);
-    prm.set(P.w, 7 + 4 * n);
     const counts = new Float64Array(buf, L.counts, 2 * n);
     counts.fill(0);
     const mem = new Float32Array(buf);
@@ -150,13 +174,14 @@ class WasmBand {
     const rejLo = new Float32Array(buf, L.rejLo, CHUNK);
     const rejHi = new Float32Array(buf, L.rejHi, CHUNK);
     const flags = new Uint8Array(buf, L.flags, CHUNK);
+    const reject = fullReject(P);
     const fallback: number[] = [];
     for (let p0 = 0; p0 < npix; p0 += CHUNK) {
       const len = Math.min(CHUNK, npix - p0);
       const even = len & ~1;
       if (even > 0) {
         for (let i = 0; i < n; i++) mem.set(data.subarray(i * npix + p0, i * npix + p0 + even), d0 + i * even);
-        const nf = this.ex.band(n, even, fullReject(P), P.combine, L.data, L.out, L.rejLo, L.rejHi, L.flags, L.prm, L.counts, L.pairs, L.npairs, L.scratch);
+        const nf = this.ex.band(n, even, reject, P.combine, L.data, L.out, L.rejLo, L.rejHi, L.flags, L.prm, L.counts, L.pairs, L.npairs, L.scratch);
         o.out.set(out.subarray(0, even), p0);
         if (o.rejLow) o.rejLow.set(rejLo.subarray(0, even), p0);
         if (o.rejHigh) o.rejHigh.set(rejHi.subarray(0, even), p0);
@@ -184,7 +209,10 @@ function fullReject(P: BandParams): number {
 
 /** Whether the WASM kernel handles these parameters (otherwise the TS reference runs). */
 export function wasmHandles(P: BandParams): boolean {
-  if (!WASM_REJECTS.has(fullReject(P)) || !WASM_COMBINES.has(P.combine)) return false;
+  const reject = fullReject(P);
+  if (!WASM_REJECTS.has(reject) || !WASM_COMBINES.has(P.combine)) return false;
+  // (the kernel reads the min/max counts as integers)
+  if (reject === REJECT_CODES.minmax && !(Number.isInteger(P.minmaxLow) && Number.isInteger(P.minmaxHigh))) return false;
   for (let i = 0; i < P.n; i++) if (P.w[i] === 0) return false;
   return true;
 }

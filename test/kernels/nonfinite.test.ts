@@ -53,8 +53,8 @@ test('per-pixel fallback and non-finite values: WASM and TS reference agree bit 
     for (const combine of [0, 1]) {
       for (const n of [3, 4, 5, 8]) {
         const P = params(n, reject, combine, rng);
-        // with too few frames for the algorithm (winsorized, 3) everything goes through the reference
-        assert.equal(wasmHandles(P), !(reject === 'winsorized' && n < 4), `${reject} n=${n}`);
+        // with too few frames for the algorithm (winsorized, 3), its fallback (percentile) runs in the kernel too
+        assert.equal(wasmHandles(P), true, `${reject} n=${n}`);
         const npix = 3001;
         const data = stack(n, npix, rng, 0.15);
         const a = run(integrateBand, data, npix, P);

@@ -123,13 +123,19 @@ for (const [rname, reject] of [['none', 0], ['sigma', 3], ['winsorized', 4]] as 
   }
 }
 
-test('algorithms the WASM kernel does not implement (and zero weights) go through the TS reference unchanged', () => {
+test('every algorithm and combination runs in the WASM kernel (zero weights go through the TS reference)', () => {
   const rng = new Rng(9);
-  for (const [reject, combine] of [[7, 0], [6, 1], [4, 2], [3, 4], [8, 0]] as const) {
-    const P = params(9, reject, combine, rng, false);
-    assert.equal(wasmHandles(P), false);
-    const data = stack(9, 500, rng, 0.01);
-    assert.ok(bits(run(integrateBand, data, 500, P).out).equals(bits(run(integrateBandWasm, data, 500, P).out)));
+  for (const [reject, combine] of [[7, 0], [6, 1], [4, 2], [3, 4], [8, 0], [1, 3], [2, 1], [5, 0]] as const) {
+    for (const range of [false, true]) {
+      const P = params(9, reject, combine, rng, range);
+      assert.equal(wasmHandles(P), true);
+      const data = stack(9, 500, rng, 0.01);
+      const a = run(integrateBand, data, 500, P);
+      const b = run(integrateBandWasm, data, 500, P);
+      assert.ok(bits(a.out).equals(bits(b.out)), `reject ${reject} combine ${combine} range ${range}`);
+      assert.ok(bits(a.rejLow!).equals(bits(b.rejLow!)) && bits(a.rejHigh!).equals(bits(b.rejHigh!)));
+      assert.deepEqual([b.frameLow, b.frameHigh], [a.frameLow, a.frameHigh]);
+    }
   }
   const P = params(9, 4, 0, rng, false);
   P.w[3] = 0;
