@@ -12,8 +12,9 @@ import { availableParallelism, freemem } from 'node:os';
 import { Piscina } from 'piscina';
 import type { BandParams } from '../kernels/band.js';
 import { integrateBandAuto as integrateBand } from '../kernels/auto.js';
-import type { Geometry, OpenFrame } from './frames.js';
-import type { BandTask, BandTaskResult } from './worker.js';
+import { DarkroomError } from '../util/errors.js';
+import type { FrameStatsRunner, Geometry, OpenFrame } from './frames.js';
+import type { BandTask, BandTaskResult, StatsTask, StatsTaskResult } from './worker.js';
 
 /**
  * Where finished bands go when the output is streamed (to a file) instead of kept as whole planes:
@@ -34,6 +35,8 @@ export interface EngineInput {
   rows?: [number, number];
   /** Stream the output band by band to this sink; `planes` (and the maps) are then empty. */
   sink?: BandSink;
+  /** A pool from `createPool(workers)` to run the bands on (kept open); else one is made for the run (workers > 1). */
+  pool?: Piscina;
 }
 
 export interface EngineOutput {
@@ -75,6 +78,31 @@ export function bandRows(n: number, g: Geometry, workers: number, memoryBytes: n
 function workerUrl(): URL {
   const here = import.meta.url;
   return here.endsWith('.ts') ? new URL('./worker.ts', here) : new URL('./worker.js', here);
+}
+
+/**
+ * The integration's worker pool (`workers` threads, worker.ts): made once, it runs the first
+ * pass's per-frame statistics and then the bands. The caller destroys it.
+ */
+export function createPool(workers: number): Piscina {
+  const n = Math.max(1, workers);
+  return new Piscina({ filename: workerUrl().href, minThreads: n, maxThreads: n, idleTimeout: 1000 });
+}
+
+/**
+ * Runs frame statistics on the pool, one task per frame; each task opens and reads its frame
+ * itself with an equal share of the budget, so the `workers` tasks in flight stay within
+ * `memoryBytes` (the statistics do not depend on the budget, only how they are read).
+ */
+export function statsOnPool(pool: Piscina, frames: OpenFrame[], g: Geometry, workers: number): FrameStatsRunner {
+  const share = Math.max(1, workers);
+  return async (i, req) => {
+    const fr = frames[i]!;
+    const task: StatsTask = { path: fr.path, hdu: fr.hdu.index, geometry: g, req: { ...req, memoryBytes: Math.floor(req.memoryBytes / share) } };
+    const res = (await pool.run(task, { name: 'runStatsTask' })) as StatsTaskResult;
+    if ('error' in res) throw new DarkroomError(res.error.code, res.error.message, res.error.file);
+    return res.stats;
+  };
 }
 
 function makePlane(npix: number, shared: boolean): Float32Array {
@@ -191,7 +219,7 @@ function addInto(acc: Float64Array, x: Float64Array): void {
 
 async function runPool(r: Run): Promise<void> {
   const workers = Math.max(1, r.inp.workers);
-  const pool = new Piscina<BandTask, BandTaskResult>({ filename: workerUrl().href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+  const pool = r.inp.pool ?? createPool(workers);
   try {
     const free: Slot[] = [];
     for (let k = 0; k < workers + 1; k++) {
@@ -210,7 +238,7 @@ async function runPool(r: Run): Promise<void> {
       const target = slot.set ?? r.whole![c]!;
       const offset = slot.set ? 0 : (y0 - r.Y0) * r.W;
       const task: BandTask = { data: slot.data, npix, params: r.inp.params[c]!, out: sab(target.out)!, rejLow: sab(target.rejLow), rejHigh: sab(target.rejHigh), offset };
-      const p: Promise<void> = pool.run(task).then(
+      const p: Promise<void> = (pool.run(task) as Promise<BandTaskResult>).then(
         (res) => {
           addInto(r.frameLow, res.frameLow);
           addInto(r.frameHigh, res.frameHigh);
@@ -237,6 +265,6 @@ async function runPool(r: Run): Promise<void> {
     await Promise.all(pending);
     if (failure) throw failure;
   } finally {
-    await pool.destroy();
+    if (!r.inp.pool) await pool.destroy();
   }
 }

@@ -8,7 +8,7 @@
 import { FitsFile, type Hdu } from '../fits/index.js';
 import { DarkroomError } from '../util/errors.js';
 import { MAD_TO_SIGMA } from '../image/stats.js';
-import { arrayScan, rowScan, rowsForBytes, streamIkss, streamMedian, type BandScan } from '../image/bandstats.js';
+import { arrayScan, rowScan, rowsForBytes, streamIkss, streamMedian, type BandScan, type RowSource } from '../image/bandstats.js';
 import { noiseMRS, noiseRows } from '../image/noise.js';
 import type { IntegrateOptions, Normalize, RejectNormalize } from './options.js';
 
@@ -60,25 +60,90 @@ export interface FrameStats {
   noise: number[][];
 }
 
-/**
- * Location and scale of plane c of a frame over its finite values: IKSS, or (estimator 'mad')
- * median and 1.4826 * MAD. Results do not depend on `memoryBytes`, only the way they are computed:
- * the plane in memory when it and the copies fit, else streamed by row bands.
- */
-export function locationScale(fr: OpenFrame, c: number, g: Geometry, estimator: 'ikss' | 'mad', memoryBytes: number): { location: number; scale: number } {
-  const planeBytes = g.width * g.height * 4;
-  let scan: BandScan;
-  if (3 * planeBytes <= memoryBytes) scan = arrayScan(fr.file.readRows(c, 0, g.height, fr.hdu));
-  else {
-    const src = { width: g.width, height: g.height, readRows: (cc: number, y0: number, y1: number, out: Float32Array) => void fr.file.readRows(cc, y0, y1, fr.hdu, out) };
-    scan = rowScan(src, [c], rowsForBytes(g.width, memoryBytes / 4));
-  }
+/** What the first pass computes per frame: location/scale (for a normalization) and/or the MRS noise. */
+export interface FrameStatsRequest {
+  estimator: 'ikss' | 'mad';
+  location: boolean;
+  noise: boolean;
+  memoryBytes: number;
+}
+
+/** One frame's statistics per channel (NaN where not requested). */
+export interface OneFrameStats {
+  location: number[];
+  scale: number[];
+  noise: number[];
+}
+
+function rowSource(fr: OpenFrame, g: Geometry): RowSource {
+  return { width: g.width, height: g.height, readRows: (cc: number, y0: number, y1: number, out: Float32Array) => void fr.file.readRows(cc, y0, y1, fr.hdu, out) };
+}
+
+/** Location/scale of a scan: IKSS (values collected once they fit the budget) or median and 1.4826 * MAD. */
+function scanLocationScale(scan: BandScan, estimator: 'ikss' | 'mad', memoryBytes: number): { location: number; scale: number } {
   // IKSS collects the values once they fit: 8 bytes each (values + deviations)
   if (estimator === 'ikss') return streamIkss(scan, Math.floor(memoryBytes / 16));
   const m = streamMedian(scan).median;
   const madv = streamMedian(scan, { lo: -Infinity, hi: Infinity, center: m }).median;
   return { location: m, scale: MAD_TO_SIGMA * madv };
 }
+
+/** Whether a plane and the estimator's copies fit the budget (then it is read whole). */
+function planeFits(g: Geometry, memoryBytes: number): boolean {
+  return 3 * g.width * g.height * 4 <= memoryBytes;
+}
+
+/**
+ * Location and scale of plane c of a frame over its finite values: IKSS, or (estimator 'mad')
+ * median and 1.4826 * MAD. Results do not depend on `memoryBytes`, only the way they are computed:
+ * the plane in memory when it and the copies fit, else streamed by row bands.
+ */
+export function locationScale(fr: OpenFrame, c: number, g: Geometry, estimator: 'ikss' | 'mad', memoryBytes: number): { location: number; scale: number } {
+  const scan = planeFits(g, memoryBytes) ? arrayScan(fr.file.readRows(c, 0, g.height, fr.hdu)) : rowScan(rowSource(fr, g), [c], rowsForBytes(g.width, memoryBytes / 4));
+  return scanLocationScale(scan, estimator, memoryBytes);
+}
+
+/**
+ * The statistics of one frame, channel by channel (pure given the file: the same numbers in any
+ * thread). A plane read whole serves both the location/scale and the noise (its central rows);
+ * otherwise the location/scale stream by row bands and the noise rows are read on their own. The
+ * plane (or band) and noise buffers are allocated once for all channels.
+ */
+export function statsOfFrame(fr: OpenFrame, g: Geometry, req: FrameStatsRequest): OneFrameStats {
+  const r: OneFrameStats = { location: [], scale: [], noise: [] };
+  const [ny0, ny1] = noiseRows(g.width, g.height);
+  const whole = req.location && planeFits(g, req.memoryBytes);
+  const plane = whole ? new Float32Array(g.width * g.height) : null;
+  const noiseBuf = req.noise && !whole ? new Float32Array(g.width * (ny1 - ny0)) : null;
+  const src = rowSource(fr, g);
+  const bandRows = rowsForBytes(g.width, req.memoryBytes / 4);
+  for (let c = 0; c < g.channels; c++) {
+    let loc = { location: NaN, scale: NaN };
+    if (plane) {
+      fr.file.readRows(c, 0, g.height, fr.hdu, plane);
+      loc = scanLocationScale(arrayScan(plane), req.estimator, req.memoryBytes);
+    } else if (req.location) loc = scanLocationScale(rowScan(src, [c], bandRows), req.estimator, req.memoryBytes);
+    r.location.push(loc.location);
+    r.scale.push(loc.scale);
+    let sigma = NaN;
+    if (req.noise) {
+      const rows = plane ? plane.subarray(ny0 * g.width, ny1 * g.width) : fr.file.readRows(c, ny0, ny1, fr.hdu, noiseBuf!);
+      sigma = noiseMRS(rows, g.width, ny1 - ny0).sigma;
+    }
+    r.noise.push(sigma);
+  }
+  return r;
+}
+
+/** What frame i needs: location/scale when a normalization uses them, noise for noise weights (all frames) or frame 0. */
+export function statsRequest(o: IntegrateOptions, i: number, memoryBytes: number): FrameStatsRequest | null {
+  const location = o.normalize !== 'none' || o.rejectNormalize !== 'none';
+  const noise = o.weights === 'noise' || i === 0;
+  return location || noise ? { estimator: o.estimator, location, noise, memoryBytes } : null;
+}
+
+/** Computes frame i's statistics (in this thread, or on a worker). */
+export type FrameStatsRunner = (i: number, req: FrameStatsRequest) => Promise<OneFrameStats>;
 
 /**
  * Location/scale per frame and channel (when a normalization needs them) and MRS noise (for all
@@ -88,35 +153,58 @@ export function locationScale(fr: OpenFrame, c: number, g: Geometry, estimator: 
  * (NaN, +-Infinity) are ignored.
  */
 export function frameStatistics(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes: number): FrameStats {
+  const per: PromiseSettledResult<OneFrameStats | null>[] = [];
+  for (let i = 0; i < frames.length; i++) {
+    const req = statsRequest(o, i, memoryBytes);
+    const value = req ? statsOfFrame(frames[i]!, g, req) : null;
+    // stop at the first frame that cannot be normalized
+    if (value && req!.location) checkLocation(frames[i]!.path, value);
+    per.push({ status: 'fulfilled', value });
+  }
+  return assembleStats(frames, g, o, per);
+}
+
+/**
+ * `frameStatistics` with each frame's statistics computed by `run` (one task per frame, e.g. on
+ * the engine's worker pool): the same numbers, and the same error for the first bad frame.
+ */
+export async function frameStatisticsWith(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes: number, run: FrameStatsRunner): Promise<FrameStats> {
+  const settled = await Promise.allSettled(
+    frames.map((_, i) => {
+      const req = statsRequest(o, i, memoryBytes);
+      return req ? run(i, req) : Promise.resolve(null);
+    }),
+  );
+  return assembleStats(frames, g, o, settled);
+}
+
+/**
+ * [channel][frame] arrays from the per-frame results, checked in frame order as the serial pass
+ * meets them: a failed frame's error, or a frame without finite pixels in a normalized channel.
+ */
+function assembleStats(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, per: PromiseSettledResult<OneFrameStats | null>[]): FrameStats {
   const n = frames.length;
   const needLoc = o.normalize !== 'none' || o.rejectNormalize !== 'none';
-  const needNoiseAll = o.weights === 'noise';
-  const loc: number[][] = [];
-  const sc: number[][] = [];
-  const noise: number[][] = [];
-  for (let c = 0; c < g.channels; c++) {
-    loc.push(new Array<number>(n).fill(NaN));
-    sc.push(new Array<number>(n).fill(NaN));
-    noise.push(new Array<number>(n).fill(NaN));
-  }
-  const [ny0, ny1] = noiseRows(g.width, g.height);
-  for (let i = 0; i < n; i++) {
-    const needNoise = needNoiseAll || i === 0;
-    if (!needLoc && !needNoise) continue;
-    const fr = frames[i]!;
+  const mk = (): number[][] => Array.from({ length: g.channels }, () => new Array<number>(n).fill(NaN));
+  const out: FrameStats = { location: mk(), scale: mk(), noise: mk() };
+  per.forEach((p, i) => {
+    if (p.status === 'rejected') throw p.reason;
+    const s = p.value;
+    if (!s) return;
+    if (needLoc) checkLocation(frames[i]!.path, s);
     for (let c = 0; c < g.channels; c++) {
-      if (needLoc) {
-        const r = locationScale(fr, c, g, o.estimator, memoryBytes);
-        loc[c]![i] = r.location;
-        sc[c]![i] = r.scale;
-        if (!(Number.isFinite(r.location) && Number.isFinite(r.scale))) {
-          throw new DarkroomError('BAD_ARGUMENT', `cannot normalize: the frame has no finite pixels in channel ${c}`, fr.path);
-        }
-      }
-      if (needNoise) noise[c]![i] = noiseMRS(fr.file.readRows(c, ny0, ny1, fr.hdu), g.width, ny1 - ny0).sigma;
+      out.location[c]![i] = s.location[c]!;
+      out.scale[c]![i] = s.scale[c]!;
+      out.noise[c]![i] = s.noise[c]!;
     }
-  }
-  return { location: loc, scale: sc, noise };
+  });
+  return out;
+}
+
+function checkLocation(path: string, s: OneFrameStats): void {
+  s.location.forEach((loc, c) => {
+    if (!(Number.isFinite(loc) && Number.isFinite(s.scale[c]!))) throw new DarkroomError('BAD_ARGUMENT', `cannot normalize: the frame has no finite pixels in channel ${c}`, path);
+  });
 }
 
 /**

@@ -20,8 +20,8 @@ import { VERSION } from '../version.js';
 import { COMBINE_CODES, type BandParams } from '../kernels/band.js';
 import { REJECT_CODES } from '../kernels/reject.js';
 import { selectedKernel } from '../kernels/auto.js';
-import { closeFrames, frameStatistics, frameWeights, normalizationCoefficients, openFrames, type FrameStats, type Geometry, type OpenFrame } from './frames.js';
-import { defaultMemoryBytes, defaultWorkers, runEngine, type BandSink, type EngineOutput } from './engine.js';
+import { closeFrames, frameStatistics, frameStatisticsWith, frameWeights, normalizationCoefficients, openFrames, type FrameStats, type Geometry, type OpenFrame } from './frames.js';
+import { createPool, defaultMemoryBytes, defaultWorkers, runEngine, statsOnPool, type BandSink, type EngineOutput } from './engine.js';
 import { StreamedFits } from './output.js';
 import {
   effectiveReject,
@@ -51,15 +51,24 @@ export async function integrateFiles(paths: string[], opts: Partial<IntegrateOpt
   const o = resolveOptions(opts);
   if (paths.length === 0) throw new DarkroomError('TOO_FEW', 'no frames to integrate');
   const { frames, geometry: g } = openFrames(paths);
+  const workers = chooseWorkers(o, frames.length, g);
+  const pool = workers > 1 ? createPool(workers) : undefined;
   try {
     const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
-    const prep = prepareIntegration(frames, g, o, memoryBytes);
-    const workers = chooseWorkers(o, frames.length, g);
-    const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps });
+    const prep = await prepareOn(frames, g, o, memoryBytes, workers, pool);
+    const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps, pool });
     return finishIntegration(frames, g, o, prep, eng, workers, memoryBytes);
   } finally {
+    await pool?.destroy();
     closeFrames(frames);
   }
+}
+
+/** `prepareIntegration` with the per-frame statistics on the worker pool (one task per frame) when there is one. */
+async function prepareOn(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes: number, workers: number, pool: ReturnType<typeof createPool> | undefined): Promise<PreparedIntegration> {
+  if (!pool) return prepareIntegration(frames, g, o, memoryBytes);
+  const stats = await frameStatisticsWith(frames, g, o, memoryBytes, statsOnPool(pool, frames, g, workers));
+  return prepareFromStats(frames, g, o, stats);
 }
 
 /** An integration written straight to its files: the result without its pixels. */
@@ -75,10 +84,11 @@ export async function integrateToFile(paths: string[], out: string, opts: Partia
   if (paths.length === 0) throw new DarkroomError('TOO_FEW', 'no frames to integrate');
   const { frames, geometry: g } = openFrames(paths);
   const sinks: StreamedFits[] = [];
+  const workers = chooseWorkers(o, frames.length, g);
+  const pool = workers > 1 ? createPool(workers) : undefined;
   try {
     const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
-    const prep = prepareIntegration(frames, g, o, memoryBytes);
-    const workers = chooseWorkers(o, frames.length, g);
+    const prep = await prepareOn(frames, g, o, memoryBytes, workers, pool);
     const mapPaths = o.rejectionMaps ? rejectionMapPaths(out) : null;
     for (const p of [out, ...(mapPaths ? [mapPaths.low, mapPaths.high] : [])]) sinks.push(new StreamedFits(p, g.width, g.height, g.channels));
     const [ny0, ny1] = noiseRows(g.width, g.height);
@@ -91,7 +101,7 @@ export async function integrateToFile(paths: string[], out: string, opts: Partia
       }
       if (c === 0) copyRows(data, y0, y1, crop, ny0, ny1, g.width);
     };
-    const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps, sink });
+    const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps, sink, pool });
     const noise = noiseMRS(crop, g.width, ny1 - ny0).sigma;
     const sum = summarizeIntegration(frames, g, o, prep, eng, workers, memoryBytes, noise);
     const cfa = g.channels === 1 ? sum.header.getString('BAYERPAT')?.trim().toUpperCase() || undefined : undefined;
@@ -103,6 +113,7 @@ export async function integrateToFile(paths: string[], out: string, opts: Partia
     return { frames: sum.frames, noise: sum.noise, noiseRatio: sum.noiseRatio, warnings: sum.warnings, events: sum.events, history: sum.history, files: sinks.map((x) => x.path) };
   } finally {
     for (const x of sinks) x.abort();
+    await pool?.destroy();
     closeFrames(frames);
   }
 }
@@ -134,10 +145,14 @@ export interface PreparedIntegration {
 }
 
 export function prepareIntegration(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes = o.memoryBytes ?? defaultMemoryBytes()): PreparedIntegration {
+  return prepareFromStats(frames, g, o, frameStatistics(frames, g, o, memoryBytes));
+}
+
+/** The rest of the first pass once the per-frame statistics are known (weights, coefficients, kernel parameters). */
+export function prepareFromStats(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, stats: FrameStats): PreparedIntegration {
   const warnings: string[] = [];
   {
     const n = frames.length;
-    const stats = frameStatistics(frames, g, o, memoryBytes);
     const C = g.channels;
     const rejA: number[][] = [];
     const rejB: number[][] = [];
