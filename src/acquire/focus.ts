@@ -5,8 +5,9 @@
  * V-curve model (hyperbola): m(p) = a sqrt(1 + ((p - c) / b)^2). Then m^2 = A p^2 + B p + C is a parabola
  * with A = a^2/b^2, c = -B / (2A), a^2 = C - B^2/(4A): a weighted linear least-squares fit of m^2 (weights
  * 1/m^4, for a constant relative error of m) gives the hyperbola exactly, with no iteration.
- * Autofocus samples 2n+1 positions `step` apart, always approaching from below (backlash), fits, and
- * re-centres (up to maxPasses) when the minimum lies outside the sampled range or off-centre by more than a step.
+ * Autofocus samples 2n+1 positions `step` apart, always approaching from below (backlash), fits the points
+ * measured on enough stars, and re-centres (up to maxPasses) when the minimum lies outside the sampled range
+ * or off-centre by more than a step.
  */
 import type { Image } from '../image/image.js';
 import type { Camera, Clock, Focuser } from '../devices/types.js';
@@ -35,6 +36,12 @@ export function measureFocus(img: Image, opts: MeasureOptions = {}): FocusMeasur
   const good = r.stars.filter((s) => !s.saturated && s.fitted && Number.isFinite(s.fwhm) && s.fwhm > 0).sort((a, b) => b.flux - a.flux).slice(0, n);
   if (good.length === 0) return { hfr: NaN, fwhm: NaN, stars: 0 };
   return { hfr: medianOf(good.map((s) => s.hfr)), fwhm: medianOf(good.map((s) => s.fwhm)), stars: good.length };
+}
+
+/** Full frame at 1x1 binning: how focus and guide runs use a camera. */
+export async function fullFrame(camera: Camera): Promise<void> {
+  await camera.setBinning(1, 1);
+  await camera.setSubframe(null);
 }
 
 /** Take one frame (light) of `seconds`. */
@@ -148,50 +155,77 @@ export interface AutofocusResult {
   final: FocusMeasure;
 }
 
+/**
+ * The points measured on enough stars: at least 3 and half the most any point had. Far from focus the
+ * big faint stars drown in the noise, and what is left (noise, hot pixels) passes for small stars.
+ */
+export function onEnoughStars<T extends { stars: number }>(pts: T[]): T[] {
+  const most = Math.max(0, ...pts.map((q) => q.stars));
+  return pts.filter((q) => q.stars >= Math.max(3, most / 2));
+}
+
+type FocusPoint = AutofocusResult['points'][number];
+
+/** Measure each position in turn, after moving below the first by the backlash (always approach from below). */
+async function sweep(camera: Camera, focuser: Focuser, positions: number[], start: number, o: AutofocusOptions): Promise<FocusPoint[]> {
+  const pts: FocusPoint[] = [];
+  await focuser.move(start);
+  for (const p of positions) {
+    await focuser.move(p);
+    const m = measureFocus(await captureFrame(camera, o.exposure), o);
+    const pt = { position: p, value: m[o.metric ?? 'fwhm'], stars: m.stars };
+    pts.push(pt);
+    o.onPoint?.(pt);
+  }
+  return pts;
+}
+
+/** Where the next sweep centres after a fit over `positions`; null when its minimum lies within a step of the centre. */
+function recentre(fit: HyperbolaFit, positions: number[], centre: number, o: AutofocusOptions, clampP: (p: number) => number): number | null {
+  const n = (positions.length - 1) / 2;
+  const lo = positions[0]!;
+  const hi = positions[positions.length - 1]!;
+  if (fit.best < lo || fit.best > hi) {
+    const next = clampP(fit.best < lo ? lo - n * o.step : hi + n * o.step);
+    // do not jump further than the fit suggests
+    return clampP(fit.best < lo ? Math.max(next, fit.best) : Math.min(next, fit.best));
+  }
+  return Math.abs(fit.best - centre) > o.step ? clampP(fit.best) : null;
+}
+
 export async function autofocus(camera: Camera, focuser: Focuser, o: AutofocusOptions): Promise<AutofocusResult> {
   const n = o.points ?? 4;
-  const metric = o.metric ?? 'fwhm';
   const max = await focuser.maxStep();
   const backlash = o.backlash ?? 2 * o.step;
   const clampP = (p: number) => Math.max(0, Math.min(max, Math.round(p)));
   let centre = await focuser.position();
-  const all: AutofocusResult['points'] = [];
+  const all: FocusPoint[] = [];
   let fit: HyperbolaFit | null = null;
   let passes = 0;
+  let why = '';
   for (; passes < (o.maxPasses ?? 3); ) {
     passes++;
     const positions = Array.from({ length: 2 * n + 1 }, (_, k) => clampP(centre + (k - n) * o.step));
-    const pts: AutofocusResult['points'] = [];
-    await focuser.move(clampP(positions[0]! - backlash));
-    for (const p of positions) {
-      await focuser.move(p);
-      const m = measureFocus(await captureFrame(camera, o.exposure), o);
-      const pt = { position: p, value: m[metric], stars: m.stars };
-      pts.push(pt);
-      all.push(pt);
-      o.onPoint?.(pt);
-    }
-    fit = fitHyperbola(pts);
+    const pts = await sweep(camera, focuser, positions, clampP(positions[0]! - backlash), o);
+    all.push(...pts);
+    const good = onEnoughStars(pts);
+    fit = fitHyperbola(good);
     if (!fit) {
-      throw new DarkroomError('TOO_FEW', `autofocus: no V-curve around ${centre} (measured ${pts.filter((q) => q.stars > 0).length} of ${pts.length} positions); start closer to focus or use a larger step`);
-    }
-    const lo = positions[0]!;
-    const hi = positions[positions.length - 1]!;
-    if (fit.best < lo || fit.best > hi) {
-      centre = clampP(fit.best < lo ? lo - n * o.step : hi + n * o.step);
-      // do not jump further than the fit suggests
-      centre = clampP(fit.best < lo ? Math.max(centre, fit.best) : Math.min(centre, fit.best));
+      why = `no V-curve around ${centre} (measured ${good.length} of ${pts.length} positions on enough stars)`;
+      // too few usable points: walk towards the smallest stars seen, where the rest of the V must be
+      const least = good.reduce<FocusPoint | undefined>((a, q) => (!a || q.value < a.value ? q : a), undefined);
+      if (!least || least.position === centre) break;
+      centre = least.position;
       continue;
     }
-    if (Math.abs(fit.best - centre) > o.step) {
-      centre = clampP(fit.best);
-      continue;
-    }
-    break;
+    const next = recentre(fit, positions, centre, o, clampP);
+    if (next === null) break;
+    centre = next;
   }
+  if (!fit) throw new DarkroomError('TOO_FEW', `autofocus: ${why}; start closer to focus or use a larger step`);
   // final fit over every point near the last centre
   const near = all.filter((q) => Math.abs(q.position - centre) <= (n + 0.5) * o.step);
-  fit = fitHyperbola(near) ?? fit!;
+  fit = fitHyperbola(onEnoughStars(near)) ?? fit;
   const best = clampP(fit.best);
   await focuser.move(clampP(best - backlash));
   await focuser.move(best);

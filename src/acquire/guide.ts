@@ -17,19 +17,47 @@
  *   for settleFrames frames.
  */
 import type { Image } from '../image/image.js';
-import type { Clock, GuideDirection, GuideOutput } from '../devices/types.js';
+import type { FitsHeader } from '../fits/header.js';
+import type { Camera, Clock, GuideDirection, GuideOutput } from '../devices/types.js';
 import { detectStars, type Star } from '../stars/detect.js';
 import { Rng } from '../util/random.js';
 import { DarkroomError } from '../util/errors.js';
+import { captureFrame } from './focus.js';
 
 export interface GuideFrameSource {
   capture(seconds: number): Promise<Image>;
+  /** Plate scale, arcsec/px, when the source knows it (e.g. from its frames' headers). */
+  readonly pixelScale?: number;
+}
+
+/**
+ * Plate scale (arcsec per binned pixel) from a frame's header: SCALE (INDI) or PIXSCALE, else
+ * 206.265 XPIXSZ / FOCALLEN (XPIXSZ in micrometres, binning included; FOCALLEN in mm).
+ */
+export function pixelScaleOf(h: FitsHeader): number | undefined {
+  const positive = (v: number | undefined): number | undefined => (v !== undefined && v > 0 ? v : undefined);
+  const direct = positive(h.getNumber('SCALE')) ?? positive(h.getNumber('PIXSCALE'));
+  if (direct) return direct;
+  const pixel = positive(h.getNumber('XPIXSZ'));
+  const focal = positive(h.getNumber('FOCALLEN'));
+  return pixel && focal ? (206.265 * pixel) / focal : undefined;
+}
+
+/** Guide frames from a camera (light frames, as it is set up); the plate scale from the first frame's header. */
+export class CameraGuideFrames implements GuideFrameSource {
+  pixelScale: number | undefined;
+  constructor(readonly camera: Camera) {}
+  async capture(seconds: number): Promise<Image> {
+    const img = await captureFrame(this.camera, seconds);
+    this.pixelScale ??= pixelScaleOf(img.header);
+    return img;
+  }
 }
 
 export interface GuiderOptions {
   /** Guide exposure, s (default 2). */
   exposure?: number;
-  /** Plate scale, arcsec/px (for arcsec statistics). */
+  /** Plate scale, arcsec/px (for arcsec statistics); default: the frame source's, else 1. */
   pixelScale?: number;
   saturation?: number;
   calibrationStepMs?: number;
@@ -162,6 +190,7 @@ export class Guider {
   private pos: { x: number; y: number } | null = null;
   private lastOut = { ra: 0, dec: 0 };
   private readonly rng: Rng;
+  private readonly scale: number | undefined;
   readonly samples: GuideSample[] = [];
 
   constructor(
@@ -189,6 +218,12 @@ export class Guider {
       seed: opts.seed ?? 1,
     };
     this.rng = new Rng(this.o.seed);
+    this.scale = opts.pixelScale;
+  }
+
+  /** Plate scale of the arcsec statistics: the option, else the frame source's, else 1 (arcsec = px). */
+  get pixelScale(): number {
+    return this.scale ?? this.cam.pixelScale ?? 1;
   }
 
   /** Take a frame, pick the guide star and lock on it. */
@@ -346,7 +381,7 @@ export class Guider {
     const rmsRa = Math.sqrt(r2 / n);
     const rmsDec = Math.sqrt(d2 / n);
     const rmsTotal = Math.hypot(rmsRa, rmsDec);
-    const k = this.o.pixelScale;
+    const k = this.pixelScale;
     return { samples: ok.length, rmsRa, rmsDec, rmsTotal, rmsRaArcsec: rmsRa * k, rmsDecArcsec: rmsDec * k, rmsTotalArcsec: rmsTotal * k, peakRa: pr, peakDec: pd, lost: samples.filter((s) => s.lost).length };
   }
 }

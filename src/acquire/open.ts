@@ -2,27 +2,76 @@
  * Open a camera (and its filter wheel) from a device spec: `sim` (the built-in simulator),
  * `indi://HOST:PORT[/DEVICE]` or `alpaca://HOST:PORT/N`. Shared by the CLI and the server. When the
  * server also has a mount that can pulse-guide (INDI: a telescope device; Alpaca: telescope/0), it is
- * opened as `guide`. This is the one place that knows every kind of device: devices/ itself never
- * imports the simulator.
+ * opened as `guide`; its focuser as `focuser`. Parts of the rig may come from other servers
+ * (`parts`: wheel, focuser, mount specs), each replacing the part the camera's server offers. This is
+ * the one place that knows every kind of device: devices/ itself never imports the simulator.
  */
 import { DarkroomError } from '../util/errors.js';
-import { openAlpaca } from '../devices/alpaca/open.js';
-import { openIndi } from '../devices/indi/open.js';
+import { openAlpaca, openAlpacaPart } from '../devices/alpaca/open.js';
+import { openIndi, openIndiPart } from '../devices/indi/open.js';
 import { simulatedRig } from '../devices/sim/rig.js';
-import type { OpenedDevice } from '../devices/types.js';
+import type { FilterWheel, Focuser, GuideOutput, OpenedDevice } from '../devices/types.js';
 
 export type { OpenedDevice };
 
 export const DEVICE_SPEC_HELP = 'sim, indi://HOST:PORT[/DEVICE] or alpaca://HOST:PORT/N';
+export const PART_SPEC_HELP = 'indi://HOST:PORT[/DEVICE] or alpaca://HOST:PORT/N';
 
-/** `simSpeed`: how much faster than real time the simulator's clock runs. */
-export async function openDevice(spec: string, opts: { simSpeed?: number } = {}): Promise<OpenedDevice> {
+/** Specs of the parts of a rig that come from another server than the camera's. */
+export interface PartSpecs {
+  wheel?: string;
+  focuser?: string;
+  mount?: string;
+}
+type PartRole = keyof PartSpecs;
+interface Part {
+  wheel: FilterWheel;
+  focuser: Focuser;
+  mount: GuideOutput;
+}
+
+/** `simSpeed`: how much faster than real time the simulator's clock runs; `parts`: see PartSpecs. */
+export async function openDevice(spec: string, opts: { simSpeed?: number; parts?: PartSpecs } = {}): Promise<OpenedDevice> {
+  const parts = Object.entries(opts.parts ?? {}).filter((e): e is [PartRole, string] => typeof e[1] === 'string' && e[1] !== spec);
   if (spec === 'sim') {
+    if (parts.length) throw new DarkroomError('BAD_ARGUMENT', `--${parts[0]![0]} needs an INDI or Alpaca --device (with --device sim every part is simulated)`);
     const { camera, clock, focuser } = simulatedRig({ speed: opts.simSpeed ?? 600 });
     await camera.connect();
     return { spec, camera, wheel: camera.wheel, focuser, clock, close: () => undefined };
   }
+  const d = await openCamera(spec);
+  try {
+    for (const [role, partSpec] of parts) await attachPart(d, role, partSpec);
+  } catch (e) {
+    d.close();
+    throw e;
+  }
+  return d;
+}
+
+async function openCamera(spec: string): Promise<OpenedDevice> {
   if (spec.startsWith('alpaca://')) return openAlpaca(spec);
   if (spec.startsWith('indi://')) return openIndi(spec);
   throw new DarkroomError('BAD_ARGUMENT', `unknown device '${spec}' (use ${DEVICE_SPEC_HELP})`);
+}
+
+/** Open a part from its own spec and put it in the rig in place of the camera server's. */
+async function attachPart(d: OpenedDevice, role: PartRole, spec: string): Promise<void> {
+  const { device, close } = await openPart(role, spec);
+  const before = d.close;
+  d.close = () => {
+    close();
+    before();
+  };
+  if (role === 'wheel') {
+    d.wheel = device as Part['wheel'];
+    d.camera.wheel = d.wheel;
+  } else if (role === 'focuser') d.focuser = device as Part['focuser'];
+  else d.guide = device as Part['mount'];
+}
+
+async function openPart<R extends PartRole>(role: R, spec: string): Promise<{ device: Part[R]; close: () => void }> {
+  if (spec.startsWith('indi://')) return openIndiPart(spec, role);
+  if (spec.startsWith('alpaca://')) return { device: await openAlpacaPart(spec, role), close: () => undefined };
+  throw new DarkroomError('BAD_ARGUMENT', `unknown ${role} '${spec}' (use ${PART_SPEC_HELP})`);
 }

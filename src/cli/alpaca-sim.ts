@@ -1,6 +1,8 @@
 /**
- * `darkroom alpaca-sim --port 11111 [--host 127.0.0.1]`: serve the simulated QSI camera, its filter
- * wheel and a guide port over ASCOM Alpaca until interrupted.
+ * `darkroom alpaca-sim --port 11111 [--host 127.0.0.1]`: serve the simulated rig over ASCOM Alpaca until
+ * interrupted: the QSI camera (camera/0), its filter wheel (filterwheel/0), a focuser whose position
+ * blurs the camera's stars (focuser/0, best focus at its start position) and a telescope that takes
+ * guide pulses (telescope/0).
  */
 import type { Command } from 'commander';
 import { DarkroomError } from '../util/errors.js';
@@ -9,7 +11,7 @@ import { AlpacaServer } from '../devices/alpaca/server.js';
 import { simulatedRig } from '../devices/sim/rig.js';
 
 export function registerAlpacaSim(program: Command): void {
-  deviceCommand(program, 'alpaca-sim', 'run an ASCOM Alpaca server with the simulated camera, filter wheel and guide port', {
+  deviceCommand(program, 'alpaca-sim', 'run an ASCOM Alpaca server with the simulated camera, filter wheel, focuser (it blurs the camera\'s stars) and telescope (guide pulses)', {
     speed: { help: 'simulated time runs this many times faster (cooling, exposures)', default: '1' },
   })
     .option('--port <n>', 'HTTP port (0 = any free port)', '11111')

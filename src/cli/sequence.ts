@@ -11,24 +11,25 @@ import type { Camera, Clock, FilterWheel } from '../devices/types.js';
 import { VirtualClock } from '../acquire/clock.js';
 import { describePlan, estimateDuration, expandPlan, formatDuration, readPlan } from '../acquire/plan.js';
 import { Sequencer } from '../acquire/sequencer.js';
-import { deviceCommand } from './device-options.js';
+import { deviceCommand, partSpecs } from './device-options.js';
 
 export function registerSequence(program: Command): void {
   deviceCommand(program, 'sequence', 'run an acquisition plan (JSON or YAML): cooling, filters, exposures, autosave names', {
     device: { help: `camera: ${DEVICE_SPEC_HELP}`, default: 'sim' },
+    parts: ['wheel'],
     json: 'print a JSON summary',
   })
     .argument('<plan>', 'plan file (JSON, or YAML for .yaml/.yml)')
     .option('--out <dir>', 'output folder', '.')
     .option('--dry-run', 'print the frame list and the duration estimate only')
-    .action(async (planPath: string, opts: { device: string; out: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (planPath: string, opts: { device: string; wheel?: string; out: string; dryRun?: boolean; json?: boolean }) => {
       const plan = readPlan(planPath);
       let camera: Camera;
       let wheel: FilterWheel | undefined;
       let clock: Clock;
       let close = (): void => undefined;
       let filterNames = QSI_FILTERS;
-      if (opts.device === 'sim') {
+      if (opts.device === 'sim' && !opts.wheel) {
         // The built-in simulator on a virtual clock: simulated time passes instantly.
         clock = new VirtualClock();
         const sim = new SimCamera({ clock, readoutMs: 1000, wheelMsPerSlot: 400 });
@@ -37,7 +38,7 @@ export function registerSequence(program: Command): void {
         wheel = sim.wheel;
       } else {
         // A real camera (INDI or Alpaca) on the wall clock.
-        const d = await openDevice(opts.device);
+        const d = await openDevice(opts.device, { parts: partSpecs(opts) });
         ({ camera, wheel, clock, close } = d);
         if (wheel) filterNames = await wheel.names();
       }

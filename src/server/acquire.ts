@@ -1,7 +1,8 @@
 /**
  * Acquisition in the server session: three runners on one session core (the device session, the roots,
- * the event sink): a sequence on the connected camera (runners/sequence.ts), focus runs on the simulator's
- * focuser (runners/focus.ts), guiding on a simulated mount (runners/guide.ts). Each runs in the background;
+ * the event sink): a sequence on the connected camera (runners/sequence.ts), focus runs on the connected
+ * focuser (runners/focus.ts), guiding with the connected camera and mount, or a simulated mount when none
+ * is connected (runners/guide.ts). Each runs in the background;
  * its state is in a status object and every change goes out as a WebSocket event. The camera is held
  * (DeviceSession.hold) while a sequence or a focus run uses it, so manual exposures, a second sequence or a
  * focus run are refused with 409 until it ends.
@@ -36,6 +37,7 @@ export class AcquireSession {
     devices.onDisconnect = async () => {
       await this.sequence.stop();
       await this.focus.ended();
+      await this.guide.close();
     };
   }
 

@@ -1,22 +1,24 @@
 /**
  * The device session of the server: one camera (with its filter wheel when it has one) opened from a
- * spec (`sim`, `indi://HOST:PORT[/DEVICE]`, `alpaca://HOST:PORT/N`), exposures run in the background,
- * a cooler history sampled once a second, and the last downloaded image.
+ * spec (`sim`, `indi://HOST:PORT[/DEVICE]`, `alpaca://HOST:PORT/N`), with the focuser and the mount
+ * its server offers or ones from other servers (parts), exposures run in the background, a cooler
+ * history sampled once a second, and the last downloaded image. The focus and guide runners use the
+ * focuser and mount connected here.
  */
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
 import { MIN_SETPOINT, MAX_SETPOINT } from '../devices/sim/simcamera.js';
-import { openDevice as openDeviceSpec } from '../acquire/open.js';
+import { openDevice as openDeviceSpec, type PartSpecs } from '../acquire/open.js';
 import { SimCamera } from '../devices/sim/simcamera.js';
 import { SimFocuser } from '../devices/sim/simfocuser.js';
-import { AcceleratedClock, type Focuser } from '../devices/types.js';
+import { AcceleratedClock, type Focuser, type GuideOutput } from '../devices/types.js';
 import { type Camera, type CameraState, type Clock, type CoolerStatus, type FilterWheel, type FrameKind, type SensorInfo } from '../devices/types.js';
 import type { Image } from '../image/image.js';
 import { HttpError } from './errors.js';
 
 export const DEVICE_KINDS = [
   { kind: 'sim', spec: 'sim', description: 'built-in simulator: QSI 583ws (KAF-8300) with a 5-position filter wheel' },
-  { kind: 'indi', spec: 'indi://HOST:PORT[/DEVICE]', description: 'a camera on an INDI server (default port 7624)' },
-  { kind: 'alpaca', spec: 'alpaca://HOST:PORT/N', description: 'an ASCOM Alpaca camera (device number N)' },
+  { kind: 'indi', spec: 'indi://HOST:PORT[/DEVICE]', description: "a camera on an INDI server (default port 7624), with the server's filter wheel, focuser and mount" },
+  { kind: 'alpaca', spec: 'alpaca://HOST:PORT/N', description: "an ASCOM Alpaca camera (device number N), with the server's filterwheel/0, focuser/0 and telescope/0" },
 ];
 
 export interface ExposeParams {
@@ -68,8 +70,10 @@ export interface Opened {
   spec: string;
   camera: Camera;
   wheel?: FilterWheel;
-  /** The simulator's focuser (its position sets the star size of the sim camera). */
+  /** The focuser (the simulator's sets the star size of the sim camera). */
   focuser?: Focuser;
+  /** The mount's pulse-guide output, when there is one (not for the simulator: its guiding has its own simulated mount). */
+  guide?: GuideOutput;
   clock: Clock;
   sensor: SensorInfo;
   close: () => void;
@@ -88,11 +92,18 @@ export class DeviceSession {
   private polling = false;
   /** What holds the camera besides manual exposures (a sequence, a focus run), or null. */
   private holder: string | null = null;
+  /** What the connected devices were opened from (spec and parts). */
+  private key = '';
   constructor(private readonly opts: DeviceOptions = {}) {}
 
   /** The opened devices (409 when none). */
   opened(): Opened {
     return this.need();
+  }
+
+  /** The opened devices, or null when none. */
+  current(): Opened | null {
+    return this.dev;
   }
 
   /** Whether a manual exposure is running. */
@@ -120,12 +131,15 @@ export class DeviceSession {
     this.opts.onEvent?.(ev);
   }
 
-  async connect(spec: string): Promise<CameraStatus> {
+  /** Connect the camera of `spec`, with parts (wheel, focuser, mount) from other servers when given. */
+  async connect(spec: string, parts: PartSpecs = {}): Promise<CameraStatus> {
+    const key = JSON.stringify([spec, parts.wheel, parts.focuser, parts.mount]);
     if (this.dev) {
-      if (this.dev.spec === spec) return this.status();
+      if (this.key === key) return this.status();
       await this.disconnect();
     }
-    this.dev = await openDevice(spec, this.opts.simSpeed ?? 60);
+    this.dev = await openDevice(spec, this.opts.simSpeed ?? 60, parts);
+    this.key = key;
     this.lastError = null;
     this.history = [];
     this.job = null;
@@ -290,8 +304,8 @@ export class DeviceSession {
   }
 }
 
-async function openDevice(spec: string, simSpeed: number): Promise<Opened> {
-  if (spec === 'sim') {
+async function openDevice(spec: string, simSpeed: number, parts: PartSpecs): Promise<Opened> {
+  if (spec === 'sim' && !parts.wheel && !parts.focuser && !parts.mount) {
     // the simulator with a focuser on its PSF hook (start a little out of focus so autofocus has work to do)
     const clock = new AcceleratedClock(simSpeed);
     const focuser = new SimFocuser({ clock, position: 24_900, best: 25_000 });
@@ -299,7 +313,7 @@ async function openDevice(spec: string, simSpeed: number): Promise<Opened> {
     await camera.connect();
     return { spec, camera, wheel: camera.wheel, focuser, clock, close: () => undefined, sensor: await camera.sensorInfo() };
   }
-  const d = await openDeviceSpec(spec, { simSpeed });
+  const d = await openDeviceSpec(spec, { simSpeed, parts });
   try {
     return { ...d, sensor: await d.camera.sensorInfo() };
   } catch (e) {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, useTempDir } from '../helpers/env.js';
+import { closedPort } from '../devices/ports.js';
 
 test('darkroom sequence: dry run lists and estimates; a run writes the frames; bad plans exit 2 naming the file', (t) => {
   const dir = useTempDir(t);
@@ -26,7 +27,7 @@ test('darkroom sequence: dry run lists and estimates; a run writes the frames; b
   assert.equal(bad.stderr.trim(), `darkroom: ${plan}: invalid plan: groups.0.binning: Too big: expected number to be <=4`);
 });
 
-test('darkroom guide and focus on the simulator', () => {
+test('darkroom guide and focus on the simulator', async () => {
   const g = runCli(['guide', '--device', 'sim', '--duration', '120', '--json']);
   assert.equal(g.code, 0, g.stderr);
   const j = JSON.parse(g.stdout) as { calibration: { cameraAngle: number }; stats: { rmsTotalArcsec: number; samples: number } };
@@ -40,7 +41,12 @@ test('darkroom guide and focus on the simulator', () => {
   const m = JSON.parse(f.stdout) as { fwhm: number; stars: number }[];
   assert.equal(m.length, 2);
   assert.ok(m.every((x) => x.stars > 3 && x.fwhm > 2));
-  const u = runCli(['focus', '--device', 'alpaca://x:1/0']);
+  // other devices are opened (not refused as before): an unreachable one is one line, exit 2
+  const port = await closedPort();
+  const u = runCli(['focus', '--device', `alpaca://127.0.0.1:${port}/0`]);
   assert.equal(u.code, 2);
-  assert.match(u.stderr, /supports --device sim only/);
+  assert.equal(u.stderr.trim(), `darkroom: alpaca://127.0.0.1:${port}/camera/0: cannot reach Alpaca server at 127.0.0.1:${port} (connection refused)`);
+  const sim = runCli(['guide', '--device', 'sim', '--mount', `indi://127.0.0.1:${port}`]);
+  assert.equal(sim.code, 2);
+  assert.equal(sim.stderr.trim(), 'darkroom: --mount needs an INDI or Alpaca --device (with --device sim every part is simulated)');
 });

@@ -12,13 +12,14 @@ export interface IndiServer {
 
 /**
  * Debian's indiserver with the given drivers on a free port, with a fresh $HOME (drivers keep their
- * config there) and its own local socket (-u; the default allows one indiserver per machine).
+ * config there) and its own local socket (-u; the default allows one indiserver per machine);
+ * `env` adds to the drivers' environment.
  * Resolves once it accepts connections.
  */
-export async function startIndiServer(drivers: string[]): Promise<IndiServer> {
+export async function startIndiServer(drivers: string[], opts: { env?: Record<string, string> } = {}): Promise<IndiServer> {
   const port = await closedPort();
   const home = mkdtempSync(join(tmpdir(), 'darkroom-indi-home-'));
-  const proc = spawn('indiserver', ['-p', String(port), '-u', `/tmp/darkroom-indiserver-${port}`, ...drivers], { stdio: 'ignore', env: { ...process.env, HOME: home } });
+  const proc = spawn('indiserver', ['-p', String(port), '-u', `/tmp/darkroom-indiserver-${port}`, ...drivers], { stdio: 'ignore', env: { ...process.env, ...opts.env, HOME: home } });
   const stop = (): void => {
     proc.kill();
     rmSync(home, { recursive: true, force: true });

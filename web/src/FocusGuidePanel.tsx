@@ -134,7 +134,7 @@ export function GuidePanel() {
   return (
     <div className="panel">
       <h2>Guiding</h2>
-      <div className="muted">simulated mount and guide camera ({st.pixelScale}″/px)</div>
+      <div className="muted">{st.source ?? 'simulated mount and guide camera'} ({st.pixelScale}″/px)</div>
       <div className="row">
         <button disabled={busy || st.state === 'guiding' || st.state === 'calibrating'} onClick={() => act(() => post('/api/guide/calibrate'))} data-testid="guide-calibrate">Calibrate</button>
         <button className="primary" disabled={busy || st.state !== 'calibrated'} onClick={() => act(() => post('/api/guide/start', { exposure: 2 }))} data-testid="guide-start">Guide</button>

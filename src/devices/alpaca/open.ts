@@ -3,7 +3,7 @@
  * its focuser/0 and, when it has one that can pulse-guide, its telescope/0 as guide output.
  */
 import { connectedOrNone, realClock, type OpenedDevice } from '../types.js';
-import { AlpacaCamera, AlpacaFilterWheel, AlpacaFocuser, AlpacaGuideOutput, parseAlpacaUrl } from './client.js';
+import { AlpacaCamera, AlpacaFilterWheel, AlpacaFocuser, AlpacaGuideOutput, parseAlpacaUrl, type AlpacaTarget } from './client.js';
 
 export async function openAlpaca(spec: string): Promise<OpenedDevice> {
   const t = parseAlpacaUrl(spec);
@@ -15,4 +15,25 @@ export async function openAlpaca(spec: string): Promise<OpenedDevice> {
   const guide = await connectedOrNone(new AlpacaGuideOutput(first));
   const focuser = await connectedOrNone(new AlpacaFocuser(first));
   return { spec, camera, wheel, guide, focuser, clock: realClock, close: () => undefined };
+}
+
+/** The Alpaca device classes that play the optional parts of a rig. */
+export interface AlpacaParts {
+  wheel: AlpacaFilterWheel;
+  focuser: AlpacaFocuser;
+  mount: AlpacaGuideOutput;
+}
+
+const MAKE_PART: { [R in keyof AlpacaParts]: (t: Omit<AlpacaTarget, 'type'>) => AlpacaParts[R] } = {
+  wheel: (t) => new AlpacaFilterWheel(t),
+  focuser: (t) => new AlpacaFocuser(t),
+  mount: (t) => new AlpacaGuideOutput(t),
+};
+
+/** One part of a rig from `alpaca://HOST:PORT/N`: device N of the part's type (filterwheel, focuser, telescope), connected. */
+export async function openAlpacaPart<R extends keyof AlpacaParts>(spec: string, role: R): Promise<AlpacaParts[R]> {
+  const { host, port, number, timeoutMs } = parseAlpacaUrl(spec);
+  const device = MAKE_PART[role]({ host, port, number, timeoutMs });
+  await device.connect();
+  return device;
 }

@@ -380,6 +380,9 @@ export class IndiCamera implements Camera {
       last.req.duration * 1000 + timeoutMs,
       'the image BLOB',
     );
+    // libindi sends the BLOB before it sets CCD_EXPOSURE Ok: wait for that, so that the next
+    // exposure is not refused as one already in progress
+    await this.client.waitFor(() => this.client.property(this.device, 'CCD_EXPOSURE')?.state !== 'Busy', 5000, 'the exposure to end').catch(() => undefined);
     const el = this.client.property(this.device, 'CCD1')!.elements.get('CCD1')!;
     if (!(el.format ?? '').toLowerCase().startsWith('.fits')) throw new DarkroomError('UNSUPPORTED', `image BLOB format '${el.format}' is not FITS`, this.client.label);
     const img = decodeFitsBlob(el.blob!);

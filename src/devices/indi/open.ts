@@ -34,6 +34,43 @@ export async function openIndi(spec: string): Promise<OpenedDevice> {
   }
 }
 
+/** The INDI device classes that play the optional parts of a rig. */
+export interface IndiParts {
+  wheel: IndiFilterWheel;
+  focuser: IndiFocuser;
+  mount: IndiGuideOutput;
+}
+type PartRole = keyof IndiParts;
+
+const MAKE_PART: { [R in PartRole]: (client: IndiClient, device: string) => IndiParts[R] } = {
+  wheel: (c, d) => new IndiFilterWheel(c, d),
+  focuser: (c, d) => new IndiFocuser(c, d),
+  mount: (c, d) => new IndiGuideOutput(c, d),
+};
+
+const PART_WORDS: Record<PartRole, string> = { wheel: 'filter wheel', focuser: 'focuser', mount: 'mount' };
+
+/**
+ * One part of a rig from `indi://HOST:PORT[/DEVICE]` on its own connection: the named device, else
+ * the server's device for the role (by DRIVER_INTERFACE), connected.
+ */
+export async function openIndiPart<R extends PartRole>(spec: string, role: R): Promise<{ device: IndiParts[R]; close: () => void }> {
+  const t = parseIndiUrl(spec);
+  const client = new IndiClient(t.host, t.port);
+  await client.connect();
+  try {
+    await settle(client);
+    const name = t.device ?? deviceFor(role, client.summaries());
+    if (!name) throw new DarkroomError('IO', `no ${PART_WORDS[role]} on the INDI server (have: ${[...client.devices.keys()].join(', ') || 'none'})`, spec);
+    const device = MAKE_PART[role](client, name);
+    await device.connect();
+    return { device, close: () => client.close() };
+  } catch (e) {
+    client.close();
+    throw e;
+  }
+}
+
 /** The camera: the named device, else the first device whose DRIVER_INTERFACE says CCD. */
 function cameraDevice(client: IndiClient, spec: string, named?: string): string {
   if (named) return named;

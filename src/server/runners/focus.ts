@@ -1,9 +1,10 @@
 /**
  * The focus runner of the server session: a focus loop (short exposures, each measured) and autofocus
- * (a V-curve around the position, a fitted hyperbola, a move to its minimum) on the simulator's focuser,
- * the camera held while they run; status changes go out as {type: 'focus', status} events.
+ * (a V-curve around the position, a fitted hyperbola, a move to its minimum) with the connected camera
+ * and focuser (the simulator's, an INDI or an Alpaca one), the camera held while they run; status
+ * changes go out as {type: 'focus', status} events.
  */
-import { autofocus, fitHyperbola, focusLoop, type HyperbolaFit } from '../../acquire/focus.js';
+import { autofocus, fitHyperbola, focusLoop, fullFrame, onEnoughStars, type HyperbolaFit } from '../../acquire/focus.js';
 import { HttpError } from '../errors.js';
 import { releaseWhenDone, type SessionCore } from './core.js';
 
@@ -41,7 +42,7 @@ export class FocusRunner {
 
   private withFocuser() {
     const d = this.core.devices.opened();
-    if (!d.focuser) throw new HttpError(409, 'NO_FOCUSER', `no focuser: focus runs need the simulator (connected: ${d.spec})`);
+    if (!d.focuser) throw new HttpError(409, 'NO_FOCUSER', `no focuser on the connected device ${d.spec} (connect one with focuser: URL)`);
     return { ...d, focuser: d.focuser };
   }
 
@@ -80,8 +81,7 @@ export class FocusRunner {
     const d = this.withFocuser();
     this.current.position = await d.focuser.position();
     return this.run('loop', async () => {
-      await d.camera.setBinning(1, 1);
-      await d.camera.setSubframe(null);
+      await fullFrame(d.camera);
       await focusLoop(d.camera, {
         exposure: o.exposure,
         count: o.count,
@@ -97,8 +97,7 @@ export class FocusRunner {
     const d = this.withFocuser();
     return this.run('autofocus', async () => {
       this.current.metric = o.metric;
-      await d.camera.setBinning(1, 1);
-      await d.camera.setSubframe(null);
+      await fullFrame(d.camera);
       const r = await autofocus(d.camera, d.focuser, {
         exposure: o.exposure,
         step: o.step,
@@ -108,7 +107,7 @@ export class FocusRunner {
         onPoint: (p) => {
           this.current.points.push(p);
           this.current.position = p.position;
-          this.current.fit = fitHyperbola(this.current.points);
+          this.current.fit = fitHyperbola(onEnoughStars(this.current.points));
           this.event();
         },
       });
