@@ -63,6 +63,18 @@ function ringOffsets(step: number): [number, number][] {
   return out;
 }
 
+/** The values at (x, y) + each offset that fall inside the plane, into buf; returns how many. */
+function gatherAt(plane: Float32Array, width: number, height: number, x: number, y: number, offsets: [number, number][], buf: Float64Array): number {
+  let n = 0;
+  for (const [dx, dy] of offsets) {
+    const xx = x + dx;
+    const yy = y + dy;
+    if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
+    buf[n++] = plane[yy * width + xx]!;
+  }
+  return n;
+}
+
 /**
  * Auto-detection in a calibrated light: a pixel is hot (cold) when it deviates from the median of its
  * (same-colour) neighbours by more than `sigma` times the robust noise of those deviations, while the
@@ -78,13 +90,7 @@ export function detectDefects(plane: Float32Array, width: number, height: number
   const buf = new Float64Array(16);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      let n = 0;
-      for (const [dx, dy] of near) {
-        const xx = x + dx;
-        const yy = y + dy;
-        if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
-        buf[n++] = plane[yy * width + xx]!;
-      }
+      const n = gatherAt(plane, width, height, x, y, near, buf);
       if (n < 3) continue;
       const m = median(buf.subarray(0, n));
       med8[y * width + x] = m;
@@ -99,13 +105,7 @@ export function detectDefects(plane: Float32Array, width: number, height: number
       const i = y * width + x;
       const d = dev[i]!;
       if (!(Math.abs(d) > k * s)) continue;
-      let n = 0;
-      for (const [dx, dy] of ring) {
-        const xx = x + dx;
-        const yy = y + dy;
-        if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
-        buf[n++] = plane[yy * width + xx]!;
-      }
+      const n = gatherAt(plane, width, height, x, y, ring, buf);
       const r = n >= 3 ? median(buf.subarray(0, n)) : med8[i]!;
       const lift = med8[i]! - r; // how much the neighbours stand above their surroundings
       if (Math.abs(lift) < 0.2 * Math.abs(d) + 2 * s) map.mask[i] = 1;

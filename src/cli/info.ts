@@ -4,15 +4,10 @@ import { FitsFile, type Hdu } from '../fits/reader.js';
 import { frameMeta } from '../session/metadata.js';
 import { rowScan, rowsForBytes, streamPlaneStats, type RowSource } from '../image/bandstats.js';
 import { noiseMRS, noiseRows } from '../image/noise.js';
+import type { PlaneStats } from '../image/stats.js';
 import { isDarkroomError } from '../util/errors.js';
 
-export interface InfoStats {
-  mean: number;
-  median: number;
-  stdev: number;
-  mad: number;
-  min: number;
-  max: number;
+export interface InfoStats extends Omit<PlaneStats, 'count'> {
   noise: number;
 }
 

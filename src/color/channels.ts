@@ -124,28 +124,40 @@ export function combineRgb(r: Image, g: Image, b: Image, files: [string?, string
   return out;
 }
 
+/** For each of N output positions along an axis of `size` input pixels: the two input taps and the weight of the second. */
+function resampleTaps(N: number, size: number): { i0: Int32Array; i1: Int32Array; t: Float64Array } {
+  const i0 = new Int32Array(N);
+  const i1 = new Int32Array(N);
+  const t = new Float64Array(N);
+  const scale = size / N;
+  for (let k = 0; k < N; k++) {
+    let f = (k + 0.5) * scale - 0.5;
+    if (f < 0) f = 0;
+    if (f > size - 1) f = size - 1;
+    const k0 = Math.floor(f);
+    i0[k] = k0;
+    i1[k] = Math.min(k0 + 1, size - 1);
+    t[k] = f - k0;
+  }
+  return { i0, i1, t };
+}
+
 /**
  * Bilinear resampling of a plane to a new size (pixel centres aligned: output pixel centre (x + 0.5)
  * maps to input (x + 0.5) * w / W - 0.5, clamped at the borders).
  */
 export function resizeBilinear(src: Float32Array, width: number, height: number, W: number, H: number): Float32Array {
   const out = new Float32Array(W * H);
-  const sx = width / W;
-  const sy = height / H;
+  const X = resampleTaps(W, width);
+  const Y = resampleTaps(H, height);
   for (let y = 0; y < H; y++) {
-    let fy = (y + 0.5) * sy - 0.5;
-    if (fy < 0) fy = 0;
-    if (fy > height - 1) fy = height - 1;
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(y0 + 1, height - 1);
-    const ty = fy - y0;
+    const y0 = Y.i0[y]!;
+    const y1 = Y.i1[y]!;
+    const ty = Y.t[y]!;
     for (let x = 0; x < W; x++) {
-      let fx = (x + 0.5) * sx - 0.5;
-      if (fx < 0) fx = 0;
-      if (fx > width - 1) fx = width - 1;
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, width - 1);
-      const tx = fx - x0;
+      const x0 = X.i0[x]!;
+      const x1 = X.i1[x]!;
+      const tx = X.t[x]!;
       const a = src[y0 * width + x0]! * (1 - tx) + src[y0 * width + x1]! * tx;
       const b = src[y1 * width + x0]! * (1 - tx) + src[y1 * width + x1]! * tx;
       out[y * W + x] = a * (1 - ty) + b * ty;

@@ -99,16 +99,17 @@ export function debayerBilinear(src: Float32Array, width: number, height: number
   ];
   const s = new Float64Array(3);
   const n = new Int32Array(3);
-  const pixel = (x: number, y: number): void => {
-    const y0 = y > 0 ? y - 1 : 0;
-    const y1 = y < height - 1 ? y + 1 : height - 1;
-    const x0 = x > 0 ? x - 1 : 0;
-    const x1 = x < width - 1 ? x + 1 : width - 1;
+  /** Sums and counts by colour of the non-NaN values in the (2r+1)^2 window around (x, y), clipped at the borders. */
+  const gather = (x: number, y: number, r: number): void => {
+    const ya = Math.max(0, y - r);
+    const yb = Math.min(height - 1, y + r);
+    const xa = Math.max(0, x - r);
+    const xb = Math.min(width - 1, x + r);
     s[0] = s[1] = s[2] = 0;
     n[0] = n[1] = n[2] = 0;
-    for (let yy = y0; yy <= y1; yy++) {
+    for (let yy = ya; yy <= yb; yy++) {
       const row = yy * width;
-      for (let xx = x0; xx <= x1; xx++) {
+      for (let xx = xa; xx <= xb; xx++) {
         const v = src[row + xx]!;
         if (v !== v) continue;
         const c = map[row + xx]!;
@@ -116,6 +117,9 @@ export function debayerBilinear(src: Float32Array, width: number, height: number
         n[c]!++;
       }
     }
+  };
+  const pixel = (x: number, y: number): void => {
+    gather(x, y, 1);
     const i = y * width + x;
     const own = map[i]!;
     const v0 = src[i]!;
@@ -127,22 +131,7 @@ export function debayerBilinear(src: Float32Array, width: number, height: number
     }
     if (need !== 0) {
       // 5x5 window for the colours missing from the 3x3 (X-Trans; a NaN Bayer R/B site)
-      s[0] = s[1] = s[2] = 0;
-      n[0] = n[1] = n[2] = 0;
-      const ya = Math.max(0, y - 2);
-      const yb = Math.min(height - 1, y + 2);
-      const xa = Math.max(0, x - 2);
-      const xb = Math.min(width - 1, x + 2);
-      for (let yy = ya; yy <= yb; yy++) {
-        const row = yy * width;
-        for (let xx = xa; xx <= xb; xx++) {
-          const v = src[row + xx]!;
-          if (v !== v) continue;
-          const c = map[row + xx]!;
-          s[c]! += v;
-          n[c]!++;
-        }
-      }
+      gather(x, y, 2);
       for (let c = 0; c < 3; c++) if (need & (1 << c)) out[c][i] = n[c]! > 0 ? s[c]! / n[c]! : NaN;
     }
   };

@@ -440,33 +440,51 @@ function scaleInts(a: Int32Array, h: Hdu, dst: Float32Array): void {
  * rounded once, as raw * BSCALE + BZERO in float64 then rounded to float32 would be.
  */
 
-function decode8(b: Buffer, h: Hdu, dst: Float32Array): void {
+type IntView = Int8Array | Uint8Array | Int16Array | Uint16Array;
+
+/** A BITPIX 8 or 16 layout: the BZERO that makes it the other signedness, and the views for each. */
+interface IntLayout {
+  zero: number;
+  sign: bigint;
+  shifted: (buf: ArrayBufferLike, off: number, n: number) => IntView;
+  plain: (buf: ArrayBufferLike, off: number, n: number) => Uint8Array | Int16Array;
+}
+
+const INT8: IntLayout = {
+  zero: -128, // signed bytes
+  sign: SIGN8,
+  shifted: (buf, off, n) => new Int8Array(buf, off, n),
+  plain: (buf, off, n) => new Uint8Array(buf, off, n),
+};
+const INT16: IntLayout = {
+  zero: 32768, // unsigned 16-bit: the common camera format
+  sign: SIGN16,
+  shifted: (buf, off, n) => new Uint16Array(buf, off, n),
+  plain: (buf, off, n) => new Int16Array(buf, off, n),
+};
+
+/** Decode big-endian-swapped integers: a sign flip for the BZERO of the other signedness, else scaled. */
+function decodeInt(b: Buffer, h: Hdu, dst: Float32Array, L: IntLayout): void {
   const n = dst.length;
-  if (h.bzero === -128 && h.bscale === 1) {
-    flipSigns(b, SIGN8); // signed bytes
-    dst.set(new Int8Array(b.buffer, b.byteOffset, n));
-    if (h.blank !== undefined) markValue(dst, h.blank - 128);
+  if (h.bzero === L.zero && h.bscale === 1) {
+    flipSigns(b, L.sign);
+    dst.set(L.shifted(b.buffer, b.byteOffset, n));
+    if (h.blank !== undefined) markValue(dst, h.blank + L.zero);
     return;
   }
-  const a = new Uint8Array(b.buffer, b.byteOffset, n);
+  const a = L.plain(b.buffer, b.byteOffset, n);
   dst.set(a);
   scaleInPlace(dst, h.bscale, h.bzero);
   if (h.blank !== undefined) markBlanks(a, h.blank, dst);
 }
 
+function decode8(b: Buffer, h: Hdu, dst: Float32Array): void {
+  decodeInt(b, h, dst, INT8);
+}
+
 function decode16(b: Buffer, h: Hdu, dst: Float32Array): void {
-  const n = dst.length;
   b.swap16();
-  if (h.bzero === 32768 && h.bscale === 1) {
-    flipSigns(b, SIGN16); // unsigned 16-bit: the common camera format
-    dst.set(new Uint16Array(b.buffer, b.byteOffset, n));
-    if (h.blank !== undefined) markValue(dst, h.blank + 32768);
-    return;
-  }
-  const a = new Int16Array(b.buffer, b.byteOffset, n);
-  dst.set(a);
-  scaleInPlace(dst, h.bscale, h.bzero);
-  if (h.blank !== undefined) markBlanks(a, h.blank, dst);
+  decodeInt(b, h, dst, INT16);
 }
 
 function decode32(b: Buffer, h: Hdu, dst: Float32Array): void {

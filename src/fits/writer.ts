@@ -152,13 +152,18 @@ export function writeFits(path: string, img: Image, opts: WriteOptions = {}): vo
   try {
     writeFileAtomic(path, chunks);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === 'ENOENT' ? 'cannot write: the folder does not exist'
-      : err.code === 'EACCES' || err.code === 'EPERM' ? 'cannot write: permission denied'
-      : err.code === 'ENOSPC' ? 'cannot write: no space left on the device'
-      : err.code === 'EISDIR' ? 'cannot write: is a directory'
-      : `cannot write: ${err.message}`;
-    throw new DarkroomError('IO', why, path);
+    throw writeError(e, path);
   }
+}
+
+/** The one-line DarkroomError for a failed write of `path` (missing folder, permission, full disk...). */
+export function writeError(e: unknown, path: string): DarkroomError {
+  const err = e as NodeJS.ErrnoException;
+  const why =
+    err.code === 'ENOENT' ? 'cannot write: the folder does not exist'
+    : err.code === 'EACCES' || err.code === 'EPERM' ? 'cannot write: permission denied'
+    : err.code === 'ENOSPC' ? 'cannot write: no space left on the device'
+    : err.code === 'EISDIR' ? 'cannot write: is a directory'
+    : `cannot write: ${err.message}`;
+  return new DarkroomError('IO', why, path);
 }

@@ -9,7 +9,7 @@
  *    store the deviations in a Float32Array.
  * A `BandScan` may read a file again on every call; each statistic says how many scans it takes.
  */
-import { ikssFrom, IKSS_MAX_ITER, RADIX_MIN as IKSS_RADIX_MIN, type PlaneStats } from './stats.js';
+import { addBiweightTerms, ikssFrom, ikssScale, IKSS_MAX_ITER, RADIX_MIN as IKSS_RADIX_MIN, type PlaneStats } from './stats.js';
 
 /** Calls `each` with consecutive bands of the pixel set, always in the same order. */
 export type BandScan = (each: (band: Float32Array) => void) => void;
@@ -256,28 +256,15 @@ export function streamPlaneStats(scan: BandScan): PlaneStats {
 function bwmvScan(scan: BandScan, sel: Selection, center: number, c: number, madv: number): { num: number; den: number } {
   const inv = 1 / (c * madv);
   const { lo, hi } = sel;
-  let num = 0;
-  let den = 0;
+  const acc = new Float64Array(2);
   scan((band) => {
-    let sn = num;
-    let sd = den;
     for (let i = 0; i < band.length; i++) {
       const v = band[i]!;
       if (v - v !== 0 || !(v >= lo && v <= hi)) continue;
-      const d = v - center;
-      const u = d * inv;
-      const u2 = u * u;
-      if (u2 < 1) {
-        const t = 1 - u2;
-        const t2 = t * t;
-        sn += d * d * t2 * t2;
-        sd += t * (1 - 5 * u2);
-      }
+      addBiweightTerms(acc, v - center, inv);
     }
-    num = sn;
-    den = sd;
   });
-  return { num, den };
+  return { num: acc[0]!, den: acc[1]! };
 }
 
 /** The selected values, in scan order, into a Float32Array of n (1 scan). */
@@ -313,9 +300,8 @@ export function streamIkss(scan: BandScan, memoryValues: number): { location: nu
     const madv = streamMedian(scan, { ...sel, center: m }).median;
     if (madv === 0) return { location: m, scale: 0 };
     const { num, den } = bwmvScan(scan, sel, m, 9, madv);
-    const s = den !== 0 ? Math.sqrt((n * num) / (den * den)) : 0;
-    if (!(s > 0)) return { location: m, scale: 0 };
-    if (Math.abs(s - s0) / s < 1e-6) return { location: m, scale: 0.991 * s };
+    const s = ikssScale(m, n, num, den, s0);
+    if (typeof s !== 'number') return s;
     s0 = s;
     mPrev = m;
     sel.lo = Math.max(sel.lo, m - 4 * s);

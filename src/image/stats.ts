@@ -3,7 +3,7 @@
  * ignores NaN, never modifies its input, and accumulates in float64. Medians are exact
  * (Floyd-Rivest quickselect on a copy). Empty input (or all NaN) gives NaN.
  */
-import { copyFinite, copyNonNaN, medianFloat32, medianInPlace, type NumericArray } from '../kernels/select.js';
+import { bufferLike, copyFinite, copyNonNaN, keepWithin, medianFloat32, medianInPlace, type NumericArray } from '../kernels/select.js';
 
 /** Gaussian consistency factor of the MAD: 1 / Phi^-1(3/4) (astropy mad_std). */
 export const MAD_TO_SIGMA = 1.482602218505602;
@@ -49,16 +49,13 @@ export function minMax(a: ArrayLike<number>): { min: number; max: number } {
   const len = a.length;
   let min = Infinity;
   let max = -Infinity;
-  let n = 0;
+  // NaN compares false both ways, so it never moves min or max; min > max only when no value is non-NaN
   for (let i = 0; i < len; i++) {
     const v = a[i]!;
-    if (v === v) {
-      if (v < min) min = v;
-      if (v > max) max = v;
-      n++;
-    }
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
-  return n > 0 ? { min, max } : { min: NaN, max: NaN };
+  return min <= max ? { min, max } : { min: NaN, max: NaN };
 }
 
 /** Standard deviation sqrt(sum (x - mean)^2 / (n - ddof)), default ddof 0 (numpy); NaN when n <= ddof. */
@@ -137,29 +134,35 @@ export function biweightLocation(a: ArrayLike<number>, c = 6, M?: number): numbe
 }
 
 /**
+ * Add the biweight midvariance terms of one deviation d = v - center (u = d * inv) to acc[0] (the
+ * numerator, sum d^2 (1 - u^2)^4) and acc[1] (the denominator, sum (1 - u^2)(1 - 5 u^2)), for |u| < 1.
+ */
+export function addBiweightTerms(acc: Float64Array, d: number, inv: number): void {
+  const u = d * inv;
+  const u2 = u * u;
+  if (u2 < 1) {
+    const t = 1 - u2;
+    const t2 = t * t;
+    acc[0] += d * d * t2 * t2;
+    acc[1] += t * (1 - 5 * u2);
+  }
+}
+
+/**
  * Sum terms of the biweight midvariance about `center` with scale `c * madv` over buf[0..n-1]
  * (or over the non-NaN values of an ArrayLike): returns n * num / den^2.
  */
 function bwmvSums(a: ArrayLike<number>, len: number, center: number, c: number, madv: number): { num: number; den: number; n: number } {
   const inv = 1 / (c * madv);
-  let num = 0;
-  let den = 0;
+  const acc = new Float64Array(2);
   let n = 0;
   for (let i = 0; i < len; i++) {
     const v = a[i]!;
     if (v !== v) continue;
     n++;
-    const d = v - center;
-    const u = d * inv;
-    const u2 = u * u;
-    if (u2 < 1) {
-      const t = 1 - u2;
-      const t2 = t * t;
-      num += d * d * t2 * t2;
-      den += t * (1 - 5 * u2);
-    }
+    addBiweightTerms(acc, v - center, inv);
   }
-  return { num, den, n };
+  return { num: acc[0]!, den: acc[1]!, n };
 }
 
 /**
@@ -192,6 +195,17 @@ export function ikss(a: ArrayLike<number>): { location: number; scale: number } 
  * streaming caller (bandstats.ts) run the first iterations over a file and finish here with
  * identical results.
  */
+/**
+ * One IKSS scale update from the biweight sums about m: the result when the iteration ends here
+ * (zero scale, or converged within 1e-6), else the new scale.
+ */
+export function ikssScale(m: number, n: number, num: number, den: number, s0: number): { location: number; scale: number } | number {
+  const s = den !== 0 ? Math.sqrt((n * num) / (den * den)) : 0;
+  if (!(s > 0)) return { location: m, scale: 0 };
+  if (Math.abs(s - s0) / s < 1e-6) return { location: m, scale: 0.991 * s };
+  return s;
+}
+
 export function ikssFrom(buf: NumericArray, n0: number, s0In: number, it0: number): { location: number; scale: number } {
   let n = n0;
   if (n === 0) return { location: NaN, scale: NaN };
@@ -203,9 +217,8 @@ export function ikssFrom(buf: NumericArray, n0: number, s0In: number, it0: numbe
     const madv = medianBuf(tmp, n);
     if (madv === 0) return { location: m, scale: 0 };
     const { num, den } = bwmvSums(buf, n, m, 9, madv);
-    const s = den !== 0 ? Math.sqrt((n * num) / (den * den)) : 0;
-    if (!(s > 0)) return { location: m, scale: 0 };
-    if (Math.abs(s - s0) / s < 1e-6) return { location: m, scale: 0.991 * s };
+    const s = ikssScale(m, n, num, den, s0);
+    if (typeof s !== 'number') return s;
     s0 = s;
     const lo = m - 4 * s;
     const hi = m + 4 * s;
@@ -249,13 +262,7 @@ export function sigmaClippedStats(a: ArrayLike<number>, sigma = 3, maxiters = 5)
   for (let it = 0; it < maxiters; it++) {
     const m = medianBuf(buf, n);
     const { std } = meanStd(buf, n);
-    const lo = m - std * sigma;
-    const hi = m + std * sigma;
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const v = buf[i]!;
-      if (v >= lo && v <= hi) buf[k++] = v;
-    }
+    const k = keepWithin(buf, n, m - std * sigma, m + std * sigma);
     const changed = n - k;
     n = k;
     if (changed === 0 || n === 0) break;
@@ -284,7 +291,7 @@ export interface PlaneStats {
  */
 export function planeStats(a: ArrayLike<number>): PlaneStats {
   const len = a.length;
-  const buf: NumericArray = a instanceof Float32Array ? new Float32Array(len) : new Float64Array(len);
+  const buf = bufferLike(a);
   let n = 0;
   let sum = 0;
   let min = Infinity;

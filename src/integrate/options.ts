@@ -8,6 +8,7 @@ import { DarkroomError } from '../util/errors.js';
 import { checkValues, defineCatalogue, nonDefault, pick, withDefaults, type Catalogue, type CatalogueSpecs, type OptionSpec } from '../util/options.js';
 import type { Image } from '../image/image.js';
 import type { WarningEvent } from '../util/warnings.js';
+import type { RejectTuning } from '../kernels/reject.js';
 
 export type Combine = 'average' | 'median' | 'sum' | 'min' | 'max';
 export type Reject = 'none' | 'minmax' | 'percentile' | 'sigma' | 'winsorized' | 'averaged-sigma' | 'linear-fit' | 'gesd' | 'mad';
@@ -15,22 +16,9 @@ export type Normalize = 'none' | 'additive' | 'multiplicative' | 'additive-scali
 export type RejectNormalize = Normalize | 'equalize-fluxes';
 export type Weights = 'none' | 'exposure' | 'noise' | { keyword: string };
 
-export interface IntegrateOptions {
+export interface IntegrateOptions extends RejectTuning {
   combine: Combine;
   reject: Reject;
-  sigmaLow: number;
-  sigmaHigh: number;
-  winsorCutoff: number;
-  linearLow: number;
-  linearHigh: number;
-  percentileLow: number;
-  percentileHigh: number;
-  minmaxLow: number;
-  minmaxHigh: number;
-  gesdFraction: number;
-  gesdAlpha: number;
-  clipLow: boolean;
-  clipHigh: boolean;
   rangeLow?: number;
   rangeHigh?: number;
   normalize: Normalize;

@@ -6,22 +6,11 @@
  * fixed 1 MB conversion buffer.
  */
 import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { BLOCK, FitsHeader, headerBytes, headerFor } from '../fits/index.js';
+import { BLOCK, FitsHeader, headerBytes, headerFor, writeError } from '../fits/index.js';
 import { tempPathFor } from '../util/atomic.js';
 import { DarkroomError } from '../util/errors.js';
 
 const CHUNK_VALUES = 1 << 18;
-
-function ioError(e: unknown, path: string): DarkroomError {
-  const err = e as NodeJS.ErrnoException;
-  const why =
-    err.code === 'ENOENT' ? 'cannot write: the folder does not exist'
-    : err.code === 'EACCES' || err.code === 'EPERM' ? 'cannot write: permission denied'
-    : err.code === 'ENOSPC' ? 'cannot write: no space left on the device'
-    : err.code === 'EISDIR' ? 'cannot write: is a directory'
-    : `cannot write: ${err.message}`;
-  return new DarkroomError('IO', why, path);
-}
 
 function writeAll(fd: number, buf: Uint8Array, len: number, pos: number | null): void {
   let off = 0;
@@ -38,7 +27,7 @@ export class StreamedFits {
     try {
       this.fd = openSync(this.dataPath, 'w+');
     } catch (e) {
-      throw ioError(e, path);
+      throw writeError(e, path);
     }
   }
 
@@ -55,7 +44,7 @@ export class StreamedFits {
         writeAll(this.fd, b, b.length, base + done * 4);
       }
     } catch (e) {
-      throw ioError(e, this.path);
+      throw writeError(e, this.path);
     }
   }
 
@@ -85,7 +74,7 @@ export class StreamedFits {
       if (out >= 0) closeSync(out);
       try { unlinkSync(tmp); } catch { /* ignore */ }
       this.abort();
-      throw e instanceof DarkroomError ? e : ioError(e, this.path);
+      throw e instanceof DarkroomError ? e : writeError(e, this.path);
     }
     this.abort();
   }

@@ -81,7 +81,7 @@ export function integrateBand(data: Float32Array, npix: number, P: BandParams, o
   // (the workspace caches GESD critical values, which depend on alpha)
   if (!scratch || scratch.n !== n || scratch.alpha !== P.gesdAlpha) scratch = new Scratch(n, P.gesdAlpha);
   const { v, f, kept, cs, ws } = scratch;
-  const { ra, rb, ca, cb, w, rangeLow, rangeHigh, combine } = P;
+  const { ra, rb, w, rangeLow, rangeHigh } = P;
   const { out, frameLow, frameHigh } = o;
   const rejLow = o.rejLow ?? null;
   const rejHigh = o.rejHigh ?? null;
@@ -146,67 +146,67 @@ export function integrateBand(data: Float32Array, npix: number, P: BandParams, o
     }
     // combine in frame order (so sums match a reference that adds frame 0, 1, 2...)
     for (let k = lo; k < hi; k++) kept[f[k]!] = 1;
-    let res: number;
-    switch (combine) {
-      case 0: {
-        let s = 0;
-        let sw = 0;
-        for (let i = 0; i < n; i++) {
-          if (!kept[i]) continue;
-          const wi = w[i]!;
-          s += wi * (ca[i]! * data[i * npix + p]! + cb[i]!);
-          sw += wi;
-        }
-        res = s / sw;
-        break;
-      }
-      case 2: {
-        let s = 0;
-        for (let i = 0; i < n; i++) if (kept[i]) s += ca[i]! * data[i * npix + p]! + cb[i]!;
-        res = s;
-        break;
-      }
-      case 3: {
-        let mn = Infinity;
-        for (let i = 0; i < n; i++) {
-          if (!kept[i]) continue;
-          const c = ca[i]! * data[i * npix + p]! + cb[i]!;
-          if (c < mn) mn = c;
-        }
-        res = mn;
-        break;
-      }
-      case 4: {
-        let mx = -Infinity;
-        for (let i = 0; i < n; i++) {
-          if (!kept[i]) continue;
-          const c = ca[i]! * data[i * npix + p]! + cb[i]!;
-          if (c > mx) mx = c;
-        }
-        res = mx;
-        break;
-      }
-      case 1: {
-        let c = 0;
-        for (let i = 0; i < n; i++) {
-          if (!kept[i]) continue;
-          const x = ca[i]! * data[i * npix + p]! + cb[i]!;
-          let k = c;
-          while (k > 0 && cs[k - 1]! > x) {
-            cs[k] = cs[k - 1]!;
-            k--;
-          }
-          cs[k] = x;
-          c++;
-        }
-        const mid = c >> 1;
-        res = c & 1 ? cs[mid]! : 0.5 * (cs[mid - 1]! + cs[mid]!);
-        break;
-      }
-      default:
-        throw new Error(`unknown combine code ${combine}`);
-    }
+    const res = combineKept(data, npix, p, P, kept, cs);
     for (let k = lo; k < hi; k++) kept[f[k]!] = 0;
     out[p] = res;
+  }
+}
+
+/** Combine the kept values of pixel `p` (flags in `kept`, frame order), normalized c = ca_i * x + cb_i. */
+function combineKept(data: Float32Array, npix: number, p: number, P: BandParams, kept: Uint8Array, cs: Float64Array): number {
+  const { n, ca, cb, w } = P;
+  switch (P.combine) {
+    case 0: {
+      let s = 0;
+      let sw = 0;
+      for (let i = 0; i < n; i++) {
+        if (!kept[i]) continue;
+        const wi = w[i]!;
+        s += wi * (ca[i]! * data[i * npix + p]! + cb[i]!);
+        sw += wi;
+      }
+      return s / sw;
+    }
+    case 2: {
+      let s = 0;
+      for (let i = 0; i < n; i++) if (kept[i]) s += ca[i]! * data[i * npix + p]! + cb[i]!;
+      return s;
+    }
+    case 3: {
+      let mn = Infinity;
+      for (let i = 0; i < n; i++) {
+        if (!kept[i]) continue;
+        const c = ca[i]! * data[i * npix + p]! + cb[i]!;
+        if (c < mn) mn = c;
+      }
+      return mn;
+    }
+    case 4: {
+      let mx = -Infinity;
+      for (let i = 0; i < n; i++) {
+        if (!kept[i]) continue;
+        const c = ca[i]! * data[i * npix + p]! + cb[i]!;
+        if (c > mx) mx = c;
+      }
+      return mx;
+    }
+    case 1: {
+      let c = 0;
+      for (let i = 0; i < n; i++) {
+        if (!kept[i]) continue;
+        const x = ca[i]! * data[i * npix + p]! + cb[i]!;
+        let k = c;
+        while (k > 0 && cs[k - 1]! > x) {
+          cs[k] = cs[k - 1]!;
+          k--;
+        }
+        cs[k] = x;
+        c++;
+      }
+      const mid = c >> 1;
+      return c & 1 ? cs[mid]! : 0.5 * (cs[mid - 1]! + cs[mid]!);
+    }
+    default:
+      throw new Error(`unknown combine code ${P.combine}`);
   }
 }

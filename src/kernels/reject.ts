@@ -45,8 +45,8 @@ export const REJECT_CODES = {
 } as const;
 export type RejectName = keyof typeof REJECT_CODES;
 
-export interface RejectParams {
-  reject: number;
+/** The tuning of the rejection algorithms (shared by the integration options and the kernel parameters). */
+export interface RejectTuning {
   sigmaLow: number;
   sigmaHigh: number;
   winsorCutoff: number;
@@ -60,6 +60,10 @@ export interface RejectParams {
   gesdAlpha: number;
   clipLow: boolean;
   clipHigh: boolean;
+}
+
+export interface RejectParams extends RejectTuning {
+  reject: number;
 }
 
 /** Scratch space for one pixel stack of up to `n` values. */
@@ -202,12 +206,29 @@ function sigmaClip(v: Float64Array, ws: RejectWorkspace, P: RejectParams, useMad
   ws.hi = hi;
 }
 
+/**
+ * Narrow ws's range [lo, hi) of sorted v to [med - sigmaLow * sigma, med + sigmaHigh * sigma] (on the
+ * sides clipped); false when nothing was rejected.
+ */
+function clipAround(v: Float64Array, ws: RejectWorkspace, P: RejectParams, med: number, sigma: number): boolean {
+  const lo = ws.lo;
+  const hi = ws.hi;
+  const minV = med - P.sigmaLow * sigma;
+  const maxV = med + P.sigmaHigh * sigma;
+  const nlo = P.clipLow ? skipLow(v, lo, hi, minV) : lo;
+  const nhi = P.clipHigh ? skipHigh(v, nlo, hi, maxV) : hi;
+  if (nlo === lo && nhi === hi) return false;
+  ws.lo = nlo;
+  ws.hi = nhi;
+  return true;
+}
+
 function winsorized(v: Float64Array, ws: RejectWorkspace, P: RejectParams): void {
-  let lo = ws.lo;
-  let hi = ws.hi;
   const w = ws.w;
   const cut = P.winsorCutoff;
-  while (hi - lo > 3) {
+  while (ws.hi - ws.lo > 3) {
+    const lo = ws.lo;
+    const hi = ws.hi;
     const med = medianSorted(v, lo, hi);
     let sigma = stdOf(v, lo, hi, 1);
     if (!(sigma > 0)) break;
@@ -228,22 +249,14 @@ function winsorized(v: Float64Array, ws: RejectWorkspace, P: RejectParams): void
       sigma = 1.134 * stdOf(w, lo, hi, 1);
       if (!(Math.abs(sigma - s0) > s0 * 0.0005)) break;
     }
-    const minV = med - P.sigmaLow * sigma;
-    const maxV = med + P.sigmaHigh * sigma;
-    const nlo = P.clipLow ? skipLow(v, lo, hi, minV) : lo;
-    const nhi = P.clipHigh ? skipHigh(v, nlo, hi, maxV) : hi;
-    if (nlo === lo && nhi === hi) break;
-    lo = nlo;
-    hi = nhi;
+    if (!clipAround(v, ws, P, med, sigma)) break;
   }
-  ws.lo = lo;
-  ws.hi = hi;
 }
 
 function averagedSigma(v: Float64Array, ws: RejectWorkspace, P: RejectParams): void {
-  let lo = ws.lo;
-  let hi = ws.hi;
-  while (hi - lo >= 3) {
+  while (ws.hi - ws.lo >= 3) {
+    const lo = ws.lo;
+    const hi = ws.hi;
     const med = medianSorted(v, lo, hi);
     if (!(med > 0)) break;
     let s2 = 0;
@@ -252,16 +265,8 @@ function averagedSigma(v: Float64Array, ws: RejectWorkspace, P: RejectParams): v
       s2 += (d * d) / med;
     }
     const sigma = Math.sqrt(s2 / (hi - lo - 1)) * Math.sqrt(med);
-    const minV = med - P.sigmaLow * sigma;
-    const maxV = med + P.sigmaHigh * sigma;
-    const nlo = P.clipLow ? skipLow(v, lo, hi, minV) : lo;
-    const nhi = P.clipHigh ? skipHigh(v, nlo, hi, maxV) : hi;
-    if (nlo === lo && nhi === hi) break;
-    lo = nlo;
-    hi = nhi;
+    if (!clipAround(v, ws, P, med, sigma)) break;
   }
-  ws.lo = lo;
-  ws.hi = hi;
 }
 
 function percentile(v: Float64Array, ws: RejectWorkspace, P: RejectParams): void {
@@ -375,33 +380,27 @@ function linearFit(v: Float64Array, f: Int32Array, ws: RejectWorkspace, P: Rejec
  * Run the rejection `code` (default `P.reject`) on sorted v[0..cnt) (frames in f). Sets ws.lo/ws.hi and ws.side
  * (side[slot] for slots >= hi: +1 high, -1 low).
  */
+/** The rejection algorithms by code (REJECT_CODES). */
+const REJECTORS: readonly ((v: Float64Array, f: Int32Array, ws: RejectWorkspace, P: RejectParams) => void)[] = [
+  () => {},
+  (_v, _f, ws, P) => minmax(ws, P),
+  (v, _f, ws, P) => percentile(v, ws, P),
+  (v, _f, ws, P) => sigmaClip(v, ws, P, false),
+  (v, _f, ws, P) => winsorized(v, ws, P),
+  (v, _f, ws, P) => averagedSigma(v, ws, P),
+  (v, f, ws, P) => linearFit(v, f, ws, P),
+  (v, _f, ws, P) => gesd(v, ws, P),
+  (v, _f, ws, P) => sigmaClip(v, ws, P, true),
+];
+
 export function rejectSorted(v: Float64Array, f: Int32Array, cnt: number, P: RejectParams, ws: RejectWorkspace, code = P.reject): void {
   ws.lo = 0;
   ws.hi = cnt;
   const side = ws.side;
   for (let k = 0; k < cnt; k++) side[k] = 1;
-  switch (code) {
-    case 0:
-      return;
-    case 1:
-      return minmax(ws, P);
-    case 2:
-      return percentile(v, ws, P);
-    case 3:
-      return sigmaClip(v, ws, P, false);
-    case 4:
-      return winsorized(v, ws, P);
-    case 5:
-      return averagedSigma(v, ws, P);
-    case 6:
-      return linearFit(v, f, ws, P);
-    case 7:
-      return gesd(v, ws, P);
-    case 8:
-      return sigmaClip(v, ws, P, true);
-    default:
-      throw new Error(`unknown rejection code ${code}`);
-  }
+  const reject = REJECTORS[code];
+  if (!reject) throw new Error(`unknown rejection code ${code}`);
+  reject(v, f, ws, P);
 }
 
 /** Insertion of (x, fr) into sorted v[0..cnt) / f; returns cnt + 1. */

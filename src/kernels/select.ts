@@ -136,25 +136,38 @@ export function quantileInPlace(a: NumericArray, q: number, n = a.length): numbe
  * which is lossless, else Float64Array). Returns the buffer and how many values it holds (the
  * buffer may be longer than `n`).
  */
-export function copyNonNaN(a: ArrayLike<number>): { buf: NumericArray; n: number } {
-  const len = a.length;
-  const buf: NumericArray = a instanceof Float32Array ? new Float32Array(len) : new Float64Array(len);
-  let n = 0;
-  for (let i = 0; i < len; i++) {
-    const v = a[i]!;
-    if (v === v) buf[n++] = v;
+/** A fresh buffer of a's length: Float32Array for a Float32Array (lossless), else Float64Array. */
+export function bufferLike(a: ArrayLike<number>): NumericArray {
+  return a instanceof Float32Array ? new Float32Array(a.length) : new Float64Array(a.length);
+}
+
+/** Keep the values of buf[0..n) within [lo, hi], in order, at the front of buf; returns how many. */
+export function keepWithin(buf: NumericArray, n: number, lo: number, hi: number): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const v = buf[i]!;
+    if (v >= lo && v <= hi) buf[k++] = v;
   }
-  return { buf, n };
+  return k;
+}
+
+export function copyNonNaN(a: ArrayLike<number>): { buf: NumericArray; n: number } {
+  return copyKept(a, false);
 }
 
 /** Copies the finite values (no NaN, no +-Infinity) of `a` into a fresh buffer, like `copyNonNaN`. */
 export function copyFinite(a: ArrayLike<number>): { buf: NumericArray; n: number } {
+  return copyKept(a, true);
+}
+
+/** The non-NaN (finiteOnly: finite) values of `a`, in order, in a fresh buffer of a's length. */
+function copyKept(a: ArrayLike<number>, finiteOnly: boolean): { buf: NumericArray; n: number } {
   const len = a.length;
-  const buf: NumericArray = a instanceof Float32Array ? new Float32Array(len) : new Float64Array(len);
+  const buf = bufferLike(a);
   let n = 0;
   for (let i = 0; i < len; i++) {
     const v = a[i]!;
-    if (v - v === 0) buf[n++] = v;
+    if (finiteOnly ? v - v === 0 : v === v) buf[n++] = v;
   }
   return { buf, n };
 }

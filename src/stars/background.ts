@@ -4,6 +4,7 @@
  * and the clipped standard deviation are measured; the mesh is median-filtered (3x3) against stars and
  * nebulae, then interpolated to every pixel with separable cubic (Catmull-Rom) interpolation between box centres.
  */
+import { keepWithin } from '../kernels/select.js';
 
 export interface BackgroundOptions {
   /** Box size in pixels (default 64). */
@@ -85,13 +86,7 @@ export function clippedLocationScale(buf: Float32Array, n: number, sigma = 3, it
     }
     std = Math.sqrt(ss / n);
     if (it === iterations) break;
-    const lo = med - sigma * std;
-    const hi = med + sigma * std;
-    let m = 0;
-    for (let i = 0; i < n; i++) {
-      const v = buf[i]!;
-      if (v >= lo && v <= hi) buf[m++] = v;
-    }
+    const m = keepWithin(buf, n, med - sigma * std, med + sigma * std);
     if (m === n) break;
     n = m;
   }

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { integrateBand, type BandOutput, type BandParams } from '../../src/kernels/band.js';
+import { integrateBand, type BandParams } from '../../src/kernels/band.js';
 import { integrateBandWasm, wasmHandles, wasmModule } from '../../src/kernels/wasm.js';
 import { REJECT_CODES } from '../../src/kernels/reject.js';
 import { rejectByCount, resolveOptions, type Reject } from '../../src/integrate/options.js';
 import { Rng } from '../../src/util/random.js';
+import { bits, runBand } from '../helpers/band.js';
 
 function params(n: number, reject: Reject, combine: number, rng: Rng): BandParams {
   const o = resolveOptions({ reject });
@@ -35,16 +36,7 @@ function stack(n: number, npix: number, rng: Rng, bad: number): Float32Array {
   return d;
 }
 
-function run(fn: typeof integrateBand, data: Float32Array, npix: number, P: BandParams): BandOutput {
-  const o: BandOutput = {
-    out: new Float32Array(npix), rejLow: new Float32Array(npix), rejHigh: new Float32Array(npix),
-    frameLow: new Float64Array(P.n), frameHigh: new Float64Array(P.n), nonFinite: new Float64Array(P.n), noValue: new Float64Array(1),
-  };
-  fn(data, npix, P, o);
-  return o;
-}
-
-const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const run = runBand;
 
 test('per-pixel fallback and non-finite values: WASM and TS reference agree bit for bit', () => {
   assert.ok(wasmModule(), 'WASM kernel not built');

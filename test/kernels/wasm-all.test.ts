@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { integrateBand, COMBINE_CODES, type BandOutput, type BandParams } from '../../src/kernels/band.js';
+import { integrateBand, COMBINE_CODES, type BandParams } from '../../src/kernels/band.js';
 import { integrateBandWasm, wasmHandles, wasmModule } from '../../src/kernels/wasm.js';
 import { REJECT_CODES, type RejectName } from '../../src/kernels/reject.js';
 import { rejectByCount, resolveOptions, type Normalize } from '../../src/integrate/options.js';
 import { normalizationCoefficients } from '../../src/integrate/frames.js';
 import { Rng } from '../../src/util/random.js';
+import { bits, runBand } from '../helpers/band.js';
 
 const REJECTS = Object.keys(REJECT_CODES) as RejectName[];
 const COMBINES = Object.keys(COMBINE_CODES) as (keyof typeof COMBINE_CODES)[];
@@ -55,16 +56,7 @@ function stack(n: number, npix: number, rng: Rng): Float32Array {
   return d;
 }
 
-function run(fn: typeof integrateBand, data: Float32Array, npix: number, P: BandParams): BandOutput {
-  const o: BandOutput = {
-    out: new Float32Array(npix), rejLow: new Float32Array(npix), rejHigh: new Float32Array(npix),
-    frameLow: new Float64Array(P.n), frameHigh: new Float64Array(P.n), nonFinite: new Float64Array(P.n), noValue: new Float64Array(1),
-  };
-  fn(data, npix, P, o);
-  return o;
-}
-
-const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const run = runBand;
 
 function firstDiff(a: Float32Array, b: Float32Array): string {
   let p = 0;

@@ -6,6 +6,7 @@ import { renderStars, randomStarField, type SimStar } from '../../src/devices/si
 import { detectStars } from '../../src/stars/detect.js';
 import { matchStars } from '../../src/register/match.js';
 import { apply, invert, type Mat3 } from '../../src/register/transform.js';
+import { truthRmsOf, type Tf } from '../helpers/transform.js';
 import { warpPlane } from '../../src/register/resample.js';
 import { createDrizzle, drizzleAdd, drizzleResult } from '../../src/register/drizzle.js';
 import { Rng } from '../../src/util/random.js';
@@ -14,7 +15,6 @@ import { fileTempDir, fitsverify, runCli, runPython, useTempDir } from '../helpe
 import { writePlane } from '../helpers/fits.js';
 
 const W = 360, H = 280;
-type Tf = (x: number, y: number) => [number, number];
 /** A sky field (bigger than the frame) seen through `tf` (sky -> frame). */
 function frame(seed: number, tf: Tf, count = 300, fwhm = 3): { plane: Float32Array; truth: SimStar[] } {
   const rng = new Rng(seed);
@@ -25,18 +25,8 @@ function frame(seed: number, tf: Tf, count = 300, fwhm = 3): { plane: Float32Arr
   renderStars(plane, W, H, stars, { kind: 'gaussian', fwhm });
   return { plane, truth: stars.filter((s) => s.x > 0 && s.y > 0 && s.x < W - 1 && s.y < H - 1) };
 }
-/** RMS over a grid of the difference between the found frame->reference map and the truth (tf^-1). */
-function truthRms(h: Mat3, tf: Tf): number {
-  let e = 0, n = 0;
-  for (let x = 20; x < W; x += 40) for (let y = 20; y < H; y += 40) {
-    const [fx, fy] = tf(x, y);
-    if (fx < 0 || fy < 0 || fx >= W || fy >= H) continue;
-    const [u, v] = apply(h, fx, fy);
-    e += (u - x) ** 2 + (v - y) ** 2;
-    n++;
-  }
-  return Math.sqrt(e / n);
-}
+/** RMS over a grid of the difference between the found frame -> reference map and the truth (tf^-1). */
+const truthRms = (h: Mat3, tf: Tf): number => truthRmsOf(h, tf, W, H);
 const rot = (deg: number, k: number, dx: number, dy: number): Tf => (x, y) => {
   const c = Math.cos((deg * Math.PI) / 180), s = Math.sin((deg * Math.PI) / 180);
   const X = x - W / 2, Y = y - H / 2;

@@ -7,14 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderStars, randomStarField } from '../../src/devices/sim/stars.js';
 import { frameStars, frameMetrics, registerToReference, type FrameStars } from '../../src/register/register.js';
-import { apply, type Mat3 } from '../../src/register/transform.js';
+import type { Mat3 } from '../../src/register/transform.js';
+import { truthRmsOf, type Tf } from '../helpers/transform.js';
 import { createImage, type Image } from '../../src/image/image.js';
 import { backgroundMesh, interpolateMeshRect, meshMaps } from '../../src/stars/background.js';
 import type { DetectOptions } from '../../src/stars/detect.js';
 import { Rng } from '../../src/util/random.js';
 
 const W = 640, H = 480;
-type Tf = (x: number, y: number) => [number, number];
 const rot = (deg: number, dx: number, dy: number): Tf => (x, y) => {
   const c = Math.cos((deg * Math.PI) / 180), s = Math.sin((deg * Math.PI) / 180);
   const X = x - W / 2, Y = y - H / 2;
@@ -36,17 +36,7 @@ function frame(seed: number, tf: Tf): Image {
 }
 
 /** RMS over a grid of the difference between the found frame -> reference map and the truth (tf^-1). */
-function truthRms(h: Mat3, tf: Tf): number {
-  let e = 0, n = 0;
-  for (let x = 20; x < W; x += 40) for (let y = 20; y < H; y += 40) {
-    const [fx, fy] = tf(x, y);
-    if (fx < 0 || fy < 0 || fx >= W || fy >= H) continue;
-    const [u, v] = apply(h, fx, fy);
-    e += (u - x) ** 2 + (v - y) ** 2;
-    n++;
-  }
-  return Math.sqrt(e / n);
-}
+const truthRms = (h: Mat3, tf: Tf): number => truthRmsOf(h, tf, W, H);
 
 const FULL: DetectOptions = { maxFit: 200, fitIsolated: false, refine: false, bin: 1 };
 const cases: [string, Tf][] = [
