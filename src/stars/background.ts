@@ -260,22 +260,21 @@ function fillNaN(m: Float64Array): void {
   for (let i = 0; i < m.length; i++) if (!(m[i] === m[i])) m[i] = fill;
 }
 
+/** The values of the 3x3 neighbourhood of (i, j) inside a w x h grid, row by row, into `out`; returns their count. */
+function neighbourhood3x3(m: Float64Array, w: number, h: number, i: number, j: number, out: Float64Array): number {
+  let n = 0;
+  for (let jj = Math.max(0, j - 1); jj <= Math.min(h - 1, j + 1); jj++) {
+    for (let ii = Math.max(0, i - 1); ii <= Math.min(w - 1, i + 1); ii++) out[n++] = m[jj * w + ii]!;
+  }
+  return n;
+}
+
 function medianFilterMesh(m: Float64Array, mw: number, mh: number): Float64Array {
   const out = new Float64Array(m.length);
   const v = new Float64Array(9);
   for (let j = 0; j < mh; j++) {
     for (let i = 0; i < mw; i++) {
-      let n = 0;
-      for (let dj = -1; dj <= 1; dj++) {
-        const jj = j + dj;
-        if (jj < 0 || jj >= mh) continue;
-        for (let di = -1; di <= 1; di++) {
-          const ii = i + di;
-          if (ii < 0 || ii >= mw) continue;
-          v[n++] = m[jj * mw + ii]!;
-        }
-      }
-      out[j * mw + i] = median9(v, n);
+      out[j * mw + i] = median9(v, neighbourhood3x3(m, mw, mh, i, j, v));
     }
   }
   return out;

@@ -4,9 +4,9 @@
 // guide panel, too, uses the connected camera and mount instead of its own simulated ones.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT, runCli, tempDir } from '../helpers/env.js';
+import type { ChildProcess } from 'node:child_process';
+import { runCli, tempDir } from '../helpers/env.js';
+import { startAlpacaSim } from '../helpers/alpaca-sim.js';
 import { AlpacaFocuser } from '../../src/devices/alpaca/client.js';
 import { AlpacaServer } from '../../src/devices/alpaca/server.js';
 import { SimFocuser } from '../../src/devices/sim/simfocuser.js';
@@ -23,16 +23,7 @@ let focuser: AlpacaFocuser;
 
 before(async () => {
   // the real command, 50 times faster than real time (a 1 s exposure takes 20 ms)
-  sim = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), 'alpaca-sim', '--port', '0', '--discovery-port', 'off', '--speed', '50'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    sim.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    sim.once('exit', (code) => reject(new Error(`alpaca-sim exited (${code}): ${out}`)));
-  });
+  ({ proc: sim, port } = await startAlpacaSim(50));
   focuser = new AlpacaFocuser({ host: '127.0.0.1', port, number: 0 });
   await focuser.connect();
 });

@@ -56,22 +56,25 @@ test('autofocus finds the (hidden) best focus within the critical focus zone, st
   assert.ok(r.final.fwhm < 3.5, `final FWHM ${r.final.fwhm}`);
 });
 
-test('autofocus leaves out sweep positions measured on too few stars (far from focus, noise passes for small stars)', async () => {
-  // the rig that alpaca-sim serves: its camera's faint stars drown 200 steps from focus
+/** The rig alpaca-sim serves, connected, with its focuser `offset` steps beyond best focus. */
+async function rigOffFocus(offset: number) {
   const { camera, focuser } = simulatedRig({ clock: new VirtualClock() });
   await camera.connect();
   const best = focuser.best;
-  await focuser.move(best + 130);
+  await focuser.move(best + offset);
+  return { camera, focuser, best };
+}
+
+test('autofocus leaves out sweep positions measured on too few stars (far from focus, noise passes for small stars)', async () => {
+  // the rig that alpaca-sim serves: its camera's faint stars drown 200 steps from focus
+  const { camera, focuser, best } = await rigOffFocus(130);
   const r = await autofocus(camera, focuser, { exposure: 1, step: 40, points: 4 });
   assert.ok(r.points.some((p) => p.stars < Math.max(...r.points.map((q) => q.stars)) / 2), 'some positions saw few stars');
   assert.ok(Math.abs(r.best - best) <= focuser.criticalFocusZone() / 2, `best ${r.best}, truth ${best}, CFZ +-${focuser.criticalFocusZone() / 2}`);
 });
 
 test('autofocus walks towards the stars when a sweep has too few usable points for a V-curve', async () => {
-  const { camera, focuser } = simulatedRig({ clock: new VirtualClock() });
-  await camera.connect();
-  const best = focuser.best;
-  await focuser.move(best + 130);
+  const { camera, focuser, best } = await rigOffFocus(130);
   // 3 points each side of 25130, short exposures: only the two positions nearest focus see enough stars
   const r = await autofocus(camera, focuser, { exposure: 0.3, step: 40, points: 3 });
   const first = r.points.slice(0, 7);

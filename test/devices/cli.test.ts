@@ -1,9 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { runCli, fileTempDir, fitsverify, ROOT } from '../helpers/env.js';
+import { runCli, fileTempDir, fitsverify } from '../helpers/env.js';
+import { startAlpacaSim } from '../helpers/alpaca-sim.js';
 import { readFits } from '../../src/fits/index.js';
 import { AlpacaCamera } from '../../src/devices/alpaca/client.js';
 import { closedPort } from './ports.js';
@@ -13,16 +14,7 @@ let port = 0;
 const tmp = fileTempDir();
 before(async () => {
   // the Alpaca simulator in its own process (runCli blocks this one), 60x simulated time
-  proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), 'alpaca-sim', '--port', '0', '--discovery-port', 'off', '--speed', '60'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
-  port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (c) => reject(new Error(`alpaca-sim exited ${c}`)));
-  });
+  ({ proc, port } = await startAlpacaSim(60));
 });
 after(() => {
   proc.kill('SIGTERM');
