@@ -29,6 +29,7 @@ import { registerGuide } from './guide.js';
 import { registerWorker } from './worker.js';
 import { registerStatus } from './status.js';
 import { registerServe } from './serve.js';
+import { registerSolve } from './solve.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerChannels(program);
   registerCombineRgb(program);
   registerConvert(program);
+  registerSolve(program);
   return program;
 }
 

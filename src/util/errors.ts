@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'BAD_ARGUMENT'
   | 'MISMATCH'
   | 'TOO_FEW'
-  | 'IO';
+  | 'IO'
+  | 'NO_SOLUTION';
 
 export class DarkroomError extends Error {
   readonly code: ErrorCode;

@@ -47,6 +47,8 @@ export interface SimCameraOptions {
   psf?: () => Psf;
   /** Per-star colour: factor on star `index`'s flux through the filter slot named `filter` (default 1: grey stars). */
   starColour?: (index: number, filter: string) => number;
+  /** The stars of the sky at exposure start (unbinned sensor pixels, e-/s), e.g. skyStars() at a mount's pointing; replaces `stars`. */
+  skyStars?: () => SimStar[];
 }
 
 interface Exposure {
@@ -62,6 +64,7 @@ interface Exposure {
   seed: number;
   psf?: Psf;
   dither?: { dx: number; dy: number };
+  stars?: SimStar[];
 }
 
 export class SimCamera implements Camera {
@@ -74,7 +77,7 @@ export class SimCamera implements Camera {
   private readonly stars: SimStar[];
   private readonly sky: number;
   private readonly readoutMs: number;
-  private readonly hooks: Pick<SimCameraOptions, 'pointing' | 'psf' | 'starColour'>;
+  private readonly hooks: Pick<SimCameraOptions, 'pointing' | 'psf' | 'starColour' | 'skyStars'>;
   private isConnected = false;
   private bx = 1;
   private by = 1;
@@ -95,7 +98,7 @@ export class SimCamera implements Camera {
     this.sky = opts.sky ?? 2;
     this.stars = opts.stars ?? randomStarField((opts.seed ?? 583) + 1, this.sensor.width, this.sensor.height, 40, { margin: 8 });
     this.wheel = new SimFilterWheel(this.clock, opts.wheelMsPerSlot ?? 400);
-    this.hooks = { pointing: opts.pointing, psf: opts.psf, starColour: opts.starColour };
+    this.hooks = { pointing: opts.pointing, psf: opts.psf, starColour: opts.starColour, skyStars: opts.skyStars };
   }
 
   /** Ambient (heat sink) temperature, C. */
@@ -235,7 +238,7 @@ export class SimCamera implements Camera {
     const readEnd = end + Math.max(50, (this.readoutMs * frac) / Math.max(1, this.by));
     const names = await this.wheel.names();
     const filter = names[await this.wheel.position()] ?? 'Empty';
-    this.exposure = { req: { ...req, duration: dur }, start, end, readEnd, bx: this.bx, by: this.by, sub, filter, seed: ++this.frameCount, psf: this.hooks.psf?.(), dither: this.hooks.pointing?.() };
+    this.exposure = { req: { ...req, duration: dur }, start, end, readEnd, bx: this.bx, by: this.by, sub, filter, seed: ++this.frameCount, psf: this.hooks.psf?.(), dither: this.hooks.pointing?.(), stars: req.type === 'light' ? this.hooks.skyStars?.() : undefined };
   }
   async abortExposure(): Promise<void> {
     if (this.exposure && this.busy()) this.exposure = null;
@@ -329,7 +332,7 @@ export class SimCamera implements Camera {
       filter: e.filter,
       seed: this.inst.seed * 1000 + e.seed,
       sky: this.sky * thr,
-      stars: this.stars.map((st, i) => ({ ...st, flux: st.flux * thr * (colour ? colour(i, e.filter) : 1) })),
+      stars: (e.stars ?? this.stars).map((st, i) => ({ ...st, flux: st.flux * thr * (colour ? colour(i, e.filter) : 1) })),
       psf: e.psf ?? { kind: 'moffat', fwhm: 3, beta: 3 },
       dither: e.dither,
       dateObs: new Date(e.start),

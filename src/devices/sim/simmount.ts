@@ -13,6 +13,7 @@
  */
 import { createImage, type Image } from '../../image/image.js';
 import { Rng } from '../../util/random.js';
+import { DeviceError } from '../errors.js';
 import { realClock, type Clock, type GuideDirection, type GuideOutput } from '../types.js';
 import { withDefaults } from './defaults.js';
 import { checkPulse } from './guide-port.js';
@@ -33,6 +34,12 @@ export interface SimMountOptions {
   pe?: number;
   pePeriod?: number;
   pePhase?: number;
+  /** Goto pointing error: size of the mount's pointing model error (arcmin), its seed, and the per-slew repeatability (arcsec RMS). */
+  pointingError?: number;
+  pointingSeed?: number;
+  repeatability?: number;
+  /** Slew speed, degrees per second. */
+  slewRate?: number;
 }
 
 interface Pulse {
@@ -42,7 +49,7 @@ interface Pulse {
   ms: number;
 }
 
-const MOUNT_DEFAULTS: Required<SimMountOptions> = { clock: realClock, pixelScale: 1.5, cameraAngle: 0, guideRate: 7.52, driftRa: 0.02, driftDec: 0.01, pe: 8, pePeriod: 480, pePhase: 0 };
+const MOUNT_DEFAULTS: Required<SimMountOptions> = { clock: realClock, pixelScale: 1.5, cameraAngle: 0, guideRate: 7.52, driftRa: 0.02, driftDec: 0.01, pe: 8, pePeriod: 480, pePhase: 0, pointingError: 3, pointingSeed: 1, repeatability: 2, slewRate: 3 };
 
 /** The model's parameters (defaults filled in) are read-only properties of the mount. */
 export interface SimMount extends Readonly<Required<SimMountOptions>> {}
@@ -54,10 +61,38 @@ export class SimMount implements GuideOutput {
   private active: Pulse[] = [];
   private until = 0;
   pulseCount = 0;
+  private goto: GotoState;
 
   constructor(opts: SimMountOptions = {}) {
     Object.assign(this, withDefaults(MOUNT_DEFAULTS, opts));
     this.t0 = this.clock.now();
+    this.goto = newGotoState(this.pointingSeed, this.pointingError);
+  }
+
+  // ---- goto (slew, sync) with a pointing error model ---------------------------------------
+  /** Where the mount says it points (J2000 degrees): the last slew's target, or the position of the last sync. */
+  async position(): Promise<{ ra: number; dec: number }> {
+    return { ...this.goto.reported };
+  }
+  /** Where the mount really points (the simulator's ground truth, for the camera's sky). */
+  truePointing(): { ra: number; dec: number } {
+    return { ...this.goto.truth };
+  }
+  /** Slew to (ra, dec) degrees: takes distance / slewRate of clock time; lands off by the pointing model's error there. */
+  async slewTo(ra: number, dec: number): Promise<void> {
+    checkRaDec(ra, dec);
+    const g = this.goto;
+    const dist = Math.hypot((ra - g.reported.ra) * Math.cos((dec * Math.PI) / 180), dec - g.reported.dec);
+    await this.clock.sleep(Math.max(1000, (dist / this.slewRate) * 1000));
+    g.reported = { ra: norm360(ra), dec };
+    g.truth = aimTruth(g, ra, dec, this.pointingError, this.repeatability);
+  }
+  /** Sync: the mount now takes (ra, dec) to be where it points (corrects later slews nearby). */
+  async syncTo(ra: number, dec: number): Promise<void> {
+    checkRaDec(ra, dec);
+    const g = this.goto;
+    g.corr = { ra: g.corr.ra + wrap180(g.reported.ra - ra), dec: g.corr.dec + (g.reported.dec - dec) };
+    g.reported = { ra: norm360(ra), dec };
   }
   async connect(): Promise<void> {}
   async disconnect(): Promise<void> {}
@@ -104,6 +139,55 @@ export class SimMount implements GuideOutput {
     const sn = Math.sin(a);
     return { dx: (e.ra * c - e.dec * sn) / this.pixelScale, dy: (e.ra * sn + e.dec * c) / this.pixelScale };
   }
+}
+
+/**
+ * Goto state. The mount aims at target + corr (corr: what syncs taught it, degrees of RA and Dec) and
+ * lands at aim + E(target) + jitter, where E is the pointing model error on the sky (arcsec): a seeded
+ * offset of `pointingError` arcmin in a random direction plus a 25% term that varies smoothly over the
+ * sky (as cone, flexure and polar misalignment terms do), and jitter a seeded Gaussian of
+ * `repeatability` arcsec RMS per axis and slew. A sync at a solved position cancels E there.
+ */
+interface GotoState {
+  reported: { ra: number; dec: number };
+  truth: { ra: number; dec: number };
+  corr: { ra: number; dec: number };
+  offset: { x: number; y: number };
+  rng: Rng;
+}
+
+function newGotoState(seed: number, errorArcmin: number): GotoState {
+  const rng = new Rng(seed * 7919 + 17);
+  const a = rng.uniform() * 2 * Math.PI;
+  const e = errorArcmin * 60;
+  return { reported: { ra: 0, dec: 90 }, truth: { ra: 0, dec: 90 }, corr: { ra: 0, dec: 0 }, offset: { x: e * Math.cos(a), y: e * Math.sin(a) }, rng };
+}
+
+/** Pointing model error at a target, arcsec on the sky (x towards east, y towards north). */
+function modelError(g: GotoState, ra: number, dec: number, errorArcmin: number): { x: number; y: number } {
+  const k = 0.25 * errorArcmin * 60;
+  const r = (ra * Math.PI) / 180;
+  const d = (dec * Math.PI) / 180;
+  return { x: g.offset.x + k * Math.sin(r) * Math.cos(d), y: g.offset.y + k * Math.cos(r) * Math.sin(d) };
+}
+
+function aimTruth(g: GotoState, ra: number, dec: number, errorArcmin: number, repeat: number): { ra: number; dec: number } {
+  const e = modelError(g, ra, dec, errorArcmin);
+  const jx = repeat * g.rng.gauss();
+  const jy = repeat * g.rng.gauss();
+  const tDec = Math.max(-90, Math.min(90, dec + g.corr.dec + (e.y + jy) / 3600));
+  const cosd = Math.max(1e-6, Math.cos((tDec * Math.PI) / 180));
+  return { ra: norm360(ra + g.corr.ra + (e.x + jx) / 3600 / cosd), dec: tDec };
+}
+
+function norm360(a: number): number {
+  return a >= 0 && a < 360 ? a : ((a % 360) + 360) % 360;
+}
+function wrap180(a: number): number {
+  return ((((a + 180) % 360) + 360) % 360) - 180;
+}
+function checkRaDec(ra: number, dec: number): void {
+  if (!(Number.isFinite(ra) && ra >= 0 && ra <= 360 && Number.isFinite(dec) && Math.abs(dec) <= 90)) throw new DeviceError('invalid-value', `RA must be 0..360 and Dec -90..90 degrees (got ${ra}, ${dec})`);
 }
 
 export interface SimGuideCameraOptions {

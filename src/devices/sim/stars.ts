@@ -14,6 +14,8 @@
  *   otherwise by n x n sub-sampling near the core (n chosen from the FWHM) and the pixel centre in the far wings.
  */
 import { Rng } from '../../util/random.js';
+import { skyToPixel, wcsFromPointing } from '../../solve/wcs.js';
+import { catalogStars } from './catalog.js';
 
 export interface SimStar {
   x: number;
@@ -258,6 +260,51 @@ export function randomStarField(
     // pdf ~ F^-2  <=>  1/F uniform in [1/fluxMax, 1/fluxMin]
     const flux = 1 / (a + rng.uniform() * (b - a));
     out.push({ x, y, flux });
+  }
+  return out;
+}
+
+/** Where a simulated camera looks: the sky seen through a telescope and camera (see skyStars). */
+export interface SkyView {
+  /** RA and Dec (J2000, degrees) at the centre of the sensor. */
+  ra: number;
+  dec: number;
+  /** Telescope focal length, mm, and the sensor's (unbinned) pixel size, micrometres. */
+  focalLength: number;
+  pixelSize: number;
+  /** Angle of north from the sensor's +y axis towards +x, degrees (solve/wcs.ts' convention). */
+  rotation: number;
+  /** Unbinned sensor size, pixels. */
+  width: number;
+  height: number;
+  /** Magnitude of a star giving 1 e-/s (default 18: V = 10 gives 2512 e-/s). */
+  zeroPoint?: number;
+  /** Stars fainter than this are not rendered (default 14). */
+  limitMag?: number;
+}
+
+/** Unbinned pixel scale of a view, arcsec per pixel: 206.265 * pixel size (um) / focal length (mm). */
+export function viewScale(v: Pick<SkyView, 'focalLength' | 'pixelSize'>): number {
+  return (206.264806 * v.pixelSize) / v.focalLength;
+}
+
+/**
+ * The catalogue's stars seen through the view: gnomonic (TAN) projection about the pointing, as the
+ * TAN WCS of solve/wcs.ts with CRPIX at the sensor centre, in the renderer's 0-based pixel coordinates
+ * (x = FITS x - 1); flux in e-/s from the magnitude: 10^(-0.4 (mag - zeroPoint)).
+ */
+export function skyStars(v: SkyView): SimStar[] {
+  const scale = viewScale(v);
+  const w = wcsFromPointing({ ra: v.ra, dec: v.dec, scale, rotation: v.rotation, width: v.width, height: v.height });
+  const radius = (Math.hypot(v.width, v.height) * scale) / 3600 / 2 + 0.05;
+  const zp = v.zeroPoint ?? 18;
+  const limit = v.limitMag ?? 14;
+  const out: SimStar[] = [];
+  for (const s of catalogStars(v.ra, v.dec, radius).stars) {
+    if (s.mag > limit) continue;
+    const p = skyToPixel(w, s.ra, s.dec);
+    if (!p || p.x < -20 || p.y < -20 || p.x > v.width + 20 || p.y > v.height + 20) continue;
+    out.push({ x: p.x - 1, y: p.y - 1, flux: Math.pow(10, -0.4 * (s.mag - zp)) });
   }
   return out;
 }
