@@ -67,7 +67,7 @@ async function child(): Promise<void> {
   const r = await integrateFiles(files, {
     reject, ...REJECTS[reject].opts, combine: 'average',
     normalize: arg('normalize', 'none') as Normalize, weights: arg('weights', 'none') as 'none' | 'noise',
-    workers: w ? Number(w) : undefined, memoryBytes: m ? parseMemory(m) : undefined,
+    workers: w ? Number(w) : undefined, memory: m ? parseMemory(m) : undefined,
   });
   // outside the frame folder: Siril's `link` takes every FITS file it finds there
   writeIntegration(r, join(dir, '..', `${basename(dir)}_darkroom.fits`));

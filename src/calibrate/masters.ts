@@ -126,7 +126,7 @@ export async function buildMaster(kind: MasterKind, paths: string[], opts: Maste
       if (sub) history.push(`each flat calibrated: minus ${subRole} ${sub.path}`);
     }
     const io: Partial<IntegrateOptions> = { ...(opts.settings ?? MASTER_DEFAULTS[kind]), rejectionMaps: false };
-    if (opts.memoryBytes) io.memoryBytes = opts.memoryBytes;
+    if (opts.memoryBytes) io.memory = opts.memoryBytes;
     if (opts.workers) io.workers = opts.workers;
     const r = await integrateFiles(inputs, io);
     warnings.push(...r.warnings);

@@ -9,7 +9,7 @@ import { INTEGRATE_CATALOGUE, integrateToFile, rejectionMapPaths, type Integrate
 
 /** '2GB', '512MB', '100k', '1000000' -> bytes (the catalogue's --memory). */
 export function parseMemory(v: string): number {
-  return parseText(INTEGRATE_CATALOGUE.find((d) => d.key === 'memoryBytes')!, v) as number;
+  return parseText(INTEGRATE_CATALOGUE.find((d) => d.key === 'memory')!, v) as number;
 }
 
 interface StackFlags extends Record<string, unknown> {
@@ -34,6 +34,7 @@ export function registerStack(program: Command): void {
       const t0 = Date.now();
       // streamed to the files band by band: the budget (--memory) bounds the memory whatever the frame size
       const r = await integrateToFile(files, out, opts);
+      for (const w of r.warnings) process.stderr.write(`darkroom: warning: ${w}\n`);
       const written = r.files;
       if (f.json) {
         const lowAll = r.frames.reduce((s, x) => s + x.rejectedLowPct, 0) / r.frames.length;

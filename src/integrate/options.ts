@@ -5,7 +5,7 @@
  * the requested one.
  */
 import { DarkroomError } from '../util/errors.js';
-import { checkValues, defineCatalogue, nonDefault, pick, withDefaults, type Catalogue, type CatalogueSpecs, type OptionSpec } from '../util/options.js';
+import { checkValues, defineCatalogue, nonDefault, pick, type Catalogue, type CatalogueSpecs, type OptionSpec } from '../util/options.js';
 import type { Image } from '../image/image.js';
 import type { WarningEvent } from '../util/warnings.js';
 import type { RejectTuning } from '../kernels/reject.js';
@@ -25,7 +25,8 @@ export interface IntegrateOptions extends RejectTuning {
   rejectNormalize: RejectNormalize;
   weights: Weights;
   estimator: 'ikss' | 'mad';
-  memoryBytes?: number;
+  /** The memory budget of the row bands, in bytes (`--memory`, e.g. 2GB). */
+  memory?: number;
   workers?: number;
   rejectionMaps: boolean;
 }
@@ -77,8 +78,10 @@ const sigma = (help: string, dflt: number, doc: string): Omit<OptionSpec<number>
 
 /**
  * The integration options (`darkroom stack`, the integrate steps of `darkroom run`, the API's run
- * and plan), one definition each: the defaults are PixInsight ImageIntegration's for the algorithm
- * parameters; average + winsorized 4/3, no normalization.
+ * and plan), one definition each, with one default each for all three: the defaults are PixInsight
+ * ImageIntegration's for lights (average, winsorized 4/3, additive normalization with scaling, noise
+ * weights). Masters are not made with these defaults: calibrate/masters.ts MASTER_DEFAULTS gives
+ * every setting of each kind of master.
  */
 const SPECS: CatalogueSpecs<IntegrateOptions> = {
   combine: { flag: '--combine <how>', type: 'enum', values: COMBINES, default: 'average', help: 'combination', doc: 'How the values of a pixel that survive the rejection are combined (sum and min/max ignore the weights).' },
@@ -98,12 +101,12 @@ const SPECS: CatalogueSpecs<IntegrateOptions> = {
   clipHigh: { flag: '--no-clip-high', type: 'boolean', default: true, help: 'do not reject high values', doc: 'Reject high outliers (satellites, cosmic rays, hot pixels); on by default.' },
   rangeLow: { flag: '--range-low <v>', type: 'number', help: 'reject raw values <= v', defaultText: 'off', doc: 'Range rejection before anything else: raw values at or below this are undefined.' },
   rangeHigh: { flag: '--range-high <v>', type: 'number', help: 'reject raw values >= v', defaultText: 'off', doc: 'Range rejection before anything else: raw values at or above this (saturation) are undefined.' },
-  normalize: { flag: '--normalize <how>', type: 'enum', values: NORMALIZES, default: 'none', help: 'normalization for the combination', doc: 'How frames are matched to the reference frame (location, scale) before they are combined.' },
+  normalize: { flag: '--normalize <how>', type: 'enum', values: NORMALIZES, default: 'additive-scaling', help: 'normalization for the combination', doc: 'How frames are matched to the reference frame (location, scale) before they are combined.' },
   rejectNormalize: { flag: '--reject-normalize <how>', type: 'enum', values: REJECT_NORMALIZES, default: 'none', help: 'normalization for the rejection', doc: 'How frames are matched before the rejection (equalize-fluxes for flats).' },
-  weights: { flag: '--weights <how>', type: 'string', values: WEIGHTS, default: 'none', help: 'frame weights', doc: 'Frame weights: none, exposure (EXPTIME), noise (inverse noise variance) or the value of a FITS keyword.', parse: parseWeights, format: weightsLabel },
+  weights: { flag: '--weights <how>', type: 'string', values: WEIGHTS, default: 'noise', help: 'frame weights', doc: 'Frame weights: none, exposure (EXPTIME), noise (inverse noise variance) or the value of a FITS keyword.', parse: parseWeights, format: weightsLabel },
   estimator: { flag: '--estimator <e>', type: 'enum', values: ESTIMATORS, default: 'ikss', help: 'location/scale estimator', doc: 'Estimator of each frame\'s location and scale for normalization: IKSS (iterative k-sigma) or median/MAD.' },
   rejectionMaps: { flag: '--rejection-maps', type: 'boolean', default: false, help: 'write OUT_rejlow.fits and OUT_rejhigh.fits (fraction of frames rejected per pixel)', doc: 'Also write the rejection maps beside the output: the fraction of frames rejected low/high at each pixel.' },
-  memoryBytes: { flag: '--memory <size>', type: 'size', help: 'memory budget for the row bands, e.g. 2GB', defaultText: 'a quarter of free memory, at most 512MB', doc: 'The memory budget of the row bands (bytes; 2GB, 512MB on the command line): bounds the memory whatever the frame size.' },
+  memory: { flag: '--memory <size>', type: 'size', help: 'memory budget for the row bands, e.g. 2GB', defaultText: 'a quarter of free memory, at most 512MB', doc: 'The memory budget of the row bands (bytes, or a size such as 2GB or 512MB on the command line and in the API): bounds the memory whatever the frame size.' },
   workers: { flag: '--workers <n>', type: 'integer', min: 1, help: 'worker threads', defaultText: 'all cores', doc: 'Worker threads of the integration (small stacks use one).' },
 };
 
@@ -147,21 +150,20 @@ export interface RunIntegration {
   integration?: Partial<IntegrateOptions>;
 }
 
-/** Options of `darkroom stack` that a run's stacks do not take: the stack command's extra output files. */
-export const RUN_EXCLUDED: readonly (keyof IntegrateOptions)[] = ['rejectionMaps'];
 const RUN_TOP: readonly string[] = ['reject', 'normalize', 'weights'];
 
 /**
- * The integration options of `darkroom run` and the API's run/plan: the integration catalogue
- * (same flags, types, ranges), less RUN_EXCLUDED, with the pipeline's defaults for the top-level
- * three (a run stacks lights: it normalizes and weights them by default).
+ * The defaults of a run's top-level three, in a plan's spelling (weights as text): the catalogue's
+ * (`darkroom run` and the API's run/plan take every option of the catalogue, with its default).
  */
-export function runIntegrationCatalogue(defaults: Pick<RunIntegration, 'reject' | 'normalize' | 'weights'>): Catalogue {
-  return withDefaults(pick(INTEGRATE_CATALOGUE, RUN_EXCLUDED, true), { reject: defaults.reject, normalize: defaults.normalize, weights: defaults.weights });
-}
+export const RUN_TOP_DEFAULTS: Pick<RunIntegration, 'reject' | 'normalize' | 'weights'> = {
+  reject: DEFAULT_OPTIONS.reject,
+  normalize: DEFAULT_OPTIONS.normalize,
+  weights: weightsLabel(DEFAULT_OPTIONS.weights),
+};
 
 /** Typed integration values (from parseCli or the API schema) as a run's options: the top-level three, the rest when not default. */
-export function splitRunIntegration(values: Record<string, unknown>, cat: Catalogue): Partial<RunIntegration> {
+export function splitRunIntegration(values: Record<string, unknown>, cat: Catalogue = INTEGRATE_CATALOGUE): Partial<RunIntegration> {
   const out: Partial<RunIntegration> = {};
   if (values.reject !== undefined) out.reject = String(values.reject);
   if (values.normalize !== undefined) out.normalize = String(values.normalize);

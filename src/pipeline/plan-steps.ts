@@ -9,7 +9,7 @@ import { fmtNum, type CalGroup, type LightGroup } from '../session/group.js';
 import { slugify } from '../session/targets.js';
 import { MASTER_DEFAULTS } from '../calibrate/masters.js';
 import { DEBAYER_METHODS } from '../color/index.js';
-import { REJECTS, NORMALIZES, validateRunIntegration } from '../integrate/index.js';
+import { DEFAULT_OPTIONS as INTEGRATE_DEFAULTS, REJECTS, NORMALIZES, rejectionMapPaths, validateRunIntegration } from '../integrate/index.js';
 import { oneOf } from './option-error.js';
 import type { LibGroup, PlanGrouping } from './plan-scan.js';
 import type { CalibrateStep, DebayerStep, IntegrateStep, MasterStep, PlanMaster, PlanStack, PlanStep, PreviewStep, RegisterStep, ReportStep, ReuseMasterStep, RunOptions } from './plan.js';
@@ -167,10 +167,15 @@ function integrateStep(name: string, gs: LightGroup[], inputs: string[], deps: s
     weights: options.weights,
     drizzle: options.drizzle ?? null,
     ...(options.integration && Object.keys(options.integration).length ? { integration: options.integration } : {}),
+    ...(options.solve === false ? { solve: false as const } : {}),
   };
   const groups = gs.length > 1 ? ` (light groups ${gs.map((g) => g.id).join(', ')})` : '';
-  const reason = `${summary.frames} frame(s), ${fmtNum(summary.exposure, 1)} s total: average with ${options.reject} rejection, ${options.normalize} normalization, ${options.weights} weights${groups}`;
-  return { id: `integrate:${name}`, kind: 'integrate', inputs, outputs: [`stacks/${name}.fits`], params, reason, deps };
+  const combine = options.integration?.combine ?? INTEGRATE_DEFAULTS.combine;
+  const reason = `${summary.frames} frame(s), ${fmtNum(summary.exposure, 1)} s total: ${combine} with ${options.reject} rejection, ${options.normalize} normalization, ${options.weights} weights${groups}`;
+  const stack = `stacks/${name}.fits`;
+  // --rejection-maps: the maps beside the stack, as `darkroom stack` writes them (outputs of the step: claimed in the manifest)
+  const maps = options.integration?.rejectionMaps ? rejectionMapPaths(stack) : undefined;
+  return { id: `integrate:${name}`, kind: 'integrate', inputs, outputs: maps ? [stack, maps.low, maps.high] : [stack], params, reason, deps };
 }
 
 function previewStep(name: string, is: IntegrateStep): PreviewStep {
@@ -195,7 +200,8 @@ export function stackSteps(grouping: PlanGrouping, last: LightOutputs, options: 
     }
     const is = integrateStep(name, gs, inputs, deps, { frames, exposure }, options);
     steps.push(is, previewStep(name, is));
-    stacks.push({ path: is.outputs[0]!, object: gs[0]!.target, filter, lightGroups: gs.map((g) => g.id), frames, exposure_total_s: exposure, cfa: gs[0]!.cfa, step: is.id });
+    const maps = is.outputs.length === 3 ? { rejectionMaps: { low: is.outputs[1]!, high: is.outputs[2]! } } : {};
+    stacks.push({ path: is.outputs[0]!, object: gs[0]!.target, filter, lightGroups: gs.map((g) => g.id), frames, exposure_total_s: exposure, cfa: gs[0]!.cfa, step: is.id, ...maps });
   }
   return { steps, stacks };
 }

@@ -8,10 +8,12 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { warningLine, type WarningEvent } from '../util/warnings.js';
 import { claimFiles, fileDigest, recordFiles, type Manifest } from './manifest.js';
 import type { Plan, PlanStack } from './plan.js';
+import type { StandIn } from '../session/group.js';
 import { renderReportHtml } from './report-html.js';
 import type { RunState, StepStatus } from './scheduler.js';
 import type { Stamp } from './stamps.js';
 import type { Rejection } from './steps/env.js';
+import type { StackWcs } from './steps/solve.js';
 
 export interface ReportStack {
   path: string;
@@ -23,6 +25,10 @@ export interface ReportStack {
   preview?: string;
   noise?: number;
   reference?: string;
+  /** With --rejection-maps: the rejection maps written beside the stack. */
+  rejection_maps?: { low: string; high: string };
+  /** The stack's plate solution (WCS written into it), or why it has none (steps/solve.ts); absent with --no-solve. */
+  wcs?: StackWcs;
 }
 
 export interface RunReport {
@@ -33,6 +39,8 @@ export interface RunReport {
   warnings: string[];
   /** The same warnings with their codes. */
   warning_events: WarningEvent[];
+  /** Light and flat groups whose bias is a dark or flat-dark standing in: which, its exposure, the dark signal it carries. */
+  stand_in_bias?: Array<StandIn & { group: string }>;
   timing_s: Record<string, number>;
   steps: StepStatus[];
 }
@@ -54,7 +62,14 @@ function reportStack(plan: Plan, st: PlanStack, integ: Stamp): ReportStack {
     preview: prev?.outputs[0],
     noise: typeof integ.info.noise === 'number' ? integ.info.noise : undefined,
     reference: typeof integ.info.reference === 'string' ? relative(out, integ.info.reference) : undefined,
+    ...(st.rejectionMaps ? { rejection_maps: st.rejectionMaps } : {}),
+    ...(integ.info.wcs ? { wcs: integ.info.wcs as StackWcs } : {}),
   };
+}
+
+function standIns(plan: Plan): Pick<RunReport, 'stand_in_bias'> {
+  const all = [...plan.groups.lights, ...plan.groups.calibration].flatMap((g) => (g.standIn ? [{ group: g.id, ...g.standIn }] : []));
+  return all.length ? { stand_in_bias: all } : {};
 }
 
 export function buildRunReport(plan: Plan, rs: RunState): RunReport {
@@ -64,6 +79,7 @@ export function buildRunReport(plan: Plan, rs: RunState): RunReport {
     masters: plan.masters.map((m) => ({ path: m.path, kind: m.kind, frames: m.frames, exposure: m.exposure, temperature: m.temperature ?? null, ...(m.source ? { source: m.source } : {}) })),
     warnings: rs.warnings.map(warningLine),
     warning_events: rs.warnings,
+    ...standIns(plan),
     timing_s: { total: 0, ...Object.fromEntries(Object.entries(rs.timing).map(([k, v]) => [k, Number(v.toFixed(3))])) },
     steps: rs.statuses,
   };

@@ -1,6 +1,7 @@
 /**
  * Grouping and master matching, as MaxIm's auto-calibration groups and PixInsight's WBPP do it.
- * Calibration frames: kind + exposure (0.5 s tolerance) + temperature (clusters of 2 C; the key
+ * Calibration frames: kind + exposure (the same within 2% or 0.01 s, whichever is larger; flats,
+ * whose exposure the normalization absorbs, within 0.5 s) + temperature (clusters of 2 C; the key
  * names the 2 C bucket of the mean) + binning +
  * gain/offset + size (+ filter for flats). Lights: target + filter + exposure + binning (+ size).
  * Each light group gets the best dark, flat and bias, with the reason written down.
@@ -65,8 +66,12 @@ export type DarkMode = 'exact' | 'optimize' | 'unscaled';
 
 /** A dark or flat-dark master standing in as the bias (the night has no bias frames). */
 export interface StandIn {
+  /** The master standing in (its group id). */
+  master: string;
   kind: 'dark' | 'flatdark';
   exposure: number;
+  /** The exposures (s) of the darks whose levels tell the dark current (two or more; absent: not estimated). */
+  rateFrom?: number[];
   /** Dark current (ADU/s) from the levels of the compatible darks of two or more exposures. */
   darkRateAdu?: number;
   /** The dark signal the stand-in carries besides the pedestal (rate * its exposure). */
@@ -74,6 +79,18 @@ export interface StandIn {
   darkSignalE?: number;
   /** That dark signal in % of the target's signal above the stand-in (the lights' sky, the flats' level). */
   pctOfSignal?: number;
+  /** What pctOfSignal is a fraction of. */
+  of: "the lights' sky" | "the flats' signal";
+}
+
+/** The words of a stand-in's dark signal, made from its fields. */
+export function standInText(s: StandIn): string {
+  if (s.darkRateAdu === undefined || s.darkSignalAdu === undefined || !s.rateFrom) return `its dark signal is not estimated (darks of one exposure only: two or more tell the dark current)`;
+  const parts = [`${fmtNum(s.darkSignalAdu, 2)} ADU`];
+  if (s.darkSignalE !== undefined) parts.push(`${fmtNum(s.darkSignalE, 2)} e-`);
+  if (s.pctOfSignal !== undefined) parts.push(`${fmtNum(s.pctOfSignal, 2)}% of ${s.of}`);
+  const from = `dark current ${fmtNum(s.darkRateAdu, 3)} ADU/s from the levels of the darks of ${s.rateFrom.map((e) => `${fmtNum(e)} s`).join(', ')}`;
+  return `it carries a dark signal of ${parts.join(', ')} (${from})`;
 }
 
 export interface MasterChoice {
@@ -90,6 +107,8 @@ export interface LightMatch {
   flat?: MasterChoice;
   reasons: string[];
   warnings: string[];
+  /** Case 5 (nothing removes the lights' pedestal): that warning (one of `warnings`), for its own code. */
+  pedestalNotRemoved?: string;
 }
 
 export interface FlatCalibration {
@@ -112,7 +131,26 @@ export interface Grouping {
   warnings: string[];
 }
 
-export const EXPOSURE_TOLERANCE = 0.5;
+/**
+ * Two exposures are the same when they differ by at most EXPOSURE_TOLERANCE_REL of the longer one
+ * or EXPOSURE_TOLERANCE_S, whichever is larger: a header's rounding (60 vs 60.02 s) is the same
+ * exposure, 1 s and 1.5 s darks are not (their dark signals differ by half). As WBPP groups darks:
+ * by exposure, with a small tolerance. Flats are grouped within FLAT_EXPOSURE_TOLERANCE (sky flats
+ * vary their exposure; the normalization takes out the level).
+ */
+export const EXPOSURE_TOLERANCE_REL = 0.02;
+export const EXPOSURE_TOLERANCE_S = 0.01;
+export const FLAT_EXPOSURE_TOLERANCE = 0.5;
+
+/** The largest difference from exposure `e` (s) that is still the same exposure. */
+export function exposureTolerance(e: number): number {
+  return Math.max(EXPOSURE_TOLERANCE_S, EXPOSURE_TOLERANCE_REL * Math.abs(e));
+}
+
+/** Exposures `a` and `b` (s) are the same (within exposureTolerance of the longer). */
+export function sameExposure(a: number, b: number): boolean {
+  return Math.abs(a - b) <= exposureTolerance(Math.max(a, b));
+}
 export const TEMPERATURE_BUCKET = 2;
 /**
  * A dark is scaled over a stand-in bias only when its exposure is at least this many times the
@@ -157,15 +195,15 @@ function mean(a: number[]): number | undefined {
   return a.length ? a.reduce((x, y) => x + y, 0) / a.length : undefined;
 }
 
-/** Split frames (sorted by exposure) where the gap to the cluster's first exposure exceeds the tolerance. */
-function splitByExposure(frames: Frame[]): Frame[][] {
+/** Split frames (sorted by exposure) where an exposure is not the cluster's first (sameExposure; flats: within FLAT_EXPOSURE_TOLERANCE). */
+function splitByExposure(frames: Frame[], flats = false): Frame[][] {
   const s = [...frames].sort((a, b) => (a.meta.exposure ?? 0) - (b.meta.exposure ?? 0) || a.rel.localeCompare(b.rel));
   const out: Frame[][] = [];
   let cur: Frame[] = [];
   let start = 0;
   for (const f of s) {
     const e = f.meta.exposure ?? 0;
-    if (cur.length && e - start > EXPOSURE_TOLERANCE) {
+    if (cur.length && (flats ? e - start > FLAT_EXPOSURE_TOLERANCE : !sameExposure(start, e))) {
       out.push(cur);
       cur = [];
     }
@@ -238,7 +276,7 @@ export function groupCalibration(frames: Frame[]): CalGroup[] {
   }
   const out: CalGroup[] = [];
   for (const list of buckets.values()) {
-    for (const part of splitByTemperature(list).flatMap(splitByExposure)) {
+    for (const part of splitByTemperature(list).flatMap((l) => splitByExposure(l, l[0]!.kind === 'flat'))) {
       const kind = part[0]!.kind as CalKind;
       const base = baseOf(part);
       const levels = part.map((f) => f.pixels?.median).filter((v): v is number => v !== undefined);
@@ -338,22 +376,19 @@ const sig3 = (x: number): number => Number(x.toPrecision(3));
 
 /** The dark signal a stand-in bias carries: rate x its exposure, in ADU, e- (with EGAIN) and % of the target's signal. */
 function standInSignal(s: CalGroup, target: LightGroup | CalGroup, cal: CalGroup[]): { standIn: StandIn; text: string } {
-  const standIn: StandIn = { kind: s.kind === 'flatdark' ? 'flatdark' : 'dark', exposure: s.exposure };
+  const standIn: StandIn = { master: s.id, kind: s.kind === 'flatdark' ? 'flatdark' : 'dark', exposure: s.exposure, of: target.kind === 'light' ? "the lights' sky" : "the flats' signal" };
   const r = darkRate(target, cal);
-  if (!r) return { standIn, text: `its dark signal is not estimated (darks of one exposure only: two or more tell the dark current)` };
-  const adu = r.rate * s.exposure;
-  standIn.darkRateAdu = sig3(r.rate);
-  standIn.darkSignalAdu = sig3(adu);
-  const egain = s.egain ?? target.egain;
-  if (egain !== undefined) standIn.darkSignalE = sig3(adu * egain);
-  const signal = target.level !== undefined && s.level !== undefined ? target.level - s.level : undefined;
-  if (signal !== undefined && signal > 0) standIn.pctOfSignal = sig3((100 * adu) / signal);
-  const of = target.kind === 'light' ? "the lights' sky" : "the flats' signal";
-  const parts = [`${fmtNum(adu, 2)} ADU`];
-  if (standIn.darkSignalE !== undefined) parts.push(`${fmtNum(standIn.darkSignalE, 2)} e-`);
-  if (standIn.pctOfSignal !== undefined) parts.push(`${fmtNum(standIn.pctOfSignal, 2)}% of ${of}`);
-  const from = `dark current ${fmtNum(r.rate, 3)} ADU/s from the levels of the darks of ${r.exposures.map((e) => `${fmtNum(e)} s`).join(', ')}`;
-  return { standIn, text: `it carries a dark signal of ${parts.join(', ')} (${from})` };
+  if (r) {
+    const adu = r.rate * s.exposure;
+    standIn.rateFrom = r.exposures;
+    standIn.darkRateAdu = sig3(r.rate);
+    standIn.darkSignalAdu = sig3(adu);
+    const egain = s.egain ?? target.egain;
+    if (egain !== undefined) standIn.darkSignalE = sig3(adu * egain);
+    const signal = target.level !== undefined && s.level !== undefined ? target.level - s.level : undefined;
+    if (signal !== undefined && signal > 0) standIn.pctOfSignal = sig3((100 * adu) / signal);
+  }
+  return { standIn, text: standInText(standIn) };
 }
 
 /**
@@ -394,16 +429,16 @@ function pedestalChoice(p: Pedestal, use: string): MasterChoice {
 function matchWithoutExactDark(m: LightMatch, lg: LightGroup, darks: CalGroup[], cal: CalGroup[]): void {
   const bias = bestBias(lg, cal);
   // A stand-in longer than the lights would take away more dark current than the lights have.
-  const stand = bias ? undefined : standInBias(lg, cal, lg.exposure - EXPOSURE_TOLERANCE);
+  const stand = bias ? undefined : standInBias(lg, cal, lg.exposure - exposureTolerance(lg.exposure));
   const ped: Pedestal | undefined = bias ? { group: bias } : stand && { group: stand.group, standIn: stand.choice };
   const longer = darks
-    .filter((d) => d.exposure > lg.exposure + EXPOSURE_TOLERANCE && sameTemp(d, lg))
+    .filter((d) => d.exposure > lg.exposure && !sameExposure(d.exposure, lg.exposure) && sameTemp(d, lg))
     .sort((a, b) => a.exposure - b.exposure || tempDiff(a, lg) - tempDiff(b, lg))[0];
   const nearest = darks
     .filter((d) => sameTemp(d, lg))
     .sort((a, b) => Math.abs(Math.log(a.exposure / lg.exposure)) - Math.abs(Math.log(b.exposure / lg.exposure)))[0];
   const sameExpOtherTemp = darks
-    .filter((d) => Math.abs(d.exposure - lg.exposure) <= EXPOSURE_TOLERANCE)
+    .filter((d) => sameExposure(d.exposure, lg.exposure))
     .sort((a, b) => tempDiff(a, lg) - tempDiff(b, lg))[0];
   const candidate = longer ?? sameExpOtherTemp;
   // Over a stand-in S (= bias + its dark signal) the optimization is exact too: (L - S) - k (D - S)
@@ -435,7 +470,8 @@ function matchWithoutExactDark(m: LightMatch, lg: LightGroup, darks: CalGroup[],
     const lightDark = stand.choice.standIn?.darkRateAdu !== undefined ? ` (about ${fmtNum(stand.choice.standIn.darkRateAdu * (lg.exposure - stand.group.exposure), 2)} ADU)` : '';
     m.warnings.push(`${lg.id}: no dark of the lights' exposure (${fmtNum(lg.exposure)} s, ${tempText(lg.temperature)}) and no bias: the ${fmtNum(stand.group.exposure)} s ${stand.choice.standIn!.kind === 'flatdark' ? 'flat-dark' : 'dark'} master ${stand.group.id} stands in as the bias; the lights' own dark current${lightDark} is not removed`);
   } else {
-    m.warnings.push(`${lg.id}: no dark and no bias for ${fmtNum(lg.exposure)} s lights at ${tempText(lg.temperature)}: nothing removes the bias pedestal (no dark, no bias, no shorter dark or flat-dark of this camera and temperature to stand in as the bias; overscan is not detected)`);
+    m.pedestalNotRemoved = `${lg.id}: no dark and no bias for ${fmtNum(lg.exposure)} s lights at ${tempText(lg.temperature)}: nothing removes the bias pedestal (no dark, no bias, no shorter dark or flat-dark of this camera and temperature to stand in as the bias; overscan is not detected)`;
+    m.warnings.push(m.pedestalNotRemoved);
   }
 }
 
@@ -474,7 +510,7 @@ export function matchLight(lg: LightGroup, cal: CalGroup[]): LightMatch {
   const m: LightMatch = { light: lg.id, reasons: [], warnings: [] };
   const darks = cal.filter((g) => g.kind === 'dark' && compatible(g, lg));
   const exact = darks
-    .filter((d) => Math.abs(d.exposure - lg.exposure) <= EXPOSURE_TOLERANCE && sameTemp(d, lg))
+    .filter((d) => sameExposure(d.exposure, lg.exposure) && sameTemp(d, lg))
     .sort((a, b) => tempDiff(a, lg) - tempDiff(b, lg) || b.frames.length - a.frames.length)[0];
   if (exact) {
     m.dark = { group: exact.id, mode: 'exact', reason: `dark of the same exposure (${fmtNum(exact.exposure)} s) and temperature (${tempText(exact.temperature)} vs ${tempText(lg.temperature)})` };
@@ -484,17 +520,18 @@ export function matchLight(lg: LightGroup, cal: CalGroup[]): LightMatch {
   return m;
 }
 
+/** A flat's flat-dark (or dark) is of its exposure within FLAT_EXPOSURE_TOLERANCE, as flats are grouped. */
 export function matchFlat(flat: CalGroup, cal: CalGroup[]): FlatCalibration {
   const fc: FlatCalibration = { flat: flat.id, warnings: [] };
   const fd = cal
-    .filter((g) => g.kind === 'flatdark' && compatible(g, flat) && Math.abs(g.exposure - flat.exposure) <= EXPOSURE_TOLERANCE)
+    .filter((g) => g.kind === 'flatdark' && compatible(g, flat) && Math.abs(g.exposure - flat.exposure) <= FLAT_EXPOSURE_TOLERANCE)
     .sort((a, b) => tempDiff(a, flat) - tempDiff(b, flat) || b.frames.length - a.frames.length)[0];
   if (fd) {
     fc.flatdark = { group: fd.id, reason: `flat-dark of the same exposure (${fmtNum(fd.exposure)} s)` };
     return fc;
   }
   const d = cal
-    .filter((g) => g.kind === 'dark' && compatible(g, flat) && Math.abs(g.exposure - flat.exposure) <= EXPOSURE_TOLERANCE)
+    .filter((g) => g.kind === 'dark' && compatible(g, flat) && Math.abs(g.exposure - flat.exposure) <= FLAT_EXPOSURE_TOLERANCE)
     .sort((a, b) => tempDiff(a, flat) - tempDiff(b, flat))[0];
   if (d) {
     fc.dark = { group: d.id, reason: `no flat-dark: dark of the same exposure (${fmtNum(d.exposure)} s) used as flat-dark` };
@@ -506,7 +543,7 @@ export function matchFlat(flat: CalGroup, cal: CalGroup[]): FlatCalibration {
     return fc;
   }
   // At most twice the flats' exposure: its dark signal is then about the flats' own, tiny against their level.
-  const s = standInBias(flat, cal, 2 * flat.exposure + EXPOSURE_TOLERANCE);
+  const s = standInBias(flat, cal, 2 * flat.exposure + exposureTolerance(2 * flat.exposure));
   if (s) {
     fc.bias = { ...s.choice, reason: `no flat-dark of ${fmtNum(flat.exposure)} s and no bias: ${s.choice.reason}` };
     return fc;

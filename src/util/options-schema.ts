@@ -1,15 +1,31 @@
 /**
  * The zod schemas of option catalogues (util/options.ts), for the HTTP API: an enum is a z.enum, a
- * number keeps its range, an integer is whole, a size is a whole number of bytes, a 'string' with its
+ * number keeps its range, an integer is whole, a size is a whole number of bytes or a size text
+ * ('512MB', as on the command line), a 'string' with its
  * own syntax is checked by the catalogue's parser. Every option is optional; with `defaults` an
  * absent one takes the catalogue's default.
  */
 import { z, type ZodType } from 'zod';
-import { formatValue, valueProblem, type Catalogue, type OptionDef } from './options.js';
+import { formatValue, parseSize, valueProblem, type Catalogue, type OptionDef } from './options.js';
+
+/** A size: a whole number of bytes, or its text as on the command line ('512MB', '2GB'), read as bytes. */
+function sizeSchema(): ZodType {
+  const text = z.string().transform((v, ctx) => {
+    try {
+      const n = parseSize(v);
+      if (n > 0) return n;
+      ctx.addIssue({ code: 'custom', message: `'${v}' must be more than 0` });
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    }
+    return z.NEVER;
+  });
+  return z.union([z.number().int().positive(), text]);
+}
 
 function numberSchema(d: OptionDef): ZodType {
+  if (d.type === 'size') return sizeSchema();
   let s = d.type === 'number' ? z.number() : z.number().int();
-  if (d.type === 'size') return s.positive();
   if (d.min !== undefined) s = d.exclusive ? s.gt(d.min) : s.gte(d.min);
   if (d.max !== undefined) s = d.exclusive ? s.lt(d.max) : s.lte(d.max);
   return s;

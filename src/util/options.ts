@@ -67,11 +67,6 @@ export function attributeName(d: OptionSpec): string {
     .replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** The catalogue with other defaults (an operation that shares another's options but not all of its defaults). */
-export function withDefaults(cat: Catalogue, defaults: Record<string, unknown>): Catalogue {
-  return cat.map((d) => (d.key in defaults ? { ...d, default: defaults[d.key] } : d));
-}
-
 /** Only the options named (or all but those named, with `except`). */
 export function pick(cat: Catalogue, keys: readonly string[], except = false): Catalogue {
   return cat.filter((d) => keys.includes(d.key) !== except);

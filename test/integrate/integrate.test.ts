@@ -48,14 +48,14 @@ for (const [mode, kl, kh] of [['sigma', 3, 2.5], ['mad', 4, 3]] as const) {
     const out = join(tmp, `ref-${mode}.f32`);
     runPython(PY_REF, [mode, out, String(kl), String(kh), ...outl.paths]);
     const ref = readF32(out);
-    const r = await integrateFiles(outl.paths, { reject: mode as Reject, sigmaLow: kl, sigmaHigh: kh, workers: 1 });
+    const r = await integrateFiles(outl.paths, { normalize: 'none', weights: 'none', reject: mode as Reject, sigmaLow: kl, sigmaHigh: kh, workers: 1 });
     const got = r.image.data[0]!;
     assert.equal(got.length, ref.length);
     for (let p = 0; p < ref.length; p++) {
       assert.ok(Math.abs(got[p]! - ref[p]!) <= 1e-5 * Math.abs(ref[p]!), `pixel ${p}: ${got[p]} vs astropy ${ref[p]}`);
     }
     // the test data really exercises rejection
-    const plain = await integrateFiles(outl.paths, { reject: 'none', workers: 1 });
+    const plain = await integrateFiles(outl.paths, { normalize: 'none', weights: 'none', reject: 'none', workers: 1 });
     let differ = 0;
     for (let p = 0; p < ref.length; p++) if (Math.abs(plain.image.data[0]![p]! - ref[p]!) > 1) differ++;
     assert.ok(differ > 100, `only ${differ} pixels affected by rejection`);
@@ -69,16 +69,16 @@ for (const mode of ['mean', 'median'] as const) {
     const out = join(tmp, `ref-${mode}.f32`);
     runPython(PY_REF, [mode, out, '0', '0', ...outl.paths]);
     const ref = readF32(out);
-    const r = await integrateFiles(outl.paths, { reject: 'none', combine: mode === 'mean' ? 'average' : 'median', workers: 1 });
+    const r = await integrateFiles(outl.paths, { normalize: 'none', weights: 'none', reject: 'none', combine: mode === 'mean' ? 'average' : 'median', workers: 1 });
     assert.deepEqual(Buffer.from(r.image.data[0]!.buffer), Buffer.from(ref.buffer));
   });
 }
 
 test('sum, min and max combine the frames exactly', async () => {
   const s = makeStack(tmp, { n: 4, width: 8, height: 6, seed: 2 }, 'smm');
-  const rs = await integrateFiles(s.paths, { reject: 'none', combine: 'sum', workers: 1 });
-  const rmin = await integrateFiles(s.paths, { reject: 'none', combine: 'min', workers: 1 });
-  const rmax = await integrateFiles(s.paths, { reject: 'none', combine: 'max', workers: 1 });
+  const rs = await integrateFiles(s.paths, { normalize: 'none', weights: 'none', reject: 'none', combine: 'sum', workers: 1 });
+  const rmin = await integrateFiles(s.paths, { normalize: 'none', weights: 'none', reject: 'none', combine: 'min', workers: 1 });
+  const rmax = await integrateFiles(s.paths, { normalize: 'none', weights: 'none', reject: 'none', combine: 'max', workers: 1 });
   for (let p = 0; p < 48; p++) {
     const v = s.images.map((im) => im.data[0]![p]!);
     assert.equal(rs.image.data[0]![p], Math.fround(v.reduce((a, b) => a + b, 0)));
@@ -91,7 +91,7 @@ test('N Gaussian frames: noise reduced by sqrt(N) within 3% (measured and report
   const N = 16;
   const s = makeStack(tmp, { n: N, width: 128, height: 128, sigma: () => 10, seed: 9 }, 'g');
   for (const reject of ['none', 'winsorized'] as const) {
-    const r = await integrateFiles(s.paths, { reject, workers: 1 });
+    const r = await integrateFiles(s.paths, { normalize: 'none', weights: 'none', reject, workers: 1 });
     const ratio = stdOf(r.image.data[0]!) / stdOf(s.images[0]!.data[0]!);
     assert.ok(Math.abs(ratio * Math.sqrt(N) - 1) < 0.03, `${reject}: measured ratio ${ratio} vs ${1 / Math.sqrt(N)}`);
     assert.ok(Math.abs(r.noiseRatio * Math.sqrt(N) - 1) < 0.03, `${reject}: reported ratio ${r.noiseRatio}`);
@@ -133,7 +133,7 @@ const P_OPTS: Partial<Record<Reject, object>> = {
 const WRONG_MAX: Partial<Record<Reject, number>> = { 'linear-fit': 0.2 };
 for (const reject of ['sigma', 'winsorized', 'averaged-sigma', 'linear-fit', 'gesd', 'mad', 'percentile'] as const) {
   test(`${reject}: injected hot/cold outliers rejected per pixel, clean pixels kept`, async () => {
-    const r = await integrateFiles(clean.paths, { reject, rejectionMaps: true, workers: 1, ...(P_OPTS[reject] ?? {}) });
+    const r = await integrateFiles(clean.paths, { normalize: 'none', weights: 'none', reject, rejectionMaps: true, workers: 1, ...(P_OPTS[reject] ?? {}) });
     const n = clean.paths.length;
     const lowMap = r.rejectLow!.data[0]!;
     const highMap = r.rejectHigh!.data[0]!;
@@ -164,7 +164,7 @@ for (const reject of ['sigma', 'winsorized', 'averaged-sigma', 'linear-fit', 'ge
 }
 
 test('minmax drops exactly n low and n high per pixel', async () => {
-  const r = await integrateFiles(clean.paths, { reject: 'minmax', minmaxLow: 2, minmaxHigh: 1, rejectionMaps: true, workers: 1 });
+  const r = await integrateFiles(clean.paths, { normalize: 'none', weights: 'none', reject: 'minmax', minmaxLow: 2, minmaxHigh: 1, rejectionMaps: true, workers: 1 });
   for (let p = 0; p < 1024; p++) {
     assert.equal(Math.round(r.rejectLow!.data[0]![p]! * 20), 2);
     assert.equal(Math.round(r.rejectHigh!.data[0]![p]! * 20), 1);
@@ -175,7 +175,7 @@ test('minmax drops exactly n low and n high per pixel', async () => {
 });
 
 test('range rejection drops values <= range-low or >= range-high', async () => {
-  const r = await integrateFiles(clean.paths, { reject: 'none', rangeLow: 0, rangeHigh: 2000, rejectionMaps: true, workers: 1 });
+  const r = await integrateFiles(clean.paths, { normalize: 'none', weights: 'none', reject: 'none', rangeLow: 0, rangeHigh: 2000, rejectionMaps: true, workers: 1 });
   for (let p = 0; p < 1024; p++) {
     const v = clean.images.map((im) => im.data[0]![p]!);
     const lo = v.filter((x) => x <= 0).length;
@@ -192,10 +192,10 @@ test('normalization makes frames with different offsets and scales agree', async
   const offs = [0, 300, -150, 500, 80, 40];
   const s = makeStack(tmp, { n: 6, width: 96, height: 96, sigma: () => 10, gain: (i) => gains[i]!, offset: (i) => offs[i]!, seed: 4 }, 'n');
   const loc0 = ikss(s.images[0]!.data[0]!);
-  const noNorm = await integrateFiles(s.paths, { reject: 'none', workers: 1 });
-  const add = await integrateFiles(s.paths, { reject: 'none', normalize: 'additive', workers: 1 });
-  const adds = await integrateFiles(s.paths, { reject: 'winsorized', normalize: 'additive-scaling', rejectNormalize: 'additive-scaling', workers: 1 });
-  const mads = await integrateFiles(s.paths, { reject: 'none', normalize: 'additive-scaling', estimator: 'mad', workers: 1 });
+  const noNorm = await integrateFiles(s.paths, { normalize: 'none', weights: 'none', reject: 'none', workers: 1 });
+  const add = await integrateFiles(s.paths, { weights: 'none', reject: 'none', normalize: 'additive', workers: 1 });
+  const adds = await integrateFiles(s.paths, { weights: 'none', reject: 'winsorized', normalize: 'additive-scaling', rejectNormalize: 'additive-scaling', workers: 1 });
+  const mads = await integrateFiles(s.paths, { weights: 'none', reject: 'none', normalize: 'additive-scaling', estimator: 'mad', workers: 1 });
   const mean = (a: Float32Array): number => a.reduce((x, y) => x + y, 0) / a.length;
   // without normalization the level is the average of the frames' levels
   assert.ok(Math.abs(mean(noNorm.image.data[0]!) - loc0.location) > 100);
@@ -217,7 +217,7 @@ test('normalization makes frames with different offsets and scales agree', async
 test('multiplicative normalization and equalize-fluxes for frames with different gains (flats)', async () => {
   const gains = [1, 1.3, 0.8, 1.1, 0.95];
   const s = makeStack(tmp, { n: 5, width: 64, height: 64, level: () => 20000, sigma: () => 100, gain: (i) => gains[i]!, seed: 5 }, 'm');
-  const r = await integrateFiles(s.paths, { reject: 'winsorized', normalize: 'multiplicative', rejectNormalize: 'equalize-fluxes', workers: 1 });
+  const r = await integrateFiles(s.paths, { weights: 'none', reject: 'winsorized', normalize: 'multiplicative', rejectNormalize: 'equalize-fluxes', workers: 1 });
   const m = r.image.data[0]!.reduce((x, y) => x + y, 0) / 4096;
   assert.ok(Math.abs(m / r.frames[0]!.location - 1) < 1e-3);
   for (const f of r.frames) assert.ok(f.rejectedLowPct + f.rejectedHighPct < 2);
@@ -225,13 +225,13 @@ test('multiplicative normalization and equalize-fluxes for frames with different
 
 test('weights: exposure, keyword and inverse noise variance', async () => {
   const s = makeStack(tmp, { n: 2, width: 16, height: 16, level: (i) => (i === 0 ? 100 : 200), sigma: () => 0.001, keywords: (i) => ({ EXPTIME: i === 0 ? 1 : 3, MYWT: i === 0 ? 2 : 1 }), seed: 6 }, 'w');
-  const ex = await integrateFiles(s.paths, { reject: 'none', weights: 'exposure', workers: 1 });
+  const ex = await integrateFiles(s.paths, { normalize: 'none', reject: 'none', weights: 'exposure', workers: 1 });
   assert.deepEqual(ex.frames.map((f) => f.weight), [0.5, 1.5]);
   assert.ok(Math.abs(ex.image.data[0]![0]! - 175) < 0.01);
-  const kw = await integrateFiles(s.paths, { reject: 'none', weights: { keyword: 'MYWT' }, workers: 1 });
+  const kw = await integrateFiles(s.paths, { normalize: 'none', reject: 'none', weights: { keyword: 'MYWT' }, workers: 1 });
   assert.ok(Math.abs(kw.image.data[0]![0]! - (2 * 100 + 200) / 3) < 0.01);
   const nz = makeStack(tmp, { n: 3, width: 128, height: 128, sigma: (i) => [5, 10, 10][i]!, seed: 8 }, 'nw');
-  const r = await integrateFiles(nz.paths, { reject: 'none', weights: 'noise', workers: 1 });
+  const r = await integrateFiles(nz.paths, { normalize: 'none', reject: 'none', weights: 'noise', workers: 1 });
   const w = r.frames.map((f) => f.weight);
   assert.ok(Math.abs(w[0]! / w[1]! - 4) < 0.2, `weights ${w}`);
   assert.ok(Math.abs(w.reduce((a, b) => a + b, 0) / 3 - 1) < 1e-12);
@@ -247,7 +247,7 @@ test('undefined pixels (NaN) are excluded; a pixel with no defined value is NaN'
   imgs[1]!.data[0]![9] = NaN;
   imgs[2]!.data[0]![9] = NaN;
   imgs.forEach((im, i) => writeFits(s.paths[i]!, im));
-  const r = await integrateFiles(s.paths, { reject: 'none', workers: 1 });
+  const r = await integrateFiles(s.paths, { normalize: 'none', weights: 'none', reject: 'none', workers: 1 });
   assert.equal(r.image.data[0]![0], 200);
   assert.equal(r.image.data[0]![5], 250);
   assert.ok(Number.isNaN(r.image.data[0]![9]));
@@ -255,11 +255,11 @@ test('undefined pixels (NaN) are excluded; a pixel with no defined value is NaN'
 
 test('streaming: a tiny memory budget (one row per band) is bit-identical to one band; workers 2 equal workers 1', async () => {
   const s = makeStack(tmp, { n: 9, width: 50, height: 41, channels: 3, outlierFraction: 0.02, seed: 12 }, 'st');
-  const base = await integrateFiles(s.paths, { rejectionMaps: true, workers: 1, memoryBytes: 1 << 30 });
+  const base = await integrateFiles(s.paths, { rejectionMaps: true, workers: 1, memory: 1 << 30 });
   assert.ok(base.history.some((h) => h.includes('bands=3 ')), base.history.join('\n'));
-  const tiny = await integrateFiles(s.paths, { rejectionMaps: true, workers: 1, memoryBytes: 1 });
+  const tiny = await integrateFiles(s.paths, { rejectionMaps: true, workers: 1, memory: 1 });
   assert.ok(tiny.history.some((h) => h.includes('bands=123 ')));
-  const par = await integrateFiles(s.paths, { rejectionMaps: true, workers: 2, memoryBytes: 200_000 });
+  const par = await integrateFiles(s.paths, { rejectionMaps: true, workers: 2, memory: 200_000 });
   for (const r of [tiny, par]) {
     for (let c = 0; c < 3; c++) {
       assert.deepEqual(Buffer.from(r.image.data[c]!.buffer), Buffer.from(base.image.data[c]!.buffer));

@@ -30,7 +30,7 @@ test('stack --memory keeps the peak memory near the budget (3 frames of 4000 x 4
   assert.equal(base.code, 0, base.stderr);
   const out = join(tmp, 'out.fits');
   const budgetMB = 64;
-  const r = runCliMaxRss(['stack', ...paths, '-o', out, '--memory', `${budgetMB}MB`, '--workers', '1', '--rejection-maps']);
+  const r = runCliMaxRss(['stack', ...paths, '-o', out, '--memory', `${budgetMB}MB`, '--workers', '1', '--rejection-maps', '--normalize', 'none', '--weights', 'none']);
   assert.equal(r.code, 0, r.stderr);
   const above = r.maxRssMB - base.maxRssMB;
   // the old code held the first frame, the MRS transform of a whole plane, the result and its encoding: ~400 MB

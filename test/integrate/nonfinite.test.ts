@@ -40,7 +40,7 @@ for (const kernel of ['ts', 'wasm'] as const) {
   test(`3 frames with one non-finite value at a pixel give the combination of the 2 others (${kernel} kernel)`, async () => {
     process.env.DARKROOM_KERNEL = kernel;
     try {
-      const r = await integrateFiles([a, b, c], { workers: 1 });
+      const r = await integrateFiles([a, b, c], { normalize: 'none', weights: 'none', workers: 1 });
       const out = r.image.data[0]!;
       for (const p of [5, 6, 7]) assert.equal(out[p], 150, `pixel ${p}: ${out[p]}`);
       assert.ok(Number.isNaN(out[9]!), 'a pixel NaN in every frame stays NaN');
@@ -71,7 +71,7 @@ test('a frame without a single finite pixel is refused, naming the file', async 
 test('streamed integration to a file: same pixels, warnings and refusal', async () => {
   const mem = await integrateFiles([a, b, c], { workers: 1 });
   const out = join(tmp, 'streamed.fits');
-  const r = await integrateToFile([a, b, c], out, { workers: 2, memoryBytes: 3 * W * 4 * 4 * 5 });
+  const r = await integrateToFile([a, b, c], out, { workers: 2, memory: 3 * W * 4 * 4 * 5 });
   const img = readFits(out);
   const x = img.data[0]!;
   const y = mem.image.data[0]!;
@@ -84,13 +84,13 @@ test('streamed integration to a file: same pixels, warnings and refusal', async 
 
 test('darkroom stack: NaN/Inf values are left out per pixel with a warning; an all-NaN frame exits 2 in one line', () => {
   const out = join(tmp, 'cli.fits');
-  const r = runCli(['stack', a, b, c, '-o', out]);
+  const r = runCli(['stack', a, b, c, '-o', out, '--normalize', 'none', '--weights', 'none']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: .*c\.fits: 4 pixel values are NaN or infinite/);
   assert.match(r.stderr, /warning: 1 pixels have no finite value in any frame/);
   const d = readFits(out).data[0]!;
   assert.equal(d[5], 150);
-  const bad = runCli(['stack', a, b, allNaN, '-o', join(tmp, 'cli2.fits')]);
+  const bad = runCli(['stack', a, b, allNaN, '-o', join(tmp, 'cli2.fits'), '--normalize', 'none', '--weights', 'none']);
   assert.equal(bad.code, 2, bad.stderr);
   const lines = bad.stderr.trim().split('\n').filter((l) => !l.includes('warning'));
   assert.equal(lines.length, 1, bad.stderr);

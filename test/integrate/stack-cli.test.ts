@@ -13,7 +13,7 @@ const st = makeStack(tmp, { n: 6, width: 24, height: 20, outlierFraction: 0.02, 
 
 test('darkroom stack --json writes the result and the rejection maps, with HISTORY, passing fitsverify', () => {
   const out = join(tmp, 'master.fits');
-  const r = runCli(['stack', ...st.paths, '-o', out, '--reject', 'winsorized', '--sigma-low', '3', '--sigma-high', '3', '--rejection-maps', '--memory', '64KB', '--json']);
+  const r = runCli(['stack', ...st.paths, '-o', out, '--reject', 'winsorized', '--sigma-low', '3', '--sigma-high', '3', '--rejection-maps', '--memory', '64KB', '--normalize', 'none', '--weights', 'none', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as { frames: unknown[]; weights: number[]; noise: number; noiseRatio: number; rejectedLowPct: number; rejectedHighPct: number };
   assert.equal(j.frames.length, 6);

@@ -37,8 +37,8 @@ test('integrateFiles: workers 1 and 2, whole planes or a tiny budget, give the s
   const runs = [
     await integrateFiles(paths, { ...OPTS, workers: 1 }),
     await integrateFiles(paths, { ...OPTS, workers: 2 }),
-    await integrateFiles(paths, { ...OPTS, workers: 1, memoryBytes: 40_000 }),
-    await integrateFiles(paths, { ...OPTS, workers: 2, memoryBytes: 40_000 }),
+    await integrateFiles(paths, { ...OPTS, workers: 1, memory: 40_000 }),
+    await integrateFiles(paths, { ...OPTS, workers: 2, memory: 40_000 }),
   ];
   const ref = runs[0]!;
   assert.ok(ref.frames.every((f) => Number.isFinite(f.location) && f.scale > 0 && f.noise > 0 && f.weight > 0));

@@ -17,7 +17,8 @@ test('plan warnings carry codes, and --strict decides by code, not by the words 
   const dir = useTempDir(t);
   for (let i = 0; i < 3; i++) writeFrame(dir, { path: `lights/L_${i}.fits`, pixels: 'sky', seed: 10 + i, keywords: { IMAGETYP: 'LIGHT', EXPTIME: 60, OBJECT: 'M27', FILTER: 'R', 'CCD-TEMP': -5 } });
   const plan = buildPlan(dir, join(dir, 'out'));
-  assert.deepEqual(plan.warningEvents.map((w) => w.code), ['MISSING_CALIBRATION', 'MISSING_CALIBRATION']);
+  // nothing removes the lights' pedestal (its own code, issue 15 case 5), and no flat
+  assert.deepEqual(plan.warningEvents.map((w) => w.code), ['PEDESTAL_NOT_REMOVED', 'MISSING_CALIBRATION']);
   assert.deepEqual(plan.warnings, plan.warningEvents.map((w) => w.message));
   // A warning of another kind whose text reads like missing calibration (a file named so) is not an error.
   assert.doesNotThrow(() => checkStrict([{ code: 'UNKNOWN_KIND', message: '1 frame(s) of unknown kind: not calibrated/does not match.fits' }], dir));

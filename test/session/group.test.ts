@@ -15,9 +15,9 @@ function fr(kind: FrameKind, exposure: number, temperature: number | undefined, 
   return scannedFrame('/n', `f${n}.fits`, { kind, exposure, temperature, filter: o.filter, binning: { x: o.bin ?? 1, y: o.bin ?? 1 }, gain: o.gain, object: o.object }, { width: o.w, ra: o.ra, dec: o.dec, pixels });
 }
 
-test('calibration groups: exposure within 0.5 s, 2 C temperature buckets, binning, gain, size, filter for flats only', () => {
+test('calibration groups: exposure within 2% (flats 0.5 s), 2 C temperature buckets, binning, gain, size, filter for flats only', () => {
   const frames = [
-    fr('dark', 300, -10.1), fr('dark', 300.3, -9.6), fr('dark', 301, -10), // 301 is > 0.5 s from 300 -> own group
+    fr('dark', 300, -10.1), fr('dark', 300.3, -9.6), fr('dark', 310, -10), // 310 is > 2% (6 s) from 300 -> own group
     fr('dark', 300, -15.5), // other bucket
     fr('dark', 300, -10, { bin: 2 }), fr('dark', 300, -10, { gain: 139 }), fr('dark', 300, -10, { w: 50 }),
     fr('flat', 2, -10, { filter: 'R' }), fr('flat', 2, -10, { filter: 'G' }), fr('flat', 2.2, -10, { filter: 'R' }),
@@ -29,7 +29,7 @@ test('calibration groups: exposure within 0.5 s, 2 C temperature buckets, binnin
   assert.deepEqual(sizes, {
     'bias_0s_-10C_bin1x1_100x80': 2,
     'dark_300s_-10C_bin1x1_100x80': 2,
-    'dark_301s_-10C_bin1x1_100x80': 1,
+    'dark_310s_-10C_bin1x1_100x80': 1,
     'dark_300s_-16C_bin1x1_100x80': 1,
     'dark_300s_-10C_bin2x2_100x80': 1,
     'dark_300s_-10C_bin1x1_g139_100x80': 1,

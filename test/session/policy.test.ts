@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame } from '../../src/session/scan.js';
 import type { FrameKind } from '../../src/session/metadata.js';
-import { darkRate, groupCalibration, groupLights, groupNight, matchFlat, matchLight, standInBias, STANDIN_MIN_RATIO, type CalGroup, type LightGroup } from '../../src/session/group.js';
+import { darkRate, groupCalibration, groupLights, groupNight, matchFlat, matchLight, sameExposure, standInBias, STANDIN_MIN_RATIO, type CalGroup, type LightGroup } from '../../src/session/group.js';
 import { groupTargets } from '../../src/session/targets.js';
 
 let n = 0;
@@ -87,7 +87,7 @@ test('3. no bias and only short darks: the shortest dark stands in as the bias, 
   assert.equal(m.dark, undefined);
   assert.equal(m.bias?.group, 'dark_1s_-32C_bin2x2_100x80');
   const s = m.bias!.standIn!;
-  assert.deepEqual({ ...s }, { kind: 'dark', exposure: 1, darkRateAdu: 1, darkSignalAdu: 1, darkSignalE: 0.37, pctOfSignal: 0.167 });
+  assert.deepEqual({ ...s }, { master: 'dark_1s_-32C_bin2x2_100x80', kind: 'dark', exposure: 1, rateFrom: [1, 3], darkRateAdu: 1, darkSignalAdu: 1, darkSignalE: 0.37, pctOfSignal: 0.167, of: "the lights' sky" });
   assert.match(m.bias!.reason, /^no bias frames: the 1 s dark master dark_1s_\S+ stands in as the bias \(the shortest dark of the same camera, binning, gain\/offset and temperature\)/);
   assert.match(m.bias!.reason, /it carries a dark signal of 1 ADU, 0\.37 e-, 0\.17% of the lights' sky \(dark current 1 ADU\/s from the levels of the darks of 1 s, 3 s\)/);
   assert.ok(m.flat, 'the pedestal is removed: the flat is applied');
@@ -102,6 +102,28 @@ test('3. no bias and only short darks: the shortest dark stands in as the bias, 
   const fd = cal([...many(3, () => fr('flatdark', 0.5, -31, { level: 1000 })), ...many(3, () => fr('dark', 1, -31, { level: 1000 })), ...flats()]);
   assert.equal(matchLight(lg, fd).bias?.standIn?.kind, 'flatdark');
   assert.match(matchLight(lg, fd).bias!.reason, /the 0\.5 s flat-dark master/);
+});
+
+test('exposures match within 2% or 0.01 s: darks of 1 s and 1.5 s are two masters, and the 1 s one stands in as the bias', () => {
+  // the issue's night: darks of 1 s and 1.5 s only, no bias, 60 s lights
+  const frames = [...many(3, () => fr('dark', 1, -31, { level: 1000.5 })), ...many(3, () => fr('dark', 1.5, -31, { level: 1001 })), ...flats()];
+  const c = cal(frames);
+  const darks = c.filter((g) => g.kind === 'dark').map((g) => [g.id, g.exposure, g.frames.length]);
+  assert.deepEqual(darks, [['dark_1.5s_-30C_bin2x2_100x80', 1.5, 3], ['dark_1s_-30C_bin2x2_100x80', 1, 3]]);
+  const m = matchLight(light(60, -31, 1600.5), c);
+  assert.equal(m.bias?.group, 'dark_1s_-30C_bin2x2_100x80');
+  // 1 ADU over 0.5 s between the two masters: 1 ADU/s, so the 1 s stand-in carries 1 ADU (0.37 e-)
+  assert.deepEqual({ ...m.bias!.standIn! }, { master: 'dark_1s_-30C_bin2x2_100x80', kind: 'dark', exposure: 1, rateFrom: [1, 1.5], darkRateAdu: 1, darkSignalAdu: 1, darkSignalE: 0.37, pctOfSignal: 0.167, of: "the lights' sky" });
+  // a header's rounding is the same exposure; 2% of the longer, at least 0.01 s
+  for (const [a, b, same] of [[60, 60.02, true], [300, 306, true], [300, 306.5, false], [1, 1.01, true], [1, 1.02, true], [1, 1.03, false], [0, 0.01, true], [0, 0.011, false], [1, 1.5, false]] as const) {
+    assert.equal(sameExposure(a, b), same, `${a} s vs ${b} s`);
+  }
+  // darks of 60 s and 60.4 s: one group; lights of 60 s match it exactly
+  const close = cal([...many(2, () => fr('dark', 60, -31, { level: 1060 })), ...many(2, () => fr('dark', 60.4, -31, { level: 1060 })), ...flats()]);
+  assert.equal(close.filter((g) => g.kind === 'dark').length, 1);
+  assert.equal(matchLight(light(60), close).dark?.mode, 'exact');
+  // flats of 1 s to 1.4 s (sky flats) stay one group: the normalization takes out their level
+  assert.equal(cal([...flats(1), ...flats(1.2), ...flats(1.4)]).filter((g) => g.kind === 'flat').length, 1);
 });
 
 test('3b. the dark current never comes out negative; the rate needs two exposures at the target temperature', () => {

@@ -171,7 +171,8 @@ export class BullmqExecutor implements Executor {
         const res = await Promise.all(parts.map((frames) => this.job({ ...common, op: 'frames', frames }, `${base}-f${frames[0]}`)));
         for (const r of res) warn(r.warnings);
         output = mergeParts(res.map((r) => r.output!));
-      } else if (s.kind === 'integrate') {
+      } else if (s.kind === 'integrate' && !s.params.integration?.rejectionMaps) {
+        // (a stack with rejection maps is integrated whole by one worker, below: the tiles carry no maps)
         const dir = `.darkroom/dist/${safe(s.id)}-${hash.slice(0, 12)}`;
         const pr = await this.job({ ...common, op: 'prep', dir }, `${base}-prep`);
         warn(pr.warnings);

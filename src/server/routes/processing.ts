@@ -2,22 +2,19 @@
  * Routes of processing: POST /api/processing/plan, POST /api/processing/run, GET /api/processing/status,
  * GET /api/processing/results. A run goes through Processing.start, which applies the pipeline's path
  * refusals (pipeline/safety.ts) as the CLI does. The integration options of plan/run are made from
- * the integration catalogue (integrate/options.ts): the same names, values, ranges and defaults as
- * `darkroom stack` and `darkroom run`.
+ * the integration catalogue (integrate/options.ts): every option of `darkroom stack` and
+ * `darkroom run`, by the same name (the flag's), with the same values, ranges and defaults.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import { defaultOut, makePlan, results } from '../processing.js';
+import { defaultOut, makePlan, outputFile, results } from '../processing.js';
 import { route } from '../route.js';
 import type { Roots } from '../roots.js';
 import type { ServerContext } from '../context.js';
 import { DEFAULT_OPTIONS, type RunOptions } from '../../pipeline/plan.js';
-import { runIntegrationCatalogue, splitRunIntegration, validateRunIntegration } from '../../integrate/options.js';
+import { INTEGRATE_CATALOGUE, splitRunIntegration, validateRunIntegration } from '../../integrate/options.js';
 import { catalogueShape } from '../../util/options-schema.js';
-
-/** The integration options of a run (those of `darkroom stack`, less its extra outputs), with the pipeline's defaults. */
-export const RUN_INTEGRATION = runIntegrationCatalogue(DEFAULT_OPTIONS);
 
 export const processingSchemas = {
   plan: z
@@ -26,26 +23,28 @@ export const processingSchemas = {
       out: z.string().min(1).optional(),
       options: z
         .object({
-          ...catalogueShape(RUN_INTEGRATION),
+          ...catalogueShape(INTEGRATE_CATALOGUE),
           debayer: z.string().optional(),
           register: z.boolean().optional(),
           cosmetic: z.boolean().optional(),
           force: z.boolean().optional(),
+          exclude: z.array(z.string().min(1)).max(100).optional().describe('exclusion rules for the scan, globs as in .gitignore (added to the night\'s .darkroomignore)'),
         })
         .strict()
         .default({}),
     })
     .strict(),
   results: z.object({ out: z.string().min(1) }),
+  output: z.object({ out: z.string().min(1), file: z.string().min(1).describe('a path relative to OUT: previews/NAME.png or report.html') }),
 };
 
 /** The run options of a plan request: its integration options split as a run's, checked together (a range low >= high: 400). */
 export function runOptionsOf(o: z.infer<typeof processingSchemas.plan>['options']): Partial<RunOptions> {
-  const { debayer, register, cosmetic, force, ...integration } = o as Record<string, unknown> & Pick<RunOptions, 'debayer' | 'register' | 'cosmetic' | 'force'>;
-  const stacking = splitRunIntegration(integration, RUN_INTEGRATION);
+  const { debayer, register, cosmetic, force, exclude, ...integration } = o as Record<string, unknown> & Pick<RunOptions, 'debayer' | 'register' | 'cosmetic' | 'force' | 'exclude'>;
+  const stacking = splitRunIntegration(integration);
   validateRunIntegration({ ...DEFAULT_OPTIONS, ...stacking });
   const out: Partial<RunOptions> = { ...stacking };
-  for (const [k, v] of Object.entries({ debayer, register, cosmetic, force })) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries({ debayer, register, cosmetic, force, exclude })) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
 }
 
@@ -70,4 +69,11 @@ export const processingRoutes: FastifyPluginAsync<ServerContext> = async (app, {
   });
   route(app, { method: 'GET', url: '/api/processing/status', tag: 'processing', summary: 'the current or last run: progress, log, report' }, async () => ({ run: processing.status() }));
   route(app, { method: 'GET', url: '/api/processing/results', tag: 'processing', summary: 'results of an output folder: masters, stacks, previews, report.json', query: processingSchemas.results }, async ({ query }) => results(roots.existing(query.out)));
+  route(app, { method: 'GET', url: '/api/processing/output', tag: 'processing', summary: "a run's PNG preview or report.html (previews inlined): only files the run recorded in OUT's manifest", query: processingSchemas.output, produces: 'binary' }, async ({ query, reply }) => {
+    const f = outputFile(roots.existing(query.out), query.file);
+    reply.header('content-type', f.type === 'text/html' ? 'text/html; charset=utf-8' : f.type).header('x-content-type-options', 'nosniff');
+    // the report is shown as it is: no scripts, nothing loaded, no forms
+    if (f.type === 'text/html') reply.header('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox");
+    return f.body;
+  });
 };
