@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with node:test (through tsx), so the runner's summary is printed.
 // Usage: npm test [-- PATTERN...]  (PATTERN filters file paths by substring)
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -26,9 +27,14 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// The simulated camera keeps its settings in a file (~/.config/darkroom/sim-camera.json by default):
+// tests never read or write the user's, each run starts from the defaults.
+const simHome = mkdtempSync(join(tmpdir(), 'darkroom-test-sim-'));
+const env = { ...process.env, DARKROOM_SIM_SETTINGS: process.env.DARKROOM_SIM_SETTINGS ?? join(simHome, 'sim-camera.json') };
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...passThrough, ...files],
-  { cwd: root, stdio: 'inherit' },
+  { cwd: root, stdio: 'inherit', env },
 );
+rmSync(simHome, { recursive: true, force: true });
 process.exit(r.status ?? 1);

@@ -3,15 +3,20 @@
  * pipeline's calibrate step and the server alike. For each light: read, calibrate with the masters
  * (light.ts), optional cosmetic correction, write the output atomically (float32, HISTORY). Outputs
  * that would overwrite an input (a light, a master, the defect list) are refused before any work.
+ * Lights are calibrated one per worker thread (util/frame-pool.ts, files-worker.ts) with the
+ * masters' pixels in shared memory, results taken in input order: outputs do not depend on the
+ * thread count.
  *
  * Defaults are the pipeline's: a dark that is to be scaled but is not brighter than the bias is used
  * plain (one DARK_NOT_SCALED warning for the run), an unused bias (plain dark) is left out, and a
  * light that cannot be calibrated (a user error) is left out with its reason. The CLI asks for its
  * stricter behaviour with `clampedDark: 'refuse' | 'force'`, `keepUnusedBias` and `frameErrors: 'throw'`.
  */
-import { readFits, writeFits } from '../fits/index.js';
+import { existsSync } from 'node:fs';
+import { readFits, readFitsHeader, writeFits } from '../fits/index.js';
 import type { Image } from '../image/image.js';
 import { isDarkroomError, type DarkroomError } from '../util/errors.js';
+import { FramePool, frameThreads, inOrder, workerModule } from '../util/frame-pool.js';
 import { assertOutputsAreNotInputs } from '../util/paths.js';
 import { makeOutputDirs, resolveOutputs, type FrameErrors, type OutputPaths, type Sinks } from '../util/sinks.js';
 import type { WarningEvent } from '../util/warnings.js';
@@ -55,6 +60,8 @@ export interface CalibrateFilesOptions {
   frameErrors?: FrameErrors;
   /** First HISTORY lines of each output (default `darkroom VERSION calibrate LIGHT`). */
   historyHead?: (light: string) => string[];
+  /** Threads (default: the CPU count, 1 for small work), one light per thread; masters given as images with no file are used here, on one. */
+  workers?: number;
 }
 
 export type CalibratedFrame = { path: string; output: string; ok: true; report: FrameReport & { cosmetic?: CosmeticReport } };
@@ -66,6 +73,8 @@ export interface CalibrateFilesResult {
   darkMode: DarkMode;
   /** Every warning also sent to `onWarning`. */
   warnings: WarningEvent[];
+  /** Threads the lights were calibrated on (1: this one). */
+  threads: number;
 }
 
 const pathOf = (m: Master | string | undefined): string | undefined => (typeof m === 'string' ? m : m?.path);
@@ -127,17 +136,62 @@ function prepare(o: CalibrateFilesOptions, warn: (w: WarningEvent) => void): Pre
 }
 
 /** Calibrate one light to `output` (read, calibrate, cosmetic, write). */
-function calibrateOne(lp: string, output: string, o: CalibrateFilesOptions, copts: CalibrateOptions): { report: FrameReport & { cosmetic?: CosmeticReport }; events: WarningEvent[] } {
+function calibrateOne(lp: string, output: string, cosmetic: CosmeticMode | undefined, head: string[], copts: CalibrateOptions): { report: FrameReport & { cosmetic?: CosmeticReport }; events: WarningEvent[] } {
   const r = calibrateLight(readFits(lp), lp, copts);
   const report: FrameReport & { cosmetic?: CosmeticReport } = { ...r.report, output };
-  if (o.cosmetic) {
-    const c = applyCosmetic(r.image, o.cosmetic, copts.dark);
+  if (cosmetic) {
+    const c = applyCosmetic(r.image, cosmetic, copts.dark);
     report.cosmetic = c.report;
     r.history.push(c.history);
   }
-  const head = o.historyHead ? o.historyHead(lp) : [`darkroom ${VERSION} calibrate ${lp}`];
   writeFits(output, r.image, { bitpix: -32, history: [...head, ...r.history] });
   return { report, events: r.report.events ?? [] };
+}
+
+/** A master for the threads: its pixels in shared memory (one copy for all threads), its header read from its file. */
+export interface SharedMaster {
+  path: string;
+  width: number;
+  height: number;
+  cfa?: string;
+  planes: SharedArrayBuffer[];
+}
+
+function shareMaster(m: Master | undefined): SharedMaster | undefined {
+  if (!m) return undefined;
+  const { width, height, cfa } = m.image;
+  const planes = m.image.data.map((d) => {
+    const sab = new SharedArrayBuffer(d.length * 4);
+    new Float32Array(sab).set(d);
+    return sab;
+  });
+  return { path: m.path, width, height, cfa: cfa === undefined ? undefined : String(cfa), planes };
+}
+
+/** One light as a frame task: the masters shared, every other option cloneable. */
+export interface CalibrateJob {
+  light: string;
+  output: string;
+  masters: { bias?: SharedMaster; dark?: SharedMaster; flat?: SharedMaster };
+  copts: Omit<CalibrateOptions, 'bias' | 'dark' | 'flat'>;
+  cosmetic?: CosmeticMode;
+  head: string[];
+}
+
+const threadMasters = new Map<string, Master>();
+
+/** Run a CalibrateJob (on a worker thread: each master's header is read from its file once per thread, its pixels shared). */
+export function calibrateJob(j: CalibrateJob): ReturnType<typeof calibrateOne> {
+  const m = (x: SharedMaster | undefined): Master | undefined => {
+    if (x === undefined) return undefined;
+    let got = threadMasters.get(x.path);
+    if (!got) {
+      const image: Image = { width: x.width, height: x.height, channels: x.planes.length, data: x.planes.map((b) => new Float32Array(b)), header: readFitsHeader(x.path).header, cfa: x.cfa };
+      threadMasters.set(x.path, (got = { image, path: x.path }));
+    }
+    return got;
+  };
+  return calibrateOne(j.light, j.output, j.cosmetic, j.head, { ...j.copts, bias: m(j.masters.bias), dark: m(j.masters.dark), flat: m(j.masters.flat) });
 }
 
 /**
@@ -161,19 +215,39 @@ export async function calibrateFiles(lights: string[], outputs: OutputPaths, o: 
   const { copts, darkMode } = prepare(o, warn);
   makeOutputDirs(outs);
   const frames: CalibrateFilesResult['frames'] = [];
-  for (let i = 0; i < lights.length; i++) {
+  const head = (lp: string): string[] => (o.historyHead ? o.historyHead(lp) : [`darkroom ${VERSION} calibrate ${lp}`]);
+  // one light per task on `workers` threads when the masters are files (each thread reads them once)
+  const { bias, dark, flat, ...rest } = copts;
+  const onFiles = [bias, dark, flat].every((m) => !m || existsSync(m.path));
+  const workers = frameThreads(o.workers, lights);
+  const pool = workers > 1 && onFiles ? new FramePool(workerModule(import.meta.url, 'files-worker'), workers) : null;
+  const shared = pool ? { bias: shareMaster(bias), dark: shareMaster(dark), flat: shareMaster(flat) } : {};
+  const one = async (i: number): Promise<ReturnType<typeof calibrateOne> | DarkroomError> => {
     const lp = lights[i]!;
-    const output = outs[i]!;
     try {
-      const r = calibrateOne(lp, output, o, copts);
-      r.events.forEach(warn);
-      frames.push({ path: lp, output, ok: true, report: r.report });
+      if (!pool) return calibrateOne(lp, outs[i]!, o.cosmetic, head(lp), copts);
+      const job: CalibrateJob = { light: lp, output: outs[i]!, masters: shared, copts: rest, cosmetic: o.cosmetic, head: head(lp) };
+      return await pool.run<CalibrateJob, ReturnType<typeof calibrateOne>>('calibrateTask', job);
     } catch (e) {
       if (!isDarkroomError(e) || (o.frameErrors ?? 'reject') === 'throw') throw e;
-      warn({ code: 'FRAME_FAILED', file: lp, message: `calibration failed, left out: ${e.message}` });
-      frames.push({ path: lp, output, ok: false, reason: e.message, error: e });
+      return e;
     }
-    sinks.onProgress?.({ done: i + 1, total: lights.length, file: lp, frame: frames[frames.length - 1] });
+  };
+  try {
+    await inOrder(lights.length, pool?.workers ?? 1, one, (i, r) => {
+      const lp = lights[i]!;
+      const output = outs[i]!;
+      if (isDarkroomError(r)) {
+        warn({ code: 'FRAME_FAILED', file: lp, message: `calibration failed, left out: ${r.message}` });
+        frames.push({ path: lp, output, ok: false, reason: r.message, error: r });
+      } else {
+        r.events.forEach(warn);
+        frames.push({ path: lp, output, ok: true, report: r.report });
+      }
+      sinks.onProgress?.({ done: i + 1, total: lights.length, file: lp, frame: frames[frames.length - 1] });
+    });
+  } finally {
+    await pool?.close();
   }
-  return { frames, darkMode, warnings };
+  return { frames, darkMode, warnings, threads: pool?.workers ?? 1 };
 }

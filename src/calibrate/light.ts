@@ -11,10 +11,13 @@
 import { DarkroomError } from '../util/errors.js';
 import { warningLine, type WarningEvent } from '../util/warnings.js';
 import { createImage, type Image } from '../image/image.js';
-import { noiseMRS } from '../image/noise.js';
+import { noiseMRS, noiseRows } from '../image/noise.js';
 import { bayerColor } from '../color/cfa.js';
 import { applyOverscan, type OverscanSpec } from './overscan.js';
 import { optimizeDarkScale, type DarkOptOptions } from './darkopt.js';
+
+/** Pixels of the central band a calibrated light's reported noise is estimated on. */
+const REPORT_NOISE_PIXELS = 1 << 18;
 
 export interface Master {
   image: Image;
@@ -332,7 +335,9 @@ export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOp
   if (clippedPct > 1) {
     warn('CLIPPED', `${clippedPct.toFixed(2)}% of the pixels were clipped at zero: add an output pedestal (--pedestal auto, or e.g. --pedestal 100)`);
   }
-  const noise = noiseMRS(out.data[0]!, out.width, out.height).sigma;
+  // the report's noise (MRS) on a central band of a quarter megapixel: 0.3% precision, a fraction of the cost
+  const [ny0, ny1] = noiseRows(out.width, out.height, REPORT_NOISE_PIXELS);
+  const noise = noiseMRS(out.data[0]!.subarray(ny0 * out.width, ny1 * out.width), out.width, ny1 - ny0).sigma;
   const warnings = events.map((e) => (e.file === lightPath ? e.message : warningLine(e)));
 
   history.push(`calibrate: mode ${mode}${k0 !== undefined ? ` k0 ${k0.toFixed(5)}` : ''}`);

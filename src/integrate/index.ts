@@ -54,7 +54,7 @@ export async function integrateFiles(paths: string[], opts: Partial<IntegrateOpt
   const workers = chooseWorkers(o, frames.length, g);
   const pool = workers > 1 ? createPool(workers) : undefined;
   try {
-    const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
+    const memoryBytes = o.memory ?? defaultMemoryBytes();
     const prep = await prepareOn(frames, g, o, memoryBytes, workers, pool);
     const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps, pool });
     return finishIntegration(frames, g, o, prep, eng, workers, memoryBytes);
@@ -78,8 +78,9 @@ export type StreamedIntegration = Omit<IntegrateResult, 'image' | 'rejectLow' | 
  * `integrateFiles` + `writeIntegration` in bounded memory: the result (and the rejection maps) go
  * band by band to temp files and are renamed into place at the end, so that only the row bands
  * (and the first pass's bounded statistics) are ever in memory. Same pixels, header and HISTORY.
+ * `stamp` may change the header and HISTORY (in place) before they are written.
  */
-export async function integrateToFile(paths: string[], out: string, opts: Partial<IntegrateOptions> = {}): Promise<StreamedIntegration> {
+export async function integrateToFile(paths: string[], out: string, opts: Partial<IntegrateOptions> = {}, stamp?: (header: FitsHeader, history: string[]) => void): Promise<StreamedIntegration> {
   const o = resolveOptions(opts);
   if (paths.length === 0) throw new DarkroomError('TOO_FEW', 'no frames to integrate');
   const { frames, geometry: g } = openFrames(paths);
@@ -87,7 +88,7 @@ export async function integrateToFile(paths: string[], out: string, opts: Partia
   const workers = chooseWorkers(o, frames.length, g);
   const pool = workers > 1 ? createPool(workers) : undefined;
   try {
-    const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
+    const memoryBytes = o.memory ?? defaultMemoryBytes();
     const prep = await prepareOn(frames, g, o, memoryBytes, workers, pool);
     const mapPaths = o.rejectionMaps ? rejectionMapPaths(out) : null;
     for (const p of [out, ...(mapPaths ? [mapPaths.low, mapPaths.high] : [])]) sinks.push(new StreamedFits(p, g.width, g.height, g.channels));
@@ -104,11 +105,14 @@ export async function integrateToFile(paths: string[], out: string, opts: Partia
     const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps, sink, pool });
     const noise = noiseMRS(crop, g.width, ny1 - ny0).sigma;
     const sum = summarizeIntegration(frames, g, o, prep, eng, workers, memoryBytes, noise);
+    // the maps' headers as integrateFiles makes them (before `stamp`, as writeIntegration after a caller's edits)
+    const maps = mapPaths ? [mapHeader(sum.header, 'low'), mapHeader(sum.header, 'high')] : null;
+    stamp?.(sum.header, sum.history);
     const cfa = g.channels === 1 ? sum.header.getString('BAYERPAT')?.trim().toUpperCase() || undefined : undefined;
     sinks[0]!.finish(sum.header, sum.history, cfa);
-    if (mapPaths) {
-      sinks[1]!.finish(mapHeader(sum.header, 'low'), [...sum.history, 'rejection map: fraction of frames rejected low']);
-      sinks[2]!.finish(mapHeader(sum.header, 'high'), [...sum.history, 'rejection map: fraction of frames rejected high']);
+    if (maps) {
+      sinks[1]!.finish(maps[0]!, [...sum.history, 'rejection map: fraction of frames rejected low']);
+      sinks[2]!.finish(maps[1]!, [...sum.history, 'rejection map: fraction of frames rejected high']);
     }
     return { frames: sum.frames, noise: sum.noise, noiseRatio: sum.noiseRatio, warnings: sum.warnings, events: sum.events, history: sum.history, files: sinks.map((x) => x.path) };
   } finally {
@@ -144,7 +148,7 @@ export interface PreparedIntegration {
   warnings: string[];
 }
 
-export function prepareIntegration(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes = o.memoryBytes ?? defaultMemoryBytes()): PreparedIntegration {
+export function prepareIntegration(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes = o.memory ?? defaultMemoryBytes()): PreparedIntegration {
   return prepareFromStats(frames, g, o, frameStatistics(frames, g, o, memoryBytes));
 }
 
@@ -295,7 +299,6 @@ export function summarizeIntegration(frames: OpenFrame[], g: Geometry, o: Integr
     ),
     ...warnings.map((w) => `warning: ${w}`),
   ];
-  for (const w of warnings) process.stderr.write(`darkroom: warning: ${w}\n`);
   return { header, frames: frameReports, noise, noiseRatio, warnings, events, history };
 }
 

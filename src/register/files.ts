@@ -1,16 +1,17 @@
 /**
  * `registerFiles`: the file-level driver of registration, used by `darkroom register`, the pipeline's
- * register step and the server alike. Two passes so that memory holds one frame at a time whatever
+ * register step and the server alike. Two passes so that memory holds one frame per thread whatever
  * the frame count: stars and sizes of every frame first (pixels dropped), then each kept frame is
  * read again, resampled (or drizzled) onto the reference grid and written atomically with its
- * transform (REGH11..REGH33, frame -> reference), the REG* and FRM* keywords and HISTORY.
+ * transform (REGH11..REGH33, frame -> reference), the REG* and FRM* keywords and HISTORY. Both
+ * passes (and the matching) run one task per frame on worker threads (util/frame-pool.ts,
+ * frame-worker.ts), results taken in input order: outputs do not depend on the thread count.
  *
  * Frames that cannot be read, have no stars or no match are left out (FRAME_UNREADABLE /
  * FRAME_LEFT_OUT warnings, `ok: false` with the reason); `rejectIf` rules leave frames out by their
  * subframe metrics (`rejected: true`, not an error). Errors of the whole run (bad options, no
  * possible reference, an output that would overwrite an input) are DarkroomErrors.
  */
-import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { readFits, writeFits } from '../fits/index.js';
 import type { Image } from '../image/image.js';
@@ -19,8 +20,9 @@ import { assertOutputsAreNotInputs } from '../util/paths.js';
 import { makeOutputDirs, resolveOutputs, type OutputPaths, type Sinks } from '../util/sinks.js';
 import type { WarningEvent } from '../util/warnings.js';
 import { applyRules, frameWeights, parseRule, parseWeightExpr, type FrameMetrics } from '../stars/metrics.js';
-import { applyRegistrationAsync, chooseReference, frameMetrics, frameStars, registerToReference, type FrameRegistration, type FrameStars } from './register.js';
-import { WarpPool, type Interp } from './resample.js';
+import { FramePool, frameThreads, inOrder, workerModule } from '../util/frame-pool.js';
+import { applyRegistration, chooseReference, frameMetrics, frameStars, registerToReference, type FrameRegistration, type FrameStars } from './register.js';
+import type { Interp } from './resample.js';
 import type { Model } from './transform.js';
 
 export const MODELS: readonly Model[] = ['shift', 'similarity', 'affine', 'homography'];
@@ -47,10 +49,8 @@ export interface RegisterFilesOptions {
   rejectIf?: string[];
   /** CFA mosaics: drizzle each colour pixel into its R, G or B plane (no debayering). */
   cfaDrizzle?: boolean;
-  /** Resampling threads (default: the CPU count); ignored with `pool`. */
+  /** Threads (default: the CPU count, 1 for small work): detection, matching and resampling of one frame per thread. */
   workers?: number;
-  /** A resampling pool of the caller (not closed here). */
-  pool?: WarpPool;
   /** First HISTORY lines of each output (default `darkroom register: FRAME onto REFERENCE`). */
   historyHead?: (input: string, reference: string) => string[];
 }
@@ -83,13 +83,16 @@ export interface RegisterFilesResult {
   frames: RegisterReportFrame[];
   /** Every warning also sent to `onWarning`. */
   warnings: WarningEvent[];
+  /** Threads the frames were processed on (1: this one). */
+  threads: number;
 }
 
-interface Settings {
+export interface Settings {
   model: Model;
   interp: Interp;
   drizzle: number;
   pixfrac: number;
+  /** Threads asked for (0: frameThreads' choice). */
   workers: number;
   rules: string[];
 }
@@ -104,8 +107,8 @@ export function checkRegisterOptions(o: RegisterFilesOptions): Settings {
   if (!(drizzle >= 1 && drizzle <= 3)) throw new DarkroomError('BAD_ARGUMENT', `drizzle must be a scale from 1 to 3 (got ${drizzle})`);
   const pixfrac = o.pixfrac ?? 1;
   if (!(pixfrac > 0 && pixfrac <= 1)) throw new DarkroomError('BAD_ARGUMENT', `pixfrac must be in (0, 1] (got ${pixfrac})`);
-  const workers = o.workers ?? availableParallelism();
-  if (!(Number.isInteger(workers) && workers >= 1)) throw new DarkroomError('BAD_ARGUMENT', `workers must be a positive integer (got ${workers})`);
+  const workers = o.workers ?? 0;
+  if (o.workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new DarkroomError('BAD_ARGUMENT', `workers must be a positive integer (got ${workers})`);
   const rules = o.rejectIf ?? [];
   rules.forEach(parseRule);
   if (o.weightExpr !== undefined) parseWeightExpr(o.weightExpr);
@@ -118,24 +121,37 @@ interface Detected {
   frames: RegisterReportFrame[];
 }
 
-/** First pass: size, stars and metrics of every frame; unreadable frames are left out. */
-function detectAll(inputs: string[], warn: (w: WarningEvent) => void): Detected {
+/** Size and stars of one frame (a frame task: on a worker thread or here). */
+export function detectFrame(path: string): { width: number; height: number; stars: FrameStars } {
+  const img = readFits(path);
+  return { width: img.width, height: img.height, stars: frameStars(img) };
+}
+
+/** First pass: size, stars and metrics of every frame (one task per frame); unreadable frames are left out. */
+async function detectAll(inputs: string[], warn: (w: WarningEvent) => void, pool: FramePool | null): Promise<Detected> {
   const d: Detected = { geoms: [], stars: [], frames: [] };
-  for (const f of inputs) {
+  type R = ReturnType<typeof detectFrame> | DarkroomError;
+  const one = async (i: number): Promise<R> => {
     try {
-      const img = readFits(f);
-      const fs = frameStars(img);
-      d.geoms.push({ width: img.width, height: img.height });
-      d.stars.push(fs);
-      d.frames.push({ path: f, ok: true, stars: fs.stars.length, metrics: frameMetrics(f, fs) });
+      return pool ? await pool.run<string, ReturnType<typeof detectFrame>>('detectTask', inputs[i]!) : detectFrame(inputs[i]!);
     } catch (e) {
       if (!isDarkroomError(e)) throw e;
-      warn({ code: 'FRAME_UNREADABLE', file: e.file ?? f, message: e.message });
+      return e;
+    }
+  };
+  await inOrder(inputs.length, pool?.workers ?? 1, one, (i, r) => {
+    const f = inputs[i]!;
+    if (isDarkroomError(r)) {
+      warn({ code: 'FRAME_UNREADABLE', file: r.file ?? f, message: r.message });
       d.geoms.push(null);
       d.stars.push({ stars: [], medianFwhm: NaN });
-      d.frames.push({ path: f, ok: false, reason: e.message, stars: 0 });
+      d.frames.push({ path: f, ok: false, reason: r.message, stars: 0 });
+      return;
     }
-  }
+    d.geoms.push({ width: r.width, height: r.height });
+    d.stars.push(r.stars);
+    d.frames.push({ path: f, ok: true, stars: r.stars.stars.length, metrics: frameMetrics(f, r.stars) });
+  });
   return d;
 }
 
@@ -188,8 +204,23 @@ function pickReference(inputs: string[], d: Detected, o: RegisterFilesOptions, r
   return r;
 }
 
+/** Everything the second pass needs for one frame, cloneable (a frame task). */
+export interface WriteJob {
+  input: string;
+  output: string;
+  ref: { name: string; width: number; height: number };
+  r: FrameRegistration;
+  metrics: FrameMetrics;
+  s: Settings;
+  cfaDrizzle: boolean;
+  /** First HISTORY lines. */
+  head: string[];
+  weight?: { value: number; count: number; expr: string };
+}
+
 /** The REG* / FRM* keywords and HISTORY of a registered frame. */
-function provenance(input: string, ref: Reference, r: FrameRegistration, m: FrameMetrics, s: Settings, cfa: string | undefined, o: RegisterFilesOptions): { keywords: Record<string, string | number | boolean>; history: string[] } {
+function provenance(j: WriteJob, cfa: string | undefined): { keywords: Record<string, string | number | boolean>; history: string[] } {
+  const { r, s, ref, metrics: m } = j;
   const { model, interp, drizzle, pixfrac } = s;
   const H = Array.from(r.transform);
   const keywords: Record<string, string | number | boolean> = {
@@ -200,32 +231,37 @@ function provenance(input: string, ref: Reference, r: FrameRegistration, m: Fram
   for (let k = 0; k < 9; k++) keywords[`REGH${Math.floor(k / 3) + 1}${(k % 3) + 1}`] = H[k]!;
   const num = (v: number): number => (Number.isFinite(v) ? Number(v.toPrecision(6)) : 0);
   Object.assign(keywords, { FRMSTARS: m.stars, FRMFWHM: num(m.fwhm), FRMHFR: num(m.hfr), FRMECC: num(m.eccentricity), FRMSNR: num(m.snr) });
-  const head = o.historyHead ? o.historyHead(input, ref.name) : [`darkroom register: ${basename(input)} onto ${basename(ref.name)}`];
   const history = [
-    ...head,
+    ...j.head,
     `model ${model}, ${cfa ? `CFA (Bayer ${cfa}) drizzle ${drizzle}x pixfrac ${pixfrac} into R, G, B` : drizzle > 1 ? `drizzle ${drizzle}x pixfrac ${pixfrac}` : `interpolation ${interp}`}`,
     `matched ${r.match?.inliers ?? 'all (reference)'} stars, rms ${r.match ? r.match.rms.toFixed(4) : 0} px`,
     `H (frame -> reference) = ${H.map((v) => v.toPrecision(10)).join(' ')}`,
   ];
   for (const rule of s.rules) history.push(`kept by --reject-if "${rule}"`);
+  if (j.weight) {
+    keywords.WEIGHT = Number(j.weight.value.toPrecision(8));
+    history.push(`WEIGHT ${j.weight.value.toPrecision(8)} from --weight-expr "${j.weight.expr}" (normalized to mean 1 over ${j.weight.count} frames)`);
+  }
   return { keywords, history };
 }
 
-/** Second pass for one frame: read again, resample onto the reference grid, write. */
-async function writeRegistered(input: string, output: string, ref: Reference, r: FrameRegistration, rep: RegisterReportFrame, s: Settings, o: RegisterFilesOptions, pool: WarpPool, weight?: { value: number; count: number }): Promise<void> {
-  const img = readFits(input);
-  const cfaDriz = !!o.cfaDrizzle && img.channels === 1 && !!img.cfa;
-  const planes = await applyRegistrationAsync(img, r.transform, ref.width, ref.height, { model: s.model, interp: s.interp, drizzle: s.drizzle, pixfrac: s.pixfrac, cfaDrizzle: cfaDriz }, pool);
+export interface MatchJob { frame: FrameStars; ref: FrameStars; isReference: boolean; model: Model }
+
+/** The transform of one frame onto the reference (a frame task). */
+export function matchFrame(j: MatchJob): FrameRegistration {
+  return registerToReference(j.frame, j.ref, j.isReference, { model: j.model });
+}
+
+/** Second pass for one frame (a frame task): read again, resample onto the reference grid, write. */
+export function writeRegistered(j: WriteJob): void {
+  const { s, ref } = j;
+  const img = readFits(j.input);
+  const cfaDriz = j.cfaDrizzle && img.channels === 1 && !!img.cfa;
+  const planes = applyRegistration(img, j.r.transform, ref.width, ref.height, { model: s.model, interp: s.interp, drizzle: s.drizzle, pixfrac: s.pixfrac, cfaDrizzle: cfaDriz });
   const outImg: Image = { width: Math.round(ref.width * s.drizzle), height: Math.round(ref.height * s.drizzle), channels: planes.length, data: planes, header: img.header.clone() };
   if (cfaDriz) for (const k of ['BAYERPAT', 'XBAYROFF', 'YBAYROFF', 'COLORTYP']) outImg.header.delete(k);
-  const { keywords, history } = provenance(input, ref, r, rep.metrics!, s, cfaDriz ? String(img.cfa) : undefined, o);
-  if (weight) {
-    keywords.WEIGHT = Number(weight.value.toPrecision(8));
-    history.push(`WEIGHT ${weight.value.toPrecision(8)} from --weight-expr "${o.weightExpr}" (normalized to mean 1 over ${weight.count} frames)`);
-    rep.weight = weight.value;
-  }
-  writeFits(output, outImg, { bitpix: -32, keywords, history });
-  Object.assign(rep, { output, inliers: r.match?.inliers, rms: r.match?.rms ?? 0, ...r.shift, transform: Array.from(r.transform) });
+  const { keywords, history } = provenance(j, cfaDriz ? String(img.cfa) : undefined);
+  writeFits(j.output, outImg, { bitpix: -32, keywords, history });
 }
 
 /**
@@ -241,30 +277,47 @@ export async function registerFiles(inputs: string[], outputs: OutputPaths, o: R
   makeOutputDirs(outs);
   const warnings: WarningEvent[] = [];
   const warn = (w: WarningEvent): void => void (warnings.push(w), sinks.onWarning?.(w));
-  const d = detectAll(inputs, warn);
-  applyRejectRules(d, s.rules, warn);
-  const ref = pickReference(inputs, d, o, s.rules, warn);
-  const matched = new Map<number, FrameRegistration>();
-  d.frames.forEach((rep, i) => {
-    if (!d.geoms[i] || rep.rejected) return;
-    const r = registerToReference(d.stars[i]!, ref.stars, i === ref.index, { model: s.model });
-    if (r.ok) return void matched.set(i, r);
-    Object.assign(rep, { ok: false, reason: r.reason });
-    warn({ code: 'FRAME_LEFT_OUT', file: inputs[i]!, message: `${r.reason}; left out` });
-  });
-  // weights over the frames that are written (normalized to mean 1)
-  const order = [...matched.keys()];
-  const weights = o.weightExpr !== undefined ? frameWeights(order.map((i) => d.frames[i]!.metrics!), o.weightExpr) : null;
-  const pool = o.pool ?? new WarpPool(s.workers);
+  // one task per frame on `workers` threads (each holds one frame), results taken in input order
+  const threads = frameThreads(o.workers, inputs);
+  const pool = threads > 1 ? new FramePool(workerModule(import.meta.url, 'frame-worker'), threads) : null;
   try {
-    for (let i = 0; i < inputs.length; i++) {
+    const d = await detectAll(inputs, warn, pool);
+    applyRejectRules(d, s.rules, warn);
+    const ref = pickReference(inputs, d, o, s.rules, warn);
+    const matched = new Map<number, FrameRegistration>();
+    const match = async (i: number): Promise<FrameRegistration | null> => {
+      if (!d.geoms[i] || d.frames[i]!.rejected) return null;
+      const job: MatchJob = { frame: d.stars[i]!, ref: ref.stars, isReference: i === ref.index, model: s.model };
+      return pool && !job.isReference ? pool.run<MatchJob, FrameRegistration>('matchTask', job) : matchFrame(job);
+    };
+    await inOrder(inputs.length, pool?.workers ?? 1, match, (i, r) => {
+      if (!r) return;
+      if (r.ok) return void matched.set(i, r);
+      Object.assign(d.frames[i]!, { ok: false, reason: r.reason });
+      warn({ code: 'FRAME_LEFT_OUT', file: inputs[i]!, message: `${r.reason}; left out` });
+    });
+    // weights over the frames that are written (normalized to mean 1)
+    const order = [...matched.keys()];
+    const weights = o.weightExpr !== undefined ? frameWeights(order.map((i) => d.frames[i]!.metrics!), o.weightExpr) : null;
+    const jobs = inputs.map((input, i): WriteJob | null => {
       const r = matched.get(i);
+      if (!r) return null;
       const k = order.indexOf(i);
-      if (r) await writeRegistered(inputs[i]!, outs[i]!, ref, r, d.frames[i]!, s, o, pool, weights ? { value: weights[k]!, count: order.length } : undefined);
-      sinks.onProgress?.({ done: i + 1, total: inputs.length, file: inputs[i]!, frame: d.frames[i]! });
-    }
+      const head = o.historyHead ? o.historyHead(input, ref.name) : [`darkroom register: ${basename(input)} onto ${basename(ref.name)}`];
+      const weight = weights ? { value: weights[k]!, count: order.length, expr: o.weightExpr! } : undefined;
+      return { input, output: outs[i]!, ref: { name: ref.name, width: ref.width, height: ref.height }, r, metrics: d.frames[i]!.metrics!, s, cfaDrizzle: !!o.cfaDrizzle, head, weight };
+    });
+    const write = async (i: number): Promise<void> => {
+      const j = jobs[i];
+      if (j) await (pool ? pool.run<WriteJob, void>('writeTask', j) : writeRegistered(j));
+    };
+    await inOrder(inputs.length, pool?.workers ?? 1, write, (i) => {
+      const j = jobs[i], rep = d.frames[i]!;
+      if (j) Object.assign(rep, { output: j.output, inliers: j.r.match?.inliers, rms: j.r.match?.rms ?? 0, ...j.r.shift, transform: Array.from(j.r.transform) }, j.weight ? { weight: j.weight.value } : {});
+      sinks.onProgress?.({ done: i + 1, total: inputs.length, file: inputs[i]!, frame: rep });
+    });
+    return { reference: ref.name, referenceIndex: ref.index, frames: d.frames, warnings, threads: pool?.workers ?? 1 };
   } finally {
-    if (!o.pool) await pool.close();
+    await pool?.close();
   }
-  return { reference: ref.name, referenceIndex: ref.index, frames: d.frames, warnings };
 }

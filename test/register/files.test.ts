@@ -2,17 +2,17 @@
  * registerFiles, the one registration driver behind `darkroom register` and the pipeline's register
  * step: outputs by list, the reference named through a mapping (the pipeline's raw lights), REG*
  * keywords and HISTORY in every output, frames left out with a structured warning, progress events,
- * a caller's WarpPool left open.
+ * the same outputs whatever the thread count.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { renderStars, randomStarField } from '../../src/devices/sim/stars.js';
 import { Rng } from '../../src/util/random.js';
 import { readFits } from '../../src/fits/index.js';
 import { registerFiles } from '../../src/register/files.js';
-import { WarpPool } from '../../src/register/resample.js';
+import { warpPlane } from '../../src/register/resample.js';
 import { isDarkroomError } from '../../src/util/errors.js';
 import type { WarningEvent } from '../../src/util/warnings.js';
 import { useTempDir } from '../helpers/env.js';
@@ -28,16 +28,15 @@ function field(path: string, seed: number, dx: number, dy: number, stars = true)
   return writePlane(path, p, W, H);
 }
 
-test('registerFiles: planned outputs, reference by raw name, REG* keywords, left-out frames, progress, caller pool', async (t) => {
+test('registerFiles: planned outputs, reference by raw name, REG* keywords, left-out frames, progress, on two threads', async (t) => {
   const dir = useTempDir(t);
   const inputs = [field(join(dir, 'c0.fits'), 1, 0, 0), field(join(dir, 'c1.fits'), 2, 3.5, -2.25), field(join(dir, 'c2.fits'), 3, 0, 0, false)];
   const outputs = inputs.map((_, i) => join(dir, 'registered', `L${i}_r.fits`));
   const raw = new Map(inputs.map((p, i) => [p, `/night/L${i}.fits`]));
   const warnings: WarningEvent[] = [];
   const progress: number[] = [];
-  const pool = new WarpPool(1);
   const r = await registerFiles(inputs, outputs, {
-    reference: 'L1.fits', sourceOf: (p) => raw.get(p)!, model: 'shift', pool,
+    reference: 'L1.fits', sourceOf: (p) => raw.get(p)!, model: 'shift', workers: 2,
     historyHead: (input, ref) => [`run: registered ${basename(input)} onto ${basename(ref)}`],
   }, { onWarning: (w) => warnings.push(w), onProgress: (e) => progress.push(e.done) });
   assert.equal(r.reference, inputs[1]);
@@ -56,10 +55,6 @@ test('registerFiles: planned outputs, reference by raw name, REG* keywords, left
   const hist = img.header.history();
   assert.ok(hist.includes('run: registered c0.fits onto c1.fits'), hist.join('\n'));
   assert.ok(hist.some((l) => l.startsWith('H (frame -> reference)')));
-  // the caller's pool is still usable
-  const again = await pool.warp(new Float32Array(4), 2, 2, [1, 0, 0, 0, 1, 0, 0, 0, 1] as never, 2, 2);
-  assert.equal(again.length, 4);
-  await pool.close();
 });
 
 test('registerFiles: a reference that names no frame is a warning and the best frame is chosen; CLI mode reads it as a file', async (t) => {
@@ -84,4 +79,36 @@ test('registerFiles: reject-if rules leave frames out (not an error), weights ov
   await assert.rejects(registerFiles(inputs, (p) => join(dir, 'o', basename(p)), { rejectIf: ['stars >'] }), (e: unknown) => isDarkroomError(e));
   await assert.rejects(registerFiles(inputs, (p) => p, { model: 'shift' }), (e: unknown) => isDarkroomError(e) && /would overwrite input/.test(e.message));
   await assert.rejects(registerFiles(inputs, [join(dir, 'x.fits')], {}), (e: unknown) => isDarkroomError(e) && /3 input\(s\) but 1 output/.test(e.message));
+});
+
+test('registerFiles: frames on two threads give byte-identical outputs and reports to one thread (rotation, weights, an unreadable frame)', async (t) => {
+  const dir = useTempDir(t);
+  const inputs = [field(join(dir, 'a.fits'), 11, 0, 0), field(join(dir, 'b.fits'), 12, 2.3, -1.7), field(join(dir, 'c.fits'), 13, -3.1, 0.6)];
+  // a rotated copy of a (general map: the stepped Lanczos path) and a file that is not FITS
+  const a = readFits(inputs[0]!);
+  const rot = warpPlane(a.data[0]!, W, H, Float64Array.from([Math.cos(0.02), -Math.sin(0.02), 1.2, Math.sin(0.02), Math.cos(0.02), -0.4, 0, 0, 1]), W, H);
+  for (let i = 0; i < rot.length; i++) if (!Number.isFinite(rot[i]!)) rot[i] = 800;
+  inputs.push(writePlane(join(dir, 'd.fits'), rot, W, H));
+  writeFileSync(join(dir, 'e.fits'), 'not a FITS file');
+  inputs.push(join(dir, 'e.fits'));
+  const runWith = async (workers: number): Promise<{ r: Awaited<ReturnType<typeof registerFiles>>; bytes: (Buffer | null)[]; progress: number[] }> => {
+    const progress: number[] = [];
+    const out = join(dir, `w${workers}`);
+    const r = await registerFiles(inputs, (p) => join(out, basename(p)), { reference: inputs[0], model: 'similarity', workers, weightExpr: 'stars' }, { onProgress: (e) => progress.push(e.done) });
+    return { r, progress, bytes: inputs.map((p) => (existsSync(join(out, basename(p))) ? readFileSync(join(out, basename(p))) : null)) };
+  };
+  const one = await runWith(1), two = await runWith(2);
+  assert.equal(one.r.threads, 1);
+  assert.equal(two.r.threads, 2);
+  assert.deepEqual(two.progress, [1, 2, 3, 4, 5]);
+  assert.deepEqual(one.r.frames.map((f) => f.ok), [true, true, true, true, false]);
+  assert.deepEqual(two.r.frames.map((f) => ({ ...f, output: f.output && basename(f.output) })), one.r.frames.map((f) => ({ ...f, output: f.output && basename(f.output) })));
+  // byte-identical but for the DATE card (when the file was written)
+  const undated = (b: Buffer): string => b.toString('latin1').replace(/DATE    = '[^']*'/, 'DATE');
+  for (let i = 0; i < 4; i++) assert.ok(undated(one.bytes[i]!) === undated(two.bytes[i]!), `frame ${i} differs`);
+  assert.equal(two.bytes[4], null);
+  // the rotated frame was matched with its rotation (0.02 rad = 1.146 deg, back onto a)
+  const d = two.r.frames[3]!;
+  assert.ok(Math.abs(Math.abs(d.rotation!) - (0.02 * 180) / Math.PI) < 0.1, `rotation ${d.rotation}`);
+  assert.ok(two.r.frames[1]!.weight! > 0 && Math.abs(two.r.frames.filter((f) => f.ok).reduce((t, f) => t + f.weight!, 0) - 4) < 1e-9);
 });

@@ -19,7 +19,7 @@ export async function runCalibrate(env: StepEnv, s: CalibrateStep, part?: StepPa
     darkMode: p.darkMode === 'optimize' && p.dark ? 'optimize' : 'plain',
     pedestal: p.pedestal,
     cosmetic: p.cosmetic ? 'each-plane' : undefined,
-    historyHead: (lp) => [`darkroom ${VERSION} run: calibrated ${lp}`],
+    historyHead: (lp) => [`darkroom ${VERSION} run: calibrated ${lp}`], workers: env.workers,
   }, { onWarning: (w) => w.code !== 'FRAME_FAILED' && env.warn(w) });
   const produced: string[] = [];
   const rejected: Rejection[] = [];
