@@ -28,6 +28,33 @@ const STRONG_STARS = 20;
 const R = 4;
 const BAND = 2 * R + 1;
 
+/** Columns per segment of a band for the local level and noise of the star test. */
+const SEG = 64;
+
+/** Star-test thresholds of each SEG-column segment of a band: its median and max(frame sigma, its MAD-sigma). */
+function segmentStats(d: Float32Array, width: number, h: number, median: number, sigma: number, buf: Float32Array): { hi: number; lo: number; compact: number }[] {
+  const out: { hi: number; lo: number; compact: number }[] = [];
+  for (let x0 = 0; x0 < width; x0 += SEG) {
+    const x1 = Math.min(width, x0 + SEG);
+    let n = 0;
+    for (let y = 0; y < h; y++) for (let x = x0; x < x1; x++) {
+      const v = d[y * width + x]!;
+      if (v === v) buf[n++] = v;
+    }
+    let m = median;
+    let sg = sigma;
+    if (n >= 32) {
+      const seg = buf.subarray(0, n);
+      const sm = medianOf(seg);
+      for (let i = 0; i < n; i++) seg[i] = Math.abs(seg[i]! - sm);
+      const ss = 1.4826 * medianOf(seg);
+      if (ss > sigma) { m = sm; sg = ss; }
+    }
+    out.push({ hi: m + 5 * sg, lo: m + 3 * sg, compact: 4 * sg });
+  }
+  return out;
+}
+
 /** Exact median (the shared radix selection: no sort of the whole sample). */
 function medianOf(a: Float32Array): number {
   return a.length === 0 ? NaN : exactMedian(a);
@@ -76,21 +103,23 @@ export function pixelEvidence(f: FitsFile, hdu: Hdu, maxBands = 32): PixelEviden
   for (let i = 0; i < n; i++) s[i] = Math.abs(s[i]! - median);
   let sigma = 1.4826 * medianOf(s);
   if (!(sigma > 0)) sigma = 1e-6 * Math.max(1, Math.abs(median));
-  const hi = median + 5 * sigma;
-  const lo = median + 3 * sigma;
   let stars = 0;
   let rows = 0;
-  // A star is compact: a local maximum above median + 5 sigma, with neighbours above 3 sigma
+  // A star is compact: a local maximum above the local level + 5 sigma, with neighbours above 3 sigma
   // horizontally and vertically (not a hot pixel or column), standing 4 sigma above the pixels
   // R away in all four directions (not a smooth bright region such as amp glow or a gradient).
-  const compact = 4 * sigma;
+  // Level and sigma are those of the band's SEG-column segment when its noise is higher than the
+  // frame's (the shot noise of an amp glow or a bright gradient makes noise peaks there), else the frame's.
+  const segment = new Float32Array(BAND * SEG);
   for (let b = 0; b < data.length; b++) {
     const d = data[b]!;
     const h = bands[b]![1] - bands[b]![0];
     rows += h;
+    const local = segmentStats(d, width, h, median, sigma, segment);
     for (let y = R; y < h - R; y++) {
       const row = y * width;
       for (let x = R; x < width - R; x++) {
+        const { hi, lo, compact } = local[Math.floor(x / SEG)]!;
         const v = d[row + x]!;
         if (!(v > hi)) continue;
         const l = d[row + x - 1]!;

@@ -159,7 +159,7 @@ test('one-shot-colour CMOS night with clamped darks: no dark scaling, debayer, c
   assert.equal(lg.bias, undefined);
   assert.match(lg.reasons.join(' '), /dark-darker-than-bias .* nearest dark \(180 s for 120 s lights\) without scaling|nearest dark \(180 s for 120 s lights\) without scaling: the sensor shows dark-darker-than-bias/);
   const deb = plan.steps.find((s) => s.kind === 'debayer')!;
-  assert.deepEqual(deb.params, { method: 'bilinear', pattern: 'RGGB' });
+  assert.deepEqual(deb.params, { method: 'rcd', pattern: 'RGGB' });
   const rep = await executePlan(plan);
   assert.equal(rep.stacks.length, 1);
   assert.equal(rep.stacks[0]!.frames, 4);

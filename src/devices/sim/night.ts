@@ -39,15 +39,16 @@ export class NightWriter {
 
   /**
    * Simulate and write one frame at the set point `temp` (the sensor wanders 0.05 C around it).
-   * `extra` may depend on the frame number (1-based).
+   * `extra` may depend on the frame number (1-based); `cards` adds cards to this frame's header.
    */
-  shoot(kind: FrameKind, path: string, temp: number, extra: FrameExtra | ((frameNo: number) => FrameExtra)): SimFrame {
+  shoot(kind: FrameKind, path: string, temp: number, extra: FrameExtra | ((frameNo: number) => FrameExtra), cards?: (h: FitsHeader) => void): SimFrame {
     const ccdTemp = temp + 0.05 * Math.sin(this.frames);
     const frameNo = ++this.frames;
     const more = typeof extra === 'function' ? extra(frameNo) : extra;
     const req: FrameRequest = { kind, ccdTemp, setTemp: temp, seed: this.opts.seed?.(frameNo) ?? frameNo, dateObs: new Date(this.clock), ...more };
     const f = simulateFrame(this.camera, req);
     this.opts.cards?.(f.image.header);
+    cards?.(f.image.header);
     mkdirSync(dirname(path), { recursive: true });
     writeFits(path, f.image, { bitpix: 16, history: this.opts.history?.(kind, req.exposure) });
     this.clock += (req.exposure + this.opts.gapS) * 1000;

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fitPoly2D, percentile, qualityMetrics, robustSigma, truthOnGrid } from '../../src/analyze/quality.js';
+import { apply } from '../../src/register/transform.js';
+import { Rng } from '../../src/util/random.js';
+
+const W = 512;
+const H = 384;
+const SKY = 1000;
+
+/** A truth plane: flat sky plus Gaussian stars (sigma 1.4 px) on a jittered grid, fluxes 2e4..2e6 ADU. */
+function truthPlane(w = W, h = H, transform?: (x: number, y: number) => [number, number]): { plane: Float32Array; stars: { x: number; y: number; f: number }[] } {
+  const plane = new Float32Array(w * h).fill(SKY);
+  const rng = new Rng(7);
+  const stars: { x: number; y: number; f: number }[] = [];
+  for (let gy = 30; gy < H - 30; gy += 46) for (let gx = 30; gx < W - 30; gx += 46) {
+    stars.push({ x: gx + 6 * rng.uniform(), y: gy + 6 * rng.uniform(), f: 2e4 * Math.pow(100, rng.uniform()) });
+  }
+  const s2 = 2 * 1.4 * 1.4;
+  for (const st of stars) {
+    const [sx, sy] = transform ? transform(st.x, st.y) : [st.x, st.y];
+    for (let y = Math.max(0, Math.floor(sy) - 12); y <= Math.min(h - 1, Math.floor(sy) + 12); y++) {
+      for (let x = Math.max(0, Math.floor(sx) - 12); x <= Math.min(w - 1, Math.floor(sx) + 12); x++) {
+        plane[y * w + x] = plane[y * w + x]! + (st.f / (Math.PI * s2)) * Math.exp(-((x - sx) ** 2 + (y - sy) ** 2) / s2);
+      }
+    }
+  }
+  return { plane, stars };
+}
+
+function noisy(truth: Float32Array, sigma: number, seed: number, scale = 1, offset = 0): Float32Array {
+  const rng = new Rng(seed);
+  return truth.map((v) => scale * (v + sigma * rng.gauss()) + offset);
+}
+
+test('robust sigma and percentile on known samples', () => {
+  const rng = new Rng(3);
+  const g = Float64Array.from({ length: 200000 }, () => 5 * rng.gauss());
+  assert.ok(Math.abs(robustSigma(g) - 5) < 0.05, String(robustSigma(g)));
+  assert.equal(percentile([0, 10, 20, 30, 40], 25), 10);
+  assert.equal(percentile([0, 10], 99), 9.9);
+});
+
+test('fitPoly2D reproduces a degree-4 surface exactly', () => {
+  const f = (x: number, y: number): number => 3 + 0.01 * x - 0.02 * y + 1e-5 * x * y + 2e-10 * x ** 4 - 1e-9 * y ** 3 * x / 100;
+  const xs: number[] = [], ys: number[] = [], vs: number[] = [];
+  for (let y = 8; y < H; y += 16) for (let x = 8; x < W; x += 16) { xs.push(x); ys.push(y); vs.push(f(x, y)); }
+  const p = fitPoly2D(xs, ys, vs, 4, W, H);
+  for (const [x, y] of [[10, 10], [300, 200], [500, 370]] as const) assert.ok(Math.abs(p(x, y) - f(x, y)) < 1e-8, `${x},${y}`);
+});
+
+test('a perfect stack of white noise: nb4 1, no large-scale residual, blk the noise of 16x16 medians, no outliers, a = 1', () => {
+  const { plane } = truthPlane();
+  const sigma = 10;
+  const m = qualityMetrics({ stack: noisy(plane, sigma, 1), truth: plane, width: W, height: H, sky: SKY, idealSigma: sigma, photSnr: 50 });
+  assert.ok(Math.abs(m.nb4 - 1) < 0.04, `nb4 ${m.nb4}`);
+  // block medians of 256 white-noise pixels: sigma 1.2533 * 10 / 16 = 0.78 ADU = 0.078 % of the sky; blocks with
+  // stars keep 128..256 sky pixels (up to 0.11 %)
+  assert.ok(m.blk > 0.07 && m.blk < 0.1, `blk ${m.blk}`);
+  assert.ok(m.large < 0.08, `large ${m.large}`); // a degree-4 fit through 600 noisy block medians
+  assert.equal(m.outliers, 0);
+  assert.ok(Math.abs(m.a - 1) < 0.003, `a ${m.a}`);
+  assert.ok(m.photStars >= 20, `phot stars ${m.photStars}`);
+  // aperture noise at SNR >= 50: scatter below 2 %
+  assert.ok(m.phot < 2, `phot ${m.phot}`);
+  assert.ok(Math.abs(m.hfd - 2 * 1.1774 * 1.4) < 0.6, `hfd ${m.hfd}`); // HFD of a Gaussian = 2 sqrt(2 ln 2) sigma
+});
+
+test('scale, offset, a gradient and hot pixels are measured as such', () => {
+  const { plane } = truthPlane();
+  const sigma = 10;
+  const stack = noisy(plane, sigma, 2, 2.5, 300);
+  // a linear gradient of 1 % of the sky across the width (in truth units, so 2.5x in the stack)
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) stack[y * W + x] = stack[y * W + x]! + 2.5 * 0.01 * SKY * (x / (W - 1) - 0.5);
+  // 12 hot pixels of 50 sigma in clear sky
+  const hot = [[40, 50], [100, 200], [220, 90], [300, 300], [400, 60], [470, 330], [60, 330], [150, 120], [250, 250], [350, 150], [440, 220], [200, 350]];
+  const m0 = qualityMetrics({ stack, truth: plane, width: W, height: H, sky: SKY, idealSigma: sigma });
+  let placed = 0;
+  for (const [x, y] of hot) {
+    // only where the pixel is pure sky (the mask is the truth's)
+    if (Math.abs(plane[y! * W + x!]! - SKY) < 1e-3) { stack[y! * W + x!] = stack[y! * W + x!]! + 2.5 * 50 * sigma; placed++; }
+  }
+  const m = qualityMetrics({ stack, truth: plane, width: W, height: H, sky: SKY, idealSigma: sigma });
+  assert.ok(Math.abs(m.a - 2.5) < 0.01, `a ${m.a}`);
+  assert.ok(Math.abs(m.nb4 - 1) < 0.05, `nb4 ${m.nb4}`);
+  // the surface over the centres of the blocks inside the 16 px margin (x = 24 .. 488): 1 % x 464 / 511
+  const want = (100 * 0.01 * (488 - 24)) / (W - 1);
+  assert.ok(Math.abs(m.large - want) < 0.05, `large ${m.large} want ${want}`);
+  assert.ok(placed >= 8);
+  assert.ok(Math.abs(m.outliers - m0.outliers - (1e6 * placed) / m.skyPixels) < 1e-6, `outliers ${m.outliers} ${m0.outliers} ${placed}`);
+});
+
+test('truthOnGrid finds a dither and a meridian flip and maps the truth onto the stack', () => {
+  const { plane: truth } = truthPlane();
+  const flip = (x: number, y: number): [number, number] => [W - 1 - x + 3.3, H - 1 - y - 2.6];
+  const stackTruth = truthPlane(W, H, flip).plane;
+  const stack = noisy(stackTruth, 5, 9);
+  const g = truthOnGrid(truth, W, H, stack, W, H, SKY);
+  const [u, v] = apply(g.transform, 100, 80);
+  const [eu, ev] = flip(100, 80);
+  assert.ok(Math.hypot(u - eu, v - ev) < 0.05, `${u},${v} vs ${eu},${ev}`);
+  // the mapped truth equals the truth rendered on the stack's grid, away from the borders
+  let worst = 0;
+  for (let y = 20; y < H - 20; y++) for (let x = 20; x < W - 20; x++) if (g.coverage[y * W + x]! > 0.999) worst = Math.max(worst, Math.abs(g.truth[y * W + x]! - stackTruth[y * W + x]!) / (stackTruth[y * W + x]! - SKY + 100));
+  assert.ok(worst < 0.5, `worst relative difference ${worst}`);
+  const m = qualityMetrics({ stack, truth: g.truth, coverage: g.coverage, width: W, height: H, sky: SKY, idealSigma: 5, photSnr: 50 });
+  assert.ok(Math.abs(m.nb4 - 1) < 0.06, `nb4 ${m.nb4}`);
+  assert.ok(m.phot < 1.5, `phot ${m.phot}`);
+});
