@@ -10,6 +10,7 @@ import { DarkroomError } from '../util/errors.js';
 import { openAlpaca, openAlpacaPart } from '../devices/alpaca/open.js';
 import { openIndi, openIndiPart } from '../devices/indi/open.js';
 import { simulatedRig } from '../devices/sim/rig.js';
+import { simSettingsPath } from '../devices/sim/qsi.js';
 import type { FilterWheel, Focuser, GuideOutput, OpenedDevice } from '../devices/types.js';
 
 export type { OpenedDevice };
@@ -35,7 +36,8 @@ export async function openDevice(spec: string, opts: { simSpeed?: number; parts?
   const parts = Object.entries(opts.parts ?? {}).filter((e): e is [PartRole, string] => typeof e[1] === 'string' && e[1] !== spec);
   if (spec === 'sim') {
     if (parts.length) throw new DarkroomError('BAD_ARGUMENT', `--${parts[0]![0]} needs an INDI or Alpaca --device (with --device sim every part is simulated)`);
-    const { camera, clock, focuser } = simulatedRig({ speed: opts.simSpeed ?? 600 });
+    // the simulated camera keeps its settings (camera set) in its file, as a QSI keeps them in the camera
+    const { camera, clock, focuser } = simulatedRig({ speed: opts.simSpeed ?? 600, settingsFile: simSettingsPath() });
     await camera.connect();
     return { spec, camera, wheel: camera.wheel, focuser, clock, close: () => undefined };
   }

@@ -2,13 +2,19 @@
  * `darkroom alpaca-sim --port 11111 [--host 127.0.0.1]`: serve the simulated rig over ASCOM Alpaca until
  * interrupted: the QSI camera (camera/0), its filter wheel (filterwheel/0), a focuser whose position
  * blurs the camera's stars (focuser/0, best focus at its start position) and a telescope that takes
- * guide pulses (telescope/0).
+ * guide pulses (telescope/0): a simulated mount whose pointing moves the camera's stars, tracking
+ * perfectly unless `--drift RA,DEC` (arcsec per simulated second) makes it drift. The camera keeps its
+ * settings (fan, gain, pixel mask...) in a file as `--device sim` does: `--settings FILE`, else
+ * $DARKROOM_SIM_SETTINGS, else ~/.config/darkroom/sim-camera.json; so a client's `camera set` survives a
+ * restart. `--focus-offsets Red=12,Green=-30` gives the wheel's per-filter focus offsets (FocusOffsets).
  */
 import type { Command } from 'commander';
 import { DarkroomError } from '../util/errors.js';
 import { deviceCommand, numberArg } from './device-options.js';
 import { AlpacaServer } from '../devices/alpaca/server.js';
 import { simulatedRig } from '../devices/sim/rig.js';
+import { simSettingsPath } from '../devices/sim/qsi.js';
+import { QSI_FILTERS } from '../devices/sim/wheel.js';
 
 export function registerAlpacaSim(program: Command): void {
   deviceCommand(program, 'alpaca-sim', 'run an ASCOM Alpaca server with the simulated camera, filter wheel, focuser (it blurs the camera\'s stars) and telescope (guide pulses)', {
@@ -17,11 +23,17 @@ export function registerAlpacaSim(program: Command): void {
     .option('--port <n>', 'HTTP port (0 = any free port)', '11111')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--discovery-port <n>', 'UDP discovery port (0 = any; "off" to disable)', '32227')
-    .action(async (o: { port: string; host: string; discoveryPort: string; speed: string }) => {
+    .option('--drift <ra,dec>', 'drift of the simulated mount along RA and Dec, arcsec per (simulated) second; guide pulses correct it', '0,0')
+    .option('--settings <file>', 'JSON file the camera keeps its settings in (default: $DARKROOM_SIM_SETTINGS, else ~/.config/darkroom/sim-camera.json, as --device sim)')
+    .option('--focus-offsets <list>', `the filter wheel's focus offsets, focuser steps per filter: NAME=STEPS,... (filters ${QSI_FILTERS.join(', ')}; unlisted 0)`)
+    .action(async (o: { port: string; host: string; discoveryPort: string; speed: string; drift: string; settings?: string; focusOffsets?: string }) => {
       const port = numberArg('port', o.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536, '0..65535');
       const speed = numberArg('speed', o.speed, (n) => n >= 1, '>= 1');
       const dp = o.discoveryPort === 'off' ? null : Number(o.discoveryPort);
-      const server = new AlpacaServer({ ...simulatedRig({ speed }), discoveryPort: dp });
+      const [driftRa, driftDec] = driftArg(o.drift);
+      const focusOffsets = o.focusOffsets === undefined ? undefined : focusOffsetsArg(o.focusOffsets);
+      const settingsFile = o.settings ?? simSettingsPath();
+      const server = new AlpacaServer({ ...simulatedRig({ speed, mount: { driftRa, driftDec }, settingsFile, focusOffsets }), discoveryPort: dp });
       try {
         await server.start(port, o.host);
       } catch (e) {
@@ -36,4 +48,32 @@ export function registerAlpacaSim(program: Command): void {
         process.once('SIGTERM', stop);
       });
     });
+}
+
+/** `--drift RA,DEC`: two numbers, arcsec/s, each within +-60. */
+function driftArg(text: string): [number, number] {
+  const parts = text.split(',');
+  const v = parts.map((t) => (t.trim() === '' ? NaN : Number(t)));
+  if (v.length !== 2 || !v.every((n) => Number.isFinite(n) && Math.abs(n) <= 60)) {
+    throw new DarkroomError('BAD_ARGUMENT', `--drift must be RA,DEC in arcsec/s (each -60..60), got '${text}'`);
+  }
+  return [v[0]!, v[1]!];
+}
+
+/** `--focus-offsets Red=12,Green=-30`: integer focuser steps per filter of the wheel (any casing; each at most once). */
+export function focusOffsetsArg(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const bad = (why: string): never => {
+    throw new DarkroomError('BAD_ARGUMENT', `--focus-offsets: ${why} (e.g. Red=12,Green=-30)`);
+  };
+  for (const item of text.split(',')) {
+    const m = /^\s*([^=\s]+)\s*=\s*([+-]?\d+)\s*$/.exec(item);
+    if (!m) bad(`'${item.trim()}' is not NAME=STEPS`);
+    const name = QSI_FILTERS.find((f) => f.toLowerCase() === m![1]!.toLowerCase()) ?? bad(`no filter named '${m![1]}' (have: ${QSI_FILTERS.join(', ')})`);
+    const steps = Number(m![2]);
+    if (Math.abs(steps) > 100_000) bad(`${name}: ${steps} steps is beyond +-100000`);
+    if (name in out) bad(`${name} is given twice`);
+    out[name] = steps;
+  }
+  return out;
 }

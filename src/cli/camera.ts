@@ -1,5 +1,6 @@
 /**
- * `darkroom camera status|cool|warm|expose --device sim|indi://HOST:PORT[/DEVICE]|alpaca://HOST:PORT/N`
+ * `darkroom camera status|set|cool|warm|expose --device sim|indi://HOST:PORT[/DEVICE]|alpaca://HOST:PORT/N`
+ * (`set`: the QSI-style vendor settings, options from CAMERA_SETTINGS_CATALOGUE)
  */
 import type { Command } from 'commander';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
@@ -7,7 +8,9 @@ import { writeFits } from '../fits/index.js';
 import { VERSION } from '../version.js';
 import { MIN_SETPOINT, MAX_SETPOINT } from '../devices/sim/simcamera.js';
 import { openDevice as openDeviceSpec, type OpenedDevice } from '../acquire/open.js';
-import type { Camera } from '../devices/types.js';
+import type { Camera, CameraSettingsState } from '../devices/types.js';
+import { CAMERA_SETTINGS_CATALOGUE, describeSettings, settingsPatch, type CameraSettingsInput } from '../devices/camera-settings.js';
+import { addOptions, parseCli } from '../util/options.js';
 import { FRAME_KINDS, isFrameKind, type FrameKind } from '../image/frame-kind.js';
 import { deviceCommand, type DeviceCommandOptions } from './device-options.js';
 
@@ -63,8 +66,9 @@ async function coolTo(cam: Camera, setpoint: number, timeoutS: number): Promise<
 const CAMERA_DEVICE: DeviceCommandOptions = { device: { help: 'sim | indi://HOST:PORT[/DEVICE] | alpaca://HOST:PORT/N' }, json: 'machine-readable output' };
 
 export function registerCamera(program: Command): void {
-  const cmd = program.command('camera').description('control a camera: status, cool, warm, expose');
+  const cmd = program.command('camera').description('control a camera: status, set, cool, warm, expose');
   registerStatus(cmd);
+  registerSet(cmd);
   registerCool(cmd);
   registerWarm(cmd);
   registerExpose(cmd);
@@ -78,13 +82,44 @@ function registerStatus(cmd: Command): void {
       const state = await d.camera.state();
       const bin = await d.camera.getBinning();
       const filter = d.wheel ? await d.wheel.position().then(async (p) => (p >= 0 ? (await d.wheel!.names())[p] : 'moving')) : undefined;
-      const out = { device: o.device, name: info.name, width: info.width, height: info.height, binning: bin, state, cooler: st, filter };
+      const settings = await vendorSettings(d.camera);
+      const out = { device: o.device, name: info.name, width: info.width, height: info.height, binning: bin, state, cooler: st, filter, ...(settings ? settings : {}) };
       if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
       else {
         process.stdout.write(`${info.name}: ${info.width}x${info.height}, bin ${bin.x}x${bin.y}, ${state}\n`);
-        process.stdout.write(`cooler ${st.on ? 'on' : 'off'}: CCD ${st.ccdTemp.toFixed(2)} C, set point ${st.setpoint} C, power ${Number.isFinite(st.power) ? st.power.toFixed(0) + '%' : 'n/a'}${st.poorRegulation ? ' (poor regulation)' : ''}\n`);
+        process.stdout.write(`cooler ${st.on ? 'on' : 'off'}: CCD ${st.ccdTemp.toFixed(2)} C, set point ${st.setpoint} C, heat sink ${Number.isFinite(st.ambient) ? st.ambient.toFixed(1) + ' C' : 'n/a'}, power ${Number.isFinite(st.power) ? st.power.toFixed(0) + '%' : 'n/a'}${st.poorRegulation ? ' (poor regulation)' : ''}\n`);
         if (filter) process.stdout.write(`filter: ${filter}\n`);
+        if (settings) process.stdout.write(settingsText(settings));
       }
+    });
+  });
+}
+
+/** The camera's vendor settings, or undefined for a camera without them. */
+async function vendorSettings(cam: Camera): Promise<CameraSettingsState | undefined> {
+  if (!cam.settingsState) return undefined;
+  return cam.settingsState().catch((e: unknown) => {
+    if (isDarkroomError(e) && e.code === 'UNSUPPORTED') return undefined;
+    throw e;
+  });
+}
+
+/** Settings and conditions as `camera status` prints them. */
+function settingsText(s: CameraSettingsState): string {
+  const lines = describeSettings(s.settings, s.fanOverride);
+  lines.push(s.conditions.length ? `conditions: ${s.conditions.map((c) => c.message).join('; ')}` : 'conditions: none');
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+function registerSet(cmd: Command): void {
+  const set = deviceCommand(cmd, 'set', 'change the camera settings (QSI Advanced Setup): fan, gain, shutter, anti-blooming, flush, readout, LED, beeper, pixel mask', CAMERA_DEVICE);
+  addOptions(set, CAMERA_SETTINGS_CATALOGUE).action(async (o: Record<string, unknown> & { device: string; json?: boolean }) => {
+    const patch = await withDevice(o.device, async () => settingsPatch(parseCli(CAMERA_SETTINGS_CATALOGUE, o) as CameraSettingsInput));
+    if (!Object.keys(patch).length) throw new DarkroomError('BAD_ARGUMENT', `camera set: give at least one setting (${CAMERA_SETTINGS_CATALOGUE.map((d) => d.flag.split(' ')[0]).join(', ')})`);
+    await onDevice(o.device, async (d) => {
+      if (!d.camera.setSettings) throw new DarkroomError('UNSUPPORTED', 'the camera has no QSI-style settings');
+      const st = await d.camera.setSettings(patch);
+      process.stdout.write(o.json ? JSON.stringify(st) + '\n' : settingsText(st));
     });
   });
 }

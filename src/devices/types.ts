@@ -40,6 +40,70 @@ export interface SensorInfo {
   offsetRange?: { min: number; max: number };
 }
 
+/** Fan mode of a QSI-style camera (full speed is forced while the heat sink is over temperature). */
+export type FanMode = 'off' | 'quiet' | 'full';
+
+/** A sensor pixel, unbinned coordinates. */
+export interface PixelXY {
+  x: number;
+  y: number;
+}
+
+/** The vendor settings of a QSI-style camera (see camera-settings.ts for their meaning and checks). */
+export interface CameraSettings {
+  fanMode: FanMode;
+  /** Gain mode; `gain: 'high'` is the camera's gain setting 0 (Alpaca Gain 0), 'low' setting 1. */
+  gain: 'high' | 'low';
+  /** Mechanical shutter, or electronic (interline sensors: nothing covers the sensor). */
+  shutterPriority: 'mechanical' | 'electronic';
+  antiBlooming: boolean;
+  /** Pre-exposure flush cycles. */
+  preFlush: 0 | 1 | 2 | 4 | 8;
+  /** Readout optimization: image quality (low read noise) or readout speed. */
+  readout: 'quality' | 'speed';
+  led: boolean;
+  beeper: boolean;
+  /** Pixels the camera replaces with the mean of their neighbours in every frame. */
+  pixelMask: PixelXY[];
+}
+
+/** Which settings a camera offers and the values each may take. */
+export interface CameraCapabilities {
+  fanModes: FanMode[];
+  gainModes: CameraSettings['gain'][];
+  shutterPriorities: CameraSettings['shutterPriority'][];
+  readoutModes: CameraSettings['readout'][];
+  preFlushCycles: CameraSettings['preFlush'][];
+  /** Whether the sensor has an anti-blooming gate (the default), and whether it can be switched off. */
+  antiBlooming: boolean;
+  antiBloomingSelectable: boolean;
+  led: boolean;
+  beeper: boolean;
+  maxMaskedPixels: number;
+}
+
+export type CameraConditionCode = 'over-temperature' | 'ccd-under-temperature' | 'supply-low' | 'supply-high' | 'filter-wheel' | 'shutter' | 'usb';
+
+/** An error condition the camera reports: soft (mitigated, clears by itself) or hard (the camera stops). */
+export interface CameraCondition {
+  code: CameraConditionCode;
+  /** The camera's error number. */
+  number: number;
+  severity: 'soft' | 'hard';
+  message: string;
+  /** The measured value (C, V) when there is one. */
+  value?: number;
+}
+
+/** Settings, capabilities and conditions together (`camera status`, GET /api/camera/settings). */
+export interface CameraSettingsState {
+  settings: CameraSettings;
+  capabilities: CameraCapabilities;
+  conditions: CameraCondition[];
+  /** True while over-temperature forces the fan to full speed. */
+  fanOverride: boolean;
+}
+
 export interface Subframe {
   /** Start and size in binned pixels (ASCOM convention). */
   x: number;
@@ -105,6 +169,12 @@ export interface Camera extends Device {
   percentCompleted?(): Promise<number>;
   /** Download the last image with a full FITS header (IMAGETYP, EXPTIME, DATE-OBS, CCD-TEMP, ...). */
   download(timeoutMs?: number): Promise<Image>;
+  /** The vendor settings, capabilities and error conditions, where the camera has them (QSI-style). */
+  settingsState?(): Promise<CameraSettingsState>;
+  /** Change some settings (DeviceError invalid-value for a value the camera does not offer); returns the new state. */
+  setSettings?(patch: Partial<CameraSettings>): Promise<CameraSettingsState>;
+  /** The error conditions active now. */
+  conditions?(): Promise<CameraCondition[]>;
 }
 
 export interface FilterWheel extends Device {
@@ -114,6 +184,8 @@ export interface FilterWheel extends Device {
   position(): Promise<number>;
   /** Move to a slot (0-based) or a filter name; resolves when it arrives. */
   move(target: number | string, timeoutMs?: number): Promise<void>;
+  /** The focuser offset of each slot, steps (ASCOM FocusOffsets), where the wheel knows them. */
+  focusOffsets?(): Promise<number[]>;
 }
 
 export type GuideDirection = 'north' | 'south' | 'east' | 'west';
@@ -138,6 +210,11 @@ export interface Focuser extends Device {
   temperature?(): Promise<number | undefined>;
 }
 
+/** A weather / safety device (ASCOM SafetyMonitor): whether it is safe to observe now. */
+export interface SafetyMonitor {
+  isSafe(): Promise<boolean>;
+}
+
 /** ASCOM guide direction numbers (guideNorth=0, South=1, East=2, West=3). */
 export const GUIDE_DIRECTIONS: GuideDirection[] = ['north', 'south', 'east', 'west'];
 
@@ -153,6 +230,15 @@ export interface OpenedDevice {
   /** The clock the camera runs on (accelerated for the simulator). */
   clock: Clock;
   close: () => void;
+  /** Listen to what happens to the link to the device's server (lost, reconnected, a frame taken again), when it can reconnect. */
+  onLinkEvent?: (listener: (e: LinkEvent) => void) => void;
+}
+
+/** The link to a device server: lost, reconnected (devices restored), an exposure taken again, given up. */
+export interface LinkEvent {
+  kind: 'lost' | 'reconnected' | 'retry' | 'failed';
+  server: string;
+  message: string;
 }
 
 /** Injectable clock so tests can run minutes of simulated time in milliseconds. */

@@ -11,6 +11,8 @@ import { DEFAULT_PATTERN, formatName, freeName } from '../../src/acquire/autosav
 import { readFits, readFitsHeader } from '../../src/fits/index.js';
 import { DarkroomError } from '../../src/util/errors.js';
 import { fileTempDir, fitsverify, useTempDir } from '../helpers/env.js';
+import { DEFAULT_SETTINGS } from '../../src/devices/camera-settings.js';
+import { FLUSH_FRACTION } from '../../src/devices/sim/qsi.js';
 
 const small = () => sensorModel('kaf8300', { width: 96, height: 64 });
 
@@ -148,7 +150,8 @@ describe('sequence on the simulator', () => {
     assert.equal(h1.getNumber('SET-TEMP'), -10);
     assert.ok(Math.abs(h1.getNumber('CCD-TEMP')! + 10) <= 0.2, `CCD-TEMP ${h1.getNumber('CCD-TEMP')}`);
     const d1 = Date.parse(`${h1.getString('DATE-OBS')}Z`);
-    assert.equal(d1, r.framesStart + 2 * 500, 'DATE-OBS is the UTC clock time at the shutter opening (after the filter move)');
+    // the default pre-exposure flush (2 cycles of 5% of the 2 s readout) runs before the shutter opens
+    assert.equal(d1, r.framesStart + 2 * 500 + DEFAULT_SETTINGS.preFlush * FLUSH_FRACTION * 2000, 'DATE-OBS is the UTC clock time at the shutter opening (after the filter move and the flush)');
     assert.ok(h1.history().some((l) => l.includes("sequence 'M78 QSI 0C'")));
     const h2 = readFitsHeader(r.saved[1]!.path).header;
     assert.equal(h2.getNumber('XBINNING'), 2);

@@ -7,6 +7,9 @@ import { deviceFor, type IndiDeviceSummary } from '../../src/devices/indi/discov
 import { IndiFocuser } from '../../src/devices/indi/focuser.js';
 import { openDevice } from '../../src/acquire/open.js';
 import { startIndiServer, type IndiServer } from './indiserver.js';
+import { join } from 'node:path';
+import { readFits } from '../../src/fits/index.js';
+import { fitsverify, runCli, useTempDir } from '../helpers/env.js';
 
 let srv: IndiServer;
 before(async () => {
@@ -50,6 +53,25 @@ test('indi://HOST:PORT without a device name finds the CCD among ccd + wheel + t
   } finally {
     d.close();
   }
+});
+
+test('darkroom camera expose --device indi://HOST:PORT (no device named) on ccd + wheel + telescope + focuser: a binned frame through the wheel driver\'s filter', async (t) => {
+  const out = join(useTempDir(t), 'light.fits');
+  const r = runCli(['camera', 'expose', '--device', `indi://127.0.0.1:${srv.port}`, '--exposure', '1', '--bin', '2x2', '--filter', 'Green', '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const img = readFits(out);
+  const c = new IndiClient('127.0.0.1', srv.port);
+  t.after(() => c.close());
+  await c.connect();
+  await c.waitFor(() => Number.isFinite(c.num('CCD Simulator', 'CCD_INFO', 'CCD_MAX_X')) && Number.isFinite(c.num('Filter Simulator', 'FILTER_SLOT', 'FILTER_SLOT_VALUE')), 5000, 'the CCD and the wheel');
+  assert.equal(img.width, c.num('CCD Simulator', 'CCD_INFO', 'CCD_MAX_X') / 2);
+  assert.equal(img.height, c.num('CCD Simulator', 'CCD_INFO', 'CCD_MAX_Y') / 2);
+  assert.equal(img.header.getString('IMAGETYP'), 'Light Frame');
+  assert.equal(img.header.getNumber('EXPTIME'), 1);
+  assert.equal(img.header.getString('FILTER'), 'Green');
+  // the filter wheel driver moved (slot 2 of Red, Green, Blue...), not the CCD simulator's own filter interface
+  assert.equal(c.num('Filter Simulator', 'FILTER_SLOT', 'FILTER_SLOT_VALUE'), 2);
+  assert.equal(fitsverify(out).errors, 0);
 });
 
 test('INDI focuser simulator: absolute and relative moves, limits, Busy while moving, temperature', async () => {

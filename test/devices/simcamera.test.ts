@@ -146,7 +146,7 @@ test('exposure states, refusal of a second exposure, shutter, binning, subframe,
   assert.ok(Math.abs(median(b.data[0]!) - 1000) < 10, 'bias counted once when binning');
 
   // faults
-  cam.injectFault('voltage');
+  cam.injectFault('usb');
   assert.equal(await cam.state(), 'error');
-  await assert.rejects(cam.startExposure({ type: 'dark', duration: 1 }), /supply voltage low/);
+  await assert.rejects(cam.startExposure({ type: 'dark', duration: 1 }), /camera hard error 203: USB communication failure/);
 });

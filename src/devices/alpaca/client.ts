@@ -18,7 +18,13 @@ import {
   type GuideOutput,
   type SensorInfo,
   type Subframe,
+  type CameraCapabilities,
+  type CameraCondition,
+  type CameraSettings,
+  type CameraSettingsState,
 } from '../types.js';
+import { GAIN_MODES } from '../camera-settings.js';
+import { ACTION_KEYS, CAMERA_ACTIONS, actionValue, readoutIndex, readoutOfIndex } from './actions.js';
 import { ALPACA_ERRORS, CAMERA_STATES, DISCOVERY_MESSAGE, DISCOVERY_PORT, IMAGEBYTES_MIME, decodeImageBytes, parseImageBytesHeader } from './protocol.js';
 
 /** An Alpaca device reported an error (ErrorNumber != 0). */
@@ -113,6 +119,10 @@ export class AlpacaDevice {
   async put(member: string, params: Record<string, string | number | boolean> = {}): Promise<void> {
     await this.json(await this.request('PUT', member, params), member);
   }
+  /** PUT Action: the action's text answer. */
+  async action(name: string, parameters = ''): Promise<string> {
+    return String((await this.json(await this.request('PUT', 'action', { Action: name, Parameters: parameters }), `action ${name}`)).Value ?? '');
+  }
 
   /** The ImageArray, row-major; through ImageBytes unless json is set (or the server answers JSON). */
   async imageArray(json = false): Promise<{ width: number; height: number; data: Float32Array; via: 'imagebytes' | 'json' }> {
@@ -182,6 +192,7 @@ export class AlpacaCamera extends AlpacaPart implements Camera {
   override async connect(): Promise<void> {
     await super.connect();
     this.info = undefined;
+    this.missingActions = undefined;
   }
   async connected(): Promise<boolean> {
     return this.dev.get<boolean>('connected');
@@ -269,6 +280,51 @@ export class AlpacaCamera extends AlpacaPart implements Camera {
   async abortExposure(): Promise<void> {
     await this.dev.put('abortexposure');
   }
+  // ---- vendor (QSI-style) settings: Gain, ReadoutMode and the actions of actions.ts -------------
+  /** The vendor actions missing from the camera's SupportedActions (asked once per connection). */
+  private missingActions?: string[];
+  private async needActions(): Promise<void> {
+    if (!this.missingActions) {
+      const have = await this.dev.get<string[]>('supportedactions');
+      this.missingActions = CAMERA_ACTIONS.filter((a) => !have.some((h) => h.toLowerCase() === a.toLowerCase()));
+    }
+    const missing = this.missingActions;
+    if (missing.length) throw new DarkroomError('UNSUPPORTED', `the camera offers no QSI-style settings (SupportedActions lacks ${missing.join(', ')})`, this.dev.label);
+  }
+  async settingsState(): Promise<CameraSettingsState> {
+    await this.needActions();
+    const a = (n: string): Promise<string> => this.dev.action(n);
+    const gain = GAIN_MODES[await this.dev.get<number>('gain')] ?? 'high';
+    const settings: CameraSettings = {
+      fanMode: (await a('FanMode')) as CameraSettings['fanMode'],
+      gain,
+      shutterPriority: (await a('ShutterPriority')) as CameraSettings['shutterPriority'],
+      antiBlooming: (await a('AntiBlooming')) === 'True',
+      preFlush: Number(await a('PreFlush')) as CameraSettings['preFlush'],
+      readout: readoutOfIndex(await this.dev.get<number>('readoutmode')),
+      led: (await a('LED')) === 'True',
+      beeper: (await a('Beeper')) === 'True',
+      pixelMask: (JSON.parse(await a('PixelMask')) as number[][]).map(([x, y]) => ({ x: x!, y: y! })),
+    };
+    const capabilities = JSON.parse(await a('Capabilities')) as CameraCapabilities;
+    const conditions = JSON.parse(await a('ErrorStatus')) as CameraCondition[];
+    return { settings, capabilities, conditions, fanOverride: conditions.some((c) => c.code === 'over-temperature') };
+  }
+  async setSettings(patch: Partial<CameraSettings>): Promise<CameraSettingsState> {
+    await this.needActions();
+    for (const [action, key] of Object.entries(ACTION_KEYS)) {
+      if (patch[key] !== undefined) await this.dev.action(action, actionValue(key, { ...({} as CameraSettings), [key]: patch[key] } as CameraSettings));
+    }
+    if (patch.gain !== undefined) await this.dev.put('gain', { Gain: GAIN_MODES.indexOf(patch.gain) });
+    if (patch.readout !== undefined) await this.dev.put('readoutmode', { ReadoutMode: readoutIndex(patch.readout) });
+    return this.settingsState();
+  }
+  /** The camera's error conditions (none for a camera without the ErrorStatus action). */
+  async conditions(): Promise<CameraCondition[]> {
+    await this.needActions().catch(() => undefined);
+    if (this.missingActions?.includes('ErrorStatus')) return [];
+    return JSON.parse(await this.dev.action('ErrorStatus')) as CameraCondition[];
+  }
   async state(): Promise<CameraState> {
     const n = await this.dev.get<number>('camerastate');
     return CAMERA_STATES[n] ?? 'error';
@@ -296,6 +352,7 @@ export class AlpacaCamera extends AlpacaPart implements Camera {
     const ccdTemp = await this.dev.get<number>('ccdtemperature').catch(() => undefined);
     const power = await this.dev.get<number>('coolerpower').catch(() => undefined);
     const gain = await this.dev.get<number>('gain').catch(() => undefined);
+    const egain = await this.dev.get<number>('electronsperadu').catch(() => info.electronsPerAdu);
     const offset = await this.dev.get<number>('offset').catch(() => undefined);
     const startIso = await this.dev.get<string>('lastexposurestarttime').catch(() => undefined);
     const dateObs = startIso ? new Date(`${startIso.replace(/Z$/, '')}Z`) : last.start;
@@ -310,7 +367,7 @@ export class AlpacaCamera extends AlpacaPart implements Camera {
       pixelSizeX: info.pixelSizeX,
       pixelSizeY: info.pixelSizeY,
       instrument: info.name,
-      egain: info.electronsPerAdu,
+      egain: egain,
       gain,
       offset,
       filter: last.req.type === 'bias' || last.req.type === 'dark' ? undefined : last.filter,
@@ -337,6 +394,10 @@ export class AlpacaFilterWheel extends AlpacaPart implements FilterWheel {
   }
   async position(): Promise<number> {
     return this.dev.get<number>('position');
+  }
+  /** FocusOffsets: the focuser offset of each slot, steps. */
+  async focusOffsets(): Promise<number[]> {
+    return this.dev.get<number[]>('focusoffsets');
   }
   async move(target: number | string, timeoutMs = 30_000): Promise<void> {
     let slot: number;

@@ -8,7 +8,9 @@ import { DeviceError } from '../errors.js';
 import { GUIDE_DIRECTIONS, type Camera, type CameraState, type CoolerStatus, type FilterWheel, type Focuser, type GuideOutput, type SensorInfo } from '../types.js';
 import type { Image } from '../../image/image.js';
 import { ALPACA_ERRORS, CAMERA_STATES, ELEMENT_TYPE } from './protocol.js';
-import { bool, int, num, type Params } from './request.js';
+import { bool, int, num, param, type Params } from './request.js';
+import { READOUT_MODE_NAMES } from '../camera-settings.js';
+import { CAMERA_ACTIONS, findAction, readoutIndex, readoutOfIndex, runAction } from './actions.js';
 
 /** An Alpaca error to return in the JSON body (HTTP 200). */
 export class AlpacaError extends Error {
@@ -59,7 +61,7 @@ export function cameraInfoMembers(cam: Camera, s: SensorInfo): Members {
     ccdtemperature: { get: async () => (await cooler()).ccdTemp },
     cooleron: { get: async () => (await cooler()).on, put: (p) => { const on = bool(p, 'CoolerOn'); return () => cam.setCooler(on); } },
     coolerpower: { get: async () => (await cooler()).power },
-    electronsperadu: fixed(s.electronsPerAdu),
+    electronsperadu: { get: async () => (await cam.sensorInfo()).electronsPerAdu },
     exposuremax: fixed(14400),
     exposuremin: fixed(0),
     exposureresolution: fixed(0.01),
@@ -77,11 +79,39 @@ export function cameraInfoMembers(cam: Camera, s: SensorInfo): Members {
     maxbiny: fixed(s.maxBinY),
     pixelsizex: fixed(s.pixelSizeX),
     pixelsizey: fixed(s.pixelSizeY),
-    readoutmode: { get: () => 0, put: (p) => { const m = int(p, 'ReadoutMode'); return () => { if (m !== 0) invalid('ReadoutMode must be 0'); }; } },
-    readoutmodes: fixed(['Normal']),
+    ...readoutMembers(cam),
     sensorname: fixed(s.sensorName ?? s.name),
     sensortype: fixed(s.bayer ? 2 : 0),
     setccdtemperature: { get: async () => (await cooler()).setpoint, put: (p) => { const t = num(p, 'SetCCDTemperature'); return () => cam.setSetpoint(t); } },
+  };
+}
+
+/** ReadoutMode(s): the readout optimization of a camera with settings, else one 'Normal' mode. */
+function readoutMembers(cam: Camera): Members {
+  if (!cam.settingsState || !cam.setSettings) {
+    return {
+      readoutmode: { get: () => 0, put: (p) => { const m = int(p, 'ReadoutMode'); return () => { if (m !== 0) invalid('ReadoutMode must be 0'); }; } },
+      readoutmodes: fixed(['Normal']),
+    };
+  }
+  const set = cam.setSettings.bind(cam);
+  return {
+    readoutmode: { get: async () => readoutIndex((await cam.settingsState!()).settings.readout), put: (p) => { const m = int(p, 'ReadoutMode'); return () => set({ readout: readoutOfIndex(m) }); } },
+    readoutmodes: fixed([...READOUT_MODE_NAMES]),
+  };
+}
+
+/** SupportedActions and Action: the vendor settings of a camera that has them (see actions.ts); none otherwise. */
+export function cameraActionMembers(cam: Camera): Members {
+  const has = !!(cam.settingsState && cam.setSettings);
+  const run = async (name: string, parameters: string): Promise<string> => {
+    const a = has ? findAction(name) : undefined;
+    if (!a) throw new AlpacaError(ALPACA_ERRORS.actionNotImplemented, `action '${name}' is not supported${has ? ` (supported: ${CAMERA_ACTIONS.join(', ')})` : ''}`);
+    return runAction(cam, a, parameters);
+  };
+  return {
+    supportedactions: fixed(has ? [...CAMERA_ACTIONS] : []),
+    action: { put: (p) => { const name = param(p, 'Action'); const parameters = param(p, 'Parameters'); return () => run(name, parameters); } },
   };
 }
 
@@ -161,7 +191,7 @@ function notSet(message: string): never {
 export function wheelMembers(wheel: FilterWheel): Members {
   return {
     names: { get: () => wheel.names() },
-    focusoffsets: { get: async () => (await wheel.names()).map(() => 0) },
+    focusoffsets: { get: async () => (wheel.focusOffsets ? wheel.focusOffsets() : (await wheel.names()).map(() => 0)) },
     position: { get: () => wheel.position(), put: (p) => { const slot = int(p, 'Position'); return () => started(wheel.move(slot)); } },
   };
 }

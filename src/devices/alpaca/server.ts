@@ -19,7 +19,7 @@ import type { Image } from '../../image/image.js';
 import { ALPACA_ERRORS, DISCOVERY_MESSAGE, DISCOVERY_PORT, IMAGEBYTES_MIME, encodeImageBytes, encodeImageBytesError } from './protocol.js';
 import { ALPACA_DEVICE_TYPES, memberVerbs } from './interfaces.js';
 import { AlpacaRequestError, Params, bool, devicePath, transactionIds } from './request.js';
-import { AlpacaError, cameraInfoMembers, exposureMembers, focuserMembers, frameMembers, telescopeMembers, wheelMembers, type Member, type Members } from './members.js';
+import { AlpacaError, cameraActionMembers, cameraInfoMembers, exposureMembers, focuserMembers, frameMembers, telescopeMembers, wheelMembers, type Member, type Members } from './members.js';
 
 export { AlpacaError };
 
@@ -269,6 +269,7 @@ export class AlpacaServer<O extends AlpacaServerOptions = AlpacaServerOptions> {
       ...cameraInfoMembers(cam, info),
       ...frameMembers(cam, info, onStart),
       ...exposureMembers(cam, () => this.readyImage(), () => this.lastExposure),
+      ...cameraActionMembers(cam),
     });
   }
 }

@@ -5,6 +5,13 @@
  * property names (CONNECTION, CCD_EXPOSURE, CCD_TEMPERATURE, CCD_COOLER, CCD_BINNING, CCD_FRAME,
  * CCD_FRAME_TYPE, CCD_INFO, CCD1, FILTER_SLOT, FILTER_NAME); IndiGuideOutput pulse-guides through
  * TELESCOPE_TIMED_GUIDE_NS / TELESCOPE_TIMED_GUIDE_WE.
+ *
+ * Reconnection (enableReconnect, as openIndi does): when the server goes away (an indiserver restart)
+ * the client connects again with back-off, waits for the new server's properties and restores each
+ * attached device (connected again; camera binning, frame, gain, offset, cooler and set point; the
+ * wheel's filter; the focuser's position). Idempotent operations caught by the drop run again once
+ * the link is back (`resilient`); an exposure lost with the link is taken again by download(), so
+ * the caller gets one whole image. Each step is a 'link' event (lost, reconnected, retry, failed).
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +22,7 @@ import { DarkroomError } from '../../util/errors.js';
 import { readFits } from '../../fits/index.js';
 import type { Image } from '../../image/image.js';
 import { applyFrameHeader } from '../frame-header.js';
-import type { Camera, CameraState, CoolerStatus, ExposureRequest, FilterWheel, GuideDirection, GuideOutput, SensorInfo, Subframe } from '../types.js';
+import type { Camera, CameraState, CoolerStatus, LinkEvent, ExposureRequest, FilterWheel, GuideDirection, GuideOutput, SensorInfo, Subframe } from '../types.js';
 import { XmlStream, escapeXml, type XmlElement } from './xml.js';
 import { INDI_INTERFACE, type IndiDeviceSummary } from './discover.js';
 
@@ -45,12 +52,37 @@ export interface IndiProperty {
   message?: string;
 }
 
+/** A part of the rig that is put back as it was after the client reconnects to a restarted server. */
+export interface IndiRestorable {
+  /** Connect the device again on the new connection and re-apply the state it had. */
+  restore(): Promise<void>;
+}
+
+/** What happened to the link to the INDI server (the client emits them as 'link' events). */
+export interface IndiLinkEvent extends LinkEvent {
+  /** Connection attempts it took (reconnected, failed). */
+  attempts?: number;
+}
+
+/** Reconnection after the server went away: back-off from `initialDelayMs`, doubled up to `maxDelayMs`; give up after `giveUpMs`. */
+export interface ReconnectOptions {
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  giveUpMs?: number;
+}
+
 export class IndiClient extends EventEmitter {
   private sock?: Socket;
   readonly devices = new Map<string, Map<string, IndiProperty>>();
   readonly messages: { device?: string; message: string }[] = [];
   readonly label: string;
   private closed = false;
+  private userClosed = false;
+  private reconnectOpts?: Required<ReconnectOptions>;
+  private readonly restorables = new Set<IndiRestorable>();
+  private restoring = false;
+  /** Counts the connections lost: a wait begun in one epoch and failed in a later one failed because of the link. */
+  epoch = 0;
 
   constructor(readonly host = '127.0.0.1', readonly port = 7624) {
     super();
@@ -58,8 +90,12 @@ export class IndiClient extends EventEmitter {
   }
 
   async connect(timeoutMs = 5000): Promise<void> {
+    await this.openSocket(timeoutMs);
+  }
+
+  /** Open the TCP connection with a fresh XML parser, ask for every property. */
+  private async openSocket(timeoutMs: number): Promise<void> {
     const sock = tcpConnect({ host: this.host, port: this.port });
-    this.sock = sock;
     sock.setEncoding('latin1');
     const parser = new XmlStream((el) => this.onElement(el));
     await new Promise<void>((resolve, reject) => {
@@ -76,16 +112,146 @@ export class IndiClient extends EventEmitter {
         reject(new DarkroomError('IO', `cannot reach INDI server at ${this.host}:${this.port} (${e.code === 'ECONNREFUSED' ? 'connection refused' : e.code ?? e.message})`, this.label));
       });
     });
+    this.sock = sock;
+    this.closed = false;
     sock.on('data', (d: string) => parser.feed(d));
     sock.on('error', (e) => this.emit('socketError', e));
-    sock.on('close', () => {
-      this.closed = true;
-      this.emit('close');
-    });
+    sock.on('close', () => this.onClose(sock));
     this.send('<getProperties version="1.7"/>');
   }
 
+  private onClose(sock: Socket): void {
+    if (sock !== this.sock) return;
+    this.closed = true;
+    this.epoch++;
+    // the properties of a server that went away say nothing of the one that comes back
+    if (this.reconnectOpts && !this.userClosed) this.devices.clear();
+    this.emit('close');
+    if (this.userClosed || !this.reconnectOpts || this.restoring) return;
+    this.link('lost', `lost the connection to the INDI server ${this.label}: reconnecting`);
+    void this.reconnectLoop();
+  }
+
+  private link(kind: IndiLinkEvent['kind'], message: string, attempts?: number): void {
+    const e: IndiLinkEvent = { kind, server: this.label, message, ...(attempts !== undefined ? { attempts } : {}) };
+    this.emit('link', e);
+  }
+
+  /**
+   * Reconnect when the server goes away (an indiserver restart): connect again with back-off, wait for
+   * the server's properties, then restore every attached device (connected again, its state re-applied).
+   * Waits in progress when the link drops still fail (their callers retry: see `whenUp`).
+   */
+  enableReconnect(opts: ReconnectOptions = {}): void {
+    this.reconnectOpts = { initialDelayMs: opts.initialDelayMs ?? 250, maxDelayMs: opts.maxDelayMs ?? 4000, giveUpMs: opts.giveUpMs ?? 120_000 };
+  }
+
+  /** Put `d` back after a reconnection (in the order attached). */
+  attach(d: IndiRestorable): void {
+    this.restorables.add(d);
+  }
+  detach(d: IndiRestorable): void {
+    this.restorables.delete(d);
+  }
+
+  /** Whether the client reconnects when the server goes away. */
+  get reconnects(): boolean {
+    return !!this.reconnectOpts && !this.userClosed;
+  }
+
+  /** True while connected and not restoring the devices after a reconnection. */
+  get up(): boolean {
+    return !this.closed && !this.restoring;
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    const o = this.reconnectOpts!;
+    const t0 = Date.now();
+    let delay = o.initialDelayMs;
+    this.restoring = true;
+    for (let attempt = 1; ; attempt++) {
+      await new Promise((r) => setTimeout(r, delay).unref());
+      if (this.userClosed) break;
+      try {
+        this.devices.clear();
+        await this.openSocket(Math.max(500, delay));
+        await this.settle();
+        for (const d of [...this.restorables]) await d.restore();
+        this.restoring = false;
+        this.link('reconnected', `reconnected to the INDI server ${this.label} after ${attempt} attempt${attempt > 1 ? 's' : ''} (${((Date.now() - t0) / 1000).toFixed(1)} s); devices restored`, attempt);
+        this.emit('up');
+        return;
+      } catch (e) {
+        this.sock?.destroy();
+        if (Date.now() - t0 + delay > o.giveUpMs) {
+          this.restoring = false;
+          this.closed = true;
+          this.link('failed', `gave up reconnecting to the INDI server ${this.label} after ${attempt} attempts (${(e as Error).message})`, attempt);
+          break;
+        }
+        delay = Math.min(o.maxDelayMs, delay * 2);
+      }
+    }
+    this.restoring = false;
+    this.emit('up');
+  }
+
+  /** Resolve once no INDI property has arrived for `quietMs` (at most `maxMs`). */
+  settle(quietMs = 300, maxMs = 3000): Promise<void> {
+    return new Promise((resolve) => {
+      let quiet: NodeJS.Timeout;
+      const done = (): void => {
+        clearTimeout(quiet);
+        clearTimeout(cap);
+        this.off('update', bump);
+        resolve();
+      };
+      const bump = (): void => {
+        clearTimeout(quiet);
+        quiet = setTimeout(done, quietMs);
+      };
+      const cap = setTimeout(done, maxMs);
+      this.on('update', bump);
+      bump();
+    });
+  }
+
+  /** Resolve when the link is up (at once, or once a reconnection has restored the devices); reject when it is gone for good. */
+  async whenUp(timeoutMs = 180_000): Promise<void> {
+    if (this.up) return;
+    if (this.userClosed || !this.reconnectOpts) throw new DarkroomError('IO', 'INDI connection is closed', this.label);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.off('up', on);
+        reject(new DarkroomError('IO', `the INDI server did not come back within ${timeoutMs} ms`, this.label));
+      }, timeoutMs);
+      const on = (): void => {
+        clearTimeout(t);
+        if (this.up) resolve();
+        else reject(new DarkroomError('IO', `lost the INDI server for good (could not reconnect)`, this.label));
+      };
+      this.once('up', on);
+    });
+  }
+
+  /**
+   * Run an idempotent operation (set binning, move the wheel, ...) on a link that may drop: when it
+   * fails because the connection was lost, wait for the reconnection and run it again.
+   */
+  async resilient<T>(fn: () => Promise<T>): Promise<T> {
+    for (let tries = 0; ; tries++) {
+      if (this.reconnectOpts) await this.whenUp();
+      const epoch = this.epoch;
+      try {
+        return await fn();
+      } catch (e) {
+        if (!this.reconnectOpts || this.userClosed || (this.epoch === epoch && this.up) || tries >= 5) throw e;
+      }
+    }
+  }
+
   close(): void {
+    this.userClosed = true;
     this.sock?.destroy();
   }
 
@@ -248,10 +414,29 @@ export function checkAlert(c: IndiClient, device: string, name: string): void {
   if (p?.state === 'Alert') throw new DarkroomError('IO', `${device}.${name} went to Alert${p.message ? `: ${p.message}` : ''}`, c.label);
 }
 
-export class IndiCamera implements Camera {
+interface IndiExposure {
+  req: ExposureRequest;
+  start: Date;
+  setTemp?: number;
+  bx: number;
+  by: number;
+  sub: Subframe;
+  filter?: string;
+  /** The client's epoch when it started: a later epoch means the link dropped and the exposure is lost. */
+  epoch: number;
+  /** Not downloaded yet. */
+  pending: boolean;
+}
+
+/** How many times an exposure lost with the link is taken again. */
+const EXPOSURE_RETRIES = 3;
+
+export class IndiCamera implements Camera, IndiRestorable {
   readonly kind = 'camera' as const;
-  private last?: { req: ExposureRequest; start: Date; setTemp?: number; bx: number; by: number; sub: Subframe; filter?: string };
+  private last?: IndiExposure;
   private setpoint = NaN;
+  /** What was set, to set again on a restarted server. */
+  private readonly state_: { cooler?: boolean; binning?: Record<string, number>; frame?: Record<string, number>; gain?: number; offset?: number } = {};
   wheel?: FilterWheel;
   constructor(readonly client: IndiClient, readonly device: string) {}
 
@@ -261,11 +446,31 @@ export class IndiCamera implements Camera {
     return p;
   }
   async connect(): Promise<void> {
+    await this.connectDevice();
+    this.client.attach(this);
+  }
+  private async connectDevice(): Promise<void> {
     await this.client.connectDevice(this.device);
     await this.client.waitProperty(this.device, 'CCD_EXPOSURE', 5000);
     this.client.enableBlob(this.device, 'Also');
   }
+  /** On a restarted server: connect, then binning, frame, gain, offset, cooler and set point as they were. */
+  async restore(): Promise<void> {
+    await this.connectDevice();
+    const st = this.state_;
+    const set = async (name: string, values: Record<string, number>): Promise<void> => {
+      this.client.setNumber(this.device, name, values);
+      await this.client.waitFor(() => this.p(name).state !== 'Busy', 5000, name);
+    };
+    if (st.binning) await set('CCD_BINNING', st.binning);
+    if (st.frame) await set('CCD_FRAME', st.frame);
+    if (st.gain !== undefined && this.client.property(this.device, 'CCD_GAIN')) this.client.setNumber(this.device, 'CCD_GAIN', { GAIN: st.gain });
+    if (st.offset !== undefined && this.client.property(this.device, 'CCD_OFFSET')) this.client.setNumber(this.device, 'CCD_OFFSET', { OFFSET: st.offset });
+    if (st.cooler !== undefined && this.client.property(this.device, 'CCD_COOLER')) this.client.setSwitch(this.device, 'CCD_COOLER', { COOLER_ON: st.cooler, COOLER_OFF: !st.cooler });
+    if (Number.isFinite(this.setpoint)) this.client.setNumber(this.device, 'CCD_TEMPERATURE', { CCD_TEMPERATURE_VALUE: this.setpoint });
+  }
   async disconnect(): Promise<void> {
+    this.client.detach(this);
     this.client.setSwitch(this.device, 'CONNECTION', { CONNECT: false, DISCONNECT: true });
   }
   async connected(): Promise<boolean> {
@@ -292,21 +497,27 @@ export class IndiCamera implements Camera {
     };
   }
   async setBinning(bx: number, by: number): Promise<void> {
-    this.p('CCD_BINNING');
-    this.client.setNumber(this.device, 'CCD_BINNING', { HOR_BIN: bx, VER_BIN: by });
-    await this.client.waitFor(() => this.p('CCD_BINNING').state !== 'Busy', 5000, 'binning');
-    checkAlert(this.client, this.device, 'CCD_BINNING');
+    await this.client.resilient(async () => {
+      this.p('CCD_BINNING');
+      this.state_.binning = { HOR_BIN: bx, VER_BIN: by };
+      this.client.setNumber(this.device, 'CCD_BINNING', this.state_.binning);
+      await this.client.waitFor(() => this.p('CCD_BINNING').state !== 'Busy', 5000, 'binning');
+      checkAlert(this.client, this.device, 'CCD_BINNING');
+    });
   }
   async getBinning(): Promise<{ x: number; y: number }> {
     return { x: this.client.num(this.device, 'CCD_BINNING', 'HOR_BIN'), y: this.client.num(this.device, 'CCD_BINNING', 'VER_BIN') };
   }
   async setSubframe(sub: Subframe | null): Promise<void> {
-    const info = await this.sensorInfo();
-    const b = await this.getBinning();
-    // INDI CCD_FRAME is in unbinned pixels
-    const f = sub ? { X: sub.x * b.x, Y: sub.y * b.y, WIDTH: sub.width * b.x, HEIGHT: sub.height * b.y } : { X: 0, Y: 0, WIDTH: info.width, HEIGHT: info.height };
-    this.client.setNumber(this.device, 'CCD_FRAME', f);
-    await this.client.waitFor(() => this.p('CCD_FRAME').state !== 'Busy', 5000, 'frame');
+    await this.client.resilient(async () => {
+      const info = await this.sensorInfo();
+      const b = await this.getBinning();
+      // INDI CCD_FRAME is in unbinned pixels
+      const f = sub ? { X: sub.x * b.x, Y: sub.y * b.y, WIDTH: sub.width * b.x, HEIGHT: sub.height * b.y } : { X: 0, Y: 0, WIDTH: info.width, HEIGHT: info.height };
+      this.state_.frame = f;
+      this.client.setNumber(this.device, 'CCD_FRAME', f);
+      await this.client.waitFor(() => this.p('CCD_FRAME').state !== 'Busy', 5000, 'frame');
+    });
   }
   async getSubframe(): Promise<Subframe> {
     const b = await this.getBinning();
@@ -316,24 +527,30 @@ export class IndiCamera implements Camera {
   async setGain(gain: number): Promise<void> {
     const p = this.client.property(this.device, 'CCD_GAIN');
     if (!p) throw new DarkroomError('UNSUPPORTED', `INDI camera '${this.device}' has no gain control`, this.client.label);
+    this.state_.gain = gain;
     this.client.setNumber(this.device, 'CCD_GAIN', { GAIN: gain });
   }
   async setOffset(offset: number): Promise<void> {
     const p = this.client.property(this.device, 'CCD_OFFSET');
     if (!p) throw new DarkroomError('UNSUPPORTED', `INDI camera '${this.device}' has no offset control`, this.client.label);
+    this.state_.offset = offset;
     this.client.setNumber(this.device, 'CCD_OFFSET', { OFFSET: offset });
   }
   async setCooler(on: boolean): Promise<void> {
-    if (this.client.property(this.device, 'CCD_COOLER')) this.client.setSwitch(this.device, 'CCD_COOLER', { COOLER_ON: on, COOLER_OFF: !on });
+    await this.client.resilient(async () => {
+      this.state_.cooler = on;
+      if (this.client.property(this.device, 'CCD_COOLER')) this.client.setSwitch(this.device, 'CCD_COOLER', { COOLER_ON: on, COOLER_OFF: !on });
+    });
   }
   async setSetpoint(celsius: number): Promise<void> {
-    const p = this.p('CCD_TEMPERATURE');
     if (!Number.isFinite(celsius) || celsius < -50 || celsius > 50) {
       throw new DarkroomError('BAD_ARGUMENT', `set point ${celsius} C out of range -50..50 C`, this.client.label);
     }
-    void p;
-    this.setpoint = celsius;
-    this.client.setNumber(this.device, 'CCD_TEMPERATURE', { CCD_TEMPERATURE_VALUE: celsius });
+    await this.client.resilient(async () => {
+      this.p('CCD_TEMPERATURE');
+      this.setpoint = celsius;
+      this.client.setNumber(this.device, 'CCD_TEMPERATURE', { CCD_TEMPERATURE_VALUE: celsius });
+    });
   }
   async coolerStatus(): Promise<CoolerStatus> {
     const t = this.client.num(this.device, 'CCD_TEMPERATURE', 'CCD_TEMPERATURE_VALUE');
@@ -344,6 +561,9 @@ export class IndiCamera implements Camera {
     return { on, setpoint: this.setpoint, ccdTemp: t, ambient: NaN, power, locked: Number.isFinite(this.setpoint) && Math.abs(t - this.setpoint) <= 0.1 && tp?.state === 'Ok', poorRegulation: power > 85 };
   }
   async startExposure(req: ExposureRequest): Promise<void> {
+    await this.client.resilient(() => this.begin(req));
+  }
+  private async begin(req: ExposureRequest): Promise<void> {
     const exp = this.p('CCD_EXPOSURE');
     if (exp.state === 'Busy') throw new DarkroomError('IO', 'an exposure is already in progress', this.client.label);
     const ft = this.client.property(this.device, 'CCD_FRAME_TYPE');
@@ -356,7 +576,7 @@ export class IndiCamera implements Camera {
     const filter = this.wheel && req.type !== 'dark' && req.type !== 'bias' ? await this.wheel.position().then(async (p) => (await this.wheel!.names())[p]).catch(() => undefined) : undefined;
     const blob = this.client.property(this.device, 'CCD1')?.elements.get('CCD1');
     if (blob) blob.blob = undefined;
-    this.last = { req, start: new Date(), setTemp: Number.isFinite(this.setpoint) ? this.setpoint : undefined, bx: b.x, by: b.y, sub, filter };
+    this.last = { req, start: new Date(), setTemp: Number.isFinite(this.setpoint) ? this.setpoint : undefined, bx: b.x, by: b.y, sub, filter, epoch: this.client.epoch, pending: true };
     this.client.setNumber(this.device, 'CCD_EXPOSURE', { CCD_EXPOSURE_VALUE: req.type === 'bias' ? 0 : req.duration });
   }
   async abortExposure(): Promise<void> {
@@ -366,12 +586,8 @@ export class IndiCamera implements Camera {
     const s = this.client.property(this.device, 'CCD_EXPOSURE')?.state;
     return s === 'Busy' ? 'exposing' : s === 'Alert' ? 'error' : 'idle';
   }
-  async imageReady(): Promise<boolean> {
-    return !!this.client.property(this.device, 'CCD1')?.elements.get('CCD1')?.blob;
-  }
-  async download(timeoutMs = 60_000): Promise<Image> {
-    const last = this.last;
-    if (!last) throw new DarkroomError('IO', 'no exposure was started', this.client.label);
+  /** Wait until the exposure's BLOB has arrived (an Alert fails it), then until CCD_EXPOSURE is no longer Busy. */
+  private async waitImage(last: IndiExposure, timeoutMs: number): Promise<IndiElement> {
     await this.client.waitFor(
       () => {
         checkAlert(this.client, this.device, 'CCD_EXPOSURE');
@@ -380,10 +596,40 @@ export class IndiCamera implements Camera {
       last.req.duration * 1000 + timeoutMs,
       'the image BLOB',
     );
+    const el = { ...this.client.property(this.device, 'CCD1')!.elements.get('CCD1')! };
     // libindi sends the BLOB before it sets CCD_EXPOSURE Ok: wait for that, so that the next
     // exposure is not refused as one already in progress
     await this.client.waitFor(() => this.client.property(this.device, 'CCD_EXPOSURE')?.state !== 'Busy', 5000, 'the exposure to end').catch(() => undefined);
-    const el = this.client.property(this.device, 'CCD1')!.elements.get('CCD1')!;
+    return el;
+  }
+  /** The image is there, or the exposure was lost with the link (download() takes it again). */
+  async imageReady(): Promise<boolean> {
+    return !!this.client.property(this.device, 'CCD1')?.elements.get('CCD1')?.blob || (!!this.last?.pending && this.last.epoch !== this.client.epoch);
+  }
+  /**
+   * Wait for the image BLOB. When the link to the server drops before it arrives (a server restart),
+   * wait for the client to reconnect and restore the devices, and take the exposure again (up to
+   * EXPOSURE_RETRIES times): the caller gets one whole image, never a part of the lost one.
+   */
+  async download(timeoutMs = 60_000): Promise<Image> {
+    const last0 = this.last;
+    if (!last0) throw new DarkroomError('IO', 'no exposure was started', this.client.label);
+    let el: IndiElement;
+    for (let retry = 0; ; retry++) {
+      const last = this.last!;
+      try {
+        if (last.epoch !== this.client.epoch) throw new DarkroomError('IO', 'the connection was lost during the exposure', this.client.label);
+        el = await this.waitImage(last, timeoutMs);
+        break;
+      } catch (e) {
+        if (!this.client.reconnects || retry >= EXPOSURE_RETRIES || (last.epoch === this.client.epoch && this.client.up)) throw e;
+        await this.client.whenUp();
+        this.client.emit('link', { kind: 'retry', server: this.client.label, message: `the ${last.req.duration} s ${last.req.type} exposure on '${this.device}' was lost with the connection: taking it again` } satisfies IndiLinkEvent);
+        await this.client.resilient(() => this.begin(last.req));
+      }
+    }
+    const last = this.last!;
+    last.pending = false;
     if (!(el.format ?? '').toLowerCase().startsWith('.fits')) throw new DarkroomError('UNSUPPORTED', `image BLOB format '${el.format}' is not FITS`, this.client.label);
     const img = decodeFitsBlob(el.blob!);
     const st = await this.coolerStatus();
@@ -421,27 +667,46 @@ export function decodeFitsBlob(buf: Buffer): Image {
   }
 }
 
-export class IndiFilterWheel implements FilterWheel {
+export class IndiFilterWheel implements FilterWheel, IndiRestorable {
   readonly kind = 'filterwheel' as const;
+  /** The slot (1-based) the wheel was last sent to, to send it there again on a restarted server. */
+  private slot?: number;
   constructor(readonly client: IndiClient, readonly device: string) {}
   async connect(): Promise<void> {
     await this.client.connectDevice(this.device);
     await this.client.waitProperty(this.device, 'FILTER_SLOT', 5000);
+    const at = this.client.num(this.device, 'FILTER_SLOT', 'FILTER_SLOT_VALUE');
+    this.slot ??= Number.isInteger(at) ? at : undefined;
+    this.client.attach(this);
+  }
+  /** On a restarted server: connect, and turn the wheel back to the filter it had. */
+  async restore(): Promise<void> {
+    await this.client.connectDevice(this.device);
+    await this.client.waitProperty(this.device, 'FILTER_SLOT', 5000);
+    if (this.slot === undefined || this.client.num(this.device, 'FILTER_SLOT', 'FILTER_SLOT_VALUE') === this.slot) return;
+    this.client.setNumber(this.device, 'FILTER_SLOT', { FILTER_SLOT_VALUE: this.slot });
+    await this.client.waitFor(() => this.client.property(this.device, 'FILTER_SLOT')!.state !== 'Busy', 30_000, 'the filter wheel');
   }
   async disconnect(): Promise<void> {
+    this.client.detach(this);
     this.client.setSwitch(this.device, 'CONNECTION', { CONNECT: false, DISCONNECT: true });
   }
   async names(): Promise<string[]> {
+    if (this.client.reconnects) await this.client.whenUp();
     const p = this.client.property(this.device, 'FILTER_NAME');
     return p ? [...p.elements.values()].map((e) => e.value) : [];
   }
   async position(): Promise<number> {
+    if (this.client.reconnects) await this.client.whenUp();
     const p = this.client.property(this.device, 'FILTER_SLOT');
     if (!p) return -1;
     if (p.state === 'Busy') return -1;
     return this.client.num(this.device, 'FILTER_SLOT', 'FILTER_SLOT_VALUE') - 1; // INDI slots are 1-based
   }
   async move(target: number | string, timeoutMs = 30_000): Promise<void> {
+    await this.client.resilient(() => this.moveOnce(target, timeoutMs));
+  }
+  private async moveOnce(target: number | string, timeoutMs: number): Promise<void> {
     let slot: number;
     const names = await this.names();
     if (typeof target === 'string') {
@@ -451,6 +716,7 @@ export class IndiFilterWheel implements FilterWheel {
     const p = this.client.property(this.device, 'FILTER_SLOT');
     const max = Number(p?.elements.get('FILTER_SLOT_VALUE') ? names.length : 0);
     if (!(Number.isInteger(slot) && slot >= 0 && (max === 0 || slot < max))) throw new DarkroomError('BAD_ARGUMENT', `filter position must be 0..${max - 1}, got ${target}`, this.client.label);
+    this.slot = slot + 1;
     this.client.setNumber(this.device, 'FILTER_SLOT', { FILTER_SLOT_VALUE: slot + 1 });
     await this.client.waitFor(() => this.client.property(this.device, 'FILTER_SLOT')!.state !== 'Busy', timeoutMs, 'the filter wheel');
     checkAlert(this.client, this.device, 'FILTER_SLOT');
@@ -479,7 +745,7 @@ const GUIDE_AXES: Record<GuideDirection, { prop: string; el: string; other: stri
  * (this direction = ms, the opposite = 0); the driver answers Busy while guiding and then Idle
  * (libindi's GuideComplete) or Ok; Alert means the driver refused or failed the pulse.
  */
-export class IndiGuideOutput implements GuideOutput {
+export class IndiGuideOutput implements GuideOutput, IndiRestorable {
   readonly kind = 'guide' as const;
   /** States the server reported for the guide property during the last pulse, e.g. ['Busy', 'Idle']. */
   lastStates: PropState[] = [];
@@ -506,6 +772,12 @@ export class IndiGuideOutput implements GuideOutput {
     }
     const di = driverInterface(this.client, this.device);
     if (Number.isFinite(di) && (di & INDI_INTERFACE.guider) === 0) throw this.noGuide();
+    await this.restore();
+    this.client.attach(this);
+  }
+
+  /** Connect the device and wait for its guide properties (also on a restarted server). */
+  async restore(): Promise<void> {
     await this.client.connectDevice(this.device);
     const has = (): boolean => !!this.client.property(this.device, 'TELESCOPE_TIMED_GUIDE_NS') && !!this.client.property(this.device, 'TELESCOPE_TIMED_GUIDE_WE');
     await this.client.waitFor(has, this.opts.propertyTimeoutMs ?? 5000, 'guide properties').catch(() => {
@@ -514,6 +786,7 @@ export class IndiGuideOutput implements GuideOutput {
   }
 
   async disconnect(): Promise<void> {
+    this.client.detach(this);
     this.client.setSwitch(this.device, 'CONNECTION', { CONNECT: false, DISCONNECT: true });
   }
 

@@ -7,13 +7,15 @@
  */
 import { DarkroomError } from '../../util/errors.js';
 import type { Focuser } from '../types.js';
-import { checkAlert, type IndiClient } from './client.js';
+import { checkAlert, type IndiClient, type IndiRestorable } from './client.js';
 
 const ABS = 'ABS_FOCUS_POSITION';
 const REL = 'REL_FOCUS_POSITION';
 
-export class IndiFocuser implements Focuser {
+export class IndiFocuser implements Focuser, IndiRestorable {
   readonly kind = 'focuser' as const;
+  /** The position last asked for, to go back to on a restarted server. */
+  private target?: number;
   constructor(
     readonly client: IndiClient,
     readonly device: string,
@@ -30,13 +32,27 @@ export class IndiFocuser implements Focuser {
   }
 
   async connect(): Promise<void> {
+    await this.connectDevice();
+    this.client.attach(this);
+  }
+
+  private async connectDevice(): Promise<void> {
     await this.client.connectDevice(this.device);
     await this.client.waitFor(() => this.has(ABS) || this.has(REL), this.opts.propertyTimeoutMs ?? 5000, `the focuser properties of '${this.device}'`).catch(() => {
       throw this.unsupported(`focuser properties (${ABS} / ${REL})`);
     });
   }
 
+  /** On a restarted server: connect, and go back to the position last asked for when the driver says otherwise. */
+  async restore(): Promise<void> {
+    await this.connectDevice();
+    if (this.target === undefined || !this.has(ABS) || this.client.num(this.device, ABS, 'FOCUS_ABSOLUTE_POSITION') === this.target) return;
+    this.client.setNumber(this.device, ABS, { FOCUS_ABSOLUTE_POSITION: this.target });
+    await this.settle(ABS, 120_000, `the focuser to go back to ${this.target}`);
+  }
+
   async disconnect(): Promise<void> {
+    this.client.detach(this);
     this.client.setSwitch(this.device, 'CONNECTION', { CONNECT: false, DISCONNECT: true });
   }
 
@@ -73,6 +89,7 @@ export class IndiFocuser implements Focuser {
     }
     await this.position();
     await this.refuseWhileMoving();
+    this.target = position;
     this.client.setNumber(this.device, ABS, { FOCUS_ABSOLUTE_POSITION: position });
     await this.settle(ABS, timeoutMs, `the focuser to reach ${position}`);
   }

@@ -5,33 +5,46 @@
  * device whose DRIVER_INTERFACE says CCD.
  */
 import { DarkroomError } from '../../util/errors.js';
-import { connectedOrNone, realClock, type Device, type OpenedDevice } from '../types.js';
+import { connectedOrNone, realClock, type Device, type LinkEvent, type OpenedDevice } from '../types.js';
 import { IndiCamera, IndiClient, IndiFilterWheel, IndiGuideOutput, parseIndiUrl } from './client.js';
 import { deviceFor, type IndiRole } from './discover.js';
 import { IndiFocuser } from './focuser.js';
 
-export async function openIndi(spec: string): Promise<OpenedDevice> {
+/**
+ * A client connected to `spec`'s server, reconnecting (a server restart or a dropped network during a
+ * sequence: reconnect, restore the devices, retry the frame) and settled, handed to `use`; closed when
+ * `use` fails.
+ */
+async function withClient<T>(spec: string, use: (client: IndiClient, device: string | undefined) => Promise<T>): Promise<T> {
   const t = parseIndiUrl(spec);
   const client = new IndiClient(t.host, t.port);
   await client.connect();
+  client.enableReconnect();
   try {
     // The server sends every device's properties after getProperties: wait for that burst to end,
     // so that the wheel and the mount are known before we look for them.
-    await settle(client);
+    await client.settle();
+    return await use(client, t.device);
+  } catch (e) {
+    client.close();
+    throw e;
+  }
+}
+
+export async function openIndi(spec: string): Promise<OpenedDevice> {
+  return withClient(spec, async (client, named) => {
     // devices are told apart by DRIVER_INFO.DRIVER_INTERFACE, defined before they connect; each
     // part's connect() then waits for the properties the driver defines once connected
-    const device = cameraDevice(client, spec, t.device);
+    const device = cameraDevice(client, spec, named);
     const camera = new IndiCamera(client, device);
     await camera.connect();
     const wheel = await part(client, 'wheel', device, (d) => new IndiFilterWheel(client, d));
     if (wheel) camera.wheel = wheel;
     const guide = await part(client, 'mount', device, (d) => new IndiGuideOutput(client, d));
     const focuser = await part(client, 'focuser', device, (d) => new IndiFocuser(client, d));
-    return { spec, camera, wheel, guide, focuser, clock: realClock, close: () => client.close() };
-  } catch (e) {
-    client.close();
-    throw e;
-  }
+    const onLinkEvent = (listener: (e: LinkEvent) => void): void => void client.on('link', listener);
+    return { spec, camera, wheel, guide, focuser, clock: realClock, close: () => client.close(), onLinkEvent };
+  });
 }
 
 /** The INDI device classes that play the optional parts of a rig. */
@@ -55,20 +68,13 @@ const PART_WORDS: Record<PartRole, string> = { wheel: 'filter wheel', focuser: '
  * the server's device for the role (by DRIVER_INTERFACE), connected.
  */
 export async function openIndiPart<R extends PartRole>(spec: string, role: R): Promise<{ device: IndiParts[R]; close: () => void }> {
-  const t = parseIndiUrl(spec);
-  const client = new IndiClient(t.host, t.port);
-  await client.connect();
-  try {
-    await settle(client);
-    const name = t.device ?? deviceFor(role, client.summaries());
+  return withClient(spec, async (client, named) => {
+    const name = named ?? deviceFor(role, client.summaries());
     if (!name) throw new DarkroomError('IO', `no ${PART_WORDS[role]} on the INDI server (have: ${[...client.devices.keys()].join(', ') || 'none'})`, spec);
     const device = MAKE_PART[role](client, name);
     await device.connect();
     return { device, close: () => client.close() };
-  } catch (e) {
-    client.close();
-    throw e;
-  }
+  });
 }
 
 /** The camera: the named device, else the first device whose DRIVER_INTERFACE says CCD. */
@@ -83,24 +89,4 @@ function cameraDevice(client: IndiClient, spec: string, named?: string): string 
 async function part<T extends Device>(client: IndiClient, role: IndiRole, camera: string, make: (device: string) => T): Promise<T | undefined> {
   const device = deviceFor(role, client.summaries(), camera);
   return device ? connectedOrNone(make(device)) : undefined;
-}
-
-/** Resolve once no INDI property has arrived for `quietMs` (at most `maxMs`). */
-function settle(client: IndiClient, quietMs = 300, maxMs = 3000): Promise<void> {
-  return new Promise((resolve) => {
-    let quiet: NodeJS.Timeout;
-    const done = (): void => {
-      clearTimeout(quiet);
-      clearTimeout(cap);
-      client.off('update', bump);
-      resolve();
-    };
-    const bump = (): void => {
-      clearTimeout(quiet);
-      quiet = setTimeout(done, quietMs);
-    };
-    const cap = setTimeout(done, maxMs);
-    client.on('update', bump);
-    bump();
-  });
 }

@@ -8,7 +8,8 @@
  *   F = flat field (PRNU * vignetting * dust, mean 1), R_c = colour response (1 for mono),
  *   Dc(T) = Dc0 * 2^((T - T0) / 6.3), d = per-pixel dark map (DSNU, hot pixels).
  *   On-chip binning sums the charge of b x b pixels before one read.
- *   Saturation at full well (b^2 full wells when binned); CMOS-like black-level clamp subtracts the
+ *   Saturation at full well (b^2 full wells when binned; without anti-blooming the charge above it spills
+ *   along the column, see qsi.ts bloom); residual charge of the previous frame is added when given; CMOS-like black-level clamp subtracts the
  *   expected dark level of the frame (so darks are about as dark as bias).
  *   ADU = bias(x, y) + e / gain + readNoise / gain * N(0, 1), rounded, clamped to [0, 65535].
  * Truth (no noise, no instrument): signal = R_c * (sky * t + stars) / gain in ADU.
@@ -22,6 +23,7 @@ import { DarkroomError } from '../../util/errors.js';
 import { applyFrameHeader } from '../frame-header.js';
 import { renderStars, type Psf, type SimStar } from './stars.js';
 import { darkCurrentAt, type SensorModel } from './sensors.js';
+import { bloom } from './qsi.js';
 
 export type { FrameKind };
 
@@ -77,6 +79,10 @@ export interface FrameRequest {
   flatLevel?: number;
   /** Cosmic rays (default: in lights and darks). */
   cosmics?: boolean;
+  /** Charge above the full well spills along the columns (no anti-blooming; default false: clipped). */
+  blooming?: boolean;
+  /** Expected residual electrons per (binned) pixel from the previous frame, added before the shot noise. */
+  residual?: Float32Array;
   object?: string;
   ra?: number;
   dec?: number;
@@ -253,9 +259,11 @@ export function simulateFrame(cam: CameraInstance, req: FrameRequest): SimFrame 
   const ex = expectedElectrons(cam, req, b, t, dc, photonSignal(cam, req, b, t));
   // Realization: Poisson, cosmic rays, saturation, clamp, read noise, quantization.
   const electrons = new Float64Array(w * h);
-  for (let i = 0; i < electrons.length; i++) electrons[i] = rng.poisson(ex.electrons[i]!);
+  const res = req.residual && req.residual.length === w * h ? req.residual : undefined;
+  for (let i = 0; i < electrons.length; i++) electrons[i] = rng.poisson(ex.electrons[i]! + (res ? res[i]! : 0));
   const cosmics = req.cosmics ?? (req.kind === 'light' || req.kind === 'dark');
   const cosmicHits = cosmics && t > 0 ? addCosmicRays(electrons, w, h, rng, (s.cosmicRate * t * s.width * s.height) / 1e6) : [];
+  if (req.blooming) bloom(electrons, w, h, s.fullWell * b * b);
   const img = readOut(cam, electrons, ex.bias, w, h, b, req.kind !== 'bias' ? blackClamp(cam, dc, t, b) : 0, rng);
   img.header = frameHeader(s, req, b);
   if (s.bayer && b === 1) img.cfa = s.bayer;

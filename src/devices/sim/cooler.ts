@@ -6,9 +6,16 @@
  *   power, which gives a slight overshoot), power clamped to 0..100 %. The cooler cannot heat: a set
  *   point above the body temperature leaves the CCD at ambient with 0 % power. Set points below
  *   -40 C are refused. Power > 85 % is flagged as poor regulation. Cooler off: power 0, warms back up.
+ * The hot side: the heat sink runs above `ambient` by RISE[fan] * P / 100 (0 C at full fan speed, so
+ * `ambient` is the heat sink temperature with the fan at full speed; 8 C quiet, 25 C with the fan off),
+ * reached with a time constant of 60 s, and the CCD cools from the heat sink temperature:
+ *   Teq(P) = Ths - dTmax * P / 100. A slower fan leaves less cooling margin.
+ * QSI's protections: heat sink over 40 C forces the fan to full speed until it is back under 38 C;
+ * the CCD under -40 C cuts the cooler power; supply voltage out of 11..14 V switches the cooler off.
  */
 import { DeviceError } from '../errors.js';
-import type { Clock, CoolerStatus } from '../types.js';
+import type { Clock, CoolerStatus, FanMode } from '../types.js';
+import { LIMITS } from '../camera-settings.js';
 
 export const MIN_SETPOINT = -40;
 export const MAX_SETPOINT = 50;
@@ -17,6 +24,11 @@ const TAU = 90;
 const DT_MAX = 45;
 const KP = 8;
 const KI = 0.4;
+/** Heat sink rise over ambient at full cooler power, C, by fan mode. */
+export const HEAT_SINK_RISE: Record<FanMode, number> = { off: 25, quiet: 8, full: 0 };
+const HEAT_SINK_TAU = 60;
+/** The over-temperature override ends when the heat sink is back under this, C. */
+const OVERRIDE_CLEAR = LIMITS.heatSinkMaxC - 2;
 
 export class CoolerModel {
   private temp: number;
@@ -27,15 +39,44 @@ export class CoolerModel {
   private integ = 0;
   private regulating = false;
   private history: { t: number; temp: number }[] = [];
-  /** Supply voltage low: the cooler gets no power. */
+  /** Supply voltage out of range: the cooler gets no power. */
   powerCut = false;
+  /** The fan mode chosen. */
+  fanMode: FanMode = 'full';
+  private heatSink: number;
+  private override = false;
 
   constructor(
-    readonly ambient: number,
+    private ambientC: number,
     private readonly clock: Clock,
   ) {
-    this.temp = ambient;
+    this.temp = ambientC;
+    this.heatSink = ambientC;
     this.tempT = clock.now();
+  }
+
+  /** Ambient temperature (heat sink with the fan at full speed and no load), C. */
+  get ambient(): number {
+    return this.ambientC;
+  }
+  /** Change the ambient temperature (the model runs up to now first). */
+  setAmbient(c: number): void {
+    this.advance();
+    this.ambientC = c;
+  }
+  /** Heat sink temperature now, C. */
+  heatSinkTemp(): number {
+    this.advance();
+    return this.heatSink;
+  }
+  /** True while the heat sink's over-temperature forces the fan to full speed. */
+  get fanOverride(): boolean {
+    this.advance();
+    return this.override;
+  }
+  /** The fan speed running now. */
+  get fanRunning(): FanMode {
+    return this.override ? 'full' : this.fanMode;
   }
 
   get isOn(): boolean {
@@ -76,7 +117,7 @@ export class CoolerModel {
       on: this.on,
       setpoint: this.setpoint,
       ccdTemp: this.temp,
-      ambient: this.ambient,
+      ambient: this.heatSink,
       power: this.power,
       locked: this.isLocked(),
       poorRegulation: this.on && this.power > 85,
@@ -117,8 +158,13 @@ export class CoolerModel {
     }
   }
   private step(dt: number): void {
-    const body = this.ambient;
-    this.power = !this.on || this.powerCut ? 0 : this.control(dt);
+    const body = this.heatSink;
+    // the CCD under -40 C: the camera cuts the cooler power
+    this.power = !this.on || this.powerCut || this.temp < LIMITS.ccdMinC ? 0 : this.control(dt);
+    const hsTarget = this.ambientC + (HEAT_SINK_RISE[this.fanRunning] * this.power) / 100;
+    this.heatSink += ((hsTarget - this.heatSink) * Math.min(dt, HEAT_SINK_TAU)) / HEAT_SINK_TAU;
+    if (this.heatSink > LIMITS.heatSinkMaxC) this.override = true;
+    else if (this.heatSink < OVERRIDE_CLEAR) this.override = false;
     const teq = body - (DT_MAX * this.power) / 100;
     this.temp += ((teq - this.temp) * Math.min(dt, TAU)) / TAU;
     if (this.temp > body) this.temp = body;

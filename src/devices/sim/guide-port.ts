@@ -1,4 +1,7 @@
-/** A mount's guide port (ST-4 style pulses), simulated: records the pulses it received. */
+/**
+ * A mount's guide port (ST-4 style pulses), simulated: records the pulses it received and passes each
+ * on to the simulated mount behind it, when there is one (its pulses then move the camera's sky).
+ */
 import { DeviceError } from '../errors.js';
 import { realClock, type Clock, type GuideDirection, type GuideOutput } from '../types.js';
 
@@ -11,7 +14,11 @@ export class SimGuideOutput implements GuideOutput {
   readonly kind = 'guide' as const;
   private until = 0;
   readonly pulses: { direction: GuideDirection; ms: number; at: number }[] = [];
-  constructor(private readonly clock: Clock = realClock) {}
+  constructor(
+    private readonly clock: Clock = realClock,
+    /** The mount the pulses move (the simulated rig's SimMount). */
+    private readonly mount?: Pick<GuideOutput, 'pulseGuide'>,
+  ) {}
   async connect(): Promise<void> {}
   async disconnect(): Promise<void> {}
   /** Start a pulse without waiting. */
@@ -20,6 +27,8 @@ export class SimGuideOutput implements GuideOutput {
     const now = this.clock.now();
     this.pulses.push({ direction, ms, at: now });
     this.until = Math.max(this.until, now + ms);
+    // the mount moves while the pulse lasts (its promise ends with the pulse; the duration is checked)
+    void this.mount?.pulseGuide(direction, ms).catch(() => undefined);
   }
   async pulseGuide(direction: GuideDirection, ms: number): Promise<void> {
     this.begin(direction, ms);

@@ -50,6 +50,10 @@ export interface SensorModel {
   adcMax: number;
   /** CMOS-like black-level clamp (dark current suppression): darks come out about as dark as bias. */
   blackClamp: boolean;
+  /** Anti-blooming gate (ABG): charge above the full well is drained instead of spilling along the column. */
+  antiBloomingGate?: boolean;
+  /** Interline transfer CCD: it can expose with an electronic shutter. */
+  interline?: boolean;
   /** GAIN and OFFSET header values (camera settings), when the camera has them. */
   gainSetting?: number;
   offsetSetting?: number;
@@ -78,6 +82,7 @@ export const SENSORS: Record<string, SensorModel> = {
     ...BASE,
     id: 'kaf8300',
     instrument: 'QSI 583ws (KAF-8300, simulated)',
+    antiBloomingGate: true,
     width: 3326,
     height: 2504,
     pixelSize: 5.4,
@@ -105,6 +110,25 @@ export const SENSORS: Record<string, SensorModel> = {
     darkT0: 0,
     ampGlow: 0,
   },
+  // KAI-04022: 2048x2048 interline, 7.4 um, ~40k e-, ~8 e-, ~0.6 e-/ADU (QSI 640ws; approximate): an
+  // electronic shutter and a vertical overflow drain (anti-blooming) of its own
+  kai04022: {
+    ...BASE,
+    id: 'kai04022',
+    instrument: 'QSI 640ws (KAI-04022, simulated)',
+    width: 2048,
+    height: 2048,
+    pixelSize: 7.4,
+    fullWell: 40000,
+    readNoise: 8,
+    gain: 0.6,
+    biasLevel: 1000,
+    darkCurrent0: 0.05,
+    darkT0: 0,
+    ampGlow: 0,
+    antiBloomingGate: true,
+    interline: true,
+  },
   // A CMOS-like sensor (IMX-class): low read noise, gain/offset settings, black-level clamp, amp glow.
   cmos: {
     ...BASE,
@@ -123,6 +147,7 @@ export const SENSORS: Record<string, SensorModel> = {
     dsnu: 0.3,
     ampGlow: 0.5,
     blackClamp: true,
+    antiBloomingGate: true,
     gainSetting: 120,
     offsetSetting: 30,
   },

@@ -4,7 +4,11 @@
  * (camera.ts).
  *
  * Exposures: status idle -> exposing -> downloading (readout) -> idle with the image ready; the image
- * is simulated at the CCD temperature at mid-exposure. Dark and bias frames keep the shutter closed.
+ * is simulated at the CCD temperature at mid-exposure. Dark and bias frames keep the shutter closed
+ * (with the electronic shutter of an interline sensor nothing closes: a dark sees the sky).
+ * QSI 600-style settings (fan, gain, shutter priority, anti-blooming, pre-exposure flush, readout,
+ * LED, beeper, pixel mask; physics in qsi.ts) and error conditions (over-temperature, CCD under
+ * -40 C, supply voltage, and injectable filter wheel, shutter and USB failures).
  */
 import { createImage, type Image } from '../../image/image.js';
 import { isFrameKind } from '../../image/frame-kind.js';
@@ -16,6 +20,9 @@ import { CoolerModel } from './cooler.js';
 import { sensorModel, type SensorModel } from './sensors.js';
 import { randomStarField, type Psf, type SimStar } from './stars.js';
 import { SimFilterWheel } from './wheel.js';
+import { READOUT_MODE_NAMES, checkSettings, condition } from '../camera-settings.js';
+import type { CameraCapabilities, CameraCondition, CameraSettings, CameraSettingsState } from '../types.js';
+import { applyPixelMask, capabilitiesOf, effectiveSensor, flushMs, loadSettings, readoutFactor, residualFraction, saveSettings } from './qsi.js';
 
 export { MIN_SETPOINT, MAX_SETPOINT } from './cooler.js';
 export { QSI_FILTERS } from './wheel.js';
@@ -41,17 +48,28 @@ export interface SimCameraOptions {
   stars?: SimStar[];
   /** Wheel move time per slot, ms. */
   wheelMsPerSlot?: number;
+  /** The wheel's focus offsets, focuser steps per filter name (unlisted filters 0). */
+  focusOffsets?: Record<string, number>;
   /** Pointing offset of the stars in sensor pixels at exposure start (a simulated mount: drift, guiding, dither). */
   pointing?: () => { dx: number; dy: number };
   /** PSF of the stars at exposure start (a simulated focuser); default Moffat FWHM 3, beta 3. */
   psf?: () => Psf;
   /** Per-star colour: factor on star `index`'s flux through the filter slot named `filter` (default 1: grey stars). */
   starColour?: (index: number, filter: string) => number;
+  /** JSON file the camera keeps its settings in (its memory across sessions); none: defaults, not kept. */
+  settingsFile?: string;
   /** The stars of the sky at exposure start (unbinned sensor pixels, e-/s), e.g. skyStars() at a mount's pointing; replaces `stars`. */
   skyStars?: () => SimStar[];
+  /** A flat panel: e-/s per unbinned pixel through Luminance (times the filter's throughput), so a flat's level grows with its exposure; without it every flat is at 45% of the range whatever its exposure. */
+  panel?: number;
 }
 
+/** Failures that can be injected (hard errors). */
+export type SimFault = 'filter-wheel' | 'shutter' | 'usb';
+
 interface Exposure {
+  /** The settings when the exposure started. */
+  st: CameraSettings;
   req: ExposureRequest;
   start: number;
   end: number;
@@ -77,6 +95,7 @@ export class SimCamera implements Camera {
   private readonly stars: SimStar[];
   private readonly sky: number;
   private readonly readoutMs: number;
+  private readonly panel?: number;
   private readonly hooks: Pick<SimCameraOptions, 'pointing' | 'psf' | 'starColour' | 'skyStars'>;
   private isConnected = false;
   private bx = 1;
@@ -84,7 +103,13 @@ export class SimCamera implements Camera {
   private sub: Subframe | null = null;
   private gain = 0;
   private offset = 0;
-  private fault: 'overtemp' | 'voltage' | null = null;
+  private settings: CameraSettings;
+  private readonly caps: CameraCapabilities;
+  private readonly settingsFile?: string;
+  private supplyV = 12;
+  private readonly faults = new Set<Exclude<SimFault, 'filter-wheel'>>();
+  /** Charge (e-) per binned pixel of the last frame rendered, for the residual image. */
+  private lastCharge: { w: number; h: number; e: Float32Array } | null = null;
   private exposure: Exposure | null = null;
   private frameCount = 0;
   private cache: { e: Exposure; img: Image } | null = null;
@@ -96,8 +121,14 @@ export class SimCamera implements Camera {
     this.cooler = new CoolerModel(opts.ambient ?? 20, this.clock);
     this.readoutMs = opts.readoutMs ?? 1000;
     this.sky = opts.sky ?? 2;
+    this.panel = opts.panel;
     this.stars = opts.stars ?? randomStarField((opts.seed ?? 583) + 1, this.sensor.width, this.sensor.height, 40, { margin: 8 });
-    this.wheel = new SimFilterWheel(this.clock, opts.wheelMsPerSlot ?? 400);
+    this.wheel = new SimFilterWheel(this.clock, opts.wheelMsPerSlot ?? 400, undefined, opts.focusOffsets);
+    this.caps = capabilitiesOf(this.sensor);
+    this.settingsFile = opts.settingsFile;
+    this.settings = loadSettings(opts.settingsFile, this.caps, this.sensor);
+    this.gain = this.settings.gain === 'low' ? 1 : 0;
+    this.cooler.fanMode = this.settings.fanMode;
     this.hooks = { pointing: opts.pointing, psf: opts.psf, starColour: opts.starColour, skyStars: opts.skyStars };
   }
 
@@ -131,7 +162,7 @@ export class SimCamera implements Camera {
       maxBinX: MAX_BIN,
       maxBinY: MAX_BIN,
       asymmetricBin: true,
-      electronsPerAdu: s.gain,
+      electronsPerAdu: effectiveSensor(s, this.settings).gain,
       fullWell: s.fullWell,
       maxAdu: s.adcMax,
       name: s.instrument,
@@ -179,7 +210,7 @@ export class SimCamera implements Camera {
     this.need();
     // QSI 500: gain mode 0 = high gain, 1 = low gain
     if (!(gain === 0 || gain === 1)) throw new DeviceError('invalid-value', `gain must be 0 (high) or 1 (low), got ${gain}`);
-    this.gain = gain;
+    await this.setSettings({ gain: gain === 0 ? 'high' : 'low' });
   }
   async getGain(): Promise<number> {
     return this.gain;
@@ -206,10 +237,52 @@ export class SimCamera implements Camera {
   async coolerStatus(): Promise<CoolerStatus> {
     return this.cooler.status();
   }
-  /** Inject a fault (over-temperature of the heat sink, low supply voltage) or clear it. */
-  injectFault(f: 'overtemp' | 'voltage' | null): void {
-    this.fault = f;
-    this.cooler.powerCut = f === 'voltage';
+  // ---- QSI settings and error conditions ---------------------------------------------------
+  async settingsState(): Promise<CameraSettingsState> {
+    return { settings: structuredClone(this.settings), capabilities: structuredClone(this.caps), conditions: await this.conditions(), fanOverride: this.cooler.fanOverride };
+  }
+  async setSettings(patch: Partial<CameraSettings>): Promise<CameraSettingsState> {
+    this.need();
+    checkSettings(patch, this.caps, this.sensor);
+    this.cooler.temperature();
+    this.settings = { ...this.settings, ...structuredClone(patch) };
+    this.gain = this.settings.gain === 'low' ? 1 : 0;
+    this.cooler.fanMode = this.settings.fanMode;
+    saveSettings(this.settingsFile, this.settings);
+    return this.settingsState();
+  }
+  async conditions(): Promise<CameraCondition[]> {
+    const out: CameraCondition[] = [];
+    const hs = this.cooler.heatSinkTemp();
+    if (this.cooler.fanOverride) out.push(condition('over-temperature', `heat sink ${hs.toFixed(1)} C`, hs));
+    const t = this.cooler.temperature();
+    if (t < -40) out.push(condition('ccd-under-temperature', `CCD ${t.toFixed(1)} C`, t));
+    if (this.supplyV < 11) out.push(condition('supply-low', `${this.supplyV.toFixed(1)} V`, this.supplyV));
+    if (this.supplyV > 14) out.push(condition('supply-high', `${this.supplyV.toFixed(1)} V`, this.supplyV));
+    if (this.wheel.failed) out.push(condition('filter-wheel'));
+    for (const f of this.faults) out.push(condition(f));
+    return out;
+  }
+  /** Inject a hard failure (filter wheel, shutter, USB) or clear it (on = false). */
+  injectFault(f: SimFault, on = true): void {
+    if (f === 'filter-wheel') this.wheel.failed = on;
+    else if (on) this.faults.add(f);
+    else this.faults.delete(f);
+  }
+  /** The supply voltage (out of 11..14 V the camera switches its cooler off). */
+  setSupplyVoltage(volts: number): void {
+    this.cooler.temperature();
+    this.supplyV = volts;
+    this.cooler.powerCut = volts < 11 || volts > 14;
+  }
+  /** Change the ambient temperature, C. */
+  setAmbient(celsius: number): void {
+    this.cooler.setAmbient(celsius);
+  }
+  /** The hard error that stops the camera (shutter, USB), if any. */
+  private hardFault(): CameraCondition | undefined {
+    for (const f of this.faults) return condition(f);
+    return undefined;
   }
 
   // ---- exposures --------------------------------------------------------------------------
@@ -219,7 +292,8 @@ export class SimCamera implements Camera {
   }
   private async checkCanExpose(req: ExposureRequest): Promise<void> {
     this.need();
-    if (this.fault) throw new DeviceError('invalid-operation', this.fault === 'overtemp' ? 'camera error: heat sink over temperature' : 'camera error: supply voltage low');
+    const hard = this.hardFault();
+    if (hard) throw new DeviceError('invalid-operation', `camera ${hard.message}`);
     if (!(Number.isFinite(req.duration) && req.duration >= 0 && req.duration <= 3600 * 4)) {
       throw new DeviceError('invalid-value', `exposure duration must be 0..14400 s, got ${req.duration}`);
     }
@@ -230,21 +304,23 @@ export class SimCamera implements Camera {
   async startExposure(req: ExposureRequest): Promise<void> {
     await this.checkCanExpose(req);
     this.cooler.temperature();
-    const start = this.clock.now();
+    const settings = structuredClone(this.settings);
+    // the shutter opens after the pre-exposure flush
+    const start = this.clock.now() + flushMs(settings, this.readoutMs);
     const dur = req.type === 'bias' ? 0 : req.duration;
     const end = start + dur * 1000;
     const sub = this.sub ? { ...this.sub } : this.fullSub();
     const frac = (sub.width * this.bx * sub.height * this.by) / (this.sensor.width * this.sensor.height);
-    const readEnd = end + Math.max(50, (this.readoutMs * frac) / Math.max(1, this.by));
+    const readEnd = end + Math.max(50, (this.readoutMs * readoutFactor(settings) * frac) / Math.max(1, this.by));
     const names = await this.wheel.names();
     const filter = names[await this.wheel.position()] ?? 'Empty';
-    this.exposure = { req: { ...req, duration: dur }, start, end, readEnd, bx: this.bx, by: this.by, sub, filter, seed: ++this.frameCount, psf: this.hooks.psf?.(), dither: this.hooks.pointing?.(), stars: req.type === 'light' ? this.hooks.skyStars?.() : undefined };
+    this.exposure = { st: settings, req: { ...req, duration: dur }, start, end, readEnd, bx: this.bx, by: this.by, sub, filter, seed: ++this.frameCount, psf: this.hooks.psf?.(), dither: this.hooks.pointing?.(), stars: req.type === 'light' ? this.hooks.skyStars?.() : undefined };
   }
   async abortExposure(): Promise<void> {
     if (this.exposure && this.busy()) this.exposure = null;
   }
   async state(): Promise<CameraState> {
-    if (this.fault) return 'error';
+    if (this.hardFault()) return 'error';
     const e = this.exposure;
     if (!e) return 'idle';
     const now = this.clock.now();
@@ -280,6 +356,8 @@ export class SimCamera implements Camera {
     const rest = e.readEnd - this.clock.now();
     if (rest > 0) await this.clock.sleep(rest);
     if (this.exposure !== e) throw new DeviceError('invalid-operation', 'exposure was aborted');
+    const hard = this.hardFault();
+    if (hard) throw new DeviceError('invalid-operation', `camera ${hard.message}: the image is lost`);
     this.sampleMid(e);
     return this.render(e);
   }
@@ -293,7 +371,7 @@ export class SimCamera implements Camera {
 
   private render(e: Exposure): Image {
     if (this.cache?.e === e) return this.cache.img;
-    const img = cropSubframe(this.simulate(e), e.sub);
+    const img = cropSubframe(this.maskAndKeep(this.simulate(e), e), e.sub);
     const s = this.sensor;
     const h = img.header;
     if (!this.cooler.isOn) h.delete('SET-TEMP');
@@ -306,14 +384,37 @@ export class SimCamera implements Camera {
       pixelSizeX: s.pixelSize,
       pixelSizeY: s.pixelSize,
       filter: e.filter,
-      gain: this.gain,
+      gain: e.st.gain === 'low' ? 1 : 0,
       offset: this.offset,
       originX: e.sub.x,
       originY: e.sub.y,
       coolerPower: this.cooler.powerPct,
     });
+    h.set('READOUTM', READOUT_MODE_NAMES[e.st.readout === 'speed' ? 1 : 0]!, 'readout mode');
     this.cache = { e, img };
     return img;
+  }
+
+  /** Keep the frame's charge for the next frame's residual image, then apply the pixel mask. */
+  private maskAndKeep(full: Image, e: Exposure): Image {
+    const g = effectiveSensor(this.sensor, e.st).gain;
+    const d = full.data[0]!;
+    const charge = new Float32Array(d.length);
+    for (let i = 0; i < d.length; i++) charge[i] = Math.max(0, (d[i]! - this.sensor.biasLevel) * g);
+    this.lastCharge = { w: full.width, h: full.height, e: charge };
+    applyPixelMask(full, e.st.pixelMask, e.bx, e.by);
+    return full;
+  }
+
+  /** Residual electrons of the previous frame left after the flush (none below 0.5 e- per pixel or for another frame size). */
+  private residual(e: Exposure, w: number, h: number): Float32Array | undefined {
+    const last = this.lastCharge;
+    if (!last || last.w !== w || last.h !== h) return undefined;
+    const f = residualFraction(e.st);
+    let max = 0;
+    for (let i = 0; i < last.e.length; i++) if (last.e[i]! > max) max = last.e[i]!;
+    if (max * f < 0.5) return undefined;
+    return last.e.map((v) => v * f);
   }
 
   /** The full (binned) frame of an exposure from the image simulator. */
@@ -321,10 +422,15 @@ export class SimCamera implements Camera {
     const s = this.sensor;
     const thr = FILTER_THROUGHPUT[e.filter] ?? 1;
     const sym = e.bx === e.by;
-    const inst = sym ? this.inst : { ...this.inst, sensor: { ...s, readNoise: s.readNoise / Math.sqrt(e.bx * e.by) } };
+    const es = effectiveSensor(s, e.st);
+    const inst = { ...this.inst, sensor: sym ? es : { ...es, readNoise: es.readNoise / Math.sqrt(e.bx * e.by) } };
     const colour = this.hooks.starColour;
+    // with the electronic shutter nothing covers the sensor: a dark is exposed to the sky
+    const open = e.st.shutterPriority === 'electronic' && (e.req.type === 'dark' || e.req.type === 'flatdark');
     const fr = simulateFrame(inst, {
-      kind: e.req.type,
+      kind: open ? 'light' : e.req.type,
+      blooming: !(s.antiBloomingGate && e.st.antiBlooming),
+      residual: sym ? this.residual(e, Math.floor(s.width / e.bx), Math.floor(s.height / e.by)) : undefined,
       exposure: e.req.duration,
       ccdTemp: e.ccdTempMid ?? this.cooler.temperature(),
       setTemp: this.cooler.isOn ? this.cooler.setpointC : undefined,
@@ -332,6 +438,8 @@ export class SimCamera implements Camera {
       filter: e.filter,
       seed: this.inst.seed * 1000 + e.seed,
       sky: this.sky * thr,
+      // the panel's level above bias in ADU of the (binned) pixel: e- in the exposure over e-/ADU
+      flatLevel: this.panel !== undefined && e.req.type === 'flat' ? (this.panel * thr * e.req.duration * (sym ? e.bx * e.bx : 1)) / es.gain : undefined,
       stars: (e.stars ?? this.stars).map((st, i) => ({ ...st, flux: st.flux * thr * (colour ? colour(i, e.filter) : 1) })),
       psf: e.psf ?? { kind: 'moffat', fwhm: 3, beta: 3 },
       dither: e.dither,

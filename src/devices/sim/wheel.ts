@@ -1,6 +1,10 @@
-/** The QSI internal 5-position filter wheel, simulated: moves take a fixed time per slot. */
+/**
+ * The QSI internal 5-position filter wheel, simulated: moves take a fixed time per slot; its focus
+ * offsets (steps per filter name, any casing; unlisted filters 0) are what the rig was given.
+ */
 import { DeviceError } from '../errors.js';
 import type { Clock, FilterWheel } from '../types.js';
+import { condition } from '../camera-settings.js';
 
 export const QSI_FILTERS = ['Red', 'Green', 'Blue', 'Luminance', 'Empty'];
 
@@ -9,11 +13,18 @@ export class SimFilterWheel implements FilterWheel {
   private pos = 3;
   private target = 3;
   private arrive = 0;
+  /** An injected filter wheel failure (hard error): moves are refused until it is cleared. */
+  failed = false;
   constructor(
     private readonly clock: Clock,
     private readonly msPerSlot: number,
     private readonly filterNames: string[] = QSI_FILTERS,
+    private readonly offsets: Record<string, number> = {},
   ) {}
+  async focusOffsets(): Promise<number[]> {
+    const byName = new Map(Object.entries(this.offsets).map(([k, v]) => [k.toLowerCase(), v]));
+    return this.filterNames.map((f) => byName.get(f.toLowerCase()) ?? 0);
+  }
   async connect(): Promise<void> {}
   async disconnect(): Promise<void> {}
   async names(): Promise<string[]> {
@@ -32,6 +43,7 @@ export class SimFilterWheel implements FilterWheel {
     const n = this.filterNames.length;
     const slot = this.slotOf(target);
     const now = this.clock.now();
+    if (this.failed) throw new DeviceError('invalid-operation', condition('filter-wheel').message);
     if (now < this.arrive) throw new DeviceError('invalid-operation', 'the filter wheel is already moving');
     const from = this.target;
     const slots = Math.min((slot - from + n) % n, (from - slot + n) % n);
