@@ -35,6 +35,63 @@ export const ProfileSchema = z.strictObject({
   siteLong: z.number().min(-180).max(360).optional(),
 });
 
+/** Night automation keys (triggers, loop conditions, target, centering, meridian flip, safety): see triggers.ts, automation.ts. */
+const AutomationKeys = {
+  /** Autofocus triggers (run by the sequencer's autofocus hook, before a light frame). */
+  autofocus: z
+    .strictObject({
+      /** Before the first light frame. */
+      atStart: z.boolean().default(false),
+      /** After this many light frames since the last autofocus. */
+      everyFrames: z.number().int().min(1).max(100_000).optional(),
+      /** When the temperature (focuser's) moved this many C since the last autofocus. */
+      tempChange: z.number().positive().max(50).optional(),
+      /** After each filter change. */
+      onFilterChange: z.boolean().default(false),
+      /** When the median HFR of the last hfrFrames lights of a filter is this many percent above the one after the last autofocus. */
+      hfrIncrease: z.number().positive().max(1000).optional(),
+      hfrFrames: z.number().int().min(1).max(50).default(3),
+    })
+    .optional(),
+  /** Repeat the plan's frames (cycle after cycle) until an `until` condition ends the sequence. */
+  loop: z.boolean().default(false),
+  /** End the sequence at a time (ISO 8601, UTC unless it says otherwise), when the target sinks below an altitude (degrees), or after a number of frames. */
+  until: z
+    .strictObject({
+      time: z.string().refine((t) => Number.isFinite(Date.parse(t)), 'not a date/time (ISO 8601, e.g. 2024-01-16T05:30:00Z)').optional(),
+      altitude: z.number().min(-10).max(90).optional(),
+      frames: z.number().int().min(1).max(1_000_000).optional(),
+    })
+    .optional(),
+  /** The target (J2000 degrees): for centering, the altitude condition and the meridian flip. */
+  target: z.strictObject({ ra: z.number().min(0).max(360), dec: z.number().min(-90).max(90) }).optional(),
+  /** Centre the target (slew, expose, solve, sync, re-slew) before the first light frame and after a meridian flip. */
+  center: z
+    .strictObject({
+      /** arcsec */
+      tolerance: z.number().positive().max(3600).default(30),
+      exposure: z.number().positive().max(600).default(5),
+      binning: z.number().int().min(1).max(4).default(2),
+      maxIterations: z.number().int().min(1).max(10).default(5),
+    })
+    .optional(),
+  /** Meridian flip: flip once the target is past the meridian and the next frame would end past limitMinutes of hour angle (the mount's tracking limit). */
+  meridian: z
+    .strictObject({
+      /** Minutes of hour angle past the meridian the mount can track before the flip. */
+      limitMinutes: z.number().min(0).max(120).default(10),
+      /** Earliest flip, minutes past the meridian. */
+      afterMinutes: z.number().min(0).max(120).default(0),
+      /** Time allowed for a frame's download, s (added to its exposure). */
+      marginS: z.number().min(0).max(600).default(10),
+      /** Re-centre after the flip (needs `target` and `center`); default true. */
+      recenter: z.boolean().default(true),
+    })
+    .optional(),
+  /** What to do when the safety monitor reports unsafe (checked before each frame): stop, park the mount and stop, or wait until safe. */
+  safety: z.strictObject({ action: z.enum(['abort', 'park', 'wait']).default('park'), pollS: z.number().min(1).max(3600).default(60) }).optional(),
+};
+
 export const PlanSchema = z.strictObject({
   object: z.string().default(''),
   base: z.string().min(1).default('frame'),
@@ -55,6 +112,13 @@ export const PlanSchema = z.strictObject({
   warmTo: z.number().min(-40).max(50).optional(),
   /** Dither every N light frames (0 = never; needs a guider). */
   ditherEvery: z.number().int().min(0).default(0),
+  /** Focuser offsets in steps per filter name (filters not listed: 0): on a filter change the focuser moves by the difference. */
+  focusOffsets: z.record(z.string().min(1), z.number().int().min(-100_000).max(100_000)).optional(),
+  /** The telescope is capped for the dark frames (needed with a camera's electronic shutter). */
+  darksCapped: z.boolean().default(false),
+  /** Warming rate at the end (warmTo), C per minute. */
+  warmRate: z.number().positive().max(20).default(5),
+  ...AutomationKeys,
   profile: ProfileSchema.default({}),
   groups: z.array(GroupSchema).min(1).max(16),
 });
@@ -71,7 +135,20 @@ export function parsePlan(obj: unknown, file?: string): Plan {
     const where = issue.path.length ? issue.path.join('.') : 'plan';
     throw new DarkroomError('BAD_ARGUMENT', `invalid plan: ${where}: ${issue.message}`, file);
   }
+  const bad = automationProblem(r.data);
+  if (bad) throw new DarkroomError('BAD_ARGUMENT', `invalid plan: ${bad}`, file);
   return r.data;
+}
+
+/** Keys of the night automation that need one another: the first problem, or undefined. */
+function automationProblem(p: Plan): string | undefined {
+  const u = p.until;
+  if (p.loop && !(u && (u.time !== undefined || u.altitude !== undefined || u.frames !== undefined))) return 'loop: a looping plan needs an until condition (time, altitude or frames)';
+  const site = p.profile.siteLat !== undefined && p.profile.siteLong !== undefined;
+  if (u?.altitude !== undefined && !(p.target && site)) return 'until.altitude: needs target (ra, dec) and profile.siteLat/siteLong';
+  if (p.meridian && !(p.target && p.profile.siteLong !== undefined)) return 'meridian: needs target (ra, dec) and profile.siteLong';
+  if (p.center && !p.target) return 'center: needs target (ra, dec)';
+  return undefined;
 }
 
 /** Read a plan file (JSON only). */

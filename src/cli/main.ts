@@ -30,6 +30,8 @@ import { registerWorker } from './worker.js';
 import { registerStatus } from './status.js';
 import { registerServe } from './serve.js';
 import { registerSolve } from './solve.js';
+import { registerCenter } from './center.js';
+import { registerFlats } from './flats.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -64,6 +66,8 @@ export function buildProgram(): Command {
   registerCombineRgb(program);
   registerConvert(program);
   registerSolve(program);
+  registerCenter(program);
+  registerFlats(program);
   return program;
 }
 

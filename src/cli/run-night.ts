@@ -14,7 +14,7 @@ import type { RunReport } from '../pipeline/report.js';
 import type { Executor } from '../pipeline/scheduler.js';
 import { DarkroomError } from '../util/errors.js';
 import { addOptions, parseCli } from '../util/options.js';
-import { runIntegrationCatalogue, splitRunIntegration } from '../integrate/options.js';
+import { INTEGRATE_CATALOGUE, splitRunIntegration } from '../integrate/options.js';
 
 interface CliOpts extends Record<string, unknown> {
   out?: string;
@@ -24,20 +24,20 @@ interface CliOpts extends Record<string, unknown> {
   pedestal: string;
   reference?: string;
   register: boolean;
+  solve?: boolean;
   keepIntermediates?: boolean;
   strict?: boolean;
   force?: boolean;
   library?: string;
+  exclude?: string[];
   dryRun?: boolean;
   json?: boolean;
   executor?: string;
 }
 
-/** The integration options of run's stacks: those of `darkroom stack` (one catalogue), with the pipeline's defaults. */
-export const RUN_INTEGRATION = runIntegrationCatalogue(DEFAULT_OPTIONS);
-
 export function runOptionsFrom(o: CliOpts): RunOptions {
-  const stacking = splitRunIntegration(parseCli(RUN_INTEGRATION, o), RUN_INTEGRATION);
+  // the stacks' integration options: every option of `darkroom stack`, with the same defaults
+  const stacking = splitRunIntegration(parseCli(INTEGRATE_CATALOGUE, o));
   const pedestal = Number(o.pedestal);
   if (!Number.isFinite(pedestal) || pedestal < 0) throw new DarkroomError('BAD_ARGUMENT', `--pedestal must be a number >= 0, got '${o.pedestal}'`);
   let drizzle: number | undefined;
@@ -58,6 +58,8 @@ export function runOptionsFrom(o: CliOpts): RunOptions {
     strict: !!o.strict,
     force: !!o.force,
     library: o.library ? resolve(o.library) : undefined,
+    ...(o.exclude?.length ? { exclude: o.exclude } : {}),
+    ...(o.solve === false ? { solve: false } : {}),
   };
 }
 
@@ -67,18 +69,20 @@ export function registerRunNight(program: Command): void {
     .description('one-shot pipeline: classify a night, build masters, calibrate, debayer, register, integrate')
     .argument('<night>', 'folder of the night (searched recursively for .fit/.fits/.fts)')
     .option('--out <dir>', 'output folder (masters/, stacks/, previews/, report.json, report.html)');
-  // the integration options of the stacks: the catalogue of `darkroom stack` (same flags, ranges, help)
-  addOptions(cmd, RUN_INTEGRATION)
+  // the integration options of the stacks: the catalogue of `darkroom stack` (same flags, ranges, help, defaults)
+  addOptions(cmd, INTEGRATE_CATALOGUE)
     .option('--drizzle <scale>', 'drizzle integration at this output scale (1-3)')
     .option('--debayer <method>', 'debayer method for one-shot-colour frames', DEFAULT_OPTIONS.debayer)
     .option('--cosmetic', 'cosmetic correction of hot/cold pixels after calibration')
     .option('--pedestal <adu>', 'output pedestal added to calibrated lights', String(DEFAULT_OPTIONS.pedestal))
     .option('--reference <file>', 'registration reference frame (default: the frame with most stars)')
     .option('--no-register', 'integrate without registration (frames already aligned)')
+    .option('--no-solve', "do not plate solve the stacks (default: solve each with solve-field from its header's hints and write its WCS)")
     .option('--keep-intermediates', 'keep calibrated/debayered/registered frames')
     .option('--strict', 'missing calibration is an error, not a warning')
     .option('--force', 'redo every step, even those whose inputs and parameters are unchanged')
     .option('--library <dir>', 'master library: reuse masters by group key, store new ones')
+    .option('--exclude <glob>', "leave matching files and folders out of the scan (as in .gitignore: 'truth/', '**/*_bad.fits'; repeatable; added to NIGHT/.darkroomignore)", (v: string, prev: string[] = []) => [...prev, v])
     .option('--dry-run', 'print the plan and stop')
     .option('--json', 'print the plan (with --dry-run) or the report as JSON')
     .option('--executor <where>', "where steps run: 'local' (default) or redis://HOST:PORT (workers: darkroom worker --redis URL)")

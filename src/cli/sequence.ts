@@ -5,13 +5,14 @@
 import { mkdirSync, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DarkroomError } from '../util/errors.js';
-import { SimCamera, QSI_FILTERS } from '../devices/sim/simcamera.js';
+import { QSI_FILTERS } from '../devices/sim/simcamera.js';
 import { openDevice, DEVICE_SPEC_HELP } from '../acquire/open.js';
-import type { Camera, Clock, FilterWheel } from '../devices/types.js';
-import { VirtualClock } from '../acquire/clock.js';
+import type { Camera, Clock, FilterWheel, Focuser } from '../devices/types.js';
+import type { AutomationHooks } from '../acquire/automation.js';
 import { describePlan, estimateDuration, expandPlan, formatDuration, readPlan } from '../acquire/plan.js';
-import { Sequencer } from '../acquire/sequencer.js';
+import { Sequencer, type SequenceEvent } from '../acquire/sequencer.js';
 import { deviceCommand, partSpecs } from './device-options.js';
+import { autofocusHook, simSequenceRig } from './sequence-sim.js';
 
 export function registerSequence(program: Command): void {
   deviceCommand(program, 'sequence', 'run an acquisition plan (JSON or YAML): cooling, filters, exposures, autosave names', {
@@ -22,25 +23,32 @@ export function registerSequence(program: Command): void {
     .argument('<plan>', 'plan file (JSON, or YAML for .yaml/.yml)')
     .option('--out <dir>', 'output folder', '.')
     .option('--dry-run', 'print the frame list and the duration estimate only')
-    .action(async (planPath: string, opts: { device: string; wheel?: string; out: string; dryRun?: boolean; json?: boolean }) => {
+    .option('--unsafe <windows>', 'simulator: the safety monitor says unsafe FROM-TO minutes after the start (e.g. 20-50,90-100)')
+    .action(async (planPath: string, opts: { device: string; wheel?: string; out: string; dryRun?: boolean; json?: boolean; unsafe?: string }) => {
       const plan = readPlan(planPath);
       let camera: Camera;
       let wheel: FilterWheel | undefined;
       let clock: Clock;
+      let focuser: Focuser | undefined;
       let close = (): void => undefined;
       let filterNames = QSI_FILTERS;
+      let automation: AutomationHooks = {};
       if (opts.device === 'sim' && !opts.wheel) {
-        // The built-in simulator on a virtual clock: simulated time passes instantly.
-        clock = new VirtualClock();
-        const sim = new SimCamera({ clock, readoutMs: 1000, wheelMsPerSlot: 400 });
-        await sim.connect();
-        camera = sim;
-        wheel = sim.wheel;
+        // The built-in simulator on a virtual clock (simulated time passes instantly), with a mount and a safety monitor.
+        const rig = simSequenceRig(plan, { unsafe: opts.unsafe });
+        await rig.camera.connect();
+        ({ camera, clock, focuser, automation } = rig);
+        wheel = rig.camera.wheel;
       } else {
+        if (opts.unsafe) throw new DarkroomError('BAD_ARGUMENT', '--unsafe is for the simulator (--device sim)');
         // A real camera (INDI or Alpaca) on the wall clock.
         const d = await openDevice(opts.device, { parts: partSpecs(opts) });
-        ({ camera, wheel, clock, close } = d);
+        ({ camera, wheel, clock, close, focuser } = d);
+        // a lost link, the reconnection, a frame taken again: in the log (stderr with --json)
+        d.onLinkEvent?.((e) => (opts.json ? process.stderr : process.stdout).write(`${e.kind === 'lost' || e.kind === 'failed' ? 'warning: ' : ''}${e.message}\n`));
         if (wheel) filterNames = await wheel.names();
+        // INDI and Alpaca mounts guide only here: plan keys needing a goto mount or a safety monitor are refused by the sequencer
+        if (focuser) automation = { autofocus: autofocusHook(camera, focuser) };
       }
       const frames = expandPlan(plan);
       const est = estimateDuration(frames, { readoutS: 1, filterSlotS: 0.4, filterNames, startSlot: wheel ? await wheel.position() : 0 });
@@ -53,13 +61,24 @@ export function registerSequence(program: Command): void {
       if (existsSync(opts.out) && !statSync(opts.out).isDirectory()) throw new DarkroomError('BAD_ARGUMENT', 'output is not a folder', opts.out);
       mkdirSync(opts.out, { recursive: true });
       if (!opts.json) process.stdout.write(`${describePlan(plan, frames, est).join('\n')}\n`);
+      const night: NightTally = { centered: [], autofocus: 0, flips: 0, parked: false };
       const seq = new Sequencer(plan, {
         camera,
         wheel,
         clock,
+        focuser,
+        automation,
         outDir: opts.out,
         onEvent: (e) => {
+          automationLog(e, opts.json);
+          tally(night, e);
+          // camera errors and warnings in the log (stderr with --json)
+          const log = opts.json ? process.stderr : process.stdout;
+          if (e.kind === 'camera-condition') log.write(`${e.action === 'abort' ? 'error' : 'warning'}: camera ${e.condition.message}: ${e.action === 'abort' ? 'sequence stopped (frames saved so far are kept)' : 'paused until it clears'}\n`);
+          if (e.kind === 'condition-cleared') log.write(`camera ${e.condition.code} cleared after ${formatDuration(e.waitedS)}: resuming\n`);
+          if (e.kind === 'warning') log.write(`warning: ${e.message}\n`);
           if (opts.json) return;
+          if (e.kind === 'focus-offset') process.stdout.write(`focus offset ${e.from ?? '?'} -> ${e.to}: ${e.steps > 0 ? '+' : ''}${e.steps} steps (focuser at ${e.position})\n`);
           if (e.kind === 'cooled') process.stdout.write(`cooled to ${e.ccdTemp.toFixed(2)} C after ${formatDuration(e.waitedS)}\n`);
           if (e.kind === 'saved') process.stdout.write(`saved ${e.path}\n`);
           if (e.kind === 'aborted') process.stdout.write('aborted\n');
@@ -70,7 +89,7 @@ export function registerSequence(program: Command): void {
       try {
         const r = await seq.run();
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ saved: r.saved.map((s) => s.path), aborted: r.aborted, estimateS: est.totalS, simulatedS: r.framesElapsedS, coolingWaitS: r.coolingWaitS }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ saved: r.saved.map((s) => s.path), aborted: r.aborted, cameraError: r.cameraError, estimateS: est.totalS, simulatedS: r.framesElapsedS, coolingWaitS: r.coolingWaitS, ...night }, null, 2)}\n`);
         } else {
           process.stdout.write(`${r.saved.length} frames in ${formatDuration(r.framesElapsedS)} of simulated time (estimate ${formatDuration(est.totalS)})\n`);
         }
@@ -79,4 +98,37 @@ export function registerSequence(program: Command): void {
         close();
       }
     });
+}
+
+/** The night automation's events in the log (stderr with --json). */
+function automationLog(e: SequenceEvent, json?: boolean): void {
+  const log = json ? process.stderr : process.stdout;
+  const at = (f: { index?: number }) => (f.index !== undefined ? ` before frame ${f.index + 1}` : '');
+  if (e.kind === 'centered') log.write(`${e.centered ? 'centered' : 'warning: not centered'}: ${e.error.toFixed(1)}" from the target after ${e.iterations} frame${e.iterations === 1 ? '' : 's'}\n`);
+  else if (e.kind === 'autofocus') log.write(`autofocus (${e.reason})${at(e.frame)}\n`);
+  else if (e.kind === 'meridian-wait') log.write(`meridian: waiting ${formatDuration(e.seconds)} (hour angle ${(e.hourAngle * 60).toFixed(1)} min)\n`);
+  else if (e.kind === 'meridian-flip') log.write(`meridian flip at hour angle ${(e.hourAngle * 60).toFixed(1)} min: pier side ${e.pierSide}, ${formatDuration(e.seconds)}\n`);
+  else if (e.kind === 'unsafe') log.write(`warning: unsafe${at(e.frame)}: ${e.action === 'wait' ? 'waiting until safe' : e.action === 'park' ? 'parking, sequence ended' : 'sequence ended'}\n`);
+  else if (e.kind === 'safe') log.write(`safe again after ${formatDuration(e.waitedS)}: resuming\n`);
+  else if (e.kind === 'parked') log.write('mount parked\n');
+  else if (e.kind === 'until') log.write(`until ${e.reason} reached: sequence ended\n`);
+  else if (e.kind === 'warming') log.write(`warming: set point ${e.setpoint.toFixed(1)} C\n`);
+}
+
+/** What the night automation did, for the JSON summary. */
+interface NightTally {
+  centered: { centered: boolean; error: number; iterations: number }[];
+  autofocus: number;
+  flips: number;
+  parked: boolean;
+  stop?: string;
+}
+
+function tally(t: NightTally, e: SequenceEvent): void {
+  if (e.kind === 'centered') t.centered.push({ centered: e.centered, error: e.error, iterations: e.iterations });
+  else if (e.kind === 'autofocus') t.autofocus++;
+  else if (e.kind === 'meridian-flip') t.flips++;
+  else if (e.kind === 'parked') t.parked = true;
+  else if (e.kind === 'until') t.stop = e.reason;
+  else if (e.kind === 'unsafe' && e.action !== 'wait') t.stop = 'unsafe';
 }

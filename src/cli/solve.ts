@@ -13,11 +13,8 @@ function line(r: SolveResult): string {
 }
 
 export function registerSolve(program: Command): void {
-  const cmd = program
-    .command('solve')
-    .description("plate solve FITS frames with astrometry.net's solve-field (offline, Tycho-2 index files): RA/Dec of the centre, scale, rotation, field size")
-    .argument('<files...>', 'FITS files')
-    .option('--json', 'print a JSON report');
+  const what = "plate solve FITS frames with astrometry.net's solve-field (offline, Tycho-2 index files): RA/Dec of the centre, scale, rotation, field size";
+  const cmd = program.command('solve').description(what).argument('<files...>', 'FITS files').option('--json', 'print a JSON report');
   addOptions(cmd, SOLVE_CATALOGUE).action(async (files: string[], flags: Record<string, unknown>) => {
     const o = parseCli(SOLVE_CATALOGUE, flags) as unknown as SolveOptions;
     const out: SolveResult[] = [];

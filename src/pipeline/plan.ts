@@ -9,9 +9,9 @@
  */
 import { resolve } from 'node:path';
 import type { MasterKind, MasterSettings } from '../calibrate/masters.js';
-import type { DarkMode } from '../session/group.js';
+import type { DarkMode, StandIn } from '../session/group.js';
 import type { DebayerMethod } from '../color/debayer.js';
-import type { IntegrateOptions, Normalize, Reject } from '../integrate/options.js';
+import { RUN_TOP_DEFAULTS, type IntegrateOptions, type Normalize, type Reject } from '../integrate/options.js';
 import { warningLine, type WarningEvent } from '../util/warnings.js';
 import { VERSION } from '../version.js';
 import { groupStage, scanStage, type PlanContext } from './plan-scan.js';
@@ -37,13 +37,16 @@ export interface RunOptions {
   strict: boolean;
   force: boolean;
   library?: string;
+  /** Exclusion rules for the scan (globs as in .gitignore, added to the night's .darkroomignore). */
+  exclude?: string[];
+  /** false: do not plate solve the stacks (default: solve them when solve-field can, and write their WCS). */
+  solve?: boolean;
 }
 
+/** The defaults of a run; its stacks' integration options default to the integration catalogue's (one default each). */
 export const DEFAULT_OPTIONS: RunOptions = {
-  reject: 'winsorized',
-  normalize: 'additive-scaling',
-  weights: 'noise',
-  debayer: 'bilinear',
+  ...RUN_TOP_DEFAULTS,
+  debayer: 'rcd',
   cosmetic: false,
   pedestal: 0,
   register: true,
@@ -102,6 +105,8 @@ export interface IntegrateParams {
   drizzle: number | null;
   /** The other integration options that differ from their defaults. */
   integration?: Partial<IntegrateOptions>;
+  /** false: do not plate solve the stack (steps/solve.ts); absent: solve it. */
+  solve?: false;
 }
 
 export interface PreviewParams {
@@ -163,6 +168,8 @@ export interface PlanStack {
   exposure_total_s: number;
   cfa?: string;
   step: string;
+  /** With --rejection-maps: the stack's rejection maps (fraction of frames rejected low/high per pixel), beside it. */
+  rejectionMaps?: { low: string; high: string };
 }
 
 export interface PlanFrames {
@@ -173,12 +180,16 @@ export interface PlanFrames {
   skipped: Array<{ path: string; reason: string }>;
   /** Files that are not named as FITS (not read). */
   ignored: string[];
+  /** Folders and files left out by an exclusion rule (--exclude, .darkroomignore), with the rule. */
+  excluded?: Array<{ path: string; rule: string }>;
   reclassified: Array<{ path: string; kind: string | null; header: string | null; note: string }>;
 }
 
 export interface PlanGroups {
-  calibration: Array<{ id: string; kind: string; frames: number; exposure: number; temperature?: number; binning: string; filter?: string; used: boolean; library?: string }>;
-  lights: Array<{ id: string; target: string; filter?: string; exposure: number; temperature?: number; binning: string; frames: number; cfa?: string; dark?: string; darkMode?: string; bias?: string; flat?: string; reasons: string[] }>;
+  /** `standIn`: a flat group calibrated with a dark or flat-dark standing in as the bias, its details. */
+  calibration: Array<{ id: string; kind: string; frames: number; exposure: number; temperature?: number; binning: string; filter?: string; used: boolean; library?: string; standIn?: StandIn }>;
+  /** `standIn`: when the bias is a dark or flat-dark standing in, which one, its exposure and the dark signal it carries (the reason's words are made from it). */
+  lights: Array<{ id: string; target: string; filter?: string; exposure: number; temperature?: number; binning: string; frames: number; cfa?: string; dark?: string; darkMode?: string; bias?: string; flat?: string; standIn?: StandIn; reasons: string[] }>;
 }
 
 export interface Plan {

@@ -46,6 +46,13 @@ export async function withTempDir<T>(fn: (dir: string) => T | Promise<T>, prefix
   }
 }
 
+/** A temp dir shared by the tests of one file, and a function that makes a fresh numbered folder in it (run1, run2...). */
+export function fileRunDirs(prefix?: string): () => string {
+  const root = fileTempDir(prefix);
+  let n = 0;
+  return () => subdir(root, `run${++n}`);
+}
+
 /** Make the folder `name` (default `out`) in `dir`; returns its path. */
 export function subdir(dir: string, name = 'out'): string {
   const p = join(dir, name);

@@ -18,6 +18,7 @@ import { realClock, type Clock, type GuideDirection, type GuideOutput } from '..
 import { withDefaults } from './defaults.js';
 import { checkPulse } from './guide-port.js';
 import { renderStars, type SimStar } from './stars.js';
+import { hourAngleHours } from '../../session/sidereal.js';
 
 export interface SimMountOptions {
   clock?: Clock;
@@ -40,6 +41,11 @@ export interface SimMountOptions {
   repeatability?: number;
   /** Slew speed, degrees per second. */
   slewRate?: number;
+  /** Site latitude and east longitude, degrees (for sidereal time, hour angle, pier side). */
+  siteLat?: number;
+  siteLong?: number;
+  /** On the west side of the pier the mount tracks up to this many minutes of hour angle past the meridian. */
+  haLimitMinutes?: number;
 }
 
 interface Pulse {
@@ -49,7 +55,7 @@ interface Pulse {
   ms: number;
 }
 
-const MOUNT_DEFAULTS: Required<SimMountOptions> = { clock: realClock, pixelScale: 1.5, cameraAngle: 0, guideRate: 7.52, driftRa: 0.02, driftDec: 0.01, pe: 8, pePeriod: 480, pePhase: 0, pointingError: 3, pointingSeed: 1, repeatability: 2, slewRate: 3 };
+const MOUNT_DEFAULTS: Required<SimMountOptions> = { clock: realClock, pixelScale: 1.5, cameraAngle: 0, guideRate: 7.52, driftRa: 0.02, driftDec: 0.01, pe: 8, pePeriod: 480, pePhase: 0, pointingError: 3, pointingSeed: 1, repeatability: 2, slewRate: 3, siteLat: 50, siteLong: 0, haLimitMinutes: 15 };
 
 /** The model's parameters (defaults filled in) are read-only properties of the mount. */
 export interface SimMount extends Readonly<Required<SimMountOptions>> {}
@@ -85,7 +91,49 @@ export class SimMount implements GuideOutput {
     const dist = Math.hypot((ra - g.reported.ra) * Math.cos((dec * Math.PI) / 180), dec - g.reported.dec);
     await this.clock.sleep(Math.max(1000, (dist / this.slewRate) * 1000));
     g.reported = { ra: norm360(ra), dec };
+    this.setSide(this.hourAngle() >= 0 ? 'east' : 'west');
     g.truth = aimTruth(g, ra, dec, this.pointingError, this.repeatability);
+    this.parked = false;
+  }
+
+  // ---- pier side, hour angle, meridian flip, park ------------------------------------------
+  /** Side of the pier the telescope is on (ASCOM): 'west' looking east (before the meridian), 'east' after a flip. */
+  side: 'east' | 'west' = 'west';
+  flips = 0;
+  parked = false;
+  /** Hour angle (hours) of where the mount says it points, at clock time t. */
+  hourAngle(t = this.clock.now()): number {
+    return hourAngleHours(t, this.siteLong, this.goto.reported.ra);
+  }
+  /** Whether the mount at time t tracks past its limit (on the west side, more than haLimitMinutes past the meridian). */
+  pastLimit(t = this.clock.now()): boolean {
+    return this.side === 'west' && this.hourAngle(t) * 60 > this.haLimitMinutes;
+  }
+  async pierSide(): Promise<'east' | 'west'> {
+    return this.side;
+  }
+  /** The other side of the pier has its own pointing model: the offset mirrors and what syncs taught is forgotten. */
+  private setSide(side: 'east' | 'west'): void {
+    if (side === this.side) return;
+    this.side = side;
+    const g = this.goto;
+    g.offset = { x: -g.offset.x, y: -g.offset.y };
+    g.corr = { ra: 0, dec: 0 };
+  }
+  /** Meridian flip: slew to the same target on the east side (half a turn of the RA axis); only past the meridian. */
+  async flip(): Promise<void> {
+    const ha = this.hourAngle();
+    if (this.side !== 'west' || ha < 0) throw new DeviceError('invalid-operation', `no meridian flip now: pier side ${this.side}, hour angle ${(ha * 60).toFixed(1)} min`);
+    await this.clock.sleep((180 / this.slewRate) * 1000);
+    this.setSide('east');
+    const g = this.goto;
+    g.truth = aimTruth(g, g.reported.ra, g.reported.dec, this.pointingError, this.repeatability);
+    this.flips++;
+  }
+  /** Park (at the pole); the next slew unparks. */
+  async park(): Promise<void> {
+    await this.clock.sleep(30_000);
+    this.parked = true;
   }
   /** Sync: the mount now takes (ra, dec) to be where it points (corrects later slews nearby). */
   async syncTo(ra: number, dec: number): Promise<void> {

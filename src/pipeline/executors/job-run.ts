@@ -14,6 +14,7 @@ import type { WarningEvent } from '../../util/warnings.js';
 import { DarkroomError, isDarkroomError, type ErrorCode } from '../../util/errors.js';
 import { FsStorage, type Storage } from './storage.js';
 import { integrateAssemble, integratePrep, integrateTile, type PrepResult, type TileResult } from './tiles.js';
+import { withStackWcs } from '../steps/solve.js';
 
 export type JobOp = 'step' | 'frames' | 'prep' | 'tile' | 'assemble';
 
@@ -105,7 +106,7 @@ export async function runJob(d: JobData, children: Record<string, JobResult> = {
           if (v.error) throw new DarkroomError(v.error.code, v.error.message, v.error.file);
           return v.tile!;
         });
-        res.output = integrateAssemble(env, integrateStep(s), storage, d.prep!, tiles);
+        res.output = await withStackWcs(env, integrateStep(s), integrateAssemble(env, integrateStep(s), storage, d.prep!, tiles));
         break;
       }
     }
