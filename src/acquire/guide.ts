@@ -134,6 +134,33 @@ export function selectGuideStar(img: Image, opts: { saturation?: number; margin?
   return cands[0]!;
 }
 
+/**
+ * The star to guide on anywhere in a frame: the best isolated one away from the edges (selectGuideStar),
+ * else the brightest unsaturated source at least `edge` px from the edges; null when there is none.
+ */
+export function findGuideStar(img: Image, opts: { saturation?: number; margin?: number; edge?: number } = {}): { star: Star | null; sources: number } {
+  try {
+    return { star: selectGuideStar(img, opts), sources: -1 };
+  } catch {
+    const sat = opts.saturation ?? 0.9 * 65535;
+    const r = detectStars(img.data[0]!, img.width, img.height, { saturation: sat, k: 6 });
+    const e = opts.edge ?? 4;
+    const ok = r.stars.filter((s) => !s.saturated && s.peak + s.background < sat && s.x >= e && s.y >= e && s.x <= img.width - 1 - e && s.y <= img.height - 1 - e);
+    ok.sort((a, b) => b.flux - a.flux);
+    return { star: ok[0] ?? null, sources: r.stars.length };
+  }
+}
+
+/** What a re-acquisition did: the new lock position, whether the mount re-centred it, whether the calibration still holds. */
+export interface Reacquisition {
+  x: number;
+  y: number;
+  /** Pixels the mount moved the star to bring it to the frame centre (null: no re-centring). */
+  recentred: { x: number; y: number } | null;
+  calibrationKept: boolean;
+  message: string;
+}
+
 /** Centroid of the star near (x0, y0); null when no star is there. */
 export function centroid(img: Image, x0: number, y0: number, radius: number): { x: number; y: number; flux: number } | null {
   const w = img.width;
@@ -188,6 +215,8 @@ export class Guider {
   cal: Calibration | null = null;
   lock: { x: number; y: number } | null = null;
   private pos: { x: number; y: number } | null = null;
+  /** Flux of the locked star (running mean): a source of very different flux in the box is another star. */
+  private flux = 0;
   private lastOut = { ra: 0, dec: 0 };
   private readonly rng: Rng;
   private readonly scale: number | undefined;
@@ -228,19 +257,101 @@ export class Guider {
 
   /** Take a frame, pick the guide star and lock on it. */
   async acquire(): Promise<Star> {
-    const img = await this.cam.capture(this.o.exposure);
+    const img = await this.capture();
     const s = selectGuideStar(img, { saturation: this.o.saturation, margin: this.o.searchRadius + 2 });
-    const c = centroid(img, s.x, s.y, this.o.searchRadius) ?? { x: s.x, y: s.y };
-    this.pos = { x: c.x, y: c.y };
-    this.lock = { ...this.pos };
+    this.lockOn(img, s);
     return s;
   }
 
+  /** The last guide frame taken (for the console's guiding view). */
+  lastFrame: Image | null = null;
+
+  private async capture(): Promise<Image> {
+    this.lastFrame = await this.cam.capture(this.o.exposure);
+    return this.lastFrame;
+  }
+
+  private lockOn(img: Image, s: { x: number; y: number }): { x: number; y: number } {
+    const c = centroid(img, s.x, s.y, this.o.searchRadius) ?? { x: s.x, y: s.y, flux: 0 };
+    this.pos = { x: c.x, y: c.y };
+    this.lock = { ...this.pos };
+    this.flux = c.flux;
+    this.lastOut = { ra: 0, dec: 0 };
+    return this.pos;
+  }
+
+  /** The star searched for in the whole frame: the best isolated one, else the brightest unsaturated one. */
+  private async search(): Promise<{ img: Image; star: Star }> {
+    const img = await this.capture();
+    const { star, sources } = findGuideStar(img, { saturation: this.o.saturation, margin: this.o.searchRadius + 2 });
+    if (!star) {
+      throw new DarkroomError('TOO_FEW', sources ? `no usable guide star in the whole frame (${sources} sources, all saturated or at the edges): the mount has drifted off the field, slew back to the target` : 'no star in the guide frame: the mount has drifted off the field (or the sky is covered); slew back to the target');
+    }
+    return { img, star };
+  }
+
+  /**
+   * The star was lost (or the lock is stale, after the mount sat idle): search the whole frame for a star
+   * (the best isolated one, else the brightest unsaturated one) and, when calibrated and the star lies
+   * more than a quarter of the frame from its centre, pulse the mount to bring it to the centre. The
+   * calibration is kept when the star moved as it predicted (within 35% of the move, or 3 px) and dropped
+   * when it did not. Throws (TOO_FEW) when the frame has no usable star.
+   */
+  async reacquire(): Promise<Reacquisition> {
+    const { img, star } = await this.search();
+    let at = this.lockOn(img, star);
+    const cx = (img.width - 1) / 2;
+    const cy = (img.height - 1) / 2;
+    const want = { x: cx - at.x, y: cy - at.y };
+    if (!this.cal || Math.hypot(want.x, want.y) <= Math.min(img.width, img.height) / 4) {
+      return { ...at, recentred: null, calibrationKept: this.cal !== null, message: `guide star re-acquired at (${at.x.toFixed(1)}, ${at.y.toFixed(1)})` };
+    }
+    await this.move(want);
+    const expected = { x: at.x + want.x, y: at.y + want.y };
+    const after = await this.capture();
+    const c = centroid(after, expected.x, expected.y, this.o.searchRadius);
+    const miss = c ? Math.hypot(c.x - expected.x, c.y - expected.y) : Infinity;
+    if (c && miss <= Math.max(3, 0.35 * Math.hypot(want.x, want.y))) {
+      at = this.lockOn(after, c);
+      return { ...at, recentred: want, calibrationKept: true, message: `guide star re-acquired and re-centred at (${at.x.toFixed(1)}, ${at.y.toFixed(1)}) with the mount` };
+    }
+    this.cal = null;
+    const { star: again } = findGuideStar(after, { saturation: this.o.saturation, margin: this.o.searchRadius + 2 });
+    if (again) at = this.lockOn(after, again);
+    const why = c ? `${miss.toFixed(1)} px from where the calibration put it` : 'not where the calibration put it';
+    return { ...at, recentred: null, calibrationKept: false, message: `the star moved ${why} while re-centring: calibration discarded, calibrate again` };
+  }
+
+  /** Pulse the mount to move the star by (dx, dy) px on the sensor (with the calibration), in pulses of at most 5 s. */
+  private async move(d: { x: number; y: number }): Promise<void> {
+    const c = this.cal!;
+    const det = c.ra.x * c.dec.y - c.ra.y * c.dec.x;
+    // (dx, dy) = a ra + b dec: a seconds of west pulse, b of north (negative: east, south)
+    const a = (d.x * c.dec.y - d.y * c.dec.x) / det;
+    const b = (c.ra.x * d.y - c.ra.y * d.x) / det;
+    for (const [sec, pos, neg] of [[a, 'west', 'east'], [b, 'north', 'south']] as const) {
+      let ms = Math.round(Math.abs(sec) * 1000);
+      while (ms > 0) {
+        const k = Math.min(ms, 5000);
+        await this.out.pulseGuide(sec > 0 ? pos : neg, k);
+        ms -= k;
+      }
+    }
+  }
+
+  /** Take a calibration or guide frame and centroid the star near its last position; null when it is not there. */
   private async measure(): Promise<{ x: number; y: number } | null> {
     if (!this.pos) throw new DarkroomError('BAD_ARGUMENT', 'guider: no guide star selected');
-    const img = await this.cam.capture(this.o.exposure);
+    const img = await this.capture();
     const c = centroid(img, this.pos.x, this.pos.y, this.o.searchRadius);
-    if (c) this.pos = { x: c.x, y: c.y };
+    if (!c) return null;
+    // the box walked onto another source (the star drifted away): a far jump, or a jump of half the box
+    // with a flux 3x off, is not our star (the same star dimmed by a cloud, in place, still is)
+    const jump = Math.hypot(c.x - this.pos.x, c.y - this.pos.y);
+    if (jump > this.o.searchRadius) return null;
+    if (jump > this.o.searchRadius / 2 && this.flux > 0 && (c.flux > 3 * this.flux || c.flux < this.flux / 3)) return null;
+    this.pos = { x: c.x, y: c.y };
+    this.flux = this.flux > 0 ? 0.8 * this.flux + 0.2 * c.flux : c.flux;
     return c;
   }
 

@@ -29,7 +29,7 @@ export function parseSize(v: string): { width: number; height: number } {
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description('simulate a night with a physical camera model: bias, darks, flats, flat-darks and lights as FITS, plus truth/ (expected signal, flat field, dark current, hot pixels)')
+    .description('simulate a night with a physical camera model: bias, darks, flats, flat-darks and lights as FITS, plus truth/ (expected signal, flat field, dark current, hot pixels), which the .darkroomignore it writes keeps out of a scan of the night')
     .requiredOption('--out <dir>', 'output folder')
     .option('--sensor <id>', 'sensor model: kaf8300 | kaf1603 | cmos', 'kaf8300')
     .option('--size <WxH>', 'override the sensor size (e.g. 256x192)')

@@ -68,7 +68,7 @@ export function scanStage(nightIn: string, outIn: string, options: RunOptions, c
   const cache = ctx.useCache === false || options.force ? emptyScanCache() : loadScanCache(out);
   // Never scan OUT's own products: OUT itself (when a dry run puts it in the night) and the files Darkroom recorded there.
   const exclude = [out, ...Object.keys(loadManifest(out).files).map((f) => join(out, f))];
-  const scan = scanNight(night, { cache, onFile: ctx.onFile, exclude });
+  const scan = scanNight(night, { cache, onFile: ctx.onFile, exclude, ignore: options.exclude });
   if (ctx.saveCache) saveScanCache(out, cache);
   return scan;
 }

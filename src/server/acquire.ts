@@ -13,15 +13,19 @@ import type { Emit, SessionCore } from './runners/core.js';
 import { SequenceRunner } from './runners/sequence.js';
 import { FocusRunner } from './runners/focus.js';
 import { GuideRunner } from './runners/guide.js';
+import { FrameHistory } from './runners/history.js';
 
 export type { SequenceStatus, SequenceEstimate } from './runners/sequence.js';
 export type { FocusStatus, FocusLoopOptions, AutofocusRunOptions } from './runners/focus.js';
 export type { GuideStatus } from './runners/guide.js';
+export type { FrameRecord } from './runners/history.js';
 
 export class AcquireSession {
   readonly sequence: SequenceRunner;
   readonly focus: FocusRunner;
   readonly guide: GuideRunner;
+  /** Every frame that reaches the viewer, measured (stars, HFR, background, temperature, guide RMS), with a thumbnail. */
+  readonly history: FrameHistory;
 
   constructor(
     devices: DeviceSession,
@@ -34,6 +38,21 @@ export class AcquireSession {
     this.sequence = new SequenceRunner(core);
     this.focus = new FocusRunner(core);
     this.guide = new GuideRunner(core, guideSpeed);
+    this.history = new FrameHistory({
+      image: () => {
+        try {
+          return devices.lastImage();
+        } catch {
+          return null;
+        }
+      },
+      temperature: () => devices.coolerHistory().at(-1)?.ccdTemp ?? null,
+      guideRms: () => {
+        const g = this.guide.status();
+        return g.state === 'guiding' && g.stats?.samples ? g.stats.rmsTotalArcsec : null;
+      },
+      emit,
+    });
     devices.onDisconnect = async () => {
       await this.sequence.stop();
       await this.focus.ended();

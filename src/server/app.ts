@@ -28,6 +28,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { cameraRoutes } from './routes/camera.js';
 import { fileRoutes } from './routes/files.js';
 import { processingRoutes } from './routes/processing.js';
+import { historyRoutes } from './routes/history.js';
 import { sequenceRoutes } from './routes/sequence.js';
 import { focusRoutes } from './routes/focus.js';
 import { guideRoutes } from './routes/guide.js';
@@ -77,14 +78,15 @@ export interface DarkroomServer {
 function makeContext(opts: ServerOptions): ServerContext {
   const roots = new Roots(opts.roots);
   const events = new EventHub();
-  const devices = new DeviceSession({ simSpeed: opts.simSpeed, onEvent: events.broadcast });
+  // every frame that reaches the viewer also goes to the night's history (measured, with a thumbnail)
+  const devices = new DeviceSession({ simSpeed: opts.simSpeed, onEvent: (ev) => (events.broadcast(ev), acquire?.history.onEvent(ev)) });
   const processing = new Processing(events.broadcast);
-  const acquire = new AcquireSession(devices, roots, events.broadcast, opts.guideSpeed);
+  const acquire: AcquireSession = new AcquireSession(devices, roots, events.broadcast, opts.guideSpeed);
   return { roots, events, devices, processing, acquire, token: opts.token, routes: [] };
 }
 
 /** The route groups, in the order of the OpenAPI document. */
-const ROUTE_PLUGINS = [generalRoutes, deviceRoutes, cameraRoutes, fileRoutes, processingRoutes, sequenceRoutes, focusRoutes, guideRoutes, eventRoutes];
+const ROUTE_PLUGINS = [generalRoutes, deviceRoutes, cameraRoutes, fileRoutes, processingRoutes, sequenceRoutes, focusRoutes, guideRoutes, historyRoutes, eventRoutes];
 
 export async function buildServer(opts: ServerOptions): Promise<DarkroomServer> {
   const ctx = makeContext(opts);

@@ -10,6 +10,7 @@ import { MIN_SETPOINT, MAX_SETPOINT } from '../devices/sim/simcamera.js';
 import { openDevice as openDeviceSpec, type PartSpecs } from '../acquire/open.js';
 import { SimCamera } from '../devices/sim/simcamera.js';
 import { SimFocuser } from '../devices/sim/simfocuser.js';
+import { simSettingsPath } from '../devices/sim/qsi.js';
 import { AcceleratedClock, type Focuser, type GuideOutput } from '../devices/types.js';
 import { type Camera, type CameraState, type Clock, type CoolerStatus, type FilterWheel, type FrameKind, type SensorInfo } from '../devices/types.js';
 import type { Image } from '../image/image.js';
@@ -34,6 +35,11 @@ export interface ExposureJob {
   params: ExposeParams;
   phase: 'delay' | 'filter' | 'exposing' | 'downloading' | 'done' | 'aborted' | 'failed';
   startedAt: number;
+  /**
+   * While exposing: when the exposure began (this machine's Date.now()) and the camera clock's rate
+   * (simulated ms per real ms: the simulator's speed, 1 for a real camera), for a countdown.
+   */
+  exposing?: { since: number; rate: number };
   error?: string;
 }
 
@@ -56,7 +62,8 @@ export interface CameraStatus {
   filters?: string[];
   filter?: string | null;
   exposure?: ExposureJob | null;
-  lastImage?: { id: number; width: number; height: number; channels: number } | null;
+  /** The last image of any source: a manual exposure (no source), a sequence, a focus loop, autofocus. */
+  lastImage?: { id: number; width: number; height: number; channels: number; source?: string } | null;
   error?: string | null;
 }
 
@@ -85,7 +92,7 @@ export class DeviceSession {
   private dev: Opened | null = null;
   private job: ExposureJob | null = null;
   private jobSeq = 0;
-  private image: { id: number; image: Image } | null = null;
+  private image: { id: number; image: Image; source?: string } | null = null;
   private lastError: string | null = null;
   private history: CoolerSample[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -207,7 +214,7 @@ export class DeviceSession {
       out.error = this.lastError = msg(e);
     }
     const im = this.image;
-    out.lastImage = im ? { id: im.id, width: im.image.width, height: im.image.height, channels: im.image.channels } : null;
+    out.lastImage = im ? { id: im.id, width: im.image.width, height: im.image.height, channels: im.image.channels, source: im.source } : null;
     return out;
   }
 
@@ -261,6 +268,7 @@ export class DeviceSession {
       }
       await d.camera.setBinning(job.params.binning, job.params.binning);
       await d.camera.setSubframe(null);
+      job.exposing = { since: Date.now(), rate: d.clock instanceof AcceleratedClock ? d.clock.factor : 1 };
       set('exposing');
       await d.camera.startExposure({ type: job.params.type, duration: job.params.exposure });
       // wait for the image (the simulator's download waits for the end of exposure and readout)
@@ -294,6 +302,12 @@ export class DeviceSession {
     return job;
   }
 
+  /** A frame a runner took (sequence, focus) becomes the last image, for the viewer: an 'image' event with its source. */
+  publish(img: Image, source: string): void {
+    this.image = { id: ++this.jobSeq, image: img, source };
+    this.emit({ type: 'image', id: this.image.id, source, width: img.width, height: img.height, channels: img.channels });
+  }
+
   lastImage(): Image {
     if (!this.image) throw new HttpError(404, 'NO_IMAGE', 'no image has been taken yet');
     return this.image.image;
@@ -309,7 +323,7 @@ async function openDevice(spec: string, simSpeed: number, parts: PartSpecs): Pro
     // the simulator with a focuser on its PSF hook (start a little out of focus so autofocus has work to do)
     const clock = new AcceleratedClock(simSpeed);
     const focuser = new SimFocuser({ clock, position: 24_900, best: 25_000 });
-    const camera = new SimCamera({ clock, psf: () => focuser.psf() });
+    const camera = new SimCamera({ clock, psf: () => focuser.psf(), settingsFile: simSettingsPath() });
     await camera.connect();
     return { spec, camera, wheel: camera.wheel, focuser, clock, close: () => undefined, sensor: await camera.sensorInfo() };
   }

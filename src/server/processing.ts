@@ -4,7 +4,8 @@
  * folder (masters, stacks, previews, report.json).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+import { loadManifest } from '../pipeline/manifest.js';
 import { buildPlan, type Plan, type RunOptions } from '../pipeline/plan.js';
 import { executePlan, type RunReport } from '../pipeline/execute.js';
 import { checkRunPaths } from '../pipeline/safety.js';
@@ -63,16 +64,18 @@ export class Processing {
             if (st.log.length > 500) st.log.splice(0, st.log.length - 500);
             this.onEvent({ type: 'run-log', id: st.id, line });
           },
+          // the plan's own step count throughout (the scheduler counts without the report step, and
+          // intermediates it need not redo never report): done counts the steps finished so far
           onEvent: (e) => {
             if (e.type === 'step-start') return;
-            st.done = e.index;
-            st.total = e.total;
+            st.done = Math.min(st.total - 1, e.index);
             st.step = e.id;
-            this.onEvent({ type: 'run-progress', id: st.id, done: e.index, total: e.total, step: e.id });
+            this.onEvent({ type: 'run-progress', id: st.id, done: st.done, total: st.total, step: e.id });
           },
         });
         st.state = 'done';
         st.done = st.total;
+        for (const w of st.report.warning_events ?? []) this.onEvent({ type: 'warning', source: 'processing', ...w });
       } catch (e) {
         st.state = 'failed';
         st.error = isDarkroomError(e) ? e.oneLine() : (e as Error)?.message ?? String(e);
@@ -90,6 +93,8 @@ export interface Results {
   masters: string[];
   stacks: string[];
   previews: string[];
+  /** OUT/report.html when the run wrote it. */
+  reportHtml: string | null;
 }
 
 function list(dir: string, ext: RegExp): string[] {
@@ -98,6 +103,39 @@ function list(dir: string, ext: RegExp): string[] {
     .filter((n) => ext.test(n))
     .sort()
     .map((n) => join(dir, n));
+}
+
+/** A file of a run's output that the console may show: a PNG preview or report.html. */
+export interface OutputFile {
+  type: 'image/png' | 'text/html';
+  body: Buffer;
+}
+
+const OUTPUT_TYPES: Record<string, OutputFile['type']> = { '.png': 'image/png', '.html': 'text/html' };
+
+/**
+ * A PNG or HTML file of an output folder, served only when the run recorded it in OUT's manifest
+ * (written, not an intermediate, the size it recorded): never another file of the folder, nor one a
+ * user put there or changed. report.html comes with its previews inlined (data: URLs), so that it shows
+ * in a sandboxed page that loads nothing.
+ */
+export function outputFile(out: string, file: string): OutputFile {
+  const rel = normalize(file);
+  const type = OUTPUT_TYPES[/\.[a-z]+$/i.exec(rel)?.[0]?.toLowerCase() ?? ''];
+  if (!type || isAbsolute(rel) || rel.startsWith('..')) throw new HttpError(400, 'BAD_ARGUMENT', `${file}: only the PNG previews and report.html of a run can be opened`);
+  const m = loadManifest(out);
+  const rec = m.files[rel];
+  const path = join(out, rel);
+  if (!rec || rec.pending || rec.intermediate || !existsSync(path) || statSync(path).size !== rec.size) throw new HttpError(404, 'ENOENT', `${file}: not a file this run wrote in ${out}`);
+  const body = readFileSync(path);
+  if (type !== 'text/html') return { type, body };
+  const html = body.toString('utf8').replace(/<img src="([^"]+)"/g, (all, src: string) => {
+    const r = m.files[normalize(src)];
+    const p = join(out, normalize(src));
+    if (!r || r.pending || !/\.png$/i.test(src) || normalize(src).startsWith('..') || !existsSync(p)) return all;
+    return `<img src="data:image/png;base64,${readFileSync(p).toString('base64')}"`;
+  });
+  return { type, body: Buffer.from(html) };
 }
 
 export function results(out: string): Results {
@@ -111,5 +149,6 @@ export function results(out: string): Results {
       throw new HttpError(422, 'BAD_REPORT', `${rp}: not valid JSON`);
     }
   }
-  return { out, report, masters: list(join(out, 'masters'), /\.fits?$/i), stacks: list(join(out, 'stacks'), /\.fits?$/i), previews: list(join(out, 'previews'), /\.png$/i) };
+  const html = existsSync(join(out, 'report.html')) ? join(out, 'report.html') : null;
+  return { out, report, masters: list(join(out, 'masters'), /\.fits?$/i), stacks: list(join(out, 'stacks'), /\.fits?$/i), previews: list(join(out, 'previews'), /\.png$/i), reportHtml: html };
 }

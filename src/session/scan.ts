@@ -4,9 +4,9 @@
  * subsample, hash the data unit (streaming) to find duplicates. Unreadable files are listed
  * and skipped.
  */
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { FitsFile, type Hdu } from '../fits/reader.js';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
 import { frameMeta, kindFromImagetyp, kindFromPath, type FrameKind, type FrameMeta } from './metadata.js';
@@ -60,6 +60,11 @@ export interface ScanResult {
   skipped: Skipped[];
   /** Files without a FITS name (.txt, camera RAW, XISF...), relative to the root: not read. */
   ignored: string[];
+  /**
+   * Folders (with a trailing /) and files left out by an exclusion rule (the `ignore` option or the
+   * night's .darkroomignore), relative to the root, each with the rule that matched.
+   */
+  excluded: Array<{ path: string; rule: string }>;
 }
 
 /**
@@ -87,6 +92,57 @@ export interface ScanOptions {
   onFile?: (done: number, total: number, path: string) => void;
   /** Folders and files never scanned (a run's output folder, the files Darkroom wrote there). */
   exclude?: string[];
+  /**
+   * Exclusion rules given by the user, as in .gitignore: globs matched against the path relative to
+   * the root (`*` within a name, `**` across folders, `?` one character); a rule without a slash
+   * matches a name at any depth, a trailing slash matches folders only. Added to the rules of the
+   * night's own IGNORE_FILE.
+   */
+  ignore?: string[];
+}
+
+/** The file in a night's top folder whose lines are exclusion rules (blank lines and # comments skipped). */
+export const IGNORE_FILE = '.darkroomignore';
+
+/** The exclusion rules of `ignore` plus those of the night's IGNORE_FILE (when there is one). */
+export function ignoreRules(root: string, ignore: string[] = []): string[] {
+  let lines: string[] = [];
+  try {
+    lines = readFileSync(join(root, IGNORE_FILE), 'utf8').split(/\r?\n/);
+  } catch {
+    // no ignore file
+  }
+  return [...ignore, ...lines].map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+/** A regular expression for one glob (no slashes handled specially but `**`). */
+function globRegex(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      const slash = glob[i + 2] === '/';
+      re += slash ? '(?:.*/)?' : '.*';
+      i += slash ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** A matcher of relative paths (with / separators) against exclusion rules: the rule that matches, or null. */
+export function excludeMatcher(rules: string[]): (rel: string, isDir: boolean) => string | null {
+  const compiled = rules.map((rule) => {
+    const dirOnly = rule.endsWith('/');
+    const body = rule.replace(/^\.\//, '').replace(/^\//, '').replace(/\/$/, '');
+    return { rule, dirOnly, anyDepth: !body.includes('/'), re: globRegex(body) };
+  });
+  return (rel, isDir) => {
+    const name = rel.slice(rel.lastIndexOf('/') + 1);
+    for (const c of compiled) if ((!c.dirOnly || isDir) && c.re.test(c.anyDepth ? name : rel)) return c.rule;
+    return null;
+  };
 }
 
 /** Identities (device:inode) of the paths that exist: how the walk recognizes them under any name. */
@@ -107,7 +163,7 @@ export function fileIds(paths: Iterable<string>): Set<string> {
  * All FITS files under `root`, sorted, following no symlinked directories twice; other files go to
  * `others`; folders and files whose identity is in `exclude` (see fileIds) are skipped.
  */
-export function listFitsFiles(root: string, others?: string[], exclude?: ReadonlySet<string>): string[] {
+export function listFitsFiles(root: string, others?: string[], exclude?: ReadonlySet<string>, rules?: { match: (rel: string, isDir: boolean) => string | null; excluded: Array<{ path: string; rule: string }> }): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   const walk = (dir: string): void => {
@@ -135,7 +191,9 @@ export function listFitsFiles(root: string, others?: string[], exclude?: Readonl
       } catch {
         continue;
       }
-      if (s.isDirectory()) walk(p);
+      const rule = rules?.match(relative(root, p).split(sep).join('/'), s.isDirectory());
+      if (rule) rules!.excluded.push({ path: relative(root, p) + (s.isDirectory() ? '/' : ''), rule });
+      else if (s.isDirectory()) walk(p);
       else if (exclude?.has(`${s.dev}:${s.ino}`)) continue;
       else if (s.isFile() && FITS_EXT.test(name)) out.push(p);
       else if (s.isFile()) others?.push(p);
@@ -230,7 +288,8 @@ export function scanNight(rootIn: string, opts: ScanOptions = {}): ScanResult {
     throw new DarkroomError('ENOENT', 'no such file or directory', rootIn);
   }
   const others: string[] = [];
-  const files = st.isDirectory() ? listFitsFiles(root, others, opts.exclude ? fileIds(opts.exclude) : undefined) : [root];
+  const rules = st.isDirectory() ? { match: excludeMatcher(ignoreRules(root, opts.ignore)), excluded: [] as Array<{ path: string; rule: string }> } : undefined;
+  const files = st.isDirectory() ? listFitsFiles(root, others, opts.exclude ? fileIds(opts.exclude) : undefined, rules) : [root];
   const base = st.isDirectory() ? root : resolve(root, '..');
   const frames: Frame[] = [];
   const skipped: Skipped[] = [];
@@ -272,5 +331,5 @@ export function scanNight(rootIn: string, opts: ScanOptions = {}): ScanResult {
     }
     unique.push(fr);
   }
-  return { root: base, frames, unique, duplicates, skipped, ignored: others.map((p) => relative(base, p)) };
+  return { root: base, frames, unique, duplicates, skipped, ignored: others.map((p) => relative(base, p)), excluded: rules?.excluded ?? [] };
 }

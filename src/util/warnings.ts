@@ -8,8 +8,11 @@ export type WarningCode =
   | 'REJECT_FALLBACK'
   // pipeline: planning (what was done with the night's files)
   | 'MISSING_CALIBRATION'
+  /** Case 5 of the calibration policy: no dark, no bias, no stand-in, no overscan: the lights keep their pedestal. */
+  | 'PEDESTAL_NOT_REMOVED'
   | 'UNKNOWN_KIND'
   | 'SKIPPED_FILES'
+  | 'EXCLUDED_FILES'
   | 'DUPLICATES'
   | 'RECLASSIFIED'
   | 'NO_LIGHTS'

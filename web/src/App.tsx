@@ -5,6 +5,8 @@ import { ProcessingPanel } from './ProcessingPanel';
 import { SequencePanel } from './SequencePanel';
 import { FocusPanel, GuidePanel } from './FocusGuidePanel';
 import { Viewer, type Source } from './Viewer';
+import { WarningsTray } from './warnings';
+import { NightView } from './NightView';
 
 type Tab = 'camera' | 'sequence' | 'focus' | 'guide' | 'processing' | 'files';
 
@@ -16,7 +18,11 @@ export function App() {
     <div className="app">
       <aside className="side">
         <header>
-          <span className="logo">Darkroom</span>
+          <div className="row">
+            <span className="logo">Darkroom</span>
+            <span className="spacer" />
+            <WarningsTray />
+          </div>
           <nav>
             {(['camera', 'sequence', 'focus', 'guide', 'processing', 'files'] as Tab[]).map((t) => (
               <button key={t} className={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
@@ -51,7 +57,10 @@ export function App() {
         )}
       </aside>
       <main className="main">
-        <Viewer source={source} />
+        <div className="imaging">
+          <Viewer source={source} />
+          <NightView />
+        </div>
       </main>
     </div>
   );

@@ -2,6 +2,9 @@
 import { useState } from 'react';
 import { useCamera } from './cameraHooks';
 import { CameraStateLine, CoolerSection, DEFAULT_EXPOSURE, DeviceRow, ExposeControls, ExposeForm } from './CameraParts';
+import { SaveImage } from './SaveImage';
+import { ExposureCountdown } from './Countdown';
+import { CameraSettings } from './CameraSettings';
 import type { Source } from './Viewer';
 
 export function CameraPanel({ onImage }: { onImage: (s: Source) => void }) {
@@ -21,6 +24,9 @@ export function CameraPanel({ onImage }: { onImage: (s: Source) => void }) {
           <h3>Expose</h3>
           <ExposeForm exp={exp} setExp={setExp} status={status} />
           <ExposeControls exp={exp} job={status.exposure} busy={busy} act={act} />
+          <ExposureCountdown job={status.exposure} />
+          <SaveImage lastImage={status.lastImage} job={status.exposure} />
+          <CameraSettings connected={status.connected} />
         </>
       )}
     </div>

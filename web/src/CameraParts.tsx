@@ -16,32 +16,69 @@ export const DEFAULT_EXPOSURE: Exposure = { type: 'light', exposure: 10, binning
 const specKind = (spec: string): string => (spec.startsWith('indi') ? 'indi' : spec.startsWith('alpaca') ? 'alpaca' : 'sim');
 const kindSpec = (kind: string): string => (kind === 'sim' ? 'sim' : kind === 'indi' ? 'indi://127.0.0.1:7624' : 'alpaca://127.0.0.1:11111/0');
 
+/** Time-axis ticks (every 10 s, 15 s, 30 s, 1, 2, 5 ... 120 minutes: the first at least 60 px apart) between t0 and t1 (ms). */
+export function timeTicks(t0: number, t1: number, width: number): number[] {
+  const span = Math.max(1, t1 - t0);
+  const step = [1 / 6, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120].map((m) => m * 60_000).find((s) => (s / span) * width >= 60) ?? 240 * 60_000;
+  const out: number[] = [];
+  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) out.push(t);
+  return out;
+}
+
+/** A tick's clock time: HH:MM, with seconds when the ticks are under a minute apart. */
+const clockLabel = (t: number, ticks: number[]): string => {
+  const secs = ticks.length > 1 && ticks[1]! - ticks[0]! < 60_000;
+  return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(secs ? { second: '2-digit' } : {}), hour12: false });
+};
+
+/** CCD temperature (red), cooler power (amber, 0-100 %) and, only while the cooler is on, its set point; a clock-time axis below. */
 export function Chart({ samples }: { samples: Sample[] }) {
+  const on = samples.filter((s) => s.on);
+  const t0 = samples[0]?.t ?? 0;
+  const t1 = Math.max(samples[samples.length - 1]?.t ?? 0, t0 + 1);
+  const ticks = timeTicks(t0, t1, 270);
   const ref = useCanvas2d((ctx, W, H) => {
     if (samples.length < 2) return;
-    const temps = samples.flatMap((s) => [s.ccdTemp, s.setpoint]);
+    const temps = [...samples.map((s) => s.ccdTemp), ...on.map((s) => s.setpoint)];
     let lo = Math.floor(Math.min(...temps) - 1);
     let hi = Math.ceil(Math.max(...temps) + 1);
     if (hi - lo < 4) hi = lo + 4;
-    const t0 = samples[0]!.t;
-    const t1 = Math.max(samples[samples.length - 1]!.t, t0 + 1);
+    const B = H - 14;
     const X = (t: number): number => ((t - t0) / (t1 - t0)) * (W - 30) + 28;
-    const Y = (v: number): number => H - 4 - ((v - lo) / (hi - lo)) * (H - 8);
+    const Y = (v: number): number => B - 2 - ((v - lo) / (hi - lo)) * (B - 6);
     ctx.fillStyle = '#7a6666';
     ctx.font = '10px system-ui';
     ctx.fillText(`${hi}°`, 2, 10);
-    ctx.fillText(`${lo}°`, 2, H - 4);
-    const line = (f: (s: Sample) => number, y: (v: number) => number, color: string): void => {
+    ctx.fillText(`${lo}°`, 2, B - 2);
+    ctx.strokeStyle = '#2a2228';
+    for (const t of ticks) {
+      ctx.beginPath();
+      ctx.moveTo(X(t), 2);
+      ctx.lineTo(X(t), B);
+      ctx.stroke();
+      const label = clockLabel(t, ticks);
+      ctx.fillText(label, Math.min(W - ctx.measureText(label).width - 2, Math.max(28, X(t) - ctx.measureText(label).width / 2)), H - 2);
+    }
+    const line = (f: (s: Sample) => number, y: (v: number) => number, color: string, draw: (s: Sample) => boolean = () => true): void => {
       ctx.strokeStyle = color;
       ctx.beginPath();
-      samples.forEach((s, i) => (i ? ctx.lineTo(X(s.t), y(f(s))) : ctx.moveTo(X(s.t), y(f(s)))));
+      let pen = false;
+      for (const s of samples) {
+        if (!draw(s)) {
+          pen = false;
+          continue;
+        }
+        if (pen) ctx.lineTo(X(s.t), y(f(s)));
+        else ctx.moveTo(X(s.t), y(f(s)));
+        pen = true;
+      }
       ctx.stroke();
     };
-    line((s) => s.power, (v) => H - 4 - (v / 100) * (H - 8), '#5a4a2a');
-    line((s) => s.setpoint, Y, '#6a3030');
+    line((s) => s.power, (v) => B - 2 - (v / 100) * (B - 6), '#5a4a2a');
+    line((s) => s.setpoint, Y, '#6a3030', (s) => s.on);
     line((s) => s.ccdTemp, Y, '#e05050');
   }, [samples]);
-  return <canvas ref={ref} width={300} height={110} className="chart" data-testid="cooler-chart" />;
+  return <canvas ref={ref} width={300} height={124} className="chart cooler" data-testid="cooler-chart" data-setpoint-samples={on.length} data-time-axis={ticks.map((t) => clockLabel(t, ticks)).join(' ')} />;
 }
 
 /** Device kind, address and the connect / disconnect button. */

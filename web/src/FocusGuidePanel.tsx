@@ -1,8 +1,9 @@
 /** Focus (loop with an HFR chart, autofocus with the V-curve and its fitted minimum) and guiding (calibration, error graph, RMS). */
-import { useState } from 'react';
-import { post } from './api';
+import { useEffect, useRef, useState } from 'react';
+import { post, q, token } from './api';
 import { useStatusAction } from './actions';
 import { useCanvas2d } from './canvas';
+import { NEEDS_CAMERA, useConnected } from './connection';
 import { useFocusStatus, useGuide, vCurve, type Pt } from './focusGuideHooks';
 interface Series {
   pts: Pt[];
@@ -76,12 +77,14 @@ export function FocusPanel() {
   const [count, setCount] = useState(5);
   const [step, setStep] = useState(40);
   const [pos, setPos] = useState('');
-  const busy = st.state === 'loop' || st.state === 'autofocus';
+  const connected = useConnected();
+  const busy = st.state === 'loop' || st.state === 'autofocus' || !connected;
   const fit = st.fit;
   const curve = vCurve(st.points, fit);
   return (
     <div className="panel">
       <h2>Focus</h2>
+      {!connected && <div className="muted" data-testid="focus-needs-camera">{NEEDS_CAMERA} (with a focuser) to focus.</div>}
       <div className="row">
         <span>Position</span>
         <span className="big" data-testid="focus-position">{st.position ?? '–'}</span>
@@ -102,6 +105,7 @@ export function FocusPanel() {
         <button className="primary" disabled={busy} onClick={() => act(() => post('/api/focus/autofocus', { exposure: exp, step, points: 4, metric: 'fwhm' }))} data-testid="autofocus">
           Autofocus
         </button>
+        <button disabled={st.state !== 'loop' && st.state !== 'autofocus'} onClick={() => act(() => post('/api/focus/abort'))} data-testid="focus-abort">Abort</button>
         <span className="muted" data-testid="focus-state">{st.state}</span>
       </div>
       <Plot
@@ -131,13 +135,15 @@ export function GuidePanel() {
   const cal = st.calibration;
   const t0 = st.samples[0]?.t ?? 0;
   const ok = st.samples.filter((x: any) => !x.lost);
+  const connected = useConnected();
   return (
     <div className="panel">
       <h2>Guiding</h2>
+      {!connected && <div className="muted" data-testid="guide-needs-camera">{NEEDS_CAMERA} to calibrate and guide.</div>}
       <div className="muted">{st.source ?? 'simulated mount and guide camera'} ({st.pixelScale}″/px)</div>
       <div className="row">
-        <button disabled={busy || st.state === 'guiding' || st.state === 'calibrating'} onClick={() => act(() => post('/api/guide/calibrate'))} data-testid="guide-calibrate">Calibrate</button>
-        <button className="primary" disabled={busy || st.state !== 'calibrated'} onClick={() => act(() => post('/api/guide/start', { exposure: 2 }))} data-testid="guide-start">Guide</button>
+        <button disabled={busy || !connected || st.state === 'guiding' || st.state === 'calibrating'} onClick={() => act(() => post('/api/guide/calibrate'))} data-testid="guide-calibrate">Calibrate</button>
+        <button className="primary" disabled={busy || !connected || !cal || st.state === 'guiding' || st.state === 'calibrating'} onClick={() => act(() => post('/api/guide/start', { exposure: 2 }))} data-testid="guide-start">Guide</button>
         <button disabled={st.state !== 'guiding'} onClick={() => act(() => post('/api/guide/stop'))} data-testid="guide-stop">Stop</button>
         <span className="muted" data-testid="guide-state">{st.state}</span>
       </div>
@@ -146,6 +152,7 @@ export function GuidePanel() {
           RA {cal.raRate.toFixed(2)} px/s · Dec {cal.decRate.toFixed(2)} px/s · angle {cal.cameraAngle.toFixed(1)}° · orthogonality {cal.orthogonalityError.toFixed(1)}°
         </div>
       )}
+      {st.star && <GuideFrame star={st.star} n={st.frames ?? 0} />}
       <Plot
         testid="guide-chart"
         xLabel="s"
@@ -162,8 +169,45 @@ export function GuidePanel() {
           RMS RA {s.rmsRa.toFixed(2)} px ({s.rmsRaArcsec.toFixed(2)}″) · Dec {s.rmsDec.toFixed(2)} px ({s.rmsDecArcsec.toFixed(2)}″) · total {s.rmsTotal.toFixed(2)} px ({s.rmsTotalArcsec.toFixed(2)}″)
         </div>
       )}
+      <GuideNotices notices={st.notices ?? []} />
       {st.error && <div className="banner error">{st.error}</div>}
       {error && <div className="banner error" data-testid="guide-error">{error}</div>}
+    </div>
+  );
+}
+
+/** Star lost / re-acquired / re-centred events of the guider, newest first (the last 8). */
+function GuideNotices({ notices }: { notices: Array<{ at: number; kind: string; message: string }> }) {
+  if (!notices.length) return null;
+  return (
+    <ul className="notices" data-testid="guide-notices">
+      {notices
+        .slice(-8)
+        .reverse()
+        .map((n, i) => (
+          <li key={`${n.at}-${i}`} className={`notice ${n.kind}`} data-kind={n.kind}>
+            <span className="muted">{new Date(n.at).toLocaleTimeString([], { hour12: false })}</span> {n.message}
+          </li>
+        ))}
+    </ul>
+  );
+}
+
+/** The last guide frame (2x, pixelated) with a box around the guide star at its lock position. */
+function GuideFrame({ star, n }: { star: { x: number; y: number; width: number; height: number }; n: number }) {
+  const k = 2;
+  // a new frame at most every 700 ms, however fast the guide events come
+  const latest = useRef(n);
+  latest.current = n;
+  const [shown, setShown] = useState(n);
+  useEffect(() => {
+    const t = setInterval(() => setShown(latest.current), 700);
+    return () => clearInterval(t);
+  }, []);
+  return (
+    <div className="guide-frame" style={{ width: star.width * k, height: star.height * k }} data-testid="guide-frame">
+      <img src={q('/api/guide/frame', { n: shown, ...(token ? { token } : {}) })} width={star.width * k} height={star.height * k} alt="guide frame" />
+      <div className="guide-star" style={{ left: (star.x + 0.5) * k - 10, top: (star.y + 0.5) * k - 10 }} data-testid="guide-star" data-x={star.x.toFixed(1)} data-y={star.y.toFixed(1)} />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 /** The pieces of the processing panel: the plan (groups, masters, steps with the run's progress) and the results. */
 import type { ReactNode } from 'react';
+import { q, token } from './api';
 import { ProgressBar } from './Progress';
 import { fileSource } from './sources';
 import type { Source } from './Viewer';
@@ -100,6 +101,28 @@ function Report({ report }: { report: any }) {
   );
 }
 
+/** The URL of a run's preview or report.html (served only when the run recorded it). */
+const outputUrl = (out: string, path: string): string => q('/api/processing/output', { out, file: path.slice(out.length + 1), ...(token ? { token } : {}) });
+
+/** The PNG previews and report.html, each opened in a new tab. */
+function OutputLinks({ res }: { res: any }) {
+  return (
+    <>
+      <h3>Previews</h3>
+      {res.previews.map((p: string) => (
+        <div key={p} className="row">
+          <a href={outputUrl(res.out, p)} target="_blank" rel="noreferrer" data-testid="open-preview">{p.split('/').pop()}</a>
+        </div>
+      ))}
+      {res.reportHtml && (
+        <div className="row">
+          <a href={outputUrl(res.out, res.reportHtml)} target="_blank" rel="noreferrer" data-testid="open-report">report.html</a>
+        </div>
+      )}
+    </>
+  );
+}
+
 export function ResultsView({ res, onOpen }: { res: any; onOpen: (s: Source) => void }) {
   return (
     <div className="results" data-testid="results">
@@ -107,6 +130,7 @@ export function ResultsView({ res, onOpen }: { res: any; onOpen: (s: Source) => 
       <OpenList paths={res.stacks} onOpen={onOpen} testid="open-stack" />
       <h3>Masters</h3>
       <OpenList paths={res.masters} onOpen={onOpen} />
+      <OutputLinks res={res} />
       {res.report && <Report report={res.report} />}
     </div>
   );

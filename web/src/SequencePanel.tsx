@@ -1,25 +1,29 @@
 /** Sequence editor (like MaxIm's Autosave): up to 16 groups, order, base name, live duration estimate, run control. */
 import { post } from './api';
 import { useStatusAction } from './actions';
+import { NEEDS_CAMERA, useConnected } from './connection';
 import { useEstimate, useSequenceForm, useSequenceStatus } from './sequenceHooks';
 import { estimateText, MAX_GROUPS, toPlan } from './sequenceModel';
 import { GroupsTable, SequenceControls, SequenceProgress, SequenceSettings } from './SequenceParts';
+import { PlanFile } from './PlanFile';
 import type { Source } from './Viewer';
 
 export function SequencePanel({ onOpen }: { onOpen: (s: Source) => void }) {
   const form = useSequenceForm();
   const { groups } = form;
-  const { status, setStatus, filters } = useSequenceStatus();
+  const { status, setStatus, filters, maxBin } = useSequenceStatus();
   const { estimate, estError } = useEstimate(form, groups, filters);
   const { error, act } = useStatusAction<any>(setStatus);
   const running = !!status && ['cooling', 'running', 'paused'].includes(status.state);
+  const connected = useConnected();
 
   return (
     <div className="panel">
       <h2>Sequence</h2>
       <SequenceSettings form={form} />
+      <PlanFile form={form} />
       <h3>Groups ({groups.length} of {MAX_GROUPS})</h3>
-      <GroupsTable form={form} filters={filters} />
+      <GroupsTable form={form} filters={filters} maxBin={maxBin} />
       <div className="row">
         <button onClick={() => form.addGroup(filters)} disabled={groups.length >= MAX_GROUPS} data-testid="seq-add-group">
           + group
@@ -29,7 +33,8 @@ export function SequencePanel({ onOpen }: { onOpen: (s: Source) => void }) {
           {estimateText(estimate, estError)}
         </span>
       </div>
-      <SequenceControls status={status} running={running} canStart={!estError} act={act} start={() => post('/api/sequence/start', { plan: toPlan(form, groups), out: form.out })} />
+      <SequenceControls status={status} running={running} canStart={!estError && connected} act={act} start={() => post('/api/sequence/start', { plan: toPlan(form, groups), out: form.out })} />
+      {!connected && <div className="muted" data-testid="seq-needs-camera">{NEEDS_CAMERA} to start the sequence.</div>}
       {error && <div className="banner error" data-testid="seq-error">{error}</div>}
       {status && status.state !== 'idle' && <SequenceProgress status={status} onOpen={onOpen} />}
     </div>

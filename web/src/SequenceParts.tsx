@@ -1,6 +1,7 @@
 /** The pieces of the sequence editor: plan settings, the groups table, run controls and the run's progress. */
 import { post } from './api';
 import { ProgressBar } from './Progress';
+import { SequenceTimes } from './Countdown';
 import type { SequenceForm } from './sequenceHooks';
 import { TYPES, type Group, type Order } from './sequenceModel';
 import { fileSource } from './sources';
@@ -26,7 +27,7 @@ export function SequenceSettings({ form }: { form: SequenceForm }) {
   );
 }
 
-function GroupRow({ g, i, filters, set, onRemove, canRemove }: { g: Group; i: number; filters: string[]; set: (patch: Partial<Group>) => void; onRemove: () => void; canRemove: boolean }) {
+function GroupRow({ g, i, filters, maxBin, set, onRemove, canRemove }: { g: Group; i: number; filters: string[]; maxBin: number; set: (patch: Partial<Group>) => void; onRemove: () => void; canRemove: boolean }) {
   return (
     <tr data-testid={`seq-group-${i}`}>
       <td><input type="checkbox" checked={g.active} onChange={(e) => set({ active: e.target.checked })} data-testid={`g-active-${i}`} /></td>
@@ -44,7 +45,7 @@ function GroupRow({ g, i, filters, set, onRemove, canRemove }: { g: Group; i: nu
       <td><input className="num" type="number" min={0} value={g.exposure} onChange={(e) => set({ exposure: num(e.target.value) })} data-testid={`g-exposure-${i}`} /></td>
       <td>
         <select value={g.binning} onChange={(e) => set({ binning: Number(e.target.value) })} data-testid={`g-binning-${i}`}>
-          {[1, 2, 3, 4].map((b) => <option key={b} value={b}>{b}</option>)}
+          {binnings(maxBin, g.binning).map((b) => <option key={b} value={b} disabled={b > maxBin}>{b}</option>)}
         </select>
       </td>
       <td><input className="num" type="number" min={0} value={g.count} onChange={(e) => set({ count: num(e.target.value) })} data-testid={`g-count-${i}`} /></td>
@@ -55,7 +56,10 @@ function GroupRow({ g, i, filters, set, onRemove, canRemove }: { g: Group; i: nu
   );
 }
 
-export function GroupsTable({ form, filters }: { form: SequenceForm; filters: string[] }) {
+/** The binnings the camera has (1..maxBin), plus the group's own when it is larger (a loaded plan), shown disabled. */
+export const binnings = (maxBin: number, current: number): number[] => Array.from({ length: Math.max(maxBin, current) }, (_, k) => k + 1);
+
+export function GroupsTable({ form, filters, maxBin }: { form: SequenceForm; filters: string[]; maxBin: number }) {
   const { groups } = form;
   return (
     <table className="seq-groups">
@@ -66,7 +70,7 @@ export function GroupsTable({ form, filters }: { form: SequenceForm; filters: st
       </thead>
       <tbody>
         {groups.map((g, i) => (
-          <GroupRow key={i} g={g} i={i} filters={filters} set={(patch) => form.setGroup(i, patch)} onRemove={() => form.removeGroup(i)} canRemove={groups.length > 1} />
+          <GroupRow key={i} g={g} i={i} filters={filters} maxBin={maxBin} set={(patch) => form.setGroup(i, patch)} onRemove={() => form.removeGroup(i)} canRemove={groups.length > 1} />
         ))}
       </tbody>
     </table>
@@ -92,6 +96,7 @@ export function SequenceProgress({ status, onOpen }: { status: any; onOpen: (s: 
       <ProgressBar testid="seq-progress" done={status.saved.length} total={status.total}>
         {status.state} · frame {status.current} of {status.total} · {status.phase}
       </ProgressBar>
+      <SequenceTimes status={status} />
       {status.error && <div className="banner error">{status.error}</div>}
       {status.currentFile && <div className="muted status-line" data-testid="seq-current-file">last saved: {status.currentFile.split('/').pop()}</div>}
       <h3>Saved frames ({status.saved.length})</h3>

@@ -12,7 +12,7 @@ export function ViewerBar(p: { source: Source | null; px: Pixels | null; info: I
     <div className="viewer-bar">
       <span className="viewer-title" data-testid="viewer-title">{source ? source.label : 'no image'}</span>
       {px && (
-        <span className="muted">
+        <span className="muted" data-testid="viewer-zoom">
           {px.width}x{px.height}
           {px.channels > 1 ? ` x${px.channels}` : ''} · zoom {(view.scale * 100).toFixed(0)}%
         </span>
@@ -21,7 +21,7 @@ export function ViewerBar(p: { source: Source | null; px: Pixels | null; info: I
       <button onClick={p.onFit} disabled={!px}>Fit</button>
       <button onClick={p.onOneToOne} disabled={!px}>1:1</button>
       <button onClick={p.onStars} disabled={!px} data-testid="stars-toggle">{p.showStars ? 'Hide stars' : 'Stars'}</button>
-      <button onClick={p.onHeader} disabled={!p.info}>Header</button>
+      <button onClick={p.onHeader} disabled={!p.info} data-testid="header-toggle">Header</button>
     </div>
   );
 }
@@ -107,10 +107,40 @@ export function Histogram({ px, rng, stfs }: { px: Pixels | null; rng: Range; st
   return <canvas ref={ref} width={256} height={64} className="histogram" data-testid="histogram" />;
 }
 
-/** Auto/linked switches and the black, midtones and white sliders (first channel's values shown). */
+/** Slider resolution of black and white: 1/65536 of the range (one ADU of a 16-bit camera). */
+const FINE = 1 / 65536;
+
+/** Arrow keys on a slider: one fine step, ten with Shift, a hundred with Ctrl (the browser's own step is ignored). */
+function fineKeys(v: number, set: (v: number) => void, step = FINE): (e: React.KeyboardEvent) => void {
+  return (e) => {
+    const dir = e.key === 'ArrowRight' || e.key === 'ArrowUp' ? 1 : e.key === 'ArrowLeft' || e.key === 'ArrowDown' ? -1 : 0;
+    if (!dir) return;
+    e.preventDefault();
+    set(Math.min(1, Math.max(0, v + dir * step * (e.ctrlKey ? 100 : e.shiftKey ? 10 : 1))));
+  };
+}
+
+/** A number box that edits a value (set on Enter or when it loses focus). */
+function ValueBox({ value, step, testid, onSet }: { value: number; step: number; testid: string; onSet: (v: number) => void }) {
+  return (
+    <input
+      key={value}
+      className="num"
+      type="number"
+      step={step}
+      defaultValue={value}
+      onKeyDown={(e) => e.key === 'Enter' && Number.isFinite(Number(e.currentTarget.value)) && onSet(Number(e.currentTarget.value))}
+      onBlur={(e) => Number(e.currentTarget.value) !== value && Number.isFinite(Number(e.currentTarget.value)) && onSet(Number(e.currentTarget.value))}
+      data-testid={testid}
+    />
+  );
+}
+
+/** Auto/linked switches and the black, midtones and white sliders with their values to type (first channel's values shown). */
 export function StretchControls({ stretch, rng, channels }: { stretch: Stretch; rng: Range; channels: number }) {
   const s0 = stretch.stfs[0]!;
   const adu = (v: number): string => (rng.low + v * (rng.high - rng.low)).toFixed(1);
+  const toUnit = (a: number): number => (a - rng.low) / (rng.high - rng.low || 1);
   return (
     <div className="stretch">
       <div className="row">
@@ -124,16 +154,16 @@ export function StretchControls({ stretch, rng, channels }: { stretch: Stretch; 
         )}
       </div>
       <label className="slider">
-        Black <input type="range" min={0} max={1} step={0.0005} value={s0.c0} onChange={(e) => stretch.setManual('c0', Number(e.target.value))} data-testid="black" />
-        <span>{adu(s0.c0)}</span>
+        Black <input type="range" min={0} max={1} step={FINE} value={s0.c0} onChange={(e) => stretch.setManual('c0', Number(e.target.value))} onKeyDown={fineKeys(s0.c0, (v) => stretch.setManual('c0', v))} data-testid="black" />
+        <ValueBox value={Number(adu(s0.c0))} step={1} testid="black-adu" onSet={(v) => stretch.setManual('c0', toUnit(v))} />
       </label>
       <label className="slider">
-        Mid <input type="range" min={0.0005} max={0.9995} step={0.0005} value={s0.m} onChange={(e) => stretch.setManual('m', Number(e.target.value))} data-testid="midtones" />
-        <span>{s0.m.toFixed(4)}</span>
+        Mid <input type="range" min={0.0001} max={0.9999} step={0.0001} value={s0.m} onChange={(e) => stretch.setManual('m', Number(e.target.value))} onKeyDown={fineKeys(s0.m, (v) => stretch.setManual('m', v), 0.0001)} data-testid="midtones" />
+        <ValueBox value={Number(s0.m.toFixed(5))} step={0.0001} testid="mid-value" onSet={(v) => stretch.setManual('m', v)} />
       </label>
       <label className="slider">
-        White <input type="range" min={0} max={1} step={0.0005} value={s0.c1} onChange={(e) => stretch.setManual('c1', Number(e.target.value))} data-testid="white" />
-        <span>{adu(s0.c1)}</span>
+        White <input type="range" min={0} max={1} step={FINE} value={s0.c1} onChange={(e) => stretch.setManual('c1', Number(e.target.value))} onKeyDown={fineKeys(s0.c1, (v) => stretch.setManual('c1', v))} data-testid="white" />
+        <ValueBox value={Number(adu(s0.c1))} step={1} testid="white-adu" onSet={(v) => stretch.setManual('c1', toUnit(v))} />
       </label>
     </div>
   );

@@ -1,4 +1,6 @@
 /** The only way the UI talks to the server: JSON and binary fetches with the token, and the event socket. */
+import { humanMessage, NO_SERVER } from './messages';
+
 const params = new URLSearchParams(location.search);
 const fromUrl = params.get('token');
 if (fromUrl) sessionStorage.setItem('darkroom-token', fromUrl);
@@ -18,6 +20,8 @@ export async function api<T = any>(method: 'GET' | 'POST', url: string, body?: u
     method,
     headers: headers(sendsJson ? { 'content-type': 'application/json' } : {}),
     body: sendsJson ? JSON.stringify(body ?? {}) : undefined,
+  }).catch(() => {
+    throw new Error(NO_SERVER);
   });
   const text = await r.text();
   let json: any = null;
@@ -26,7 +30,7 @@ export async function api<T = any>(method: 'GET' | 'POST', url: string, body?: u
   } catch {
     /* not JSON */
   }
-  if (!r.ok) throw new Error(json?.message ?? `${r.status} ${r.statusText}`);
+  if (!r.ok) throw new Error(humanMessage(r.status, json?.error, json?.message ?? `${r.status} ${r.statusText}`));
   return json as T;
 }
 
@@ -44,7 +48,7 @@ export async function getPixels(url: string): Promise<Pixels> {
   const r = await fetch(url, { headers: headers() });
   if (!r.ok) {
     const j = await r.json().catch(() => null);
-    throw new Error(j?.message ?? `${r.status} ${r.statusText}`);
+    throw new Error(humanMessage(r.status, j?.error, j?.message ?? `${r.status} ${r.statusText}`));
   }
   const width = Number(r.headers.get('x-width'));
   const height = Number(r.headers.get('x-height'));

@@ -16,8 +16,9 @@ export type Act = (f: () => Promise<unknown>) => Promise<void>;
 
 const STATUS_EVENTS = ['exposure', 'image', 'connected', 'disconnected', 'cooler', 'error'];
 
-const cameraImage = (id: number): Source => ({
-  label: `camera #${id}`,
+/** The last image of the camera, from a manual exposure or a runner (sequence, focus loop, autofocus). */
+const cameraImage = (id: number, source?: string): Source => ({
+  label: `${source ?? 'camera'} #${id}`,
   pixels: `/api/camera/image?id=${id}`,
   info: `/api/camera/image/info?id=${id}`,
   stars: `/api/camera/image/stars?id=${id}`,
@@ -55,7 +56,7 @@ export function useCamera(onImage: (s: Source) => void): { status: any; samples:
       setStatus(s);
       if (s.lastImage && s.lastImage.id !== lastImage.current) {
         lastImage.current = s.lastImage.id;
-        onImage(cameraImage(s.lastImage.id));
+        onImage(cameraImage(s.lastImage.id, s.lastImage.source));
       }
     } catch (e) {
       setError((e as Error).message);

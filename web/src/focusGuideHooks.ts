@@ -38,12 +38,13 @@ export function useFocusStatus(): { st: any; setSt: (s: any) => void } {
 /** The guider's status after a guide event: the last 300 samples, cleared when guiding starts. */
 function onGuideEvent(o: any, ev: any): any {
   const samples = ev.sample ? [...o.samples, ev.sample].slice(-300) : ev.state === 'guiding' && o.state !== 'guiding' ? [] : o.samples;
-  return { ...o, state: ev.state, stats: ev.stats, calibration: ev.calibration, error: ev.error, samples };
+  const notices = ev.notice ? [...(o.notices ?? []), ev.notice].slice(-50) : o.notices;
+  return { ...o, state: ev.state, stats: ev.stats, calibration: ev.calibration, error: ev.error, samples, notices, star: ev.star ?? o.star, frames: (o.frames ?? 0) + 1 };
 }
 
 /** The guider's status, and `act(f)`: run a call with the buttons disabled and merge the status it returns. */
 export function useGuide(): { st: any; error: string | null; busy: boolean; act: (f: () => Promise<any>) => void } {
-  const [st, setSt] = useState<any>({ state: 'idle', samples: [], stats: null, calibration: null, pixelScale: 1.5 });
+  const [st, setSt] = useState<any>({ state: 'idle', samples: [], stats: null, calibration: null, pixelScale: 1.5, notices: [] });
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {

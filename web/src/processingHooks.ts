@@ -1,6 +1,7 @@
 /** The processing panel's state: the plan, the run with its live progress, the results, and the calls that fill them. */
 import { useEffect, useState, type Dispatch, type SetStateAction } from 'react';
 import { get, onEvent, post, q } from './api';
+import { addWarnings } from './warnings';
 
 export interface Processing {
   out: string;
@@ -62,6 +63,7 @@ export function useProcessing(night: string): Processing {
     setError(null);
     try {
       const p = await post('/api/processing/plan', body());
+      addWarnings('plan', p.warningEvents ?? []);
       setPlan(p);
       setOut(p.out);
     } catch (e) {

@@ -13,27 +13,63 @@ export interface SequenceForm extends PlanHead {
   setGroup: (i: number, patch: Partial<Group>) => void;
   addGroup: (filters: string[]) => void;
   removeGroup: (i: number) => void;
+  /** Fill the form from a plan (a loaded plan file). */
+  load: (plan: any) => void;
+}
+
+/** Where the form is kept between visits (a reload keeps the plan being edited). */
+const FORM_KEY = 'darkroom-sequence-form';
+
+function storedForm(): { base: string; object: string; order: Order; out: string; groups: Group[] } {
+  const d = { base: 'frame', object: '', order: 'cycle' as Order, out: 'sequence', groups: [newGroup()] };
+  try {
+    const s = JSON.parse(localStorage.getItem(FORM_KEY) ?? 'null');
+    if (s && Array.isArray(s.groups) && s.groups.length) return { ...d, ...s, groups: s.groups.map((g: Partial<Group>) => ({ ...newGroup(), ...g })) };
+  } catch {
+    // nothing kept, or not readable: the defaults
+  }
+  return d;
 }
 
 export function useSequenceForm(): SequenceForm {
-  const [base, setBase] = useState('frame');
-  const [object, setObject] = useState('');
-  const [order, setOrder] = useState<Order>('cycle');
-  const [out, setOut] = useState('sequence');
-  const [groups, setGroups] = useState<Group[]>([newGroup()]);
+  const [init] = useState(storedForm);
+  const [base, setBase] = useState(init.base);
+  const [object, setObject] = useState(init.object);
+  const [order, setOrder] = useState<Order>(init.order);
+  const [out, setOut] = useState(init.out);
+  const [groups, setGroups] = useState<Group[]>(init.groups);
+  useEffect(() => {
+    localStorage.setItem(FORM_KEY, JSON.stringify({ base, object, order, out, groups }));
+  }, [base, object, order, out, groups]);
+  const load = (plan: any): void => {
+    setBase(plan.base ?? 'frame');
+    setObject(plan.object ?? '');
+    setOrder(plan.order === 'group' ? 'group' : 'cycle');
+    setGroups((plan.groups ?? []).map((g: any) => ({ ...newGroup(), ...g, filter: g.filter ?? '' })));
+  };
   const setGroup = (i: number, patch: Partial<Group>) => setGroups((gs) => gs.map((g, k) => (k === i ? { ...g, ...patch } : g)));
   // a new group takes the next filter of the wheel
   const addGroup = (filters: string[]) => setGroups((gs) => [...gs, newGroup(filters[gs.length % Math.max(1, filters.length)] ?? '')]);
   const removeGroup = (i: number) => setGroups((gs) => gs.filter((_, k) => k !== i));
-  return { base, setBase, object, setObject, order, setOrder, out, setOut, groups, setGroup, addGroup, removeGroup };
+  return { base, setBase, object, setObject, order, setOrder, out, setOut, groups, setGroup, addGroup, removeGroup, load };
 }
 
-/** The sequence's run status (from the server and its events) and the camera's filter names, reloaded on (dis)connect. */
-export function useSequenceStatus(): { status: any; setStatus: (s: any) => void; filters: string[] } {
+/**
+ * The sequence's run status (from the server and its events), the camera's filter names and its
+ * largest binning (4 while no camera says otherwise), reloaded on (dis)connect.
+ */
+export function useSequenceStatus(): { status: any; setStatus: (s: any) => void; filters: string[]; maxBin: number } {
   const [filters, setFilters] = useState<string[]>([]);
+  const [maxBin, setMaxBin] = useState(4);
   const [status, setStatus] = useState<any>(null);
   useEffect(() => {
-    const load = () => get('/api/camera/status').then((s) => setFilters(s.filters ?? [])).catch(() => undefined);
+    const load = () =>
+      get('/api/camera/status')
+        .then((s) => {
+          setFilters(s.filters ?? []);
+          setMaxBin(s.sensor ? Math.min(s.sensor.maxBinX ?? 4, s.sensor.maxBinY ?? 4) : 4);
+        })
+        .catch(() => undefined);
     void load();
     void get('/api/sequence/status').then(setStatus).catch(() => undefined);
     return onEvent((ev) => {
@@ -42,7 +78,7 @@ export function useSequenceStatus(): { status: any; setStatus: (s: any) => void;
       if (ev.type === 'connected' || ev.type === 'disconnected') void load();
     });
   }, []);
-  return { status, setStatus, filters };
+  return { status, setStatus, filters, maxBin };
 }
 
 /** The server's estimate of the plan, asked for 150 ms after the last change (or the error it gives). */

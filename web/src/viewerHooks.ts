@@ -143,15 +143,26 @@ export function useViewControls(canvas: RefObject<HTMLCanvasElement | null>, siz
   const [view, setView] = useState<View>({ scale: 1, ox: 0, oy: 0 });
   const [cursor, setCursor] = useState<string>('');
   const drag = useRef<{ x: number; y: number; ox: number; oy: number } | null>(null);
+  // while the image is fitted (after a load or Fit, until a zoom or a pan), a resize fits it again
+  const fitted = useRef(true);
   const fit = useCallback(
     (p: Pixels | null = px) => {
       if (!p) return;
+      fitted.current = true;
       const scale = Math.min(size.w / p.width, size.h / p.height);
       setView({ scale, ox: (p.width - size.w / scale) / 2, oy: (p.height - size.h / scale) / 2 });
     },
     [px, size],
   );
-  const oneToOne = (): void => setView((v) => ({ scale: 1, ox: v.ox + size.w / v.scale / 2 - size.w / 2, oy: v.oy + size.h / v.scale / 2 - size.h / 2 }));
+  useEffect(() => {
+    if (fitted.current) fit();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [size.w, size.h]);
+  const oneToOne = (): void => {
+    fitted.current = false;
+    setViewOneToOne();
+  };
+  const setViewOneToOne = (): void => setView((v) => ({ scale: 1, ox: v.ox + size.w / v.scale / 2 - size.w / 2, oy: v.oy + size.h / v.scale / 2 - size.h / 2 }));
   const at = (e: React.MouseEvent): { sx: number; sy: number } => {
     const rect = canvas.current!.getBoundingClientRect();
     return { sx: e.clientX - rect.left, sy: e.clientY - rect.top };
@@ -160,6 +171,7 @@ export function useViewControls(canvas: RefObject<HTMLCanvasElement | null>, siz
     if (!px) return;
     const { sx, sy } = at(e);
     const f = e.deltaY < 0 ? 1.25 : 0.8;
+    fitted.current = false;
     setView((v) => {
       const scale = Math.min(64, Math.max(0.02, v.scale * f));
       return { scale, ox: v.ox + sx / v.scale - sx / scale, oy: v.oy + sy / v.scale - sy / scale };
@@ -168,6 +180,7 @@ export function useViewControls(canvas: RefObject<HTMLCanvasElement | null>, siz
   const onMouseMove = (e: React.MouseEvent): void => {
     const { sx, sy } = at(e);
     const d = drag.current;
+    if (d && (sx !== d.x || sy !== d.y)) fitted.current = false;
     if (d) return setView((v) => ({ ...v, ox: d.ox - (sx - d.x) / v.scale, oy: d.oy - (sy - d.y) / v.scale }));
     if (px) setCursor(readout(px, Math.floor(view.ox + sx / view.scale), Math.floor(view.oy + sy / view.scale)) ?? '');
   };

@@ -4,13 +4,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFits } from '../../fits/index.js';
+import { writeFits, type FitsHeader } from '../../fits/index.js';
 import { createImage } from '../../image/image.js';
 import { createCamera, simulateFrame, type CameraInstance, type FrameKind, type FrameRequest, type SimFrame } from './camera.js';
 import { NightWriter } from './night.js';
-import { sensorModel, type SensorModel } from './sensors.js';
+import { darkCurrentAt, sensorModel, type SensorModel } from './sensors.js';
 import { randomStarField, type Psf, type SimStar } from './stars.js';
 import { VERSION } from '../../version.js';
+import type { NightNoise } from '../../analyze/quality.js';
 
 export interface SessionSpec {
   sensor?: string | SensorModel;
@@ -41,6 +42,11 @@ export interface SessionSpec {
   psf?: Psf;
   /** Dither amplitude in pixels (random offsets between lights). */
   dither?: number;
+  /**
+   * Meridian flip before this light (0-based): from it on the German mount points from the other side of
+   * the pier and the field is rotated 180 degrees on the sensor (PIERSIDE East before, West after).
+   */
+  meridianFlip?: number;
   start?: Date;
 }
 
@@ -78,11 +84,14 @@ export function simulateSession(dir: string, spec: SessionSpec = {}): SessionFil
   const object = spec.object ?? 'M 42';
   const truthDir = join(dir, 'truth');
   mkdirSync(truthDir, { recursive: true });
+  // the truth is not part of the night: a scan of DIR leaves it out and says so (session/scan.ts IGNORE_FILE)
+  writeFileSync(join(dir, '.darkroomignore'), '# written by darkroom simulate: the ground truth is not a frame of the night\ntruth/\n');
   const stars = randomStarField(seed * 7 + 3, sensor.width, sensor.height, spec.starCount ?? Math.round((sensor.width * sensor.height) / 2000), {
     fluxMin: 20,
     fluxMax: 20000,
     margin: 8,
   });
+  const flippedStars = stars.map((st) => ({ ...st, x: sensor.width - 1 - st.x, y: sensor.height - 1 - st.y }));
   const files: SessionFiles = {
     dir, bias: [], darks: [], flats: [], flatDarks: [], lights: [], truthSignals: [],
     truthFlat: join(truthDir, 'flat.fits'), truthDark: join(truthDir, 'darkcurrent.fits'), truthHotPixels: join(truthDir, 'hotpixels.txt'),
@@ -97,7 +106,9 @@ export function simulateSession(dir: string, spec: SessionSpec = {}): SessionFil
   const shoot = (kind: FrameKind, count: number, t: number, temp: number, name: (i: number) => string, list: string[]): void => {
     for (let i = 0; i < count; i++) {
       const path = join(dir, name(i));
-      const f = night.shoot(kind, path, temp, (frameNo) => (kind === 'light' ? { ...common, exposure: t, ...lightExtra(spec, stars, frameNo) } : { ...common, exposure: t }));
+      const flipped = kind === 'light' && spec.meridianFlip !== undefined && i >= spec.meridianFlip;
+      const pier = kind === 'light' && spec.meridianFlip !== undefined ? (h: FitsHeader) => h.set('PIERSIDE', flipped ? 'WEST' : 'EAST', 'side of the pier the telescope is on') : undefined;
+      const f = night.shoot(kind, path, temp, (frameNo) => (kind === 'light' ? { ...common, exposure: t, ...lightExtra(spec, flipped ? flippedStars : stars, frameNo) } : { ...common, exposure: t }), pier);
       list.push(path);
       if (kind === 'light') files.truthSignals.push(writeSignalTruth(join(truthDir, name(i).replace(/\.fits$/, '_signal.fits')), f));
     }
@@ -144,4 +155,26 @@ function writeCameraTruth(files: SessionFiles, cam: CameraInstance, T: number, b
   td.header.set('BUNIT', 'e-/s', 'thermal dark current (no amp glow)');
   writeFits(files.truthDark, td, { history: ['Darkroom simulator truth: thermal dark current e-/s per pixel at CCD-TEMP'] });
   writeFileSync(files.truthHotPixels, ['# x y factor (dark current relative to the mean)', ...probe.truth.hotPixels.map((p) => `${p.x} ${p.y} ${p.factor.toFixed(1)}`)].join('\n') + '\n');
+}
+
+/** What the ideal noise of a stack of this night's lights depends on (per light, per pixel; see analyze/quality.ts). */
+export type SessionNoise = Omit<NightNoise, 'margin' | 'photSnr'> & Required<Pick<NightNoise, 'saturation'>>;
+
+/** The noise parameters of a simulated night (unbinned): sky and typical-pixel dark signal of one light. */
+export function sessionNoise(files: SessionFiles, spec: SessionSpec = {}): SessionNoise {
+  const cam = files.camera;
+  const s = cam.sensor;
+  const t = spec.lightExposure ?? 300;
+  const sorted = Float32Array.from(cam.darkMap).sort();
+  const typical = sorted[sorted.length >> 1]!;
+  return {
+    skyE: (spec.sky ?? 2) * t,
+    darkE: (darkCurrentAt(s, spec.ccdTemp ?? -10) * typical + cam.glowMean) * t,
+    readNoise: s.readNoise,
+    gain: s.gain,
+    frames: spec.lights ?? 5,
+    colorIndex: cam.colorIndex,
+    colorResponse: s.colorResponse,
+    saturation: (0.8 * Math.min(s.fullWell, (s.adcMax - s.biasLevel) * s.gain)) / s.gain,
+  };
 }

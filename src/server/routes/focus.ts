@@ -1,4 +1,4 @@
-/** Routes of the focus runner: GET /api/focus/status, POST /api/focus/loop, POST /api/focus/autofocus, POST /api/focus/move. */
+/** Routes of the focus runner: GET /api/focus/status, POST /api/focus/loop, POST /api/focus/autofocus, POST /api/focus/abort, POST /api/focus/move. */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { route } from '../route.js';
@@ -25,5 +25,6 @@ export const focusRoutes: FastifyPluginAsync<ServerContext> = async (app, { acqu
     reply.status(202);
     return focus.autofocus(body);
   });
+  route(app, { method: 'POST', url: '/api/focus/abort', tag: 'focus', summary: 'abort the focus loop or autofocus (the exposure in progress is dropped)' }, async () => focus.abort());
   route(app, { method: 'POST', url: '/api/focus/move', tag: 'focus', summary: 'move the focuser to an absolute position', body: focusSchemas.move }, async ({ body }) => focus.move(body.position));
 };

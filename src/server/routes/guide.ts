@@ -1,4 +1,4 @@
-/** Routes of the guide runner (simulated mount and guide camera): GET /api/guide/status, POST /api/guide/calibrate, POST /api/guide/start, POST /api/guide/stop. */
+/** Routes of the guide runner (simulated mount and guide camera): GET /api/guide/status, POST /api/guide/calibrate, POST /api/guide/start, POST /api/guide/stop, GET /api/guide/frame. */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { route } from '../route.js';
@@ -16,4 +16,9 @@ export const guideRoutes: FastifyPluginAsync<ServerContext> = async (app, { acqu
     return guide.start(body.exposure);
   });
   route(app, { method: 'POST', url: '/api/guide/stop', tag: 'guide', summary: 'stop guiding' }, async () => guide.stop());
+  route(app, { method: 'GET', url: '/api/guide/frame', tag: 'guide', summary: 'the last guide frame, auto-stretched PNG (the lock position is in the status: star)', produces: 'binary' }, async ({ reply }) => {
+    const png = guide.framePng();
+    reply.header('content-type', 'image/png').header('cache-control', 'no-store');
+    return png;
+  });
 };

@@ -3,6 +3,7 @@
  * which a long job holds), the file roots, the event sink (WebSocket broadcast), and how a job that holds
  * the camera runs in the background.
  */
+import type { Camera } from '../../devices/types.js';
 import { isDarkroomError } from '../../util/errors.js';
 import type { DeviceSession } from '../devices.js';
 import type { Roots } from '../roots.js';
@@ -34,4 +35,20 @@ export function releaseWhenDone<T>(core: SessionCore, job: Promise<T>, o: Outcom
       core.devices.hold(null);
       o.ended();
     });
+}
+
+/** The camera as a runner uses it, each downloaded frame also published as the last image (for the viewer), marked with `source`. */
+export function publishingCamera(core: SessionCore, camera: Camera, source: string): Camera {
+  return new Proxy(camera, {
+    get(target, key) {
+      const v = Reflect.get(target, key, target) as unknown;
+      if (typeof v !== 'function') return v;
+      if (key !== 'download') return v.bind(target);
+      return async (...args: unknown[]) => {
+        const img = await v.apply(target, args);
+        core.devices.publish(img, source);
+        return img;
+      };
+    },
+  });
 }

@@ -5,11 +5,12 @@
  * changes go out as {type: 'focus', status} events.
  */
 import { autofocus, fitHyperbola, focusLoop, fullFrame, onEnoughStars, type HyperbolaFit } from '../../acquire/focus.js';
+import type { Camera } from '../../devices/types.js';
 import { HttpError } from '../errors.js';
-import { releaseWhenDone, type SessionCore } from './core.js';
+import { publishingCamera, releaseWhenDone, type SessionCore } from './core.js';
 
 export interface FocusStatus {
-  state: 'idle' | 'loop' | 'autofocus' | 'done' | 'failed';
+  state: 'idle' | 'loop' | 'autofocus' | 'done' | 'failed' | 'aborted';
   position?: number;
   loop: { i: number; hfr: number; fwhm: number; stars: number }[];
   points: { position: number; value: number; stars: number }[];
@@ -37,6 +38,8 @@ export interface AutofocusRunOptions {
 export class FocusRunner {
   private current: FocusStatus = { state: 'idle', loop: [], points: [] };
   private finished: Promise<void> | null = null;
+  /** Set by abort(): the next exposure of the run throws, which ends it. */
+  private aborting = false;
 
   constructor(private readonly core: SessionCore) {}
 
@@ -61,6 +64,7 @@ export class FocusRunner {
   private run(kind: 'loop' | 'autofocus', body: () => Promise<void>): FocusStatus {
     if (this.busy()) throw new HttpError(409, 'BUSY', `a focus ${this.current.state === 'loop' ? 'loop' : 'run'} is already running`);
     this.core.devices.hold(kind === 'loop' ? 'a focus loop' : 'autofocus');
+    this.aborting = false;
     this.current = { state: kind, loop: [], points: [], position: this.current.position };
     this.event();
     const s = this.current;
@@ -69,8 +73,8 @@ export class FocusRunner {
         s.state = 'done';
       },
       failed: (message) => {
-        s.state = 'failed';
-        s.error = message;
+        s.state = this.aborting ? 'aborted' : 'failed';
+        if (!this.aborting) s.error = message;
       },
       ended: () => this.event(),
     });
@@ -82,7 +86,7 @@ export class FocusRunner {
     this.current.position = await d.focuser.position();
     return this.run('loop', async () => {
       await fullFrame(d.camera);
-      await focusLoop(d.camera, {
+      await focusLoop(this.runCamera(d.camera, 'focus loop'), {
         exposure: o.exposure,
         count: o.count,
         onFrame: (i, m) => {
@@ -98,7 +102,7 @@ export class FocusRunner {
     return this.run('autofocus', async () => {
       this.current.metric = o.metric;
       await fullFrame(d.camera);
-      const r = await autofocus(d.camera, d.focuser, {
+      const r = await autofocus(this.runCamera(d.camera, 'autofocus'), d.focuser, {
         exposure: o.exposure,
         step: o.step,
         points: o.points,
@@ -114,6 +118,30 @@ export class FocusRunner {
       this.current.fit = r.fit;
       this.current.best = r.best;
       this.current.position = await d.focuser.position();
+    });
+  }
+
+  /** Abort the focus loop or autofocus: the exposure in progress is dropped and the run ends as 'aborted'. */
+  async abort(): Promise<FocusStatus> {
+    if (!this.busy()) throw new HttpError(409, 'NOT_RUNNING', 'no focus loop or autofocus is running');
+    this.aborting = true;
+    await this.core.devices.opened().camera.abortExposure().catch(() => undefined);
+    await this.finished;
+    return this.current;
+  }
+
+  /** The camera of a run: its frames published for the viewer, and no new exposure once aborted. */
+  private runCamera(camera: Camera, source: string): Camera {
+    const cam = publishingCamera(this.core, camera, source);
+    return new Proxy(cam, {
+      get: (target, key) => {
+        const v = Reflect.get(target, key, target) as unknown;
+        if (key !== 'startExposure' && key !== 'download') return v;
+        return async (...args: unknown[]) => {
+          if (this.aborting) throw new HttpError(409, 'ABORTED', 'aborted');
+          return (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
     });
   }
 

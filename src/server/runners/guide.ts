@@ -11,6 +11,10 @@ import { SimGuideCamera, SimMount } from '../../devices/sim/simmount.js';
 import { AcceleratedClock, type Camera } from '../../devices/types.js';
 import { HttpError } from '../errors.js';
 import { errorMessage, type SessionCore } from './core.js';
+import { DarkroomError } from '../../util/errors.js';
+import { Rng } from '../../util/random.js';
+import { stretchToPng } from '../../render/stretch.js';
+import type { SimStar } from '../../devices/sim/stars.js';
 
 export interface GuideStatus {
   state: 'idle' | 'calibrating' | 'calibrated' | 'guiding' | 'failed';
@@ -21,6 +25,17 @@ export interface GuideStatus {
   samples: GuideSample[];
   stats: GuideStats | null;
   error?: string;
+  /** Star lost / re-acquired / re-centred events, newest last (the last 50). */
+  notices: GuideNotice[];
+  /** The lock position on the guide frame (px), and the guide frame's size; null before a star is selected. */
+  star?: { x: number; y: number; width: number; height: number } | null;
+}
+
+export interface GuideNotice {
+  /** Wall-clock time, ms since the epoch. */
+  at: number;
+  kind: 'lost' | 'reacquired' | 'recentred' | 'searching' | 'calibration-dropped';
+  message: string;
 }
 
 /** Samples kept in the status; samples the RMS is computed over. */
@@ -31,11 +46,13 @@ interface GuideRig {
   guider: Guider;
   /** The connected camera the frames come from (held while it is used); null: the simulated mount and guide camera. */
   camera: Camera | null;
+  /** The simulated rig's clock (null for a connected camera and mount). */
+  clock: AcceleratedClock | null;
 }
 
 export class GuideRunner {
   private rig: GuideRig | null = null;
-  private current: GuideStatus = { state: 'idle', calibration: null, pixelScale: 1.5, samples: [], stats: null };
+  private current: GuideStatus = { state: 'idle', calibration: null, pixelScale: 1.5, samples: [], stats: null, notices: [] };
   private guiding = false;
   private loop: Promise<void> | null = null;
 
@@ -52,13 +69,13 @@ export class GuideRunner {
     if (real && !real.guide) throw new HttpError(409, 'NO_MOUNT', `no mount that can pulse-guide on the connected device ${real.spec} (connect one with mount: URL)`);
     if (this.rig && this.rig.camera === (real?.camera ?? null)) return this.rig;
     if (real?.guide) {
-      this.rig = { camera: real.camera, guider: new Guider(new CameraGuideFrames(real.camera), real.guide, real.clock, { exposure: 2 }) };
+      this.rig = { camera: real.camera, clock: null, guider: new Guider(new CameraGuideFrames(real.camera), real.guide, real.clock, { exposure: 2 }) };
     } else {
       const clock = new AcceleratedClock(this.speed);
       const mount = new SimMount({ clock });
-      this.rig = { camera: null, guider: new Guider(new SimGuideCamera(mount), mount, clock, { exposure: 2, pixelScale: mount.pixelScale }) };
+      this.rig = { camera: null, clock, guider: new Guider(new SimGuideCamera(mount, { stars: simSky() }), mount, clock, { exposure: 2, pixelScale: mount.pixelScale }) };
     }
-    this.current = { state: 'idle', calibration: null, pixelScale: this.rig.guider.pixelScale, samples: [], stats: null };
+    this.current = { state: 'idle', calibration: null, pixelScale: this.rig.guider.pixelScale, samples: [], stats: null, notices: [] };
     return this.rig;
   }
 
@@ -68,7 +85,20 @@ export class GuideRunner {
   }
 
   status(): GuideStatus {
-    return { ...this.current, source: this.source() };
+    return { ...this.current, source: this.source(), star: this.star() };
+  }
+
+  private star(): GuideStatus['star'] {
+    const g = this.rig?.guider;
+    const f = g?.lastFrame;
+    return g?.lock && f ? { ...g.lock, width: f.width, height: f.height } : null;
+  }
+
+  /** The last guide frame as an auto-stretched PNG (404 before the first). */
+  framePng(): Buffer {
+    const f = this.rig?.guider.lastFrame;
+    if (!f) throw new HttpError(404, 'NO_IMAGE', 'no guide frame yet: calibrate or guide first');
+    return stretchToPng(f);
   }
 
   private source(): string {
@@ -77,9 +107,32 @@ export class GuideRunner {
     return d.guide ? `camera and mount of ${d.spec}` : `no mount that can pulse-guide on ${d.spec}`;
   }
 
-  private event(sample?: GuideSample): void {
+  /** The simulated rig's clock, when the simulated mount guides (tests and demos let it sit idle with advance()). */
+  simulatedClock(): AcceleratedClock | null {
+    return this.devices().clock;
+  }
+
+  private event(sample?: GuideSample, notice?: GuideNotice): void {
     const s = this.current;
-    this.core.emit({ type: 'guide', state: s.state, sample, stats: s.stats, calibration: s.calibration, error: s.error });
+    this.core.emit({ type: 'guide', state: s.state, sample, stats: s.stats, calibration: s.calibration, error: s.error, notice, star: this.star() });
+  }
+
+  private notice(kind: GuideNotice['kind'], message: string): void {
+    const n: GuideNotice = { at: Date.now(), kind, message };
+    this.current.notices = [...this.current.notices, n].slice(-50);
+    this.event(undefined, n);
+  }
+
+  /** Search the whole frame for a star after a loss (or a stale lock); the notices say what happened. */
+  private async reacquire(g: GuideRig): Promise<boolean> {
+    const r = await g.guider.reacquire();
+    if (!r.calibrationKept && this.current.calibration) {
+      this.current.calibration = null;
+      this.notice('calibration-dropped', r.message);
+      return false;
+    }
+    this.notice(r.recentred ? 'recentred' : 'reacquired', r.message);
+    return true;
   }
 
   async calibrate(): Promise<GuideStatus> {
@@ -91,7 +144,9 @@ export class GuideRunner {
     this.event();
     try {
       if (g.camera) await fullFrame(g.camera);
-      await g.guider.acquire();
+      // the whole frame is searched: after the mount sat idle the star is elsewhere (re-centred when calibrated)
+      if (g.guider.lock) await this.reacquire(g);
+      else await g.guider.acquire().catch(() => this.reacquire(g));
       this.current.calibration = await g.guider.calibrate();
       this.current.pixelScale = g.guider.pixelScale;
       this.current.state = 'calibrated';
@@ -125,6 +180,7 @@ export class GuideRunner {
   private async guide(rig: GuideRig): Promise<void> {
     const guider = rig.guider;
     const window: GuideSample[] = [];
+    let lost = false;
     try {
       while (this.guiding) {
         const s = await guider.step(true);
@@ -136,8 +192,13 @@ export class GuideRunner {
         if (window.length > RMS_WINDOW) window.shift();
         this.current.stats = guider.stats(window);
         this.event(s);
+        if (!s.lost) continue;
+        if (!lost) this.notice('lost', 'guide star lost: searching the whole frame');
+        lost = await this.recover(rig, lost);
+        if (!guider.cal) break;
       }
-      this.current.state = 'calibrated';
+      this.current.state = guider.cal ? 'calibrated' : 'idle';
+      if (!guider.cal) this.current.error = 'the calibration no longer matches the mount: calibrate again';
     } catch (e) {
       this.current.state = 'failed';
       this.current.error = errorMessage(e);
@@ -145,6 +206,18 @@ export class GuideRunner {
       this.guiding = false;
       this.hold(rig, null);
       this.event();
+    }
+  }
+
+  /** After a lost frame: re-acquire; true while still lost (no star in the frame; the next frames search again). */
+  private async recover(rig: GuideRig, wasLost: boolean): Promise<boolean> {
+    try {
+      await this.reacquire(rig);
+      return false;
+    } catch (e) {
+      if (!(e instanceof DarkroomError) || e.code !== 'TOO_FEW') throw e;
+      if (!wasLost) this.notice('searching', e.message);
+      return true;
     }
   }
 
@@ -160,4 +233,28 @@ export class GuideRunner {
     this.guiding = false;
     await this.loop;
   }
+}
+
+/**
+ * The simulated guide camera's sky: its five default stars in the 96x96 frame (one saturated, one not
+ * isolated) and a seeded field of 120 more around it over 596x596 px, so that a mount that drifted while
+ * idle shows other stars to guide on.
+ */
+export function simSky(): SimStar[] {
+  const c = 48;
+  const stars: SimStar[] = [
+    { x: c + 3.3, y: c - 2.6, flux: 60_000 },
+    { x: c - 25.2, y: c + 20.7, flux: 15_000 },
+    { x: c + 24.6, y: c + 27.1, flux: 8_000 },
+    { x: c - 28.4, y: c - 30.2, flux: 1_000_000 },
+    { x: c - 20.4, y: c - 27.2, flux: 50_000 },
+  ];
+  const rng = new Rng(11);
+  while (stars.length < 125) {
+    const x = -250 + 596 * rng.uniform();
+    const y = -250 + 596 * rng.uniform();
+    if (x > -12 && x < 108 && y > -12 && y < 108) continue;
+    stars.push({ x, y, flux: 4000 + 56_000 * rng.uniform() ** 2 });
+  }
+  return stars;
 }

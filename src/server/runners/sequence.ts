@@ -6,9 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import { expandPlan, estimateDuration, describePlan, type DurationEstimate, type Plan, type PlannedFrame, type TimingModel } from '../../acquire/plan.js';
 import { Sequencer, type SequenceEvent } from '../../acquire/sequencer.js';
+import type { Clock } from '../../devices/types.js';
 import { HttpError } from '../errors.js';
 import type { Opened } from '../devices.js';
-import { releaseWhenDone, type SessionCore } from './core.js';
+import { publishingCamera, releaseWhenDone, type SessionCore } from './core.js';
 
 export interface SequenceStatus {
   state: 'idle' | 'cooling' | 'running' | 'paused' | 'done' | 'aborted' | 'failed';
@@ -25,6 +26,12 @@ export interface SequenceStatus {
   estimate?: DurationEstimate;
   error?: string;
   startedAt?: number;
+  /** Seconds of the camera's clock since the start (simulated seconds with the simulator). */
+  elapsedS?: number;
+  /** Estimated seconds left: the duration estimate of the frames not saved yet (0 at the end). */
+  remainingS?: number;
+  /** When the sequence should end, in the camera's clock (ms since the epoch). */
+  eta?: number;
 }
 
 export interface SequenceEstimate {
@@ -74,6 +81,22 @@ export function applySequenceEvent(s: SequenceStatus, e: SequenceEvent): void {
     case 'warming':
       s.phase = `warming: set point ${e.setpoint} C`;
       break;
+    case 'camera-condition':
+      // soft: paused until it clears; hard: stopped (the frames saved are kept)
+      if (e.action === 'pause') s.state = 'paused';
+      else s.error = `camera ${e.condition.message}: sequence stopped`;
+      s.phase = `camera ${e.condition.message}${e.action === 'pause' ? ': paused until it clears' : ''}`;
+      break;
+    case 'condition-cleared':
+      s.state = 'running';
+      s.phase = `camera ${e.condition.code} cleared after ${Math.round(e.waitedS)} s: resuming`;
+      break;
+    case 'focus-offset':
+      s.phase = `focus offset ${e.from ?? '?'} -> ${e.to}: ${e.steps} steps`;
+      break;
+    case 'warning':
+      s.phase = `warning: ${e.message}`;
+      break;
     case 'done':
       break;
   }
@@ -99,8 +122,24 @@ export class SequenceRunner {
   private seq: Sequencer | null = null;
   private current: SequenceStatus = { state: 'idle', total: 0, current: 0, saved: [] };
   private finished: Promise<void> | null = null;
+  /** What the elapsed time and the estimate of the rest are computed from while a sequence runs. */
+  private timer: { clock: Clock; t0: number; frames: PlannedFrame[]; model: TimingModel; end?: number } | null = null;
 
   constructor(private readonly core: SessionCore) {}
+
+  /** Elapsed, remaining and ETA of the status, from the camera's clock and the frames left. */
+  private updateTimes(): void {
+    const t = this.timer;
+    const s = this.current;
+    if (!t) return;
+    const ended = !ACTIVE.includes(s.state);
+    // the clock stops at the end of the sequence
+    if (ended) t.end ??= t.clock.now();
+    const now = t.end ?? t.clock.now();
+    s.elapsedS = (now - t.t0) / 1000;
+    s.remainingS = ended ? 0 : estimateDuration(t.frames.slice(s.saved.length), t.model).totalS;
+    s.eta = now + s.remainingS * 1000;
+  }
 
   /** The timing model of the connected camera (the simulator's readout and wheel), or defaults. */
   private async timing(): Promise<{ model: TimingModel; source: 'camera' | 'default' }> {
@@ -124,10 +163,12 @@ export class SequenceRunner {
   }
 
   status(): SequenceStatus {
+    this.updateTimes();
     return this.current;
   }
 
   private event(): void {
+    this.updateTimes();
     this.core.emit({ type: 'sequence', status: this.current });
   }
 
@@ -136,13 +177,14 @@ export class SequenceRunner {
     const dir = this.core.roots.writable(out);
     const d = this.core.devices.opened();
     const frames = await checkPlan(d, plan);
-    const seq = new Sequencer(plan, { camera: d.camera, wheel: d.wheel, clock: d.clock, outDir: dir, onEvent: (e) => this.onEvent(e) });
+    const seq = new Sequencer(plan, { camera: publishingCamera(this.core, d.camera, 'sequence'), wheel: d.wheel, focuser: d.focuser, clock: d.clock, outDir: dir, onEvent: (e) => this.onEvent(e) });
     this.core.devices.hold(`sequence '${plan.base}'`);
     mkdirSync(dir, { recursive: true });
     const { model } = await this.timing();
     this.seq = seq;
     const cooling = plan.cooling ? 'cooling' : undefined;
     this.current = { state: cooling ?? 'running', base: plan.base, object: plan.object, out: dir, total: frames.length, current: 0, phase: cooling ?? 'starting', currentFile: null, saved: [], estimate: estimateDuration(frames, model), startedAt: Date.now() };
+    this.timer = { clock: d.clock, t0: d.clock.now(), frames, model };
     this.event();
     const s = this.current;
     this.finished = releaseWhenDone(this.core, seq.run(), {
