@@ -7,7 +7,8 @@
  *   of it is written (files are written atomically: temp file + rename, so no partial file ever appears).
  * - Pause takes effect between frames; resume continues with the next frame.
  * - Headers: the camera's (IMAGETYP, EXPTIME, DATE-OBS UTC, CCD-TEMP, SET-TEMP, FILTER, XBINNING/YBINNING...)
- *   plus OBJECT, OBSERVER, TELESCOP, FOCALLEN, SITELAT, SITELONG from the plan's profile, and HISTORY provenance.
+ *   plus OBJECT, OBSERVER, TELESCOP, FOCALLEN, SITELAT, SITELONG from the plan's profile, RA/DEC of the plan's
+ *   target on lights, and HISTORY provenance.
  * - End: optionally ramps the set point up (plan.warmRate C per minute, default 5) to `warmTo` and switches the cooler off.
  * - Night automation (automation.ts): safety, until/loop, meridian flip, autofocus triggers before each frame; centering first.
  * - Camera error conditions (cameras that report them, see devices/camera-settings.ts), checked before
@@ -350,6 +351,12 @@ export class Sequencer {
     const h = img.header;
     const p = this.plan.profile;
     if (this.plan.object && (f.type === 'light' || f.type === 'flat')) h.set('OBJECT', this.plan.object, 'target');
+    // where the telescope points (the plan's target, J2000): a plate solver's hint, as N.I.N.A. writes RA/DEC
+    const t = this.plan.target;
+    if (t && f.type === 'light') {
+      h.set('RA', t.ra, '[deg] target right ascension (J2000)', { float: true });
+      h.set('DEC', t.dec, '[deg] target declination (J2000)', { float: true });
+    }
     if (p.observer) h.set('OBSERVER', p.observer, 'observer');
     if (p.telescope) h.set('TELESCOP', p.telescope, 'telescope');
     if (p.focalLength !== undefined) h.set('FOCALLEN', p.focalLength, '[mm] focal length', { float: true });
