@@ -28,29 +28,7 @@ measure() {
 }
 
 siril_script() {
-  cat <<'SSF'
-requires 1.0.0
-setext fits
-cd bias
-convert bias -out=../process
-cd ../process
-stack bias rej w 4 3 -nonorm
-cd ../darks
-convert dark -out=../process
-cd ../process
-stack dark rej w 4 3 -nonorm
-cd ../flats
-convert flat -out=../process
-cd ../process
-preprocess flat -bias=bias_stacked
-stack pp_flat rej w 4 3 -norm=mul
-cd ../lights
-convert light -out=../process
-cd ../process
-preprocess light -dark=dark_stacked -flat=pp_flat_stacked
-register pp_light
-stack r_pp_light rej w 4 3 -norm=addscale -out=result
-SSF
+  cat "$ROOT/bench/siril-night.ssf"
 }
 
 night() {

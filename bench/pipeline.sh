@@ -41,29 +41,7 @@ if command -v siril-cli >/dev/null 2>&1; then
   for f in "$TMP"/night/Dark_*.fits; do ln -s "$f" "$S/darks/"; done
   for f in "$TMP"/night/Flat_*.fits; do ln -s "$f" "$S/flats/"; done
   for f in "$TMP"/night/Light_*.fits; do ln -s "$f" "$S/lights/"; done
-  cat > "$S/night.ssf" <<'SSF'
-requires 1.0.0
-setext fits
-cd bias
-convert bias -out=../process
-cd ../process
-stack bias rej w 4 3 -nonorm
-cd ../darks
-convert dark -out=../process
-cd ../process
-stack dark rej w 4 3 -nonorm
-cd ../flats
-convert flat -out=../process
-cd ../process
-preprocess flat -bias=bias_stacked
-stack pp_flat rej w 4 3 -norm=mul
-cd ../lights
-convert light -out=../process
-cd ../process
-preprocess light -dark=dark_stacked -flat=pp_flat_stacked
-register pp_light
-stack r_pp_light rej w 4 3 -norm=addscale -out=result
-SSF
+  cp "$ROOT/bench/siril-night.ssf" "$S/night.ssf"
   SIRIL=$(t /usr/bin/time -f '%M' -o "$TMP/rss-siril" siril-cli -d "$S" -s "$S/night.ssf")
   printf 'siril 1.0 same night:       %6.2f s\n' "$SIRIL"
   printf 'ratio darkroom/siril (full run): %.2f\n' "$(echo "$FULL / $SIRIL" | bc -l)"

@@ -7,19 +7,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { get, onEvent, q, token } from './api';
 import { useCanvas2d } from './canvas';
+import type { FrameRecord } from '../../src/server/runners/frame-record.js';
 
-export interface FrameRecord {
-  id: number;
-  source: string;
-  at: number;
-  exposure: number | null;
-  filter: string | null;
-  stars: number;
-  hfr: number | null;
-  background: number;
-  temperature: number | null;
-  guideRms: number | null;
-}
 
 function useHistory(): FrameRecord[] {
   const [frames, setFrames] = useState<FrameRecord[]>([]);
