@@ -340,37 +340,54 @@ export class Guider {
   }
 
   /** Take a calibration or guide frame and centroid the star near its last position; null when it is not there. */
-  private async measure(): Promise<{ x: number; y: number } | null> {
+  private async measure(expect?: { x: number; y: number }, radius = this.o.searchRadius): Promise<{ x: number; y: number } | null> {
     if (!this.pos) throw new DarkroomError('BAD_ARGUMENT', 'guider: no guide star selected');
     const img = await this.capture();
-    const c = centroid(img, this.pos.x, this.pos.y, this.o.searchRadius);
+    // search where the star is expected (its last position, or where the calibration pulses carry it)
+    const at = expect ?? this.pos;
+    const c = centroid(img, at.x, at.y, radius);
     if (!c) return null;
     // the box walked onto another source (the star drifted away): a far jump, or a jump of half the box
     // with a flux 3x off, is not our star (the same star dimmed by a cloud, in place, still is)
-    const jump = Math.hypot(c.x - this.pos.x, c.y - this.pos.y);
-    if (jump > this.o.searchRadius) return null;
-    if (jump > this.o.searchRadius / 2 && this.flux > 0 && (c.flux > 3 * this.flux || c.flux < this.flux / 3)) return null;
+    const jump = Math.hypot(c.x - at.x, c.y - at.y);
+    if (jump > radius) return null;
+    if (jump > radius / 2 && this.flux > 0 && (c.flux > 3 * this.flux || c.flux < this.flux / 3)) return null;
     this.pos = { x: c.x, y: c.y };
     this.flux = this.flux > 0 ? 0.8 * this.flux + 0.2 * c.flux : c.flux;
     return c;
   }
 
+  /**
+   * One calibration leg: pulses in one direction until the star moved calibrationDistance (or `steps`
+   * pulses). After the first pulse the star is searched where the last step's move (pulse plus drift)
+   * carries it, so a long step or a drifting mount does not walk it out of the search box.
+   */
   private async leg(dir: GuideDirection, steps: number | null): Promise<{ d: { x: number; y: number }; steps: number }> {
     const start = await this.measureOrFail();
     let n = 0;
     let p = start;
+    let v = { x: 0, y: 0 };
     for (;;) {
       await this.out.pulseGuide(dir, this.o.calibrationStepMs);
       n++;
-      p = await this.measureOrFail();
+      const q = await this.measureOrFail(v);
+      v = { x: q.x - p.x, y: q.y - p.y };
+      p = q;
       if (steps !== null ? n >= steps : Math.hypot(p.x - start.x, p.y - start.y) >= this.o.calibrationDistance || n >= this.o.maxCalibrationSteps) break;
     }
     return { d: { x: p.x - start.x, y: p.y - start.y }, steps: n };
   }
 
-  private async measureOrFail(): Promise<{ x: number; y: number }> {
+  /**
+   * Measure the star, expected `v` px from its last position: three frames, the search box 1, 2 and 3
+   * times searchRadius (a first pulse of unknown length, or a drift that grew while frames were slow,
+   * can carry it beyond one box), before it counts as lost.
+   */
+  private async measureOrFail(v = { x: 0, y: 0 }): Promise<{ x: number; y: number }> {
+    if (!this.pos) throw new DarkroomError('BAD_ARGUMENT', 'guider: no guide star selected');
+    const expect = { x: this.pos.x + v.x, y: this.pos.y + v.y };
     for (let k = 0; k < 3; k++) {
-      const c = await this.measure();
+      const c = await this.measure(expect, (k + 1) * this.o.searchRadius);
       if (c) return c;
     }
     throw new DarkroomError('IO', 'guide star lost during calibration');

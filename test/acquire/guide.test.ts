@@ -80,3 +80,17 @@ test('guiding reduces drift + periodic error RMS at least 3x; dither settles', a
   const after = await on.guider.run(60, true);
   assert.ok(after.rmsTotal < 0.6, `RMS after dither ${after.rmsTotal}`);
 });
+
+test('calibration keeps the star when each step carries it beyond the search box (long pulses on a drifting mount)', async () => {
+  // 1.6 s pulses move the star 8 px; the mount drifts 1 px/s along RA, 3.6 px per cycle: the first west
+  // step lands 11.6 px away (beyond the 10 px box), the next ones are found where the last step's move points
+  const clock = new VirtualClock();
+  const mount = new SimMount({ clock, ...MOUNT, cameraAngle: 0, driftRa: 1.5, driftDec: 0, pe: 0 });
+  const cam = new SimGuideCamera(mount, { seed: 4 });
+  const guider = new Guider(cam, mount, clock, { exposure: 2, pixelScale: MOUNT.pixelScale, calibrationStepMs: 1600, seed: 4 });
+  const cal = await guider.calibrate();
+  const rate = mount.guideRate / mount.pixelScale;
+  assert.ok(Math.abs(cal.raRate - rate) / rate < 0.1, `RA rate ${cal.raRate.toFixed(2)} px/s vs ${rate}`);
+  assert.ok(Math.abs(cal.decRate - rate) / rate < 0.1, `Dec rate ${cal.decRate.toFixed(2)} px/s vs ${rate}`);
+  assert.ok(Math.abs(cal.cameraAngle) < 5, `camera angle ${cal.cameraAngle.toFixed(1)}`);
+});
