@@ -77,22 +77,73 @@ function sortBright(pts: Point[]): Point[] {
   return pts.slice().sort((a, b) => (b.flux ?? 0) - (a.flux ?? 0));
 }
 
-function countInliers(h: Mat3, src: Point[], refIdx: KDBush, ref: Point[], tol: number, out?: Pair[]): number {
-  let n = 0;
-  const used = new Set<number>();
-  for (const p of src) {
-    const [u, v] = apply(h, p.x, p.y);
-    if (!Number.isFinite(u) || !Number.isFinite(v)) continue;
-    const cand = refIdx.within(u, v, tol);
-    let best = -1, bd = Infinity;
-    for (const c of cand) {
-      const d = (ref[c]!.x - u) ** 2 + (ref[c]!.y - v) ** 2;
-      if (d < bd) { bd = d; best = c; }
+/**
+ * The reference stars in a uniform grid (CSR cells of at least `minCell` px, at most ~1024 cells a side): a query of
+ * radius <= the cell size looks at the 3 x 3 cells around the point. Replaces a kd-tree for the many fixed-radius
+ * queries of the scoring (the same neighbours, no allocation per query).
+ */
+class StarGrid {
+  private readonly x0: number; private readonly y0: number; readonly cell: number;
+  private readonly gw: number; private readonly gh: number;
+  private readonly start: Int32Array; private readonly items: Int32Array;
+  constructor(readonly xs: Float64Array, readonly ys: Float64Array, minCell: number) {
+    const n = xs.length;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    const ok = (i: number): boolean => Number.isFinite(xs[i]!) && Number.isFinite(ys[i]!);
+    for (let i = 0; i < n; i++) if (ok(i)) { x0 = Math.min(x0, xs[i]!); x1 = Math.max(x1, xs[i]!); y0 = Math.min(y0, ys[i]!); y1 = Math.max(y1, ys[i]!); }
+    if (!(x1 >= x0)) { x0 = y0 = 0; x1 = y1 = 1; }
+    this.cell = Math.max(minCell, (x1 - x0) / 1024, (y1 - y0) / 1024, 1e-9);
+    this.x0 = x0; this.y0 = y0;
+    this.gw = Math.floor((x1 - x0) / this.cell) + 1; this.gh = Math.floor((y1 - y0) / this.cell) + 1;
+    const cellOf = new Int32Array(n);
+    this.start = new Int32Array(this.gw * this.gh + 1);
+    for (let i = 0; i < n; i++) {
+      cellOf[i] = ok(i) ? Math.floor((ys[i]! - y0) / this.cell) * this.gw + Math.floor((xs[i]! - x0) / this.cell) : -1; // -1: not placed
+      if (cellOf[i]! >= 0) this.start[cellOf[i]! + 1]!++;
     }
-    if (best >= 0 && !used.has(best)) {
-      used.add(best);
+    for (let c = 0; c < this.gw * this.gh; c++) this.start[c + 1]! += this.start[c]!;
+    const fill = this.start.slice(0, -1);
+    this.items = new Int32Array(this.start[this.gw * this.gh]!);
+    for (let i = 0; i < n; i++) if (cellOf[i]! >= 0) this.items[fill[cellOf[i]!]!++] = i;
+  }
+
+  /** Index of the star nearest (u, v) within radius r (<= cell), -1 when none; ties: the lowest index. */
+  nearest(u: number, v: number, r: number): number {
+    const cx = Math.floor((u - this.x0) / this.cell), cy = Math.floor((v - this.y0) / this.cell);
+    const r2 = r * r;
+    let best = -1, bd = Infinity;
+    for (let gy = Math.max(0, cy - 1); gy <= Math.min(this.gh - 1, cy + 1); gy++) {
+      for (let gx = Math.max(0, cx - 1); gx <= Math.min(this.gw - 1, cx + 1); gx++) {
+        const c = gy * this.gw + gx;
+        for (let k = this.start[c]!; k < this.start[c + 1]!; k++) {
+          const i = this.items[k]!;
+          const dx = this.xs[i]! - u, dy = this.ys[i]! - v, d = dx * dx + dy * dy;
+          if (d <= r2 && (d < bd || (d === bd && i < best))) { bd = d; best = i; }
+        }
+      }
+    }
+    return best;
+  }
+}
+
+/**
+ * Stars of `src` that `h` brings within `tol` of a distinct reference star (pairs into `out`). With `need`, counting
+ * stops as soon as `need` can no longer be reached (the count returned is then below `need`, not exact).
+ */
+function countInliers(h: Mat3, src: Point[], grid: StarGrid, tol: number, out?: Pair[], need = 0): number {
+  let n = 0, left = src.length;
+  const used = new Uint8Array(grid.xs.length);
+  const h0 = h[0]!, h1 = h[1]!, h2 = h[2]!, h3 = h[3]!, h4 = h[4]!, h5 = h[5]!, h6 = h[6]!, h7 = h[7]!, h8 = h[8]!;
+  for (const p of src) {
+    if (n + left-- < need) break;
+    const w = h6 * p.x + h7 * p.y + h8;
+    const u = (h0 * p.x + h1 * p.y + h2) / w, v = (h3 * p.x + h4 * p.y + h5) / w;
+    if (!Number.isFinite(u) || !Number.isFinite(v)) continue;
+    const best = grid.nearest(u, v, tol);
+    if (best >= 0 && !used[best]) {
+      used[best] = 1;
       n++;
-      if (out) out.push({ x: p.x, y: p.y, u: ref[best]!.x, v: ref[best]!.y });
+      if (out) out.push({ x: p.x, y: p.y, u: grid.xs[best]!, v: grid.ys[best]! });
     }
   }
   return n;
@@ -107,9 +158,7 @@ export function matchStars(frame: Point[], reference: Point[], opts: MatchOption
   if (frame.length < 3 || reference.length < 3) return fail(`too few stars (${frame.length} in the frame, ${reference.length} in the reference)`);
   const fs = sortBright(frame).slice(0, opts.maxStars ?? 500);
   const rs = sortBright(reference).slice(0, opts.maxStars ?? 500);
-  const refIdx = new KDBush(rs.length);
-  for (const p of rs) refIdx.add(p.x, p.y);
-  refIdx.finish();
+  const refGrid = new StarGrid(Float64Array.from(rs, (p) => p.x), Float64Array.from(rs, (p) => p.y), tol);
   let best = null as { h: Mat3; n: number; mirror: boolean } | null;
   for (const ncp of [opts.controlPoints ?? 50, 150]) {
     const fc = fs.slice(0, ncp);
@@ -135,7 +184,7 @@ export function matchStars(frame: Point[], reference: Point[], opts: MatchOption
           const key = `${Math.round(h[2]! / 2)},${Math.round(h[5]! / 2)},${Math.round(h[0]! * 50)},${Math.round(h[3]! * 50)},${mirror}`;
           if (tried.has(key)) continue;
           tried.add(key);
-          const n = countInliers(h, fs, refIdx, rs, tol);
+          const n = countInliers(h, fs, refGrid, tol, undefined, best ? best.n + 1 : 0); // below best.n + 1: not kept
           if (!best || n > best.n) best = { h, n, mirror };
         }
       }
@@ -149,7 +198,7 @@ export function matchStars(frame: Point[], reference: Point[], opts: MatchOption
   let tolR = tol;
   for (let it = 0; it < 4; it++) {
     pairs = [];
-    countInliers(h, fs, refIdx, rs, tolR, pairs);
+    countInliers(h, fs, refGrid, tolR, pairs);
     const need = model === 'homography' ? 5 : model === 'affine' ? 3 : model === 'similarity' ? 2 : 1;
     if (pairs.length < Math.max(need, minIn)) break;
     h = fitModel(pairs, model, best.mirror);
@@ -157,7 +206,7 @@ export function matchStars(frame: Point[], reference: Point[], opts: MatchOption
     tolR = Math.min(tol, Math.max(0.5, 4 * rms(r)));
   }
   pairs = [];
-  countInliers(h, fs, refIdx, rs, tolR, pairs);
+  countInliers(h, fs, refGrid, tolR, pairs);
   if (pairs.length < minIn) return fail(`too few common stars after refinement (${pairs.length}, need ${minIn})`);
   h = fitModel(pairs, model, best.mirror);
   return { ok: true, transform: h, inliers: pairs.length, rms: rms(residuals(h, pairs)), mirrored: isMirrored(h), pairs };

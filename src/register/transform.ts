@@ -69,25 +69,34 @@ export function fitModel(pairs: Pair[], model: Model, mirror = false): Mat3 {
     return Float64Array.from([1, 0, sx / n, 0, 1, sy / n, 0, 0, 1]);
   }
   if (model === 'similarity') {
-    // u = a x - b y + tx, v = b x + a y + ty   (mirror: u = a x + b y + tx, v = b x - a y + ty)
+    // u = a x - m b y + tx, v = b x + m a y + ty (m = -1: the mirrored form), in closed form on centred coordinates
+    const m = mirror ? -1 : 1;
+    let mx = 0, my = 0, mu = 0, mv = 0;
+    for (const p of pairs) { mx += p.x; my += p.y; mu += p.u; mv += p.v; }
+    mx /= n; my /= n; mu /= n; mv /= n;
+    let S = 0, P = 0, Q = 0;
+    for (const p of pairs) {
+      const x = p.x - mx, y = p.y - my, u = p.u - mu, v = p.v - mv;
+      S += x * x + y * y; P += x * u + m * y * v; Q += x * v - m * y * u;
+    }
+    if (S > 0) {
+      const a = P / S, b = Q / S;
+      return Float64Array.from([a, -m * b, mu - a * mx + m * b * my, b, m * a, mv - b * mx - m * a * my, 0, 0, 1]);
+    }
     const A = new Matrix(2 * n, 4);
     const B = new Matrix(2 * n, 1);
-    const m = mirror ? -1 : 1;
     pairs.forEach((p, i) => {
       A.set(2 * i, 0, p.x); A.set(2 * i, 1, -m * p.y); A.set(2 * i, 2, 1); A.set(2 * i, 3, 0); B.set(2 * i, 0, p.u);
       A.set(2 * i + 1, 0, m * p.y); A.set(2 * i + 1, 1, p.x); A.set(2 * i + 1, 2, 0); A.set(2 * i + 1, 3, 1); B.set(2 * i + 1, 0, p.v);
     });
-    // written as: u = a x - m b y + tx ; v = b x + m a y + ty
     const s = lsq(A, B);
     const a = s[0]!, b = s[1]!;
     return Float64Array.from([a, -m * b, s[2]!, b, m * a, s[3]!, 0, 0, 1]);
   }
   if (model === 'affine') {
-    const A = new Matrix(n, 3);
-    const U = new Matrix(n, 1);
-    const V = new Matrix(n, 1);
-    pairs.forEach((p, i) => { A.set(i, 0, p.x); A.set(i, 1, p.y); A.set(i, 2, 1); U.set(i, 0, p.u); V.set(i, 0, p.v); });
-    const su = lsq(A, U), sv = lsq(A, V);
+    const A = new Float64Array(n * 3), U = new Float64Array(n), V = new Float64Array(n);
+    pairs.forEach((p, i) => { A[3 * i] = p.x; A[3 * i + 1] = p.y; A[3 * i + 2] = 1; U[i] = p.u; V[i] = p.v; });
+    const su = lstsq(A, U, n, 3), sv = lstsq(A, V, n, 3);
     return Float64Array.from([su[0]!, su[1]!, su[2]!, sv[0]!, sv[1]!, sv[2]!, 0, 0, 1]);
   }
   return fitHomography(pairs);
@@ -95,6 +104,53 @@ export function fitModel(pairs: Pair[], model: Model, mirror = false): Mat3 {
 
 function lsq(A: Matrix, B: Matrix): number[] {
   return mlSolve(A, B, true).to1DArray();
+}
+
+/**
+ * Least squares min |A x - b| of a full-rank m x n system (A row-major, m >= n) by Householder QR (as stable as the
+ * SVD, without its cost); a (nearly) rank-deficient A falls back to the SVD's minimum-norm solution. A and b are kept.
+ */
+export function lstsq(A0: Float64Array, b0: Float64Array, m: number, n: number): Float64Array {
+  const A = A0.slice(), b = b0.slice();
+  const diag = new Float64Array(n);
+  let maxR = 0;
+  for (let k = 0; k < n && m > n - 1; k++) {
+    let nrm = 0;
+    for (let i = k; i < m; i++) nrm += A[i * n + k]! * A[i * n + k]!;
+    nrm = Math.sqrt(nrm);
+    const akk = A[k * n + k]!;
+    const alpha = akk > 0 ? -nrm : nrm;
+    diag[k] = alpha;
+    maxR = Math.max(maxR, nrm);
+    const v0 = akk - alpha; // Householder vector v = (v0, A[k+1.., k]); H = I - 2 v v^T / |v|^2
+    const vv = v0 * v0 + (nrm * nrm - akk * akk);
+    if (!(vv > 0)) continue;
+    A[k * n + k] = v0;
+    for (let j = k + 1; j < n; j++) {
+      let d = 0;
+      for (let i = k; i < m; i++) d += A[i * n + k]! * A[i * n + j]!;
+      const f = (2 * d) / vv;
+      for (let i = k; i < m; i++) A[i * n + j] = A[i * n + j]! - f * A[i * n + k]!;
+    }
+    let d = 0;
+    for (let i = k; i < m; i++) d += A[i * n + k]! * b[i]!;
+    const f = (2 * d) / vv;
+    for (let i = k; i < m; i++) b[i] = b[i]! - f * A[i * n + k]!;
+  }
+  let full = m >= n && maxR > 0;
+  for (let k = 0; k < n && full; k++) if (!(Math.abs(diag[k]!) > 1e-10 * maxR)) full = false;
+  if (!full) {
+    const M = new Matrix(m, n), B = new Matrix(m, 1);
+    for (let i = 0; i < m; i++) { for (let j = 0; j < n; j++) M.set(i, j, A0[i * n + j]!); B.set(i, 0, b0[i]!); }
+    return Float64Array.from(lsq(M, B));
+  }
+  const x = new Float64Array(n);
+  for (let k = n - 1; k >= 0; k--) {
+    let s = b[k]!;
+    for (let j = k + 1; j < n; j++) s -= A[k * n + j]! * x[j]!;
+    x[k] = s / diag[k]!;
+  }
+  return x;
 }
 
 function normalizer(xs: number[], ys: number[]): { T: Mat3; f: (x: number, y: number) => [number, number] } {
@@ -112,54 +168,55 @@ function fitHomography(pairs: Pair[]): Mat3 {
   const n = pairs.length;
   const Nx = normalizer(pairs.map((p) => p.x), pairs.map((p) => p.y));
   const Nu = normalizer(pairs.map((p) => p.u), pairs.map((p) => p.v));
-  const A = new Matrix(2 * n, 8);
-  const B = new Matrix(2 * n, 1);
+  const A = new Float64Array(2 * n * 8), B = new Float64Array(2 * n);
   pairs.forEach((p, i) => {
     const [x, y] = Nx.f(p.x, p.y);
     const [u, v] = Nu.f(p.u, p.v);
-    A.setRow(2 * i, [x, y, 1, 0, 0, 0, -u * x, -u * y]);
-    B.set(2 * i, 0, u);
-    A.setRow(2 * i + 1, [0, 0, 0, x, y, 1, -v * x, -v * y]);
-    B.set(2 * i + 1, 0, v);
+    const o = 16 * i; // row 2i: [x, y, 1, 0, 0, 0, -u x, -u y]; row 2i + 1: [0, 0, 0, x, y, 1, -v x, -v y] (zeros as allocated)
+    A[o] = x; A[o + 1] = y; A[o + 2] = 1; A[o + 6] = -u * x; A[o + 7] = -u * y;
+    A[o + 11] = x; A[o + 12] = y; A[o + 13] = 1; A[o + 14] = -v * x; A[o + 15] = -v * y;
+    B[2 * i] = u;
+    B[2 * i + 1] = v;
   });
-  const s = lsq(A, B);
+  const s = lstsq(A, B, 2 * n, 8);
   const Hn = Float64Array.from([...s, 1]);
   let H = multiply(multiply(invert(Nu.T), Hn), Nx.T);
   H = normalize(H);
   // Gauss-Newton refinement on the geometric (reprojection) error
+  const J = new Float64Array(2 * n * 8), r = new Float64Array(2 * n);
   for (let it = 0; it < 5; it++) {
-    const J = new Matrix(2 * n, 8);
-    const r = new Matrix(2 * n, 1);
     pairs.forEach((p, i) => {
       const X = H[0]! * p.x + H[1]! * p.y + H[2]!;
       const Y = H[3]! * p.x + H[4]! * p.y + H[5]!;
       const W = H[6]! * p.x + H[7]! * p.y + 1;
       const u = X / W, v = Y / W;
-      r.set(2 * i, 0, p.u - u);
-      r.set(2 * i + 1, 0, p.v - v);
-      J.setRow(2 * i, [p.x / W, p.y / W, 1 / W, 0, 0, 0, (-u * p.x) / W, (-u * p.y) / W]);
-      J.setRow(2 * i + 1, [0, 0, 0, p.x / W, p.y / W, 1 / W, (-v * p.x) / W, (-v * p.y) / W]);
+      r[2 * i] = p.u - u;
+      r[2 * i + 1] = p.v - v;
+      const o = 16 * i; // [x/W, y/W, 1/W, 0, 0, 0, -u x/W, -u y/W] and [0, 0, 0, x/W, y/W, 1/W, -v x/W, -v y/W]
+      J[o] = p.x / W; J[o + 1] = p.y / W; J[o + 2] = 1 / W; J[o + 3] = 0; J[o + 4] = 0; J[o + 5] = 0; J[o + 6] = (-u * p.x) / W; J[o + 7] = (-u * p.y) / W;
+      J[o + 8] = 0; J[o + 9] = 0; J[o + 10] = 0; J[o + 11] = p.x / W; J[o + 12] = p.y / W; J[o + 13] = 1 / W; J[o + 14] = (-v * p.x) / W; J[o + 15] = (-v * p.y) / W;
     });
     // scale columns for conditioning
-    const d = lsqScaled(J, r);
+    const d = lsqScaled(J, r, 2 * n, 8);
     for (let k = 0; k < 8; k++) H[k] = H[k]! + d[k]!;
     if (d.every((v, k) => Math.abs(v) <= 1e-12 * (Math.abs(H[k]!) + 1e-12))) break;
   }
   return H;
 }
 
-function lsqScaled(J: Matrix, r: Matrix): number[] {
-  const cols = J.columns;
-  const sc: number[] = [];
-  for (let j = 0; j < cols; j++) {
+/** `lstsq` on unit-norm columns (J is scaled in place). */
+function lsqScaled(J: Float64Array, r: Float64Array, m: number, n: number): Float64Array {
+  const sc = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
     let s = 0;
-    for (let i = 0; i < J.rows; i++) s += J.get(i, j) ** 2;
+    for (let i = 0; i < m; i++) s += J[i * n + j]! ** 2;
     s = Math.sqrt(s) || 1;
-    sc.push(s);
-    for (let i = 0; i < J.rows; i++) J.set(i, j, J.get(i, j) / s);
+    sc[j] = s;
+    for (let i = 0; i < m; i++) J[i * n + j] = J[i * n + j]! / s;
   }
-  const x = lsq(J, r);
-  return x.map((v, j) => v / sc[j]!);
+  const x = lstsq(J, r, m, n);
+  for (let j = 0; j < n; j++) x[j] = x[j]! / sc[j]!;
+  return x;
 }
 
 function normalize(h: Mat3): Mat3 {

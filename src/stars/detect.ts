@@ -105,25 +105,54 @@ function convolve(src: Float32Array, width: number, height: number, k: Float64Ar
   const n = k.length;
   const tmp = new Float32Array(width * height);
   const out = new Float32Array(width * height);
+  const acc = new Float64Array(width); // the interior's sums, tap by tap over the row (contiguous), in float64 as before
+  const xa = Math.min(r, width), xb = Math.max(xa, width - r);
+  const [k0, k1, k2, k3, k4, k5, k6] = n === 7 ? Array.from(k) as [number, number, number, number, number, number, number] : [0, 0, 0, 0, 0, 0, 0];
   for (let y = 0; y < height; y++) {
     const o = y * width;
+    if (n === 7) {
+      // the default filter (FWHM 2 px), unrolled: the same sums in the same order
+      const b = o - 3;
+      for (let x = xa; x < xb; x++) {
+        const q = b + x;
+        tmp[o + x] = k0 * src[q]! + k1 * src[q + 1]! + k2 * src[q + 2]! + k3 * src[q + 3]! + k4 * src[q + 4]! + k5 * src[q + 5]! + k6 * src[q + 6]!;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const ki = k[i]!, b = o - r + i;
+        if (i === 0) for (let x = xa; x < xb; x++) acc[x] = ki * src[b + x]!;
+        else for (let x = xa; x < xb; x++) acc[x] = acc[x]! + ki * src[b + x]!;
+      }
+      for (let x = xa; x < xb; x++) tmp[o + x] = acc[x]!;
+    }
     for (let x = 0; x < width; x++) {
+      if (x === xa) x = xb;
+      if (x >= width) break;
       let s = 0;
-      if (x >= r && x + r < width) {
-        const b = o + x - r;
-        for (let i = 0; i < n; i++) s += k[i]! * src[b + i]!;
-      } else {
-        for (let i = -r; i <= r; i++) {
-          let xx = x + i;
-          xx = xx < 0 ? 0 : xx >= width ? width - 1 : xx;
-          s += k[i + r]! * src[o + xx]!;
-        }
+      for (let i = -r; i <= r; i++) {
+        let xx = x + i;
+        xx = xx < 0 ? 0 : xx >= width ? width - 1 : xx;
+        s += k[i + r]! * src[o + xx]!;
       }
       tmp[o + x] = s;
     }
   }
   for (let y = 0; y < height; y++) {
     const o = y * width;
+    if (n === 7 && y >= r && y + r < height) {
+      // unrolled: each partial sum rounded to float32 as the row-wise form stores it (the same numbers)
+      const b0 = (y - 3) * width, b1 = b0 + width, b2 = b1 + width, b3 = b2 + width, b4 = b3 + width, b5 = b4 + width, b6 = b5 + width;
+      for (let x = 0; x < width; x++) {
+        let v = Math.fround(k0 * tmp[b0 + x]!);
+        v = Math.fround(v + k1 * tmp[b1 + x]!);
+        v = Math.fround(v + k2 * tmp[b2 + x]!);
+        v = Math.fround(v + k3 * tmp[b3 + x]!);
+        v = Math.fround(v + k4 * tmp[b4 + x]!);
+        v = Math.fround(v + k5 * tmp[b5 + x]!);
+        out[o + x] = v + k6 * tmp[b6 + x]!;
+      }
+      continue;
+    }
     if (y >= r && y + r < height) {
       // row-wise accumulation: contiguous memory access
       for (let i = 0; i < n; i++) {
