@@ -157,7 +157,7 @@ export interface SharedMaster {
   planes: SharedArrayBuffer[];
 }
 
-function shareMaster(m: Master | undefined): SharedMaster | undefined {
+export function shareMaster(m: Master | undefined): SharedMaster | undefined {
   if (!m) return undefined;
   const { width, height, cfa } = m.image;
   const planes = m.image.data.map((d) => {
@@ -180,17 +180,20 @@ export interface CalibrateJob {
 
 const threadMasters = new Map<string, Master>();
 
+/** A shared master as a Master in this thread: its header read from its file once per thread, its pixels shared. */
+export function sharedMasterOf(x: SharedMaster | undefined): Master | undefined {
+  if (x === undefined) return undefined;
+  let got = threadMasters.get(x.path);
+  if (!got) {
+    const image: Image = { width: x.width, height: x.height, channels: x.planes.length, data: x.planes.map((b) => new Float32Array(b)), header: readFitsHeader(x.path).header, cfa: x.cfa };
+    threadMasters.set(x.path, (got = { image, path: x.path }));
+  }
+  return got;
+}
+
 /** Run a CalibrateJob (on a worker thread: each master's header is read from its file once per thread, its pixels shared). */
 export function calibrateJob(j: CalibrateJob): ReturnType<typeof calibrateOne> {
-  const m = (x: SharedMaster | undefined): Master | undefined => {
-    if (x === undefined) return undefined;
-    let got = threadMasters.get(x.path);
-    if (!got) {
-      const image: Image = { width: x.width, height: x.height, channels: x.planes.length, data: x.planes.map((b) => new Float32Array(b)), header: readFitsHeader(x.path).header, cfa: x.cfa };
-      threadMasters.set(x.path, (got = { image, path: x.path }));
-    }
-    return got;
-  };
+  const m = sharedMasterOf;
   return calibrateOne(j.light, j.output, j.cosmetic, j.head, { ...j.copts, bias: m(j.masters.bias), dark: m(j.masters.dark), flat: m(j.masters.flat) });
 }
 

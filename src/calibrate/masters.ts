@@ -6,16 +6,18 @@
  *    written as float32 to a temp dir, then multiplicative normalization, rejection normalization
  *    "equalize fluxes", average.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { readFits, readFitsHeader, writeFits } from '../fits/index.js';
 import type { Image } from '../image/image.js';
 import { integrateFiles, type IntegrateOptions } from '../integrate/index.js';
 import { DarkroomError } from '../util/errors.js';
+import { FramePool, frameThreads, inOrder, workerModule } from '../util/frame-pool.js';
 import { VERSION } from '../version.js';
 import { applyOverscan, type OverscanSpec } from './overscan.js';
 import { checkMasterCompatible, type Master } from './light.js';
+import { shareMaster, sharedMasterOf, type SharedMaster } from './files.js';
 
 export type MasterKind = 'bias' | 'dark' | 'flatdark' | 'flat';
 
@@ -70,6 +72,61 @@ function avg(xs: (number | undefined)[]): number | undefined {
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
 }
 
+/** How each frame is prepared before a master is integrated: overscan, then minus `sub` (flats). */
+interface Prep {
+  overscan?: OverscanSpec;
+  sub?: Master;
+  subRole: string;
+}
+
+/** Read frame `p`, prepare it and write it as float32 to `out`. */
+function prepareFrame(p: string, out: string, prep: Prep): null {
+  let img = readFits(p);
+  if (prep.overscan) img = applyOverscan(img, prep.overscan, p).image;
+  const sub = prep.sub;
+  if (sub) {
+    checkMasterCompatible(img, p, sub, prep.subRole);
+    for (let c = 0; c < img.channels; c++) {
+      const d = img.data[c]!;
+      const s = sub.image.data[c]!;
+      for (let j = 0; j < d.length; j++) d[j] = d[j]! - s[j]!;
+    }
+  }
+  writeFits(out, img, { bitpix: -32, stamp: false });
+  return null;
+}
+
+/** One frame to prepare on a worker thread (the master to subtract in shared memory). */
+export interface PrepJob {
+  path: string;
+  out: string;
+  overscan?: OverscanSpec;
+  sub?: SharedMaster;
+  subRole: string;
+}
+
+export function prepJob(j: PrepJob): null {
+  return prepareFrame(j.path, j.out, { overscan: j.overscan, sub: sharedMasterOf(j.sub), subRole: j.subRole });
+}
+
+/**
+ * Prepare every frame, one per worker thread (frameThreads; in this thread for small work or a
+ * master with no file), in input order as far as errors go: the first bad frame's error.
+ */
+async function prepareFrames(paths: string[], outs: string[], prep: Prep, workers: number | undefined): Promise<void> {
+  const threads = frameThreads(workers, paths);
+  const onFile = !prep.sub || existsSync(prep.sub.path);
+  const pool = threads > 1 && onFile ? new FramePool(workerModule(import.meta.url, 'masters-worker'), threads) : null;
+  const sub = pool ? shareMaster(prep.sub) : undefined;
+  try {
+    const one = async (i: number): Promise<null> =>
+      pool ? pool.run<PrepJob, null>('flatPrepTask', { path: paths[i]!, out: outs[i]!, overscan: prep.overscan, sub, subRole: prep.subRole }) : prepareFrame(paths[i]!, outs[i]!, prep);
+    await inOrder(paths.length, pool?.workers ?? 1, one, () => undefined);
+  } finally {
+    await pool?.close();
+  }
+}
+
 /** Build a master from frame files; the result is not written (see writeMaster). */
 export async function buildMaster(kind: MasterKind, paths: string[], opts: MasterOptions = {}): Promise<MasterResult> {
   if (paths.length === 0) throw new DarkroomError('TOO_FEW', `no ${kind} frames given`);
@@ -107,21 +164,8 @@ export async function buildMaster(kind: MasterKind, paths: string[], opts: Maste
       tmp = mkdtempSync(join(parent, opts.tmpDir ? '.darkroom-master-' : 'darkroom-master-'));
       const sub = kind === 'flat' ? (opts.flatDark ?? opts.bias) : undefined;
       const subRole = opts.flatDark ? 'master flat-dark' : 'master bias';
-      inputs = paths.map((p, i) => {
-        let img = readFits(p);
-        if (opts.overscan) img = applyOverscan(img, opts.overscan, p).image;
-        if (sub) {
-          checkMasterCompatible(img, p, sub, subRole);
-          for (let c = 0; c < img.channels; c++) {
-            const d = img.data[c]!;
-            const s = sub.image.data[c]!;
-            for (let j = 0; j < d.length; j++) d[j] = d[j]! - s[j]!;
-          }
-        }
-        const out = join(tmp!, `${String(i).padStart(4, '0')}_${basename(p)}`);
-        writeFits(out, img, { bitpix: -32, stamp: false });
-        return out;
-      });
+      inputs = paths.map((p, i) => join(tmp!, `${String(i).padStart(4, '0')}_${basename(p)}`));
+      await prepareFrames(paths, inputs, { overscan: opts.overscan, sub, subRole }, opts.workers);
       if (opts.overscan) history.push(`overscan applied to each frame (image ${opts.overscan.image.w}x${opts.overscan.image.h})`);
       if (sub) history.push(`each flat calibrated: minus ${subRole} ${sub.path}`);
     }

@@ -1,10 +1,10 @@
 /**
- * The `darkroom` command line. Each command lives in its own file and registers itself here.
+ * The `darkroom` command line. Each command lives in its own file and registers itself here (and
+ * in start.ts COMMAND_MODULES, the entry that loads only the command asked for).
  * User errors (DarkroomError) print one line on stderr and exit with code 2.
  */
-import { Command, CommanderError } from 'commander';
-import { VERSION } from '../version.js';
-import { isDarkroomError } from '../util/errors.js';
+import type { Command } from 'commander';
+import { baseProgram, runProgram } from './start.js';
 import { registerDebayer } from './debayer.js';
 import { registerBin } from './bin.js';
 import { registerChannels } from './channels.js';
@@ -34,13 +34,7 @@ import { registerCenter } from './center.js';
 import { registerFlats } from './flats.js';
 
 export function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name('darkroom')
-    .description('Astronomical imaging: FITS, calibration, registration and integration of CCD/CMOS frames')
-    .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+  const program = baseProgram();
   registerInfo(program);
   registerAnalyze(program);
   registerStars(program);
@@ -71,24 +65,7 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The whole program run on `argv` (the entry, start.ts, loads only the command asked for). */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // commander already printed its message (or help/version)
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return 2;
-    }
-    if (isDarkroomError(e)) {
-      process.stderr.write(`darkroom: ${e.oneLine()}\n`);
-      return 2;
-    }
-    const err = e as Error;
-    process.stderr.write(`darkroom: internal error: ${err?.message ?? String(e)}\n`);
-    if (process.env.DARKROOM_DEBUG) process.stderr.write(`${err?.stack}\n`);
-    return 1;
-  }
+  return runProgram(buildProgram(), argv);
 }

@@ -1,5 +1,5 @@
 // Entry for running the CLI straight from source (tests: `node --import tsx src/cli/run.ts ...`).
-import { main } from './main.js';
+import { main } from './start.js';
 
 main(process.argv).then((code) => {
   process.exitCode = code;

@@ -13,6 +13,7 @@ import { Piscina } from 'piscina';
 import type { BandParams } from '../kernels/band.js';
 import { integrateBandAuto as integrateBand } from '../kernels/auto.js';
 import { DarkroomError } from '../util/errors.js';
+import { sharedPool } from '../util/frame-pool.js';
 import type { FrameStatsRunner, Geometry, OpenFrame } from './frames.js';
 import type { BandTask, BandTaskResult, StatsTask, StatsTaskResult } from './worker.js';
 
@@ -87,6 +88,14 @@ function workerUrl(): URL {
 export function createPool(workers: number): Piscina {
   const n = Math.max(1, workers);
   return new Piscina({ filename: workerUrl().href, minThreads: n, maxThreads: n, idleTimeout: 1000 });
+}
+
+/** The integration's pool for `workers` threads: the run's shared pool when it serves worker.ts (kept), else a new one (`owned`: release destroys it). */
+export function acquirePool(workers: number): { pool: Piscina; release: () => Promise<void> } {
+  const sp = sharedPool();
+  if (sp?.serves(workerUrl())) return { pool: sp.piscina(), release: async () => undefined };
+  const pool = createPool(workers);
+  return { pool, release: () => pool.destroy() };
 }
 
 /**
@@ -219,7 +228,8 @@ function addInto(acc: Float64Array, x: Float64Array): void {
 
 async function runPool(r: Run): Promise<void> {
   const workers = Math.max(1, r.inp.workers);
-  const pool = r.inp.pool ?? createPool(workers);
+  const own = r.inp.pool ? null : acquirePool(workers);
+  const pool = r.inp.pool ?? own!.pool;
   try {
     const free: Slot[] = [];
     for (let k = 0; k < workers + 1; k++) {
@@ -238,7 +248,7 @@ async function runPool(r: Run): Promise<void> {
       const target = slot.set ?? r.whole![c]!;
       const offset = slot.set ? 0 : (y0 - r.Y0) * r.W;
       const task: BandTask = { data: slot.data, npix, params: r.inp.params[c]!, out: sab(target.out)!, rejLow: sab(target.rejLow), rejHigh: sab(target.rejHigh), offset };
-      const p: Promise<void> = (pool.run(task) as Promise<BandTaskResult>).then(
+      const p: Promise<void> = (pool.run(task, { name: 'runBandTask' }) as Promise<BandTaskResult>).then(
         (res) => {
           addInto(r.frameLow, res.frameLow);
           addInto(r.frameHigh, res.frameHigh);
@@ -265,6 +275,6 @@ async function runPool(r: Run): Promise<void> {
     await Promise.all(pending);
     if (failure) throw failure;
   } finally {
-    if (!r.inp.pool) await pool.destroy();
+    await own?.release();
   }
 }

@@ -11,6 +11,7 @@ import { MAD_TO_SIGMA } from '../image/stats.js';
 import { arrayScan, rowScan, rowsForBytes, streamIkss, streamMedian, type BandScan, type RowSource } from '../image/bandstats.js';
 import { noiseMRS, noiseRows } from '../image/noise.js';
 import type { IntegrateOptions, Normalize, RejectNormalize } from './options.js';
+import { finiteValues, ikssOfFinite } from '../kernels/ikss.js';
 
 export interface OpenFrame {
   path: string;
@@ -88,6 +89,11 @@ function scanLocationScale(scan: BandScan, estimator: 'ikss' | 'mad', memoryByte
   return { location: m, scale: MAD_TO_SIGMA * madv };
 }
 
+/** Location/scale of a plane in memory (not modified): IKSS by the sorted-values loop (kernels/ikss.ts, the same answer in fewer passes). */
+function wholeLocationScale(plane: Float32Array, estimator: 'ikss' | 'mad', memoryBytes: number): { location: number; scale: number } {
+  return estimator === 'ikss' ? ikssOfFinite(finiteValues(plane)) : scanLocationScale(arrayScan(plane), estimator, memoryBytes);
+}
+
 /** Whether a plane and the estimator's copies fit the budget (then it is read whole). */
 function planeFits(g: Geometry, memoryBytes: number): boolean {
   return 3 * g.width * g.height * 4 <= memoryBytes;
@@ -99,8 +105,8 @@ function planeFits(g: Geometry, memoryBytes: number): boolean {
  * the plane in memory when it and the copies fit, else streamed by row bands.
  */
 export function locationScale(fr: OpenFrame, c: number, g: Geometry, estimator: 'ikss' | 'mad', memoryBytes: number): { location: number; scale: number } {
-  const scan = planeFits(g, memoryBytes) ? arrayScan(fr.file.readRows(c, 0, g.height, fr.hdu)) : rowScan(rowSource(fr, g), [c], rowsForBytes(g.width, memoryBytes / 4));
-  return scanLocationScale(scan, estimator, memoryBytes);
+  if (planeFits(g, memoryBytes)) return wholeLocationScale(fr.file.readRows(c, 0, g.height, fr.hdu), estimator, memoryBytes);
+  return scanLocationScale(rowScan(rowSource(fr, g), [c], rowsForBytes(g.width, memoryBytes / 4)), estimator, memoryBytes);
 }
 
 /**
@@ -121,7 +127,7 @@ export function statsOfFrame(fr: OpenFrame, g: Geometry, req: FrameStatsRequest)
     let loc = { location: NaN, scale: NaN };
     if (plane) {
       fr.file.readRows(c, 0, g.height, fr.hdu, plane);
-      loc = scanLocationScale(arrayScan(plane), req.estimator, req.memoryBytes);
+      loc = wholeLocationScale(plane, req.estimator, req.memoryBytes);
     } else if (req.location) loc = scanLocationScale(rowScan(src, [c], bandRows), req.estimator, req.memoryBytes);
     r.location.push(loc.location);
     r.scale.push(loc.scale);

@@ -21,7 +21,7 @@ import { COMBINE_CODES, type BandParams } from '../kernels/band.js';
 import { REJECT_CODES } from '../kernels/reject.js';
 import { selectedKernel } from '../kernels/auto.js';
 import { closeFrames, frameStatistics, frameStatisticsWith, frameWeights, normalizationCoefficients, openFrames, type FrameStats, type Geometry, type OpenFrame } from './frames.js';
-import { createPool, defaultMemoryBytes, defaultWorkers, runEngine, statsOnPool, type BandSink, type EngineOutput } from './engine.js';
+import { acquirePool, defaultMemoryBytes, defaultWorkers, runEngine, statsOnPool, type BandSink, type EngineOutput } from './engine.js';
 import { StreamedFits } from './output.js';
 import {
   effectiveReject,
@@ -52,23 +52,48 @@ export async function integrateFiles(paths: string[], opts: Partial<IntegrateOpt
   if (paths.length === 0) throw new DarkroomError('TOO_FEW', 'no frames to integrate');
   const { frames, geometry: g } = openFrames(paths);
   const workers = chooseWorkers(o, frames.length, g);
-  const pool = workers > 1 ? createPool(workers) : undefined;
+  const own = workers > 1 ? acquirePool(workers) : undefined;
+  const pool = own?.pool;
   try {
     const memoryBytes = o.memory ?? defaultMemoryBytes();
-    const prep = await prepareOn(frames, g, o, memoryBytes, workers, pool);
-    const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps, pool });
+    const { prep, eng } = await prepareAndRun(frames, g, o, memoryBytes, workers, pool, (pr) => runEngine({ frames, geometry: g, params: pr.params, workers, memoryBytes, maps: o.rejectionMaps, pool }));
     return finishIntegration(frames, g, o, prep, eng, workers, memoryBytes);
   } finally {
-    await pool?.destroy();
+    await own?.release();
     closeFrames(frames);
   }
 }
 
 /** `prepareIntegration` with the per-frame statistics on the worker pool (one task per frame) when there is one. */
-async function prepareOn(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes: number, workers: number, pool: ReturnType<typeof createPool> | undefined): Promise<PreparedIntegration> {
+async function prepareOn(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes: number, workers: number, pool: ReturnType<typeof acquirePool>['pool'] | undefined): Promise<PreparedIntegration> {
   if (!pool) return prepareIntegration(frames, g, o, memoryBytes);
   const stats = await frameStatisticsWith(frames, g, o, memoryBytes, statsOnPool(pool, frames, g, workers));
   return prepareFromStats(frames, g, o, stats);
+}
+
+/** Whether the kernel parameters need the first pass: a normalization (location/scale) or noise weights. */
+function paramsNeedStats(o: IntegrateOptions): boolean {
+  return o.normalize !== 'none' || o.rejectNormalize !== 'none' || o.weights === 'noise';
+}
+
+/**
+ * The first pass, then the bands (`run`). When the parameters do not need the first pass (only
+ * frame 0's noise is measured, for the report: masters, plain stacks) and there is a pool, the
+ * noise task runs on it alongside the bands; the same parameters and numbers either way, and a
+ * first-pass error still comes first.
+ */
+async function prepareAndRun(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes: number, workers: number, pool: ReturnType<typeof acquirePool>['pool'] | undefined, run: (prep: PreparedIntegration) => Promise<EngineOutput>): Promise<{ prep: PreparedIntegration; eng: EngineOutput }> {
+  if (!pool || paramsNeedStats(o)) {
+    const prep = await prepareOn(frames, g, o, memoryBytes, workers, pool);
+    return { prep, eng: await run(prep) };
+  }
+  const statsP = frameStatisticsWith(frames, g, o, memoryBytes, statsOnPool(pool, frames, g, workers));
+  const none = (): number[][] => Array.from({ length: g.channels }, () => new Array<number>(frames.length).fill(NaN));
+  const prep = prepareFromStats(frames, g, o, { location: none(), scale: none(), noise: none() });
+  const [st, eng] = await Promise.allSettled([statsP, run(prep)]);
+  if (st.status === 'rejected') throw st.reason;
+  if (eng.status === 'rejected') throw eng.reason;
+  return { prep: { ...prep, stats: st.value }, eng: eng.value };
 }
 
 /** An integration written straight to its files: the result without its pixels. */
@@ -86,10 +111,10 @@ export async function integrateToFile(paths: string[], out: string, opts: Partia
   const { frames, geometry: g } = openFrames(paths);
   const sinks: StreamedFits[] = [];
   const workers = chooseWorkers(o, frames.length, g);
-  const pool = workers > 1 ? createPool(workers) : undefined;
+  const own = workers > 1 ? acquirePool(workers) : undefined;
+  const pool = own?.pool;
   try {
     const memoryBytes = o.memory ?? defaultMemoryBytes();
-    const prep = await prepareOn(frames, g, o, memoryBytes, workers, pool);
     const mapPaths = o.rejectionMaps ? rejectionMapPaths(out) : null;
     for (const p of [out, ...(mapPaths ? [mapPaths.low, mapPaths.high] : [])]) sinks.push(new StreamedFits(p, g.width, g.height, g.channels));
     const [ny0, ny1] = noiseRows(g.width, g.height);
@@ -102,7 +127,7 @@ export async function integrateToFile(paths: string[], out: string, opts: Partia
       }
       if (c === 0) copyRows(data, y0, y1, crop, ny0, ny1, g.width);
     };
-    const eng = await runEngine({ frames, geometry: g, params: prep.params, workers, memoryBytes, maps: o.rejectionMaps, sink, pool });
+    const { prep, eng } = await prepareAndRun(frames, g, o, memoryBytes, workers, pool, (pr) => runEngine({ frames, geometry: g, params: pr.params, workers, memoryBytes, maps: o.rejectionMaps, sink, pool }));
     const noise = noiseMRS(crop, g.width, ny1 - ny0).sigma;
     const sum = summarizeIntegration(frames, g, o, prep, eng, workers, memoryBytes, noise);
     // the maps' headers as integrateFiles makes them (before `stamp`, as writeIntegration after a caller's edits)
@@ -117,7 +142,7 @@ export async function integrateToFile(paths: string[], out: string, opts: Partia
     return { frames: sum.frames, noise: sum.noise, noiseRatio: sum.noiseRatio, warnings: sum.warnings, events: sum.events, history: sum.history, files: sinks.map((x) => x.path) };
   } finally {
     for (const x of sinks) x.abort();
-    await pool?.destroy();
+    await own?.release();
     closeFrames(frames);
   }
 }

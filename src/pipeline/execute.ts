@@ -24,6 +24,7 @@ import { localExecutor, newRunState, Scheduler, type Executor, type RunState } f
 import { stampPath } from './stamps.js';
 import { isIntermediate } from './steps/index.js';
 import { makeStepEnv, tmpDirOf } from './steps/env.js';
+import { withRunPool } from './run-pool.js';
 
 export type { RunReport } from './report.js';
 export { localExecutor, type Executor } from './scheduler.js';
@@ -86,7 +87,10 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promis
     opts.log?.(stepEventLine(e));
   };
   const scheduler = new Scheduler({ env, executor: opts.executor ?? localExecutor, manifest, rs, onEvent });
-  await scheduler.runAll(plan.steps.filter((s) => FINAL_KINDS.has(s.kind)));
+  // one thread pool for the run's steps (here, in order): threads start and load the code once
+  const steps = plan.steps.filter((s) => FINAL_KINDS.has(s.kind));
+  if (opts.executor && opts.executor !== localExecutor) await scheduler.runAll(steps);
+  else await withRunPool(opts.workers, () => scheduler.runAll(steps));
 
   for (const st of plan.stacks) if (!rs.results.has(st.step)) warn({ code: 'STACK_NOT_PRODUCED', message: `${st.path} not produced: ${rs.failed.get(st.step)?.message ?? 'not run'}` });
   if (!plan.options.keepIntermediates) removeIntermediates(plan, manifest, warn);

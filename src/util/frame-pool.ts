@@ -6,6 +6,7 @@
  * one: `workers <= 1` runs the same function here, in order). A DarkroomError thrown in a task
  * comes back as a DarkroomError (a class does not survive the thread boundary by itself).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { readFitsHeader } from '../fits/index.js';
@@ -51,26 +52,71 @@ export function workerModule(metaUrl: string, name: string): URL {
   return new URL(`./${name}${metaUrl.endsWith('.ts') ? '.ts' : '.js'}`, metaUrl);
 }
 
+/**
+ * A pool of threads shared by every driver of a run (the pipeline's masters, calibration,
+ * registration and integration): its worker module re-exports the named tasks of each driver's
+ * worker module (`serves`), so the threads start and load the code once per run, not once per
+ * step. Started at the first task; `withSharedPool` destroys it at the end.
+ */
+export interface SharedPool {
+  readonly workers: number;
+  /** Whether the shared module exports the tasks of this worker module. */
+  serves(module: URL): boolean;
+  piscina(): Piscina;
+}
+
+const sharedStore = new AsyncLocalStorage<SharedPool>();
+
+/** The shared pool of the run this code runs in (withSharedPool), if any. */
+export function sharedPool(): SharedPool | undefined {
+  return sharedStore.getStore();
+}
+
+/** Run `fn` with a shared pool of `workers` threads running `module`, which exports the tasks of the `served` modules. */
+export async function withSharedPool<T>(module: URL, served: readonly URL[], workers: number, fn: () => Promise<T>): Promise<T> {
+  const n = Math.max(1, Math.floor(workers));
+  const hrefs = new Set(served.map((u) => u.href));
+  let pool: Piscina | null = null;
+  const sp: SharedPool = {
+    workers: n,
+    serves: (m) => hrefs.has(m.href),
+    piscina: () => (pool ??= new Piscina({ filename: module.href, minThreads: n, maxThreads: n, idleTimeout: 60_000 })),
+  };
+  try {
+    return await sharedStore.run(sp, fn);
+  } finally {
+    const p = pool as Piscina | null;
+    if (p) await p.destroy();
+  }
+}
+
 export class FramePool {
   private pool: Piscina | null = null;
+  private readonly shared: SharedPool | undefined;
   readonly workers: number;
-  /** `workers` threads running the named exports of `module` (none are started until the first task). */
+  /**
+   * `workers` threads running the named exports of `module` (none are started until the first
+   * task); inside a run with a shared pool that serves `module`, its threads instead.
+   */
   constructor(private readonly module: URL, workers: number) {
     this.workers = Math.max(1, Math.floor(workers));
+    const sp = sharedPool();
+    this.shared = sp?.serves(module) ? sp : undefined;
   }
 
   /** Run the named export of the worker module (wrapped with `asTask`) on a thread. */
   async run<T, R>(name: string, task: T): Promise<R> {
-    this.pool ??= new Piscina({ filename: this.module.href, minThreads: this.workers, maxThreads: this.workers, idleTimeout: 1000 });
+    this.pool ??= this.shared ? this.shared.piscina() : new Piscina({ filename: this.module.href, minThreads: this.workers, maxThreads: this.workers, idleTimeout: 1000 });
     const r = (await this.pool.run(task, { name })) as TaskResult<R>;
     if ('error' in r) throw new DarkroomError(r.error.code, r.error.message, r.error.file);
     return r.value;
   }
 
+  /** Stop the threads (a shared pool's stay for the rest of the run). */
   async close(): Promise<void> {
     const p = this.pool;
     this.pool = null;
-    if (p) await p.destroy();
+    if (p && !this.shared) await p.destroy();
   }
 }
 

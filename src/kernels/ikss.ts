@@ -1,0 +1,197 @@
+/**
+ * IKSS (image/stats.ts `ikss`, docs/algorithms.md#statistics) of a plane held in memory, with the
+ * same answer bit for bit and far fewer passes: the finite values are sorted once (LSD radix sort
+ * on the order-preserving keys of their float32 bits), so that each iteration's clipped set is a
+ * range of the sorted values, its median two reads and its MAD a walk outward from the median;
+ * the biweight sums still run over the values in their original order (the sum order of the
+ * reference loop), filtered by the range's bounds instead of being compacted. Once fewer than
+ * RADIX_MIN values remain the reference loop (which then selects in place) finishes, as it would.
+ */
+import { ikssFrom, ikssScale, IKSS_MAX_ITER, RADIX_MIN } from '../image/stats.js';
+
+/** The values (finite float32) sorted ascending: LSD radix sort of their order-preserving keys (digits of 11, 11 and 10 bits). */
+export function sortFinite(a: Float32Array): Float32Array {
+  const n = a.length;
+  const bits = new Uint32Array(a.buffer, a.byteOffset, n);
+  let keys = new Uint32Array(n);
+  let tmp = new Uint32Array(n);
+  const h0 = new Uint32Array(2048);
+  const h1 = new Uint32Array(2048);
+  const h2 = new Uint32Array(1024);
+  for (let i = 0; i < n; i++) {
+    const b = bits[i]!;
+    const k = (b ^ ((b >> 31) | 0x80000000)) >>> 0;
+    keys[i] = k;
+    h0[k & 2047]!++;
+    h1[(k >>> 11) & 2047]!++;
+    h2[k >>> 22]!++;
+  }
+  const digits: [Uint32Array, number, number][] = [[h0, 0, 2047], [h1, 11, 2047], [h2, 22, 1023]];
+  for (const [h, shift, mask] of digits) {
+    if (h[((keys[0] ?? 0) >>> shift) & mask] === n) continue; // every key has this digit: the order stays
+    for (let d = 0, cum = 0; d < h.length; d++) {
+      const c = h[d]!;
+      h[d] = cum;
+      cum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!;
+      tmp[h[(k >>> shift) & mask]!++] = k;
+    }
+    const t = keys;
+    keys = tmp;
+    tmp = t;
+  }
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    keys[i] = k & 0x80000000 ? k & 0x7fffffff : ~k >>> 0;
+  }
+  return new Float32Array(keys.buffer, 0, n);
+}
+
+/** First index i in [a, b) with s[i] >= x (b when none). */
+function lowerBound(s: Float32Array, a: number, b: number, x: number): number {
+  let lo = a;
+  let hi = b;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (s[mid]! >= x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** First index i in [a, b) with s[i] > x (b when none). */
+function upperBound(s: Float32Array, a: number, b: number, x: number): number {
+  let lo = a;
+  let hi = b;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (s[mid]! > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The median of s[a..b) (sorted): numpy's mean of the two middle values for an even count. */
+function medianOfRange(s: Float32Array, a: number, n: number): number {
+  const lo = s[a + ((n - 1) >> 1)]!;
+  const hi = s[a + (n >> 1)]!;
+  return lo === hi ? lo : (lo + hi) / 2;
+}
+
+/**
+ * The median of |s[i] - m| rounded to float32 over the sorted range s[a..b): the deviations grow
+ * outward from m on both sides (left: |s[p-1-x] - m|, right: |s[p+y] - m|, p the first index with
+ * s >= m), two ascending lists whose ranks (n-1)/2 and n/2 are found by bisection; rounding keeps
+ * the order, so the rounded order statistics are the rounded exact ones.
+ */
+function madOfRange(s: Float32Array, a: number, b: number, m: number): number {
+  const n = b - a;
+  const p = lowerBound(s, a, b, m);
+  const na = p - a;
+  const nb = b - p;
+  const A = (x: number): number => Math.abs(s[p - 1 - x]! - m);
+  const B = (y: number): number => Math.abs(s[p + y]! - m);
+  // the k-th smallest (0-based) of the union: i values from the left list, k + 1 - i from the right
+  const kth = (k: number): number => {
+    let lo = Math.max(0, k + 1 - nb);
+    let hi = Math.min(k + 1, na);
+    while (lo < hi) {
+      const i = (lo + hi) >>> 1;
+      // too few from the left when the right list's last taken value exceeds the next left one
+      if (B(k - i) > A(i)) lo = i + 1;
+      else hi = i;
+    }
+    const i = lo;
+    const j = k + 1 - i;
+    const x = i > 0 ? A(i - 1) : -Infinity;
+    const y = j > 0 ? B(j - 1) : -Infinity;
+    return x > y ? x : y;
+  };
+  const v0 = Math.fround(kth((n - 1) >> 1));
+  const v1 = Math.fround(kth(n >> 1));
+  return v0 === v1 ? v0 : (v0 + v1) / 2;
+}
+
+/**
+ * Biweight sums (image/stats.ts addBiweightTerms, in the same order and arithmetic) about m with
+ * 1 / (9 MAD) = inv over the values of `vals` within [lo, hi], in their order: [num, den].
+ */
+function biweightSums(vals: Float32Array, lo: number, hi: number, m: number, inv: number, acc: Float64Array): void {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < vals.length; i++) {
+    const v = vals[i]!;
+    if (!(v >= lo && v <= hi)) continue;
+    const d = v - m;
+    const u = d * inv;
+    const u2 = u * u;
+    if (u2 < 1) {
+      const t = 1 - u2;
+      const t2 = t * t;
+      num += d * d * t2 * t2;
+      den += t * (1 - 5 * u2);
+    }
+  }
+  acc[0] = num;
+  acc[1] = den;
+}
+
+/** The values of `vals` within [lo, hi], in order, and their count. */
+function compact(vals: Float32Array, lo: number, hi: number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  let k = 0;
+  for (let i = 0; i < vals.length; i++) {
+    const v = vals[i]!;
+    if (v >= lo && v <= hi) out[k++] = v;
+  }
+  return out;
+}
+
+/**
+ * `ikss` of the finite values of `vals` (all finite, in the plane's order; not modified): the
+ * same location and scale as image/stats.ts `ikssFrom(copy, n, NaN, 0)`, bit for bit.
+ */
+export function ikssOfFinite(vals: Float32Array): { location: number; scale: number } {
+  const n0 = vals.length;
+  if (n0 < RADIX_MIN) return ikssFrom(vals.slice(), n0, NaN, 0);
+  const s = sortFinite(vals);
+  let a = 0;
+  let b = n0;
+  let s0 = NaN;
+  const acc = new Float64Array(2);
+  for (let it = 0; it < IKSS_MAX_ITER; it++) {
+    const n = b - a;
+    if (n < RADIX_MIN) return ikssFrom(compact(vals, s[a]!, s[b - 1]!, n), n, s0, it);
+    const m = medianOfRange(s, a, n);
+    const madv = madOfRange(s, a, b, m);
+    if (madv === 0) return { location: m, scale: 0 };
+    // the biweight sums over the current set in the original order (its values are those within [s[a], s[b-1]])
+    biweightSums(vals, s[a]!, s[b - 1]!, m, 1 / (9 * madv), acc);
+    const sc = ikssScale(m, n, acc[0]!, acc[1]!, s0);
+    if (typeof sc !== 'number') return sc;
+    s0 = sc;
+    const lo = m - 4 * sc;
+    const hi = m + 4 * sc;
+    const a1 = lowerBound(s, a, b, lo);
+    b = upperBound(s, a1, b, hi);
+    a = a1;
+    if (b === a) return { location: m, scale: 0.991 * sc };
+  }
+  throw new Error('ikss: no convergence');
+}
+
+/** The finite values of a plane, in order: the plane itself when all are finite, else a copy. */
+export function finiteValues(plane: Float32Array): Float32Array {
+  let n = 0;
+  for (let i = 0; i < plane.length; i++) if (plane[i]! - plane[i]! === 0) n++;
+  if (n === plane.length) return plane;
+  const out = new Float32Array(n);
+  let k = 0;
+  for (let i = 0; i < plane.length; i++) {
+    const v = plane[i]!;
+    if (v - v === 0) out[k++] = v;
+  }
+  return out;
+}
