@@ -4,7 +4,8 @@
  * calibration, global star registration, winsorized light stack with -norm=addscale), and both stacks
  * measured against the simulator's truth on their own grids (src/analyze/quality.ts: nb4, large, blk,
  * outliers, HFD, phot). Prints one table per night, side by side, with the ratio Darkroom / Siril
- * (lower is better for every metric).
+ * (lower is better for every metric), and a second Darkroom run with `--interp bilinear` (Siril 1.0's
+ * register resamples bilinearly) with its ratio to Siril: the comparison at the same kernel.
  *
  *   npx tsx bench/quality.ts [--size 1536x1024] [--lights 12] [--cals 10] [--only ccd,cmos-flip,osc,no-bias]
  *                            [--large] [--workers N] [--keep] [--json FILE]
@@ -65,10 +66,10 @@ function sh(cmd: string, argv: string[], cwd: string): string {
   return r.stdout;
 }
 
-/** `darkroom run` from source; returns the stack path. */
-function runDarkroom(night: string, out: string): string {
+/** `darkroom run` from source (with more flags: `extra`); returns the stack path. */
+function runDarkroom(night: string, out: string, extra: string[] = []): string {
   const workers = arg('workers');
-  sh(process.execPath, [join(root, 'src/cli/run.ts'), 'run', night, '--out', out, '--json', ...(workers ? ['--workers', workers] : []), ...(args.includes('--keep') ? ['--keep-intermediates'] : [])], root);
+  sh(process.execPath, [join(root, 'src/cli/run.ts'), 'run', night, '--out', out, '--json', '--no-solve', ...extra, ...(workers ? ['--workers', workers] : []), ...(args.includes('--keep') ? ['--keep-intermediates'] : [])], root);
   const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { stacks: { path: string }[] };
   return join(out, rep.stacks[0]!.path);
 }
@@ -120,12 +121,15 @@ export function measure(stackPath: string, truthPath: string, noise: NightNoise)
 
 const METRICS: (keyof QualityMetrics)[] = ['nb4', 'large', 'blk', 'outliers', 'hfd', 'phot'];
 /** Diagnostics printed under the metrics (not part of the comparison). */
-const DIAG: (keyof QualityMetrics)[] = ['nb8', 'npix'];
+const DIAG: (keyof QualityMetrics)[] = ['nb8', 'npix', 'nlf'];
 
-export function table(n: Night, dr: QualityMetrics, si: QualityMetrics): string {
+/** One night's table: Darkroom (Lanczos-3), Siril, their ratio; then Darkroom --interp bilinear and its ratio to Siril. */
+export function table(n: Night, dr: QualityMetrics, si: QualityMetrics, bl?: QualityMetrics): string {
   const f = (v: number): string => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : '-');
-  const lines = [`${n.name}: ${n.what} (${n.sensor.width}x${n.sensor.height}, ${n.spec.lights} lights; phot over ${dr.photStars}/${si.photStars} stars)`, `  ${'metric'.padEnd(9)}${'darkroom'.padStart(10)}${'siril'.padStart(10)}${'ratio'.padStart(8)}`];
-  for (const k of [...METRICS, ...DIAG]) lines.push(`  ${k.padEnd(9)}${f(dr[k]).padStart(10)}${f(si[k]).padStart(10)}${(si[k] ? (dr[k] / si[k]).toFixed(2) : '-').padStart(8)}`);
+  const ratio = (a: number, b: number): string => (b ? (a / b).toFixed(2) : '-').padStart(8);
+  const head = `  ${'metric'.padEnd(9)}${'darkroom'.padStart(10)}${'siril'.padStart(10)}${'ratio'.padStart(8)}${bl ? `${'dr-bilin'.padStart(10)}${'ratio'.padStart(8)}` : ''}`;
+  const lines = [`${n.name}: ${n.what} (${n.sensor.width}x${n.sensor.height}, ${n.spec.lights} lights; phot over ${dr.photStars}/${si.photStars} stars)`, head];
+  for (const k of [...METRICS, ...DIAG]) lines.push(`  ${k.padEnd(9)}${f(dr[k]).padStart(10)}${f(si[k]).padStart(10)}${ratio(dr[k], si[k])}${bl ? `${f(bl[k]).padStart(10)}${ratio(bl[k], si[k])}` : ''}`);
   return lines.join('\n');
 }
 
@@ -133,7 +137,7 @@ async function main(): Promise<void> {
   const only = arg('only')?.split(',');
   const list = nights(W, H, LIGHTS, CALS, args.includes('--large')).filter((n) => !only || only.includes(n.name));
   const tmp = mkdtempSync(join(tmpdir(), 'darkroom-bench-quality-'));
-  const results: Record<string, { darkroom: QualityMetrics; siril: QualityMetrics }> = {};
+  const results: Record<string, { darkroom: QualityMetrics; siril: QualityMetrics; darkroomBilinear: QualityMetrics }> = {};
   try {
     for (const n of list) {
       const dir = join(tmp, n.name);
@@ -142,9 +146,10 @@ async function main(): Promise<void> {
       const truth = join(dir, 'truth', basename(ses.truthSignals[0]!));
       const noise = noiseOf(n, ses);
       const dr = measure(runDarkroom(join(dir, 'night'), join(dir, 'darkroom')), truth, noise);
+      const bl = measure(runDarkroom(join(dir, 'night'), join(dir, 'darkroom-bilinear'), ['--interp', 'bilinear']), truth, noise);
       const si = measure(runSiril(n, ses, dir), truth, noise);
-      results[n.name] = { darkroom: dr, siril: si };
-      console.log(table(n, dr, si));
+      results[n.name] = { darkroom: dr, siril: si, darkroomBilinear: bl };
+      console.log(table(n, dr, si, bl));
     }
     const json = arg('json');
     if (json) writeFileSync(json, JSON.stringify(results, null, 2));

@@ -31,9 +31,15 @@ export interface QualityMetrics {
   /** Photometric scale stack / truth and sky offset (stack units). */
   a: number;
   b: number;
-  /** Diagnostics: nb4's definition with 8x8 blocks (even less sensitive to interpolation) and with single pixels (fully sensitive). */
+  /** Diagnostics: nb4's definition with 8x8 blocks (less sensitive to interpolation) and with single pixels (fully sensitive). */
   nb8: number;
   npix: number;
+  /**
+   * The noise at zero spatial frequency over the ideal: sqrt of the sum of the residual's autocovariance
+   * over lags |dx|, |dy| <= 4 (noiseLowFrequency). A resampling kernel that sums to 1 moves noise between
+   * neighbours but keeps this sum, so nlf is the one noise figure that no kernel (bilinear, Lanczos) changes.
+   */
+  nlf: number;
   /** Isolated stars used for phot, pure-sky pixels used for the noise metrics. */
   photStars: number;
   skyPixels: number;
@@ -118,7 +124,7 @@ export function percentile(values: ArrayLike<number>, p: number): number {
 }
 
 /** Pixels inside the margin and covered, and the pure-sky ones (truth star signal below a tiny level, dilated). */
-function masks(q: QualityInput): { valid: Uint8Array; sky: Uint8Array } {
+export function masks(q: QualityInput): { valid: Uint8Array; sky: Uint8Array } {
   const { width: w, height: h } = q;
   const m = q.margin ?? 16;
   const valid = new Uint8Array(w * h);
@@ -213,11 +219,40 @@ export function qualityMetrics(q: QualityInput): QualityMetrics {
   const nb8 = (robustSigma(b8) * 8) / q.idealSigma;
   let out = 0;
   for (const v of skyRes) if (Math.abs(v) > 8 * sig) out++;
-  return { nb4, large, blk, outliers: (1e6 * out) / Math.max(1, skyPixels), hfd: stackHfd(q), phot, a, b, nb8, npix: sig / q.idealSigma, photStars: ap.length, skyPixels };
+  const nlf = noiseLowFrequency(res, sky, w, h, 4, 5 * sig) / q.idealSigma;
+  return { nb4, large, blk, outliers: (1e6 * out) / Math.max(1, skyPixels), hfd: stackHfd(q), phot, a, b, nb8, npix: sig / q.idealSigma, nlf, photStars: ap.length, skyPixels };
+}
+
+/**
+ * sqrt(sum over lags |dx|, |dy| <= R of the autocovariance of `res`) over the masked pixels, values beyond
+ * `clip` left out: the noise per pixel a stack would have at zero spatial frequency. White noise of sigma s
+ * resampled by any kernel k gives s |sum k| = s, whatever k smooths (bilinear over a random sub-pixel shift
+ * lowers the pixel noise to 0.667 s and 4x4 block noise to (1 - 1/12) s, but not this).
+ */
+export function noiseLowFrequency(res: ArrayLike<number>, mask: Uint8Array, w: number, h: number, R: number, clip: number): number {
+  const ok = new Uint8Array(w * h);
+  let s = 0, n = 0;
+  for (let i = 0; i < w * h; i++) if (mask[i] && Math.abs(res[i]!) <= clip) { ok[i] = 1; s += res[i]!; n++; }
+  const mean = n ? s / n : 0;
+  const r = new Float64Array(w * h);
+  for (let i = 0; i < w * h; i++) r[i] = ok[i] ? res[i]! - mean : 0;
+  let total = 0;
+  for (let dy = -R; dy <= R; dy++) for (let dx = -R; dx <= R; dx++) {
+    let c = 0, m = 0;
+    for (let y = Math.max(0, -dy); y < Math.min(h, h - dy); y++) {
+      const row = y * w, row2 = (y + dy) * w;
+      for (let x = Math.max(0, -dx); x < Math.min(w, w - dx); x++) {
+        const i = row + x, j = row2 + x + dx;
+        if (ok[i] && ok[j]) { c += r[i]! * r[j]!; m++; }
+      }
+    }
+    if (m) total += c / m;
+  }
+  return Math.sqrt(Math.max(0, total));
 }
 
 /** large and blk from 16x16 block medians of the residual and a degree-4 surface through them. */
-function largeScale(res: Float32Array, sky: Uint8Array, w: number, h: number, skyLevel: number): { large: number; blk: number; surface: (x: number, y: number) => number } {
+export function largeScale(res: Float32Array, sky: Uint8Array, w: number, h: number, skyLevel: number): { large: number; blk: number; surface: (x: number, y: number) => number } {
   const bs = 16;
   const { values, bw, bh } = blockStat(res, sky, w, h, bs, 'median', 0.5);
   const xs: number[] = [], ys: number[] = [], vs: number[] = [];

@@ -15,6 +15,7 @@ import type { Executor } from '../pipeline/scheduler.js';
 import { DarkroomError } from '../util/errors.js';
 import { addOptions, parseCli } from '../util/options.js';
 import { INTEGRATE_CATALOGUE, splitRunIntegration } from '../integrate/options.js';
+import { RUN_REGISTER_CATALOGUE, runRegisterOptions } from '../register/options.js';
 
 interface CliOpts extends Record<string, unknown> {
   out?: string;
@@ -38,6 +39,7 @@ interface CliOpts extends Record<string, unknown> {
 export function runOptionsFrom(o: CliOpts): RunOptions {
   // the stacks' integration options: every option of `darkroom stack`, with the same defaults
   const stacking = splitRunIntegration(parseCli(INTEGRATE_CATALOGUE, o));
+  const registration = runRegisterOptions(parseCli(RUN_REGISTER_CATALOGUE, o));
   const pedestal = Number(o.pedestal);
   if (!Number.isFinite(pedestal) || pedestal < 0) throw new DarkroomError('BAD_ARGUMENT', `--pedestal must be a number >= 0, got '${o.pedestal}'`);
   let drizzle: number | undefined;
@@ -48,6 +50,7 @@ export function runOptionsFrom(o: CliOpts): RunOptions {
   return {
     ...DEFAULT_OPTIONS,
     ...stacking,
+    ...registration,
     drizzle,
     debayer: o.debayer,
     cosmetic: !!o.cosmetic,
@@ -70,7 +73,7 @@ export function registerRunNight(program: Command): void {
     .argument('<night>', 'folder of the night (searched recursively for .fit/.fits/.fts)')
     .option('--out <dir>', 'output folder (masters/, stacks/, previews/, report.json, report.html)');
   // the integration options of the stacks: the catalogue of `darkroom stack` (same flags, ranges, help, defaults)
-  addOptions(cmd, INTEGRATE_CATALOGUE)
+  addOptions(addOptions(cmd, INTEGRATE_CATALOGUE), RUN_REGISTER_CATALOGUE)
     .option('--drizzle <scale>', 'drizzle integration at this output scale (1-3)')
     .option('--debayer <method>', 'debayer method for one-shot-colour frames', DEFAULT_OPTIONS.debayer)
     .option('--cosmetic', 'cosmetic correction of hot/cold pixels after calibration')

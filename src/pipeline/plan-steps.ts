@@ -152,8 +152,8 @@ function registerStep(name: string, target: string, filter: string, files: strin
     kind: 'register',
     inputs: files,
     outputs: files.map((f) => `registered/${name}/${basename(f, '.fits')}_r.fits`),
-    params: { reference: options.reference ?? 'auto', drizzle: options.drizzle ?? null },
-    reason: `align ${files.length} frames of ${target} ${filter} on ${options.reference ? `reference ${options.reference}` : 'the frame with the most stars (auto)'}`,
+    params: { reference: options.reference ?? 'auto', drizzle: options.drizzle ?? null, ...(options.interp && options.interp !== 'lanczos3' ? { interp: options.interp } : {}) },
+    reason: `align ${files.length} frames of ${target} ${filter} on ${options.reference ? `reference ${options.reference}` : 'the frame with the most stars (auto)'}${options.interp && options.interp !== 'lanczos3' ? `, resampled ${options.interp}` : ''}`,
     deps,
   };
 }

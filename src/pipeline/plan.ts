@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import type { MasterKind, MasterSettings } from '../calibrate/masters.js';
 import type { DarkMode, StandIn } from '../session/group.js';
 import type { DebayerMethod } from '../color/debayer.js';
+import type { Interp } from '../register/resample.js';
 import { RUN_TOP_DEFAULTS, type IntegrateOptions, type Normalize, type Reject } from '../integrate/options.js';
 import { warningLine, type WarningEvent } from '../util/warnings.js';
 import { VERSION } from '../version.js';
@@ -33,6 +34,8 @@ export interface RunOptions {
   pedestal: number;
   reference?: string;
   register: boolean;
+  /** The registration's resampling kernel (register/options.ts); absent: the catalogue's default, lanczos3. */
+  interp?: Interp;
   keepIntermediates: boolean;
   strict: boolean;
   force: boolean;
@@ -95,6 +98,8 @@ export interface RegisterParams {
   /** 'auto' or the path of the raw light to register onto. */
   reference: string;
   drizzle: number | null;
+  /** The resampling kernel when not the default (lanczos3): absent in a default run, which keeps its hashes. */
+  interp?: Interp;
 }
 
 export interface IntegrateParams {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitPoly2D, percentile, qualityMetrics, robustSigma, truthOnGrid } from '../../src/analyze/quality.js';
 import { apply } from '../../src/register/transform.js';
+import { warpPlane } from '../../src/register/resample.js';
 import { Rng } from '../../src/util/random.js';
 
 const W = 512;
@@ -106,4 +107,35 @@ test('truthOnGrid finds a dither and a meridian flip and maps the truth onto the
   const m = qualityMetrics({ stack, truth: g.truth, coverage: g.coverage, width: W, height: H, sky: SKY, idealSigma: 5, photSnr: 50 });
   assert.ok(Math.abs(m.nb4 - 1) < 0.06, `nb4 ${m.nb4}`);
   assert.ok(m.phot < 1.5, `phot ${m.phot}`);
+});
+
+test('resampled white noise: bilinear lowers npix to 2/3 and nb4 to 1 - 1/12 (known answers), nlf stays 1 for every kernel', () => {
+  const { plane } = truthPlane();
+  const sigma = 10;
+  const K = 16;
+  const rng = new Rng(21);
+  const res: Record<string, ReturnType<typeof qualityMetrics>> = {};
+  for (const interp of ['bilinear', 'lanczos3'] as const) {
+    const sum = new Float64Array(W * H);
+    for (let k = 0; k < K; k++) {
+      // sub-pixel shifts on a grid over [0, 1) in x and, in another order, in y (the expectations over a uniform shift)
+      const fx = (k + 0.5) / K, fy = (((k * 7) % K) + 0.5) / K;
+      const n = Float32Array.from({ length: W * H }, () => sigma * Math.sqrt(K) * rng.gauss());
+      const w = warpPlane(n, W, H, Float64Array.from([1, 0, fx, 0, 1, fy, 0, 0, 1]) as never, W, H, interp, 0);
+      for (let i = 0; i < W * H; i++) sum[i] = sum[i]! + (Number.isFinite(w[i]) ? w[i]! : 0) / K;
+    }
+    const stack = plane.map((v, i) => v + sum[i]!);
+    res[interp] = qualityMetrics({ stack, truth: plane, width: W, height: H, sky: SKY, idealSigma: sigma, margin: 8, photSnr: 50 });
+  }
+  const bl = res.bilinear!, lz = res.lanczos3!;
+  // bilinear at shift f: per axis the weights (1 - f, f), variance (1 - f)^2 + f^2, mean 2/3 over f; a block of B
+  // pixels sums B - 1 + (1 - f)^2 + f^2 over B^2, mean (B - 1/3) / B per axis: the sigma of 4x4 means is 11/12
+  assert.ok(Math.abs(bl.npix - 2 / 3) < 0.02, `bilinear npix ${bl.npix}`);
+  assert.ok(Math.abs(bl.nb4 - 11 / 12) < 0.03, `bilinear nb4 ${bl.nb4}`);
+  assert.ok(Math.abs(bl.nb8 - 23 / 24) < 0.04, `bilinear nb8 ${bl.nb8}`);
+  // the noise at zero frequency is the noise before resampling, whatever the kernel
+  assert.ok(Math.abs(bl.nlf - 1) < 0.03, `bilinear nlf ${bl.nlf}`);
+  assert.ok(Math.abs(lz.nlf - 1) < 0.03, `lanczos3 nlf ${lz.nlf}`);
+  assert.ok(lz.npix > 0.85 && lz.npix < 0.97, `lanczos3 npix ${lz.npix}`);
+  assert.ok(lz.nb4 > bl.nb4 + 0.04, `lanczos3 nb4 ${lz.nb4} above bilinear's ${bl.nb4}`);
 });

@@ -21,7 +21,7 @@ export async function runRegister(env: StepEnv, s: RegisterStep): Promise<StepOu
   const outputs = inputs.map((x) => s.outputs[s.inputs.indexOf(x)]!);
   const r = await registerFiles(abs, outputs.map((o) => absPath(env, o)), {
     reference: s.params.reference, sourceOf: raw, referenceNotFound: 'auto',
-    drizzle: s.params.drizzle ?? 1, workers: env.workers,
+    drizzle: s.params.drizzle ?? 1, interp: s.params.interp ?? 'lanczos3', workers: env.workers,
     historyHead: (f, ref) => [`darkroom ${VERSION} run: registered ${planned.get(f)} onto ${planned.get(ref) ?? ref}`],
   }, { onWarning: (w) => !AS_REJECTION.has(w.code) && env.warn(w) });
   const produced: string[] = [];

@@ -15,6 +15,7 @@ import type { ServerContext } from '../context.js';
 import { DEFAULT_OPTIONS, type RunOptions } from '../../pipeline/plan.js';
 import { INTEGRATE_CATALOGUE, splitRunIntegration, validateRunIntegration } from '../../integrate/options.js';
 import { catalogueShape } from '../../util/options-schema.js';
+import { RUN_REGISTER_CATALOGUE, runRegisterOptions } from '../../register/options.js';
 
 export const processingSchemas = {
   plan: z
@@ -24,10 +25,12 @@ export const processingSchemas = {
       options: z
         .object({
           ...catalogueShape(INTEGRATE_CATALOGUE),
+          ...catalogueShape(RUN_REGISTER_CATALOGUE),
           debayer: z.string().optional(),
           register: z.boolean().optional(),
           cosmetic: z.boolean().optional(),
           force: z.boolean().optional(),
+          solve: z.boolean().optional().describe('false: do not plate solve the stacks (as run --no-solve); default: solve each with solve-field and write its WCS'),
           exclude: z.array(z.string().min(1)).max(100).optional().describe('exclusion rules for the scan, globs as in .gitignore (added to the night\'s .darkroomignore)'),
         })
         .strict()
@@ -40,11 +43,11 @@ export const processingSchemas = {
 
 /** The run options of a plan request: its integration options split as a run's, checked together (a range low >= high: 400). */
 export function runOptionsOf(o: z.infer<typeof processingSchemas.plan>['options']): Partial<RunOptions> {
-  const { debayer, register, cosmetic, force, exclude, ...integration } = o as Record<string, unknown> & Pick<RunOptions, 'debayer' | 'register' | 'cosmetic' | 'force' | 'exclude'>;
+  const { debayer, register, cosmetic, force, exclude, solve, interp, ...integration } = o as Record<string, unknown> & Pick<RunOptions, 'debayer' | 'register' | 'cosmetic' | 'force' | 'exclude' | 'solve' | 'interp'>;
   const stacking = splitRunIntegration(integration);
   validateRunIntegration({ ...DEFAULT_OPTIONS, ...stacking });
-  const out: Partial<RunOptions> = { ...stacking };
-  for (const [k, v] of Object.entries({ debayer, register, cosmetic, force, exclude })) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  const out: Partial<RunOptions> = { ...stacking, ...runRegisterOptions({ interp }) };
+  for (const [k, v] of Object.entries({ debayer, register, cosmetic, force, exclude, solve })) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
 }
 
