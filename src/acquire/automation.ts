@@ -27,8 +27,8 @@ export interface AutomationHooks {
   /** The mount: goto for centering, hour angle and pier side for the flip, park for safety. */
   mount?: GotoMount & Partial<MeridianMount> & { park?(): Promise<void> };
   safety?: SafetyMonitor;
-  /** After a flip (and re-centering): flip the guider's calibration or recalibrate. */
-  afterFlip?: () => Promise<void>;
+  /** After a flip (and re-centering): flip the guider's calibration or recalibrate, as plan.meridian says (e.g. Guider.afterMeridianFlip). */
+  afterFlip?: (o: { recalibrate: boolean; reverseDec: boolean }) => Promise<void>;
   /** Options of the centering solves. */
   solve?: Partial<SolveOptions>;
 }
@@ -160,7 +160,7 @@ export class NightAutomation {
       const t0 = this.c.clock.now();
       await m.flip();
       if (cfg.recenter && this.plan.center) await this.center();
-      if (this.h.afterFlip) await this.h.afterFlip();
+      if (this.h.afterFlip) await this.h.afterFlip({ recalibrate: cfg.guider === 'recalibrate', reverseDec: cfg.reverseDec });
       this.c.emit({ kind: 'meridian-flip', frame: f, hourAngle: ha, pierSide: await m.pierSide(), seconds: (this.c.clock.now() - t0) / 1000 });
     }
   }

@@ -23,6 +23,7 @@ import { detectStars, type Star } from '../stars/detect.js';
 import { Rng } from '../util/random.js';
 import { DarkroomError } from '../util/errors.js';
 import { captureFrame } from './focus.js';
+import { flipCalibration } from './meridian.js';
 
 export interface GuideFrameSource {
   capture(seconds: number): Promise<Image>;
@@ -419,6 +420,24 @@ export class Guider {
     return this.cal;
   }
 
+  /**
+   * After a meridian flip: flip the calibration (RA reversed on the sensor; Dec too with `reverseDec`,
+   * see flipCalibration) or calibrate again (`recalibrate`, or when there is no calibration to flip),
+   * then lock on the guide star where it is now (the field turned with the telescope).
+   */
+  async afterMeridianFlip(o: { recalibrate?: boolean; reverseDec?: boolean } = {}): Promise<Calibration> {
+    this.pos = null;
+    this.lock = null;
+    this.lastOut = { ra: 0, dec: 0 };
+    if (o.recalibrate || !this.cal) {
+      await this.acquire();
+      return this.calibrate();
+    }
+    this.cal = flipCalibration(this.cal, o.reverseDec);
+    await this.acquire();
+    return this.cal;
+  }
+
   /** Offset (px) along RA and Dec (in the calibrated, possibly non-orthogonal, axes). */
   private decompose(dx: number, dy: number): { ra: number; dec: number } {
     const c = this.cal!;
@@ -512,4 +531,11 @@ export class Guider {
     const k = this.pixelScale;
     return { samples: ok.length, rmsRa, rmsDec, rmsTotal, rmsRaArcsec: rmsRa * k, rmsDecArcsec: rmsDec * k, rmsTotalArcsec: rmsTotal * k, peakRa: pr, peakDec: pd, lost: samples.filter((s) => s.lost).length };
   }
+}
+
+/** The sequencer's meridian flip hook (AutomationHooks.afterFlip) for a guider: flip its calibration or recalibrate, as the plan says. */
+export function guiderAfterFlip(guider: Pick<Guider, 'afterMeridianFlip'>): (o: { recalibrate: boolean; reverseDec: boolean }) => Promise<void> {
+  return async (o) => {
+    await guider.afterMeridianFlip(o);
+  };
 }

@@ -7,11 +7,11 @@
  * the one place that knows every kind of device: devices/ itself never imports the simulator.
  */
 import { DarkroomError } from '../util/errors.js';
-import { openAlpaca, openAlpacaPart } from '../devices/alpaca/open.js';
-import { openIndi, openIndiPart } from '../devices/indi/open.js';
+import { openAlpaca, openAlpacaPart, openAlpacaSafety } from '../devices/alpaca/open.js';
+import { openIndi, openIndiPart, openIndiSafety } from '../devices/indi/open.js';
 import { simulatedRig } from '../devices/sim/rig.js';
 import { simSettingsPath } from '../devices/sim/qsi.js';
-import type { FilterWheel, Focuser, GuideOutput, OpenedDevice } from '../devices/types.js';
+import type { FilterWheel, Focuser, GotoTelescope, GuideOutput, OpenedDevice, SafetyMonitor } from '../devices/types.js';
 
 export type { OpenedDevice };
 
@@ -28,7 +28,7 @@ type PartRole = keyof PartSpecs;
 interface Part {
   wheel: FilterWheel;
   focuser: Focuser;
-  mount: GuideOutput;
+  mount: GuideOutput & GotoTelescope & { canGoto(): boolean | Promise<boolean> };
 }
 
 /** `simSpeed`: how much faster than real time the simulator's clock runs; `parts`: see PartSpecs. */
@@ -69,7 +69,20 @@ async function attachPart(d: OpenedDevice, role: PartRole, spec: string): Promis
     d.wheel = device as Part['wheel'];
     d.camera.wheel = d.wheel;
   } else if (role === 'focuser') d.focuser = device as Part['focuser'];
-  else d.guide = device as Part['mount'];
+  else {
+    const m = device as Part['mount'];
+    d.guide = m;
+    d.mount = (await m.canGoto()) ? m : undefined;
+  }
+}
+
+export const SAFETY_SPEC_HELP = 'alpaca://HOST:PORT/N (a SafetyMonitor) or indi://HOST:PORT[/DEVICE] (a weather station)';
+
+/** A safety monitor from its spec: an Alpaca SafetyMonitor or an INDI weather station (WEATHER_STATUS). */
+export async function openSafety(spec: string): Promise<{ monitor: SafetyMonitor; close: () => void }> {
+  if (spec.startsWith('alpaca://')) return { monitor: await openAlpacaSafety(spec), close: () => undefined };
+  if (spec.startsWith('indi://')) return openIndiSafety(spec);
+  throw new DarkroomError('BAD_ARGUMENT', `unknown safety monitor '${spec}' (use ${SAFETY_SPEC_HELP})`);
 }
 
 async function openPart<R extends PartRole>(role: R, spec: string): Promise<{ device: Part[R]; close: () => void }> {

@@ -86,10 +86,21 @@ const AutomationKeys = {
       marginS: z.number().min(0).max(600).default(10),
       /** Re-centre after the flip (needs `target` and `center`); default true. */
       recenter: z.boolean().default(true),
+      /** After the flip the guider flips its calibration (RA reversed) or calibrates again. */
+      guider: z.enum(['flip', 'recalibrate']).default('flip'),
+      /** The mount reverses its Dec output after a flip (PHD2's "reverse Dec output after meridian flip"): the flipped calibration reverses Dec too. */
+      reverseDec: z.boolean().default(false),
     })
     .optional(),
   /** What to do when the safety monitor reports unsafe (checked before each frame): stop, park the mount and stop, or wait until safe. */
-  safety: z.strictObject({ action: z.enum(['abort', 'park', 'wait']).default('park'), pollS: z.number().min(1).max(3600).default(60) }).optional(),
+  safety: z
+    .strictObject({
+      action: z.enum(['abort', 'park', 'wait']).default('park'),
+      pollS: z.number().min(1).max(3600).default(60),
+      /** The safety monitor: alpaca://HOST:PORT/N (SafetyMonitor) or indi://HOST:PORT[/DEVICE] (weather station); `sequence --safety` overrides it. */
+      device: z.string().regex(/^(alpaca|indi):\/\//, 'alpaca://HOST:PORT/N or indi://HOST:PORT[/DEVICE]').optional(),
+    })
+    .optional(),
 };
 
 export const PlanSchema = z.strictObject({

@@ -7,6 +7,11 @@
  * settings (fan, gain, pixel mask...) in a file as `--device sim` does: `--settings FILE`, else
  * $DARKROOM_SIM_SETTINGS, else ~/.config/darkroom/sim-camera.json; so a client's `camera set` survives a
  * restart. `--focus-offsets Red=12,Green=-30` gives the wheel's per-filter focus offsets (FocusOffsets).
+ * The telescope is also a goto mount (SlewToCoordinatesAsync, SyncToCoordinates, SideOfPier, Park: the
+ * simulated mount's pointing model, `--pointing-error` arcmin, at `--site LAT,LONG`); with `--sky` the
+ * camera (a 1536x1024 KAF-8300 window behind 530 mm) renders the catalogue stars where the mount really
+ * points, so that centering solves for real. safetymonitor/0 says unsafe during `--unsafe FROM-TO`
+ * windows (simulated minutes after the start), or as its Action SetSafe True|False says.
  */
 import type { Command } from 'commander';
 import { DarkroomError } from '../util/errors.js';
@@ -15,6 +20,12 @@ import { AlpacaServer } from '../devices/alpaca/server.js';
 import { simulatedRig } from '../devices/sim/rig.js';
 import { simSettingsPath } from '../devices/sim/qsi.js';
 import { QSI_FILTERS } from '../devices/sim/wheel.js';
+import { SimSafetyMonitor } from '../devices/sim/safety.js';
+import { sensorModel } from '../devices/sim/sensors.js';
+import { skyStars } from '../devices/sim/stars.js';
+import type { SimMount } from '../devices/sim/simmount.js';
+import type { SimCameraOptions } from '../devices/sim/simcamera.js';
+import { SIM_FOCAL_LENGTH, parseUnsafe } from './sequence-sim.js';
 
 export function registerAlpacaSim(program: Command): void {
   deviceCommand(program, 'alpaca-sim', 'run an ASCOM Alpaca server with the simulated camera, filter wheel, focuser (it blurs the camera\'s stars) and telescope (guide pulses)', {
@@ -25,15 +36,26 @@ export function registerAlpacaSim(program: Command): void {
     .option('--discovery-port <n>', 'UDP discovery port (0 = any; "off" to disable)', '32227')
     .option('--drift <ra,dec>', 'drift of the simulated mount along RA and Dec, arcsec per (simulated) second; guide pulses correct it', '0,0')
     .option('--settings <file>', 'JSON file the camera keeps its settings in (default: $DARKROOM_SIM_SETTINGS, else ~/.config/darkroom/sim-camera.json, as --device sim)')
+    .option('--sky', 'the camera renders the catalogue sky where the goto mount points (a 1536x1024 KAF-8300 window behind 530 mm), for centering')
+    .option('--pointing-error <arcmin>', "size of the goto mount's pointing model error, arcmin", '3')
+    .option('--site <lat,long>', 'site latitude and east longitude of the mount, degrees (hour angle, pier side)', '50,0')
+    .option('--no-goto', 'telescope/0 is a guide port only (no slews, syncs, pier side or park)')
+    .option('--unsafe <windows>', 'safetymonitor/0 says unsafe FROM-TO simulated minutes after the start (e.g. 20-50,90-100)')
     .option('--focus-offsets <list>', `the filter wheel's focus offsets, focuser steps per filter: NAME=STEPS,... (filters ${QSI_FILTERS.join(', ')}; unlisted 0)`)
-    .action(async (o: { port: string; host: string; discoveryPort: string; speed: string; drift: string; settings?: string; focusOffsets?: string }) => {
+    .action(async (o: { port: string; host: string; discoveryPort: string; speed: string; drift: string; settings?: string; focusOffsets?: string; sky?: boolean; goto: boolean; pointingError: string; site: string; unsafe?: string }) => {
       const port = numberArg('port', o.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536, '0..65535');
       const speed = numberArg('speed', o.speed, (n) => n >= 1, '>= 1');
       const dp = o.discoveryPort === 'off' ? null : Number(o.discoveryPort);
       const [driftRa, driftDec] = driftArg(o.drift);
       const focusOffsets = o.focusOffsets === undefined ? undefined : focusOffsetsArg(o.focusOffsets);
       const settingsFile = o.settings ?? simSettingsPath();
-      const server = new AlpacaServer({ ...simulatedRig({ speed, mount: { driftRa, driftDec }, settingsFile, focusOffsets }), discoveryPort: dp });
+      const pointingError = numberArg('pointing-error', o.pointingError, (n) => n >= 0 && n <= 600, '0..600 arcmin');
+      const [siteLat, siteLong] = siteArg(o.site);
+      let mount: SimMount | undefined;
+      const rig = simulatedRig({ speed, mount: { driftRa, driftDec, pointingError, siteLat, siteLong }, settingsFile, focusOffsets, ...(o.sky ? skyCamera(() => mount!) : {}) });
+      mount = rig.mount;
+      const safety = new SimSafetyMonitor(rig.clock, parseUnsafe(o.unsafe, rig.clock.now()));
+      const server = new AlpacaServer({ ...rig, gotoMount: o.goto ? rig.mount : undefined, safety, names: { ...rig.names, ...(o.goto ? { telescope: 'Telescope (simulated goto mount)' } : {}), safety: 'Safety monitor (simulated)' }, discoveryPort: dp });
       try {
         await server.start(port, o.host);
       } catch (e) {
@@ -48,6 +70,20 @@ export function registerAlpacaSim(program: Command): void {
         process.once('SIGTERM', stop);
       });
     });
+}
+
+/** The camera of `--sky`: a KAF-8300 window rendering the catalogue stars where the mount really points (turned by 180 degrees after a flip). */
+function skyCamera(mount: () => SimMount): Pick<SimCameraOptions, 'sensor' | 'skyStars'> {
+  const sensor = sensorModel('kaf8300', { width: 1536, height: 1024 });
+  const view = { focalLength: SIM_FOCAL_LENGTH, pixelSize: sensor.pixelSize, width: sensor.width, height: sensor.height };
+  return { sensor, skyStars: () => skyStars({ ...mount().truePointing(), rotation: mount().side === 'east' ? 180 : 0, ...view }) };
+}
+
+/** `--site LAT,LONG`: degrees, latitude -90..90, east longitude -180..360. */
+function siteArg(text: string): [number, number] {
+  const v = text.split(',').map((t) => (t.trim() === '' ? NaN : Number(t)));
+  if (v.length !== 2 || !(Math.abs(v[0]!) <= 90) || !(v[1]! >= -180 && v[1]! <= 360)) throw new DarkroomError('BAD_ARGUMENT', `--site must be LAT,LONG in degrees (latitude -90..90, east longitude -180..360), got '${text}'`);
+  return [v[0]!, v[1]!];
 }
 
 /** `--drift RA,DEC`: two numbers, arcsec/s, each within +-60. */

@@ -6,7 +6,7 @@ import { mkdirSync, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DarkroomError } from '../util/errors.js';
 import { QSI_FILTERS } from '../devices/sim/simcamera.js';
-import { openDevice, DEVICE_SPEC_HELP } from '../acquire/open.js';
+import { openDevice, openSafety, DEVICE_SPEC_HELP, SAFETY_SPEC_HELP } from '../acquire/open.js';
 import type { Camera, Clock, FilterWheel, Focuser } from '../devices/types.js';
 import type { AutomationHooks } from '../acquire/automation.js';
 import { describePlan, estimateDuration, expandPlan, formatDuration, readPlan } from '../acquire/plan.js';
@@ -17,14 +17,15 @@ import { autofocusHook, simSequenceRig } from './sequence-sim.js';
 export function registerSequence(program: Command): void {
   deviceCommand(program, 'sequence', 'run an acquisition plan (JSON or YAML): cooling, filters, exposures, autosave names', {
     device: { help: `camera: ${DEVICE_SPEC_HELP}`, default: 'sim' },
-    parts: ['wheel'],
+    parts: ['wheel', 'mount'],
     json: 'print a JSON summary',
   })
     .argument('<plan>', 'plan file (JSON, or YAML for .yaml/.yml)')
     .option('--out <dir>', 'output folder', '.')
     .option('--dry-run', 'print the frame list and the duration estimate only')
+    .option('--safety <spec>', `the safety monitor (plan key safety.device): ${SAFETY_SPEC_HELP}`)
     .option('--unsafe <windows>', 'simulator: the safety monitor says unsafe FROM-TO minutes after the start (e.g. 20-50,90-100)')
-    .action(async (planPath: string, opts: { device: string; wheel?: string; out: string; dryRun?: boolean; json?: boolean; unsafe?: string }) => {
+    .action(async (planPath: string, opts: { device: string; wheel?: string; mount?: string; out: string; dryRun?: boolean; json?: boolean; unsafe?: string; safety?: string }) => {
       const plan = readPlan(planPath);
       let camera: Camera;
       let wheel: FilterWheel | undefined;
@@ -33,7 +34,8 @@ export function registerSequence(program: Command): void {
       let close = (): void => undefined;
       let filterNames = QSI_FILTERS;
       let automation: AutomationHooks = {};
-      if (opts.device === 'sim' && !opts.wheel) {
+      if (opts.device === 'sim' && !opts.wheel && !opts.mount) {
+        if (opts.safety) throw new DarkroomError('BAD_ARGUMENT', '--safety needs an INDI or Alpaca --device (the simulator has its own safety monitor: --unsafe)');
         // The built-in simulator on a virtual clock (simulated time passes instantly), with a mount and a safety monitor.
         const rig = simSequenceRig(plan, { unsafe: opts.unsafe });
         await rig.camera.connect();
@@ -47,8 +49,18 @@ export function registerSequence(program: Command): void {
         // a lost link, the reconnection, a frame taken again: in the log (stderr with --json)
         d.onLinkEvent?.((e) => (opts.json ? process.stderr : process.stdout).write(`${e.kind === 'lost' || e.kind === 'failed' ? 'warning: ' : ''}${e.message}\n`));
         if (wheel) filterNames = await wheel.names();
-        // INDI and Alpaca mounts guide only here: plan keys needing a goto mount or a safety monitor are refused by the sequencer
-        if (focuser) automation = { autofocus: autofocusHook(camera, focuser) };
+        // the goto mount (centering, meridian flip, park) and the safety monitor of a real rig; plan keys
+        // needing a device the rig lacks are refused by the sequencer before anything moves
+        const safetySpec = opts.safety ?? plan.safety?.device;
+        const safety = safetySpec ? await openSafety(safetySpec).catch((e: unknown) => { d.close(); throw e; }) : undefined;
+        if (safety) {
+          const before = close;
+          close = () => {
+            safety.close();
+            before();
+          };
+        }
+        automation = { ...(focuser ? { autofocus: autofocusHook(camera, focuser) } : {}), ...(d.mount ? { mount: d.mount } : {}), ...(safety ? { safety: safety.monitor } : {}), solve: { timeout: 60 } };
       }
       const frames = expandPlan(plan);
       const est = estimateDuration(frames, { readoutS: 1, filterSlotS: 0.4, filterNames, startSlot: wheel ? await wheel.position() : 0 });

@@ -210,9 +210,30 @@ export interface Focuser extends Device {
   temperature?(): Promise<number | undefined>;
 }
 
-/** A weather / safety device (ASCOM SafetyMonitor): whether it is safe to observe now. */
+/** A weather / safety device (ASCOM SafetyMonitor, INDI weather): whether it is safe to observe now. */
 export interface SafetyMonitor {
   isSafe(): Promise<boolean>;
+}
+
+/** Side of the pier (ASCOM): 'west' looking east (targets before the meridian), 'east' looking west (after a flip). */
+export type PierSide = 'east' | 'west';
+
+/**
+ * A goto mount (Alpaca Telescope, INDI telescope, the simulator's): slew and sync in J2000 degrees
+ * (clients convert to the mount's own equinox), pier side, hour angle, meridian flip, park. Every
+ * move resolves when the mount has stopped.
+ */
+export interface GotoTelescope {
+  slewTo(ra: number, dec: number): Promise<void>;
+  syncTo(ra: number, dec: number): Promise<void>;
+  /** Where the mount says it points, J2000 degrees. */
+  position(): Promise<{ ra: number; dec: number }>;
+  /** Hour angle of where the mount points, hours (-12, 12]. */
+  hourAngle(): number | Promise<number>;
+  pierSide(): Promise<PierSide>;
+  /** Slew to the same target on the other side of the pier. */
+  flip(): Promise<void>;
+  park(): Promise<void>;
 }
 
 /** ASCOM guide direction numbers (guideNorth=0, South=1, East=2, West=3). */
@@ -225,6 +246,8 @@ export interface OpenedDevice {
   wheel?: FilterWheel;
   /** Pulse-guide output of the server's mount, when it has one. */
   guide?: GuideOutput;
+  /** The server's mount as a goto mount (slew, sync, pier side, flip, park), when it can slew and sync. */
+  mount?: GotoTelescope;
   /** The server's focuser, when it has one. */
   focuser?: Focuser;
   /** The clock the camera runs on (accelerated for the simulator). */

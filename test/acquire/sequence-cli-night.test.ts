@@ -118,7 +118,8 @@ test('darkroom sequence --device sim --unsafe: the safety monitor parks and ends
 });
 
 test('darkroom sequence on Alpaca: plan keys needing a device the rig lacks are one line, exit 2', async (t) => {
-  const { proc, port } = await startAlpacaSim(50);
+  // a telescope that only takes guide pulses: no goto mount for centering
+  const { proc, port } = await startAlpacaSim(50, ['--no-goto']);
   t.after(() => proc.kill());
   const dir = useTempDir(t);
   const plan = join(dir, 'p.json');

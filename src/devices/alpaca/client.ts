@@ -40,7 +40,7 @@ const CLIENT_ID = (process.pid & 0xffff) + 1;
 export interface AlpacaTarget {
   host: string;
   port: number;
-  type: 'camera' | 'filterwheel' | 'telescope' | 'focuser';
+  type: 'camera' | 'filterwheel' | 'telescope' | 'focuser' | 'safetymonitor';
   number: number;
   timeoutMs?: number;
 }
@@ -163,7 +163,7 @@ export function parseAlpacaUrl(url: string, type: AlpacaTarget['type'] = 'camera
 }
 
 /** One Alpaca device behind a device interface: the low-level access and the Connected switch. */
-abstract class AlpacaPart {
+export abstract class AlpacaPart {
   readonly dev: AlpacaDevice;
   constructor(target: Omit<AlpacaTarget, 'type'>, type: AlpacaTarget['type']) {
     this.dev = new AlpacaDevice({ ...target, type });

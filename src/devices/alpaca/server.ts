@@ -1,7 +1,8 @@
 /**
  * An ASCOM Alpaca device server (Device API v1, Management API, UDP discovery) on node:http, serving
- * any Camera, FilterWheel, Focuser and GuideOutput (as a telescope that accepts pulse-guide commands)
- * through the device interfaces; `darkroom alpaca-sim` serves the simulated ones.
+ * any Camera, FilterWheel, Focuser and GuideOutput (as a telescope that accepts pulse-guide commands),
+ * a goto mount (the same telescope: slews, syncs, pier side, park; mount-members.ts) and a
+ * SafetyMonitor through the device interfaces; `darkroom alpaca-sim` serves the simulated ones.
  * As the ASCOM Alpaca API Reference says: a request the server cannot understand (a path not exactly
  * in lower case, an unknown device type, number or member, a verb the member does not take, a
  * missing or unparseable parameter or ClientID / ClientTransactionID) is answered HTTP 400 with a
@@ -14,12 +15,13 @@ import type { AddressInfo } from 'node:net';
 import { VERSION } from '../../version.js';
 import { isDarkroomError } from '../../util/errors.js';
 import { DeviceError } from '../errors.js';
-import { realClock, type Camera, type Clock, type FilterWheel, type Focuser, type GuideOutput, type SensorInfo } from '../types.js';
+import { realClock, type Camera, type Clock, type FilterWheel, type Focuser, type GotoTelescope, type GuideOutput, type SensorInfo } from '../types.js';
 import type { Image } from '../../image/image.js';
 import { ALPACA_ERRORS, DISCOVERY_MESSAGE, DISCOVERY_PORT, IMAGEBYTES_MIME, encodeImageBytes, encodeImageBytesError } from './protocol.js';
 import { ALPACA_DEVICE_TYPES, memberVerbs } from './interfaces.js';
 import { AlpacaRequestError, Params, bool, devicePath, transactionIds } from './request.js';
 import { AlpacaError, cameraActionMembers, cameraInfoMembers, exposureMembers, focuserMembers, frameMembers, telescopeMembers, wheelMembers, type Member, type Members } from './members.js';
+import { gotoMembers, safetyMembers, type ServedSafetyMonitor } from './mount-members.js';
 
 export { AlpacaError };
 
@@ -40,9 +42,10 @@ export interface AlpacaNames {
   wheel: string;
   telescope: string;
   focuser: string;
+  safety: string;
 }
 
-const DEFAULT_NAMES: AlpacaNames = { server: 'Darkroom Alpaca server', driver: 'Darkroom', wheel: 'Filter wheel', telescope: 'Guide port', focuser: 'Focuser' };
+const DEFAULT_NAMES: AlpacaNames = { server: 'Darkroom Alpaca server', driver: 'Darkroom', wheel: 'Filter wheel', telescope: 'Guide port', focuser: 'Focuser', safety: 'Safety monitor' };
 
 export interface AlpacaServerOptions {
   camera: Camera;
@@ -52,6 +55,10 @@ export interface AlpacaServerOptions {
   telescope?: GuideOutput;
   /** Served as focuser/0, when given. */
   focuser?: Focuser;
+  /** Slews, syncs, pier side and park of telescope/0 (with `telescope`'s pulse guiding), when given. */
+  gotoMount?: GotoTelescope;
+  /** Served as safetymonitor/0 (IsSafe; the Action SetSafe when it can be told), when given. */
+  safety?: ServedSafetyMonitor;
   /** The clock the devices run on (LastExposureStartTime); default the wall clock. */
   clock?: Clock;
   names?: Partial<AlpacaNames>;
@@ -80,6 +87,8 @@ export class AlpacaServer<O extends AlpacaServerOptions = AlpacaServerOptions> {
   readonly wheel: FilterWheel | undefined;
   readonly telescope: O['telescope'];
   readonly focuser: O['focuser'];
+  readonly gotoMount: O['gotoMount'];
+  readonly safety: O['safety'];
   private readonly clock: Clock;
   private readonly names: AlpacaNames;
   private http?: Server;
@@ -97,6 +106,8 @@ export class AlpacaServer<O extends AlpacaServerOptions = AlpacaServerOptions> {
     this.wheel = opts.wheel ?? opts.camera.wheel;
     this.telescope = opts.telescope;
     this.focuser = opts.focuser;
+    this.gotoMount = opts.gotoMount;
+    this.safety = opts.safety;
     this.clock = opts.clock ?? realClock;
     this.names = { ...DEFAULT_NAMES, ...opts.names };
     this.discoveryPortOpt = opts.discoveryPort === undefined ? DISCOVERY_PORT : opts.discoveryPort;
@@ -106,7 +117,8 @@ export class AlpacaServer<O extends AlpacaServerOptions = AlpacaServerOptions> {
     await this.camera.connect();
     this.devices = [this.cameraDevice(await this.camera.sensorInfo())];
     if (this.wheel) this.devices.push(this.device('filterwheel', this.names.wheel, 2, wheelMembers(this.wheel)));
-    if (this.telescope) this.devices.push(this.device('telescope', this.names.telescope, 3, telescopeMembers(this.telescope)));
+    if (this.telescope || this.gotoMount) this.devices.push(this.device('telescope', this.names.telescope, 3, { ...(this.telescope ? telescopeMembers(this.telescope) : {}), ...(this.gotoMount ? gotoMembers(this.gotoMount) : {}) }));
+    if (this.safety) this.devices.push(this.device('safetymonitor', this.names.safety, 3, safetyMembers(this.safety)));
     if (this.focuser) this.devices.push(this.device('focuser', this.names.focuser, 3, focuserMembers(this.focuser)));
     const srv = createServer((req, res) => {
       this.handle(req, res).catch((e) => {

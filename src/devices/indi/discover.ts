@@ -7,9 +7,9 @@
  */
 
 /** INDI DRIVER_INTERFACE bits (libindi basedevice.h). */
-export const INDI_INTERFACE = { telescope: 1, ccd: 2, guider: 4, focuser: 8, filter: 16 } as const;
+export const INDI_INTERFACE = { telescope: 1, ccd: 2, guider: 4, focuser: 8, filter: 16, weather: 128 } as const;
 
-export type IndiRole = 'camera' | 'wheel' | 'focuser' | 'mount';
+export type IndiRole = 'camera' | 'wheel' | 'focuser' | 'mount' | 'weather';
 
 export interface IndiDeviceSummary {
   name: string;
@@ -33,6 +33,7 @@ const RULES: Record<IndiRole, RoleRule> = {
   wheel: { bit: INDI_INTERFACE.filter, notBits: INDI_INTERFACE.ccd, prop: 'FILTER_SLOT' },
   focuser: { bit: INDI_INTERFACE.focuser, notBits: INDI_INTERFACE.ccd | INDI_INTERFACE.telescope, prop: 'ABS_FOCUS_POSITION' },
   mount: { bit: INDI_INTERFACE.telescope, notBits: 0, prop: 'EQUATORIAL_EOD_COORD' },
+  weather: { bit: INDI_INTERFACE.weather, notBits: 0, prop: 'WEATHER_STATUS' },
 };
 
 const has = (d: IndiDeviceSummary, bit: number): boolean => Number.isFinite(d.iface) && (d.iface & bit) !== 0;

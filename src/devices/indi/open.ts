@@ -6,9 +6,10 @@
  */
 import { DarkroomError } from '../../util/errors.js';
 import { connectedOrNone, realClock, type Device, type LinkEvent, type OpenedDevice } from '../types.js';
-import { IndiCamera, IndiClient, IndiFilterWheel, IndiGuideOutput, parseIndiUrl } from './client.js';
+import { IndiCamera, IndiClient, IndiFilterWheel, parseIndiUrl } from './client.js';
 import { deviceFor, type IndiRole } from './discover.js';
 import { IndiFocuser } from './focuser.js';
+import { IndiTelescope, IndiWeather } from './mount.js';
 
 /**
  * A client connected to `spec`'s server, reconnecting (a server restart or a dropped network during a
@@ -40,10 +41,11 @@ export async function openIndi(spec: string): Promise<OpenedDevice> {
     await camera.connect();
     const wheel = await part(client, 'wheel', device, (d) => new IndiFilterWheel(client, d));
     if (wheel) camera.wheel = wheel;
-    const guide = await part(client, 'mount', device, (d) => new IndiGuideOutput(client, d));
+    const guide = await part(client, 'mount', device, (d) => new IndiTelescope(client, d));
+    const mount = guide?.canGoto() ? guide : undefined;
     const focuser = await part(client, 'focuser', device, (d) => new IndiFocuser(client, d));
     const onLinkEvent = (listener: (e: LinkEvent) => void): void => void client.on('link', listener);
-    return { spec, camera, wheel, guide, focuser, clock: realClock, close: () => client.close(), onLinkEvent };
+    return { spec, camera, wheel, guide, mount, focuser, clock: realClock, close: () => client.close(), onLinkEvent };
   });
 }
 
@@ -51,14 +53,14 @@ export async function openIndi(spec: string): Promise<OpenedDevice> {
 export interface IndiParts {
   wheel: IndiFilterWheel;
   focuser: IndiFocuser;
-  mount: IndiGuideOutput;
+  mount: IndiTelescope;
 }
 type PartRole = keyof IndiParts;
 
 const MAKE_PART: { [R in PartRole]: (client: IndiClient, device: string) => IndiParts[R] } = {
   wheel: (c, d) => new IndiFilterWheel(c, d),
   focuser: (c, d) => new IndiFocuser(c, d),
-  mount: (c, d) => new IndiGuideOutput(c, d),
+  mount: (c, d) => new IndiTelescope(c, d),
 };
 
 const PART_WORDS: Record<PartRole, string> = { wheel: 'filter wheel', focuser: 'focuser', mount: 'mount' };
@@ -89,4 +91,15 @@ function cameraDevice(client: IndiClient, spec: string, named?: string): string 
 async function part<T extends Device>(client: IndiClient, role: IndiRole, camera: string, make: (device: string) => T): Promise<T | undefined> {
   const device = deviceFor(role, client.summaries(), camera);
   return device ? connectedOrNone(make(device)) : undefined;
+}
+
+/** The weather station of `indi://HOST:PORT[/DEVICE]` (the named device, else the one whose DRIVER_INTERFACE says weather) as a safety monitor, on its own connection. */
+export async function openIndiSafety(spec: string): Promise<{ monitor: IndiWeather; close: () => void }> {
+  return withClient(spec, async (client, named) => {
+    const name = named ?? deviceFor('weather', client.summaries());
+    if (!name) throw new DarkroomError('IO', `no weather station on the INDI server (have: ${[...client.devices.keys()].join(', ') || 'none'})`, spec);
+    const monitor = new IndiWeather(client, name);
+    await monitor.connect();
+    return { monitor, close: () => client.close() };
+  });
 }

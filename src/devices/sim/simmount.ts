@@ -7,6 +7,9 @@
  * A pulse moves the axis at guideRate (arcsec/s) for its duration (linearly while it lasts).
  * On the sensor the RA axis points at `cameraAngle` degrees from +x (counter-clockwise towards +y) and the
  * Dec axis 90 degrees further: dx = (ra cos a - dec sin a) / scale, dy = (ra sin a + dec cos a) / scale.
+ * After a meridian flip (pier side east) the camera has turned half a turn with the telescope: a = a0 + 180.
+ * There a north pulse moves the Dec axis the other way on the sky, unless the mount reverses its Dec
+ * output on that side (`reverseDecOnFlip`, as many mounts that know their pier side do).
  *
  * SimGuideCamera renders small star fields at the mount's pointing (averaged over the exposure) with
  * seeing jitter, sky noise, read noise and a hot pixel.
@@ -46,6 +49,8 @@ export interface SimMountOptions {
   siteLong?: number;
   /** On the west side of the pier the mount tracks up to this many minutes of hour angle past the meridian. */
   haLimitMinutes?: number;
+  /** On the east side of the pier the mount reverses its Dec guide output (north stays north on the sky). */
+  reverseDecOnFlip?: boolean;
 }
 
 interface Pulse {
@@ -55,7 +60,7 @@ interface Pulse {
   ms: number;
 }
 
-const MOUNT_DEFAULTS: Required<SimMountOptions> = { clock: realClock, pixelScale: 1.5, cameraAngle: 0, guideRate: 7.52, driftRa: 0.02, driftDec: 0.01, pe: 8, pePeriod: 480, pePhase: 0, pointingError: 3, pointingSeed: 1, repeatability: 2, slewRate: 3, siteLat: 50, siteLong: 0, haLimitMinutes: 15 };
+const MOUNT_DEFAULTS: Required<SimMountOptions> = { clock: realClock, pixelScale: 1.5, cameraAngle: 0, guideRate: 7.52, driftRa: 0.02, driftDec: 0.01, pe: 8, pePeriod: 480, pePhase: 0, pointingError: 3, pointingSeed: 1, repeatability: 2, slewRate: 3, siteLat: 50, siteLong: 0, haLimitMinutes: 15, reverseDecOnFlip: false };
 
 /** The model's parameters (defaults filled in) are read-only properties of the mount. */
 export interface SimMount extends Readonly<Required<SimMountOptions>> {}
@@ -149,7 +154,9 @@ export class SimMount implements GuideOutput {
     checkPulse(ms);
     const now = this.clock.now();
     const axis = direction === 'east' || direction === 'west' ? 0 : 1;
-    const sign = direction === 'west' || direction === 'north' ? 1 : -1;
+    // on the east side of the pier the Dec motor turns the other way on the sky, unless the mount reverses its output
+    const decFlipped = axis === 1 && this.side === 'east' && !this.reverseDecOnFlip;
+    const sign = (direction === 'west' || direction === 'north' ? 1 : -1) * (decFlipped ? -1 : 1);
     this.active.push({ axis, sign, at: now, ms });
     this.until = Math.max(this.until, now + ms);
     this.pulseCount++;
@@ -182,7 +189,7 @@ export class SimMount implements GuideOutput {
   /** Offset of the star image on the guide sensor in pixels at time t (default now). */
   pointing(t = this.clock.now()): { dx: number; dy: number } {
     const e = this.errorAt(t);
-    const a = (this.cameraAngle * Math.PI) / 180;
+    const a = ((this.cameraAngle + (this.side === 'east' ? 180 : 0)) * Math.PI) / 180;
     const c = Math.cos(a);
     const sn = Math.sin(a);
     return { dx: (e.ra * c - e.dec * sn) / this.pixelScale, dy: (e.ra * sn + e.dec * c) / this.pixelScale };
