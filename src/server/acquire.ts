@@ -35,9 +35,9 @@ export class AcquireSession {
     guideSpeed = 20,
   ) {
     const core: SessionCore = { devices, roots, emit };
-    this.sequence = new SequenceRunner(core);
-    this.focus = new FocusRunner(core);
     this.guide = new GuideRunner(core, guideSpeed);
+    this.sequence = new SequenceRunner(core, { dither: () => this.guide.dither() });
+    this.focus = new FocusRunner(core);
     this.history = new FrameHistory({
       image: () => {
         try {

@@ -56,6 +56,8 @@ export class Processing {
     const st: RunStatus = { id: ++this.seq, state: 'running', night, out, done: 0, total: plan.steps.length, step: null, log: [], startedAt: Date.now() };
     this.current = st;
     this.onEvent({ type: 'run', status: st });
+    // the plan's warnings (the scan's: duplicates, files skipped ...) reach the console as the run starts, not only with its report
+    for (const w of plan.warningEvents ?? []) this.onEvent({ type: 'warning', source: 'processing', ...w });
     const finished = (async () => {
       try {
         st.report = await executePlan(plan, {

@@ -2,6 +2,8 @@
  * What the console's browser tests share: the front end built when its sources are newer, the real
  * server on a free port with a temp root, and Chromium (playwright-core, /usr/bin/chromium, WebGL2
  * through SwiftShader). One server and one browser per test file; `close()` in the after hook.
+ * DARKROOM_E2E_WEB=DIR serves the front end built in DIR instead (nothing is built);
+ * DARKROOM_E2E_PRECONNECT=1 connects the simulator and opens the page first (to run one test alone).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
@@ -36,15 +38,22 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 /** Server (temp root, `prepare(root)` run first) + Chromium + one page at 1280x800. */
 export async function openConsole(o: Partial<ServerOptions> = {}, prepare?: (root: string) => void): Promise<Console> {
-  buildWeb();
+  // DARKROOM_E2E_WEB: serve another built front end (e.g. an older commit's, to see a test fail on it)
+  const webDir = process.env.DARKROOM_E2E_WEB || undefined;
+  if (!webDir) buildWeb();
   const t = tempDir('darkroom-console-');
   prepare?.(t.dir);
-  const server = await buildServer({ roots: [t.dir], simSpeed: 600, ...o });
+  const server = await buildServer({ roots: [t.dir], simSpeed: 600, ...(webDir ? { webDir } : {}), ...o });
   const base = await server.app.listen({ port: 0, host: '127.0.0.1' });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  // DARKROOM_E2E_PRECONNECT=1: the simulator connected on the server and the page open (one test run alone, without the tests before it)
+  if (process.env.DARKROOM_E2E_PRECONNECT === '1') {
+    await server.devices.connect('sim');
+    await page.goto(base);
+  }
   return {
     dir: t.dir,
     server,

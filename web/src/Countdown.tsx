@@ -36,8 +36,19 @@ const clockTime = (ms: number): string => new Date(ms).toLocaleTimeString([], { 
 export function SequenceTimes({ status }: { status: any }) {
   if (status.elapsedS === undefined) return null;
   return (
-    <div className="muted status-line" data-testid="seq-times">
-      elapsed {fmt(status.elapsedS)} · left {fmt(status.remainingS ?? 0)} · ETA {clockTime(status.eta)}
-    </div>
+    <>
+      <div className="muted status-line" data-testid="seq-times">
+        elapsed {fmt(status.elapsedS)} · left {fmt(status.remainingS ?? 0)} · ETA {clockTime(status.eta)}
+      </div>
+      {status.groups?.length > 1 && (
+        <ul className="files group-times" data-testid="seq-group-times">
+          {status.groups.map((g: any) => (
+            <li key={g.group} className="muted" data-testid="seq-group-eta" data-group={g.group}>
+              group {g.group}{g.filter ? ` ${g.filter}` : ''}: {g.done}/{g.total} · left {fmt(g.remainingS)} · ETA {clockTime(g.eta)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }

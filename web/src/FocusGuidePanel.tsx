@@ -11,8 +11,14 @@ interface Series {
   dots?: boolean;
 }
 
-/** A small 2D chart: series of points (lines or dots), optional vertical marker, axis labels. */
-function Plot({ series, marker, testid, xLabel, yLabel, symmetric }: { series: Series[]; marker?: number; testid: string; xLabel: string; yLabel: string; symmetric?: boolean }) {
+/** A vertical line across a chart at x (dashed). */
+interface Mark {
+  x: number;
+  color: string;
+}
+
+/** A small 2D chart: series of points (lines or dots), optional vertical marker and marks, axis labels. */
+function Plot({ series, marker, marks = [], testid, xLabel, yLabel, symmetric, data }: { series: Series[]; marker?: number; marks?: Mark[]; testid: string; xLabel: string; yLabel: string; symmetric?: boolean; data?: Record<string, string | number> }) {
   const ref = useCanvas2d((ctx, W, H) => {
     const all = series.flatMap((s) => s.pts).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
     ctx.fillStyle = '#7a6666';
@@ -46,15 +52,17 @@ function Plot({ series, marker, testid, xLabel, yLabel, symmetric }: { series: S
     ctx.fillStyle = '#7a6666';
     ctx.fillText(y1.toFixed(1), 2, Y(y1) + 8);
     ctx.fillText(y0.toFixed(1), 2, Y(y0));
-    if (marker !== undefined && Number.isFinite(marker)) {
-      ctx.strokeStyle = '#e0b050';
+    const vline = (x: number, color: string): void => {
+      ctx.strokeStyle = color;
       ctx.setLineDash([4, 3]);
       ctx.beginPath();
-      ctx.moveTo(X(marker), 12);
-      ctx.lineTo(X(marker), H - 14);
+      ctx.moveTo(X(x), 12);
+      ctx.lineTo(X(x), H - 14);
       ctx.stroke();
       ctx.setLineDash([]);
-    }
+    };
+    if (marker !== undefined && Number.isFinite(marker)) vline(marker, '#e0b050');
+    for (const m of marks) vline(m.x, m.color);
     for (const s of series) {
       ctx.strokeStyle = s.color;
       ctx.fillStyle = s.color;
@@ -66,8 +74,8 @@ function Plot({ series, marker, testid, xLabel, yLabel, symmetric }: { series: S
         ctx.stroke();
       }
     }
-  }, [series, marker, xLabel, yLabel, symmetric]);
-  return <canvas ref={ref} width={340} height={150} className="chart plot" data-testid={testid} />;
+  }, [series, marker, marks, xLabel, yLabel, symmetric]);
+  return <canvas ref={ref} width={340} height={150} className="chart plot" data-testid={testid} {...data} />;
 }
 
 export function FocusPanel() {
@@ -129,12 +137,27 @@ export function FocusPanel() {
   );
 }
 
+const DITHER = '#e0b050';
+const SETTLED = '#50b080';
+
+/** Dither and settle on the guide graph: a line where the settling samples start (the dither) and one where they end (settled). */
+function ditherMarks(samples: any[], t0: number): Mark[] {
+  const out: Mark[] = [];
+  samples.forEach((x, i) => {
+    const prev = samples[i - 1]?.settling ?? false;
+    if (x.settling && !prev) out.push({ x: (x.t - t0) / 1000, color: DITHER });
+    if (!x.settling && prev) out.push({ x: (x.t - t0) / 1000, color: SETTLED });
+  });
+  return out;
+}
+
 export function GuidePanel() {
   const { st, error, busy, act } = useGuide();
   const s = st.stats;
   const cal = st.calibration;
   const t0 = st.samples[0]?.t ?? 0;
   const ok = st.samples.filter((x: any) => !x.lost);
+  const marks = ditherMarks(st.samples, t0);
   const connected = useConnected();
   return (
     <div className="panel">
@@ -145,6 +168,7 @@ export function GuidePanel() {
         <button disabled={busy || !connected || st.state === 'guiding' || st.state === 'calibrating'} onClick={() => act(() => post('/api/guide/calibrate'))} data-testid="guide-calibrate">Calibrate</button>
         <button className="primary" disabled={busy || !connected || !cal || st.state === 'guiding' || st.state === 'calibrating'} onClick={() => act(() => post('/api/guide/start', { exposure: 2 }))} data-testid="guide-start">Guide</button>
         <button disabled={st.state !== 'guiding'} onClick={() => act(() => post('/api/guide/stop'))} data-testid="guide-stop">Stop</button>
+        <button disabled={st.state !== 'guiding'} onClick={() => act(() => post('/api/guide/dither'))} data-testid="guide-dither">Dither</button>
         <span className="muted" data-testid="guide-state">{st.state}</span>
       </div>
       {cal && (
@@ -158,12 +182,14 @@ export function GuidePanel() {
         xLabel="s"
         yLabel="px"
         symmetric
+        marks={marks}
+        data={{ 'data-dithers': marks.filter((m) => m.color === DITHER).length, 'data-settles': marks.filter((m) => m.color === SETTLED).length }}
         series={[
           { pts: ok.map((x: any) => ({ x: (x.t - t0) / 1000, y: x.ra })), color: '#e05050' },
           { pts: ok.map((x: any) => ({ x: (x.t - t0) / 1000, y: x.dec })), color: '#5080d0' },
         ]}
       />
-      <div className="legend"><span style={{ color: '#e05050' }}>RA</span> · <span style={{ color: '#5080d0' }}>Dec</span></div>
+      <div className="legend"><span style={{ color: '#e05050' }}>RA</span> · <span style={{ color: '#5080d0' }}>Dec</span>{marks.length > 0 && <> · <span style={{ color: DITHER }}>dither</span> · <span style={{ color: SETTLED }}>settled</span></>}</div>
       {s && (
         <div className="status-line" data-testid="guide-rms">
           RMS RA {s.rmsRa.toFixed(2)} px ({s.rmsRaArcsec.toFixed(2)}″) · Dec {s.rmsDec.toFixed(2)} px ({s.rmsDecArcsec.toFixed(2)}″) · total {s.rmsTotal.toFixed(2)} px ({s.rmsTotalArcsec.toFixed(2)}″)

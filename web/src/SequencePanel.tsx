@@ -6,6 +6,7 @@ import { useEstimate, useSequenceForm, useSequenceStatus } from './sequenceHooks
 import { estimateText, MAX_GROUPS, toPlan } from './sequenceModel';
 import { GroupsTable, SequenceControls, SequenceProgress, SequenceSettings } from './SequenceParts';
 import { PlanFile } from './PlanFile';
+import { AutomationForm } from './AutomationForm';
 import type { Source } from './Viewer';
 
 export function SequencePanel({ onOpen }: { onOpen: (s: Source) => void }) {
@@ -21,6 +22,7 @@ export function SequencePanel({ onOpen }: { onOpen: (s: Source) => void }) {
     <div className="panel">
       <h2>Sequence</h2>
       <SequenceSettings form={form} />
+      <AutomationForm edit={form} />
       <PlanFile form={form} />
       <h3>Groups ({groups.length} of {MAX_GROUPS})</h3>
       <GroupsTable form={form} filters={filters} maxBin={maxBin} />

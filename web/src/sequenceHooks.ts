@@ -1,9 +1,12 @@
 /** The sequence editor's state: the form, the camera's filters and the run status, the live estimate. */
 import { useEffect, useState } from 'react';
 import { get, onEvent, post } from './api';
-import { newGroup, toPlan, type Group, type Order, type PlanHead } from './sequenceModel';
+import { newGroup, toPlan, HEAD_KEYS, type Group, type Order, type PlanHead } from './sequenceModel';
+import { automationFrom, emptyAutomation, type AutomationState } from './automationModel';
+import { usePlanSchema, type AutomationEdit } from './AutomationForm';
 
-export interface SequenceForm extends PlanHead {
+export interface SequenceForm extends PlanHead, AutomationEdit {
+  automation: AutomationState;
   setBase: (s: string) => void;
   setObject: (s: string) => void;
   setOrder: (o: Order) => void;
@@ -20,11 +23,11 @@ export interface SequenceForm extends PlanHead {
 /** Where the form is kept between visits (a reload keeps the plan being edited). */
 const FORM_KEY = 'darkroom-sequence-form';
 
-function storedForm(): { base: string; object: string; order: Order; out: string; groups: Group[] } {
-  const d = { base: 'frame', object: '', order: 'cycle' as Order, out: 'sequence', groups: [newGroup()] };
+function storedForm(): { base: string; object: string; order: Order; out: string; groups: Group[]; automation: AutomationState } {
+  const d = { base: 'frame', object: '', order: 'cycle' as Order, out: 'sequence', groups: [newGroup()], automation: emptyAutomation() };
   try {
     const s = JSON.parse(localStorage.getItem(FORM_KEY) ?? 'null');
-    if (s && Array.isArray(s.groups) && s.groups.length) return { ...d, ...s, groups: s.groups.map((g: Partial<Group>) => ({ ...newGroup(), ...g })) };
+    if (s && Array.isArray(s.groups) && s.groups.length) return { ...d, ...s, groups: s.groups.map((g: Partial<Group>) => ({ ...newGroup(), ...g })), automation: { ...emptyAutomation(), ...s.automation } };
   } catch {
     // nothing kept, or not readable: the defaults
   }
@@ -38,10 +41,15 @@ export function useSequenceForm(): SequenceForm {
   const [order, setOrder] = useState<Order>(init.order);
   const [out, setOut] = useState(init.out);
   const [groups, setGroups] = useState<Group[]>(init.groups);
+  const [automation, setAutomation] = useState<AutomationState>(init.automation);
+  const schema = usePlanSchema();
   useEffect(() => {
-    localStorage.setItem(FORM_KEY, JSON.stringify({ base, object, order, out, groups }));
-  }, [base, object, order, out, groups]);
+    localStorage.setItem(FORM_KEY, JSON.stringify({ base, object, order, out, groups, automation }));
+  }, [base, object, order, out, groups, automation]);
+  const setValue = (key: string, v: string | boolean) => setAutomation((a) => ({ ...a, values: { ...a.values, [key]: v } }));
+  const setOn = (key: string, on: boolean) => setAutomation((a) => ({ ...a, on: { ...a.on, [key]: on } }));
   const load = (plan: any): void => {
+    setAutomation(automationFrom(plan ?? {}, HEAD_KEYS));
     setBase(plan.base ?? 'frame');
     setObject(plan.object ?? '');
     setOrder(plan.order === 'group' ? 'group' : 'cycle');
@@ -51,7 +59,7 @@ export function useSequenceForm(): SequenceForm {
   // a new group takes the next filter of the wheel
   const addGroup = (filters: string[]) => setGroups((gs) => [...gs, newGroup(filters[gs.length % Math.max(1, filters.length)] ?? '')]);
   const removeGroup = (i: number) => setGroups((gs) => gs.filter((_, k) => k !== i));
-  return { base, setBase, object, setObject, order, setOrder, out, setOut, groups, setGroup, addGroup, removeGroup, load };
+  return { base, setBase, object, setObject, order, setOrder, out, setOut, groups, setGroup, addGroup, removeGroup, load, automation, schema, setValue, setOn };
 }
 
 /**
@@ -99,6 +107,6 @@ export function useEstimate(head: PlanHead, groups: Group[], filters: string[]):
     }, 150);
     return () => clearTimeout(id);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [head.base, head.object, head.order, groups, filters]);
+  }, [head.base, head.object, head.order, head.automation, head.schema, groups, filters]);
   return { estimate, estError };
 }

@@ -1,4 +1,5 @@
 /** The sequence editor's data: exposure groups, the plan sent to the server, and duration formatting. */
+import { automationPlan, type AutomationState, type SchemaNode } from './automationModel';
 
 export const TYPES = ['light', 'dark', 'bias', 'flat', 'flatdark'];
 export const MAX_GROUPS = 16;
@@ -21,12 +22,20 @@ export interface PlanHead {
   base: string;
   object: string;
   order: Order;
+  /** The night automation keys (and a loaded plan's keys the editor does not show). */
+  automation?: AutomationState;
+  /** The plan's JSON Schema from the server (null until it came). */
+  schema?: SchemaNode | null;
 }
+
+/** The plan keys the head and the groups table edit (the automation state keeps the others). */
+export const HEAD_KEYS = ['base', 'object', 'order', 'groups'];
 
 export const newGroup = (filter = ''): Group => ({ type: 'light', filter, exposure: 60, binning: 1, count: 5, suffix: '', delay: 0, active: true });
 
 /** The plan as the server takes it: an empty filter means "no filter" and is left out. */
-export const toPlan = ({ base, object, order }: PlanHead, groups: Group[]) => ({
+export const toPlan = ({ base, object, order, automation, schema }: PlanHead, groups: Group[]) => ({
+  ...(automation ? automationPlan(automation, schema ?? null) : {}),
   base,
   object,
   order,

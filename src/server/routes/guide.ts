@@ -1,7 +1,8 @@
-/** Routes of the guide runner (simulated mount and guide camera): GET /api/guide/status, POST /api/guide/calibrate, POST /api/guide/start, POST /api/guide/stop, GET /api/guide/frame. */
+/** Routes of the guide runner (simulated mount and guide camera): GET /api/guide/status, POST /api/guide/calibrate, POST /api/guide/start, POST /api/guide/stop, POST /api/guide/dither, GET /api/guide/frame. */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { route } from '../route.js';
+import { HttpError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 
 export const guideSchemas = {
@@ -16,6 +17,11 @@ export const guideRoutes: FastifyPluginAsync<ServerContext> = async (app, { acqu
     return guide.start(body.exposure);
   });
   route(app, { method: 'POST', url: '/api/guide/stop', tag: 'guide', summary: 'stop guiding' }, async () => guide.stop());
+  route(app, { method: 'POST', url: '/api/guide/dither', tag: 'guide', summary: 'dither while guiding: move the lock position, answer once the star settled (notices dither, settled)' }, async () => {
+    if (guide.status().state !== 'guiding') throw new HttpError(409, 'NOT_GUIDING', 'guiding is not running: start guiding before dithering');
+    await guide.dither();
+    return guide.status();
+  });
   route(app, { method: 'GET', url: '/api/guide/frame', tag: 'guide', summary: 'the last guide frame, auto-stretched PNG (the lock position is in the status: star)', produces: 'binary' }, async ({ reply }) => {
     const png = guide.framePng();
     reply.header('content-type', 'image/png').header('cache-control', 'no-store');

@@ -34,7 +34,7 @@ export interface GuideStatus {
 export interface GuideNotice {
   /** Wall-clock time, ms since the epoch. */
   at: number;
-  kind: 'lost' | 'reacquired' | 'recentred' | 'searching' | 'calibration-dropped';
+  kind: 'lost' | 'reacquired' | 'recentred' | 'searching' | 'calibration-dropped' | 'dither' | 'settled' | 'not-settled';
   message: string;
 }
 
@@ -55,6 +55,8 @@ export class GuideRunner {
   private current: GuideStatus = { state: 'idle', calibration: null, pixelScale: 1.5, samples: [], stats: null, notices: [] };
   private guiding = false;
   private loop: Promise<void> | null = null;
+  /** Dithers asked for while guiding (the sequence's dither hook), each resolved once settled. */
+  private dithers: Array<() => void> = [];
 
   constructor(
     private readonly core: SessionCore,
@@ -176,22 +178,56 @@ export class GuideRunner {
     return this.status();
   }
 
+  /**
+   * The sequence's dither: while guiding, the loop shifts the lock position and guides until the star
+   * settles on it (notices 'dither', then 'settled' or 'not-settled'); resolves then. Not guiding: nothing to do.
+   */
+  dither(): Promise<void> {
+    if (!this.guiding) return Promise.resolve();
+    return new Promise((resolve) => this.dithers.push(resolve));
+  }
+
+  /** One dither in the guiding loop: its samples (settling) join the graph's as they were taken. */
+  private async runDither(guider: Guider, keep: (s: GuideSample) => void): Promise<void> {
+    const waiting = this.dithers.splice(0);
+    const from = guider.samples.length;
+    this.notice('dither', 'dither: lock position moved, settling');
+    try {
+      const r = await guider.dither();
+      for (const s of guider.samples.slice(from)) keep(s);
+      const off = `(${r.offset.x.toFixed(1)}, ${r.offset.y.toFixed(1)}) px`;
+      this.notice(r.settled ? 'settled' : 'not-settled', r.settled ? `dithered by ${off}: settled in ${r.seconds.toFixed(1)} s` : `dithered by ${off}: not settled after ${r.seconds.toFixed(0)} s, going on`);
+    } catch (e) {
+      // a dither that cannot run (no lock) is no reason to stop guiding: the frame is taken undithered
+      this.notice('not-settled', `dither failed: ${errorMessage(e)}`);
+    } finally {
+      for (const w of waiting) w();
+    }
+  }
+
   /** The guiding loop: one corrected step after another until stopped; never rejects. */
   private async guide(rig: GuideRig): Promise<void> {
     const guider = rig.guider;
     const window: GuideSample[] = [];
     let lost = false;
+    const keep = (s: GuideSample): void => {
+      const kept = this.current.samples;
+      kept.push(s);
+      if (kept.length > GUIDE_KEEP) kept.splice(0, kept.length - GUIDE_KEEP);
+      window.push(s);
+      if (window.length > RMS_WINDOW) window.shift();
+      this.current.stats = guider.stats(window);
+      this.event(s);
+    };
     try {
       while (this.guiding) {
+        if (this.dithers.length && !lost) {
+          await this.runDither(guider, keep);
+          continue;
+        }
         const s = await guider.step(true);
         if (!this.guiding) break;
-        const kept = this.current.samples;
-        kept.push(s);
-        if (kept.length > GUIDE_KEEP) kept.splice(0, kept.length - GUIDE_KEEP);
-        window.push(s);
-        if (window.length > RMS_WINDOW) window.shift();
-        this.current.stats = guider.stats(window);
-        this.event(s);
+        keep(s);
         if (!s.lost) continue;
         if (!lost) this.notice('lost', 'guide star lost: searching the whole frame');
         lost = await this.recover(rig, lost);
@@ -204,6 +240,7 @@ export class GuideRunner {
       this.current.error = errorMessage(e);
     } finally {
       this.guiding = false;
+      for (const w of this.dithers.splice(0)) w();
       this.hold(rig, null);
       this.event();
     }

@@ -32,6 +32,38 @@ export interface SequenceStatus {
   remainingS?: number;
   /** When the sequence should end, in the camera's clock (ms since the epoch). */
   eta?: number;
+  /** Per group of the plan with frames (1-based number): frames saved of its total, the estimate of the time until its last frame is saved, and that time. */
+  groups?: GroupProgress[];
+}
+
+export interface GroupProgress {
+  group: number;
+  filter?: string;
+  done: number;
+  total: number;
+  remainingS: number;
+  eta: number;
+}
+
+/** Each group's progress: frames saved of its total, and the estimate of the frames left up to its last one (in the run's order). */
+export function groupProgress(frames: PlannedFrame[], saved: number, model: TimingModel, now: number, ended: boolean): GroupProgress[] {
+  const left = frames.slice(saved);
+  const out = new Map<number, GroupProgress>();
+  for (const f of frames) {
+    const g = out.get(f.group) ?? { group: f.group + 1, filter: f.filter, done: 0, total: 0, remainingS: 0, eta: now };
+    g.total++;
+    if (f.index < saved) g.done++;
+    out.set(f.group, g);
+  }
+  if (!ended) {
+    for (const g of out.values()) {
+      let last = -1;
+      for (let i = left.length - 1; i >= 0; i--) if (left[i]!.group === g.group - 1) { last = i; break; }
+      g.remainingS = last < 0 ? 0 : estimateDuration(left.slice(0, last + 1), model).totalS;
+      g.eta = now + g.remainingS * 1000;
+    }
+  }
+  return [...out.values()];
 }
 
 export interface SequenceEstimate {
@@ -125,7 +157,11 @@ export class SequenceRunner {
   /** What the elapsed time and the estimate of the rest are computed from while a sequence runs. */
   private timer: { clock: Clock; t0: number; frames: PlannedFrame[]; model: TimingModel; end?: number } | null = null;
 
-  constructor(private readonly core: SessionCore) {}
+  constructor(
+    private readonly core: SessionCore,
+    /** The plan's dither (ditherEvery): the guider's, while it guides. */
+    private readonly hooks: { dither?: () => Promise<void> } = {},
+  ) {}
 
   /** Elapsed, remaining and ETA of the status, from the camera's clock and the frames left. */
   private updateTimes(): void {
@@ -139,6 +175,7 @@ export class SequenceRunner {
     s.elapsedS = (now - t.t0) / 1000;
     s.remainingS = ended ? 0 : estimateDuration(t.frames.slice(s.saved.length), t.model).totalS;
     s.eta = now + s.remainingS * 1000;
+    s.groups = groupProgress(t.frames, s.saved.length, t.model, now, ended);
   }
 
   /** The timing model of the connected camera (the simulator's readout and wheel), or defaults. */
@@ -177,7 +214,7 @@ export class SequenceRunner {
     const dir = this.core.roots.writable(out);
     const d = this.core.devices.opened();
     const frames = await checkPlan(d, plan);
-    const seq = new Sequencer(plan, { camera: publishingCamera(this.core, d.camera, 'sequence'), wheel: d.wheel, focuser: d.focuser, clock: d.clock, outDir: dir, onEvent: (e) => this.onEvent(e) });
+    const seq = new Sequencer(plan, { camera: publishingCamera(this.core, d.camera, 'sequence'), wheel: d.wheel, focuser: d.focuser, clock: d.clock, outDir: dir, dither: this.hooks.dither, onEvent: (e) => this.onEvent(e) });
     this.core.devices.hold(`sequence '${plan.base}'`);
     mkdirSync(dir, { recursive: true });
     const { model } = await this.timing();
