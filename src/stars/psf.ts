@@ -97,13 +97,18 @@ function initialParams(moffat: boolean, guess: PsfGuess, s0: number): Float64Arr
 /** The pixel-integrated model's chi2 over a window and, on request, its normal equations (JTJ, JTr). */
 export interface Evaluator { evaluate(q: Float64Array, withJ: boolean): number; JTJ: Float64Array; JTr: Float64Array }
 
-/** The generic evaluator (Gaussian or Moffat, per-sample exponentials): the reference of `makeGaussEvaluator`. */
-export function makeEvaluator(win: FitWindow, moffat: boolean, np: number, subsample: number): Evaluator {
-  const { data, width: ww, height: wh, weight } = win;
+/** Sub-sampling of a pixel: `ns` samples per axis at offsets `offs` from its centre, each of weight `inv`. */
+function subsamples(subsample: number): { ns: number; offs: Float64Array; inv: number } {
   const ns = Math.max(1, subsample | 0);
   const offs = new Float64Array(ns);
   for (let i = 0; i < ns; i++) offs[i] = (i + 0.5) / ns - 0.5;
-  const inv = 1 / (ns * ns);
+  return { ns, offs, inv: 1 / (ns * ns) };
+}
+
+/** The generic evaluator (Gaussian or Moffat, per-sample exponentials): the reference of `makeGaussEvaluator`. */
+export function makeEvaluator(win: FitWindow, moffat: boolean, np: number, subsample: number): Evaluator {
+  const { data, width: ww, height: wh, weight } = win;
+  const { ns, offs, inv } = subsamples(subsample);
   const JTJ = new Float64Array(np * np);
   const JTr = new Float64Array(np);
   const g = new Float64Array(np);
@@ -192,10 +197,7 @@ function gaussRow(T: Float64Array, to: number, K: number, d0: number, h: number,
 export function makeGaussEvaluator(win: FitWindow, subsample: number): Evaluator {
   const { data, width: ww, height: wh, weight } = win;
   const np = 7;
-  const ns = Math.max(1, subsample | 0);
-  const offs = new Float64Array(ns);
-  for (let i = 0; i < ns; i++) offs[i] = (i + 0.5) / ns - 0.5;
-  const inv = 1 / (ns * ns);
+  const { ns, offs, inv } = subsamples(subsample);
   const JTJ = new Float64Array(np * np);
   const JTr = new Float64Array(np);
   const K = ww * ns;
