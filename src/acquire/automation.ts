@@ -14,7 +14,7 @@ import { DarkroomError } from '../util/errors.js';
 import { centerOn, type GotoMount } from './center.js';
 import { measureFocus } from './focus.js';
 import { flipDecision, type MeridianMount, type PierSide } from './meridian.js';
-import type { Plan, PlannedFrame } from './plan.js';
+import { formatDuration, type Plan, type PlannedFrame } from './plan.js';
 import { afterAutofocus, afterFrame, autofocusDue, newTriggerState, untilReached, withStartTemp, type AutofocusReason, type StopReason } from './triggers.js';
 
 export interface AutomationHooks {
@@ -42,6 +42,24 @@ export type AutomationEvent =
   | { kind: 'safe'; waitedS: number }
   | { kind: 'parked' }
   | { kind: 'until'; reason: StopReason; frame: PlannedFrame };
+
+/** One line on what the night automation did (the CLI's log, the console's sequence phase); null for other events. */
+export function describeAutomationEvent(e: { kind: string } & Partial<Record<string, unknown>>): string | null {
+  const a = e as AutomationEvent | { kind: 'warming'; setpoint: number };
+  const at = (f: { index?: number }) => (f.index !== undefined ? ` before frame ${f.index + 1}` : '');
+  switch (a.kind) {
+    case 'centered': return `${a.centered ? 'centered' : 'warning: not centered'}: ${a.error.toFixed(1)}" from the target after ${a.iterations} frame${a.iterations === 1 ? '' : 's'}`;
+    case 'autofocus': return `autofocus (${a.reason})${at(a.frame)}`;
+    case 'meridian-wait': return `meridian: waiting ${formatDuration(a.seconds)} (hour angle ${(a.hourAngle * 60).toFixed(1)} min)`;
+    case 'meridian-flip': return `meridian flip at hour angle ${(a.hourAngle * 60).toFixed(1)} min: pier side ${a.pierSide}, ${formatDuration(a.seconds)}`;
+    case 'unsafe': return `warning: unsafe${at(a.frame)}: ${a.action === 'wait' ? 'waiting until safe' : a.action === 'park' ? 'parking, sequence ended' : 'sequence ended'}`;
+    case 'safe': return `safe again after ${formatDuration(a.waitedS)}: resuming`;
+    case 'parked': return 'mount parked';
+    case 'until': return `until ${a.reason} reached: sequence ended`;
+    case 'warming': return `warming: set point ${a.setpoint.toFixed(1)} C`;
+    default: return null;
+  }
+}
 
 export interface AutomationContext {
   camera: Camera;

@@ -232,3 +232,11 @@ export async function autofocus(camera: Camera, focuser: Focuser, o: AutofocusOp
   const final = measureFocus(await captureFrame(camera, o.exposure), o);
   return { best, fit, points: all, passes, final };
 }
+
+/** Autofocus as the sequencer's triggers run it: a V-curve at bin 2 (the automation puts the binning back). */
+export function autofocusHook(camera: Camera, focuser: Focuser): () => Promise<unknown> {
+  return async () => {
+    await camera.setBinning(2, 2);
+    return autofocus(camera, focuser, { exposure: 3, step: 40, points: 4 });
+  };
+}

@@ -10,9 +10,8 @@
  */
 import type { AutomationHooks } from '../acquire/automation.js';
 import { VirtualClock } from '../acquire/clock.js';
-import { autofocus } from '../acquire/focus.js';
+import { autofocusHook } from '../acquire/focus.js';
 import type { Plan } from '../acquire/plan.js';
-import type { Camera, Focuser } from '../devices/types.js';
 import { SimSafetyMonitor } from '../devices/sim/safety.js';
 import { sensorModel } from '../devices/sim/sensors.js';
 import { SimCamera } from '../devices/sim/simcamera.js';
@@ -35,13 +34,6 @@ export function parseUnsafe(text: string | undefined, t0: number): { from: numbe
   });
 }
 
-/** Autofocus as the sequencer's triggers run it: a V-curve at bin 2 (the automation puts the binning back). */
-export function autofocusHook(camera: Camera, focuser: Focuser): () => Promise<unknown> {
-  return async () => {
-    await camera.setBinning(2, 2);
-    return autofocus(camera, focuser, { exposure: 3, step: 40, points: 4 });
-  };
-}
 
 export interface SimSequenceRig {
   clock: VirtualClock;

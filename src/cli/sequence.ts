@@ -12,7 +12,9 @@ import type { AutomationHooks } from '../acquire/automation.js';
 import { describePlan, estimateDuration, expandPlan, formatDuration, readPlan } from '../acquire/plan.js';
 import { Sequencer, type SequenceEvent } from '../acquire/sequencer.js';
 import { deviceCommand, partSpecs } from './device-options.js';
-import { autofocusHook, simSequenceRig } from './sequence-sim.js';
+import { simSequenceRig } from './sequence-sim.js';
+import { autofocusHook } from '../acquire/focus.js';
+import { describeAutomationEvent } from '../acquire/automation.js';
 
 export function registerSequence(program: Command): void {
   deviceCommand(program, 'sequence', 'run an acquisition plan (JSON or YAML): cooling, filters, exposures, autosave names', {
@@ -114,17 +116,8 @@ export function registerSequence(program: Command): void {
 
 /** The night automation's events in the log (stderr with --json). */
 function automationLog(e: SequenceEvent, json?: boolean): void {
-  const log = json ? process.stderr : process.stdout;
-  const at = (f: { index?: number }) => (f.index !== undefined ? ` before frame ${f.index + 1}` : '');
-  if (e.kind === 'centered') log.write(`${e.centered ? 'centered' : 'warning: not centered'}: ${e.error.toFixed(1)}" from the target after ${e.iterations} frame${e.iterations === 1 ? '' : 's'}\n`);
-  else if (e.kind === 'autofocus') log.write(`autofocus (${e.reason})${at(e.frame)}\n`);
-  else if (e.kind === 'meridian-wait') log.write(`meridian: waiting ${formatDuration(e.seconds)} (hour angle ${(e.hourAngle * 60).toFixed(1)} min)\n`);
-  else if (e.kind === 'meridian-flip') log.write(`meridian flip at hour angle ${(e.hourAngle * 60).toFixed(1)} min: pier side ${e.pierSide}, ${formatDuration(e.seconds)}\n`);
-  else if (e.kind === 'unsafe') log.write(`warning: unsafe${at(e.frame)}: ${e.action === 'wait' ? 'waiting until safe' : e.action === 'park' ? 'parking, sequence ended' : 'sequence ended'}\n`);
-  else if (e.kind === 'safe') log.write(`safe again after ${formatDuration(e.waitedS)}: resuming\n`);
-  else if (e.kind === 'parked') log.write('mount parked\n');
-  else if (e.kind === 'until') log.write(`until ${e.reason} reached: sequence ended\n`);
-  else if (e.kind === 'warming') log.write(`warming: set point ${e.setpoint.toFixed(1)} C\n`);
+  const line = describeAutomationEvent(e);
+  if (line !== null) (json ? process.stderr : process.stdout).write(`${line}\n`);
 }
 
 /** What the night automation did, for the JSON summary. */

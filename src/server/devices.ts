@@ -11,7 +11,7 @@ import { openDevice as openDeviceSpec, type PartSpecs } from '../acquire/open.js
 import { SimCamera } from '../devices/sim/simcamera.js';
 import { SimFocuser } from '../devices/sim/simfocuser.js';
 import { simSettingsPath } from '../devices/sim/qsi.js';
-import { AcceleratedClock, type Focuser, type GuideOutput } from '../devices/types.js';
+import { AcceleratedClock, type Focuser, type GuideOutput, type GotoTelescope } from '../devices/types.js';
 import { type Camera, type CameraState, type Clock, type CoolerStatus, type FilterWheel, type FrameKind, type SensorInfo } from '../devices/types.js';
 import type { Image } from '../image/image.js';
 import { HttpError } from './errors.js';
@@ -81,6 +81,8 @@ export interface Opened {
   focuser?: Focuser;
   /** The mount's pulse-guide output, when there is one (not for the simulator: its guiding has its own simulated mount). */
   guide?: GuideOutput;
+  /** The goto mount (slew, sync, pier side, flip, park), when the rig has one: centring and the meridian flip. */
+  mount?: GotoTelescope;
   clock: Clock;
   sensor: SensorInfo;
   close: () => void;

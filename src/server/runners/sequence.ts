@@ -6,7 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import { expandPlan, estimateDuration, describePlan, type DurationEstimate, type Plan, type PlannedFrame, type TimingModel } from '../../acquire/plan.js';
 import { Sequencer, type SequenceEvent } from '../../acquire/sequencer.js';
-import type { Clock } from '../../devices/types.js';
+import type { Camera, Clock } from '../../devices/types.js';
+import { describeAutomationEvent, type AutomationHooks } from '../../acquire/automation.js';
+import { autofocusHook } from '../../acquire/focus.js';
+import { openSafety } from '../../acquire/open.js';
 import { HttpError } from '../errors.js';
 import type { Opened } from '../devices.js';
 import { publishingCamera, releaseWhenDone, type SessionCore } from './core.js';
@@ -131,6 +134,11 @@ export function applySequenceEvent(s: SequenceStatus, e: SequenceEvent): void {
       break;
     case 'done':
       break;
+    default: {
+      // night automation: autofocus, centring, meridian flip, safety, until
+      const line = describeAutomationEvent(e);
+      if (line !== null) s.phase = line;
+    }
   }
 }
 
@@ -148,6 +156,23 @@ async function checkPlan(d: Opened, plan: Plan): Promise<PlannedFrame[]> {
   const tooBig = plan.groups.find((g) => g.active && g.binning > maxBin);
   if (tooBig) throw new HttpError(400, 'BAD_ARGUMENT', `binning ${tooBig.binning} exceeds the camera's maximum ${maxBin}`);
   return frames;
+}
+
+/**
+ * The night automation of a console sequence, as `darkroom sequence` gives it: autofocus triggers with the
+ * connected focuser, centring and the meridian flip with the connected goto mount, and the plan's safety
+ * monitor (safety.device), opened for the run (`close` releases it). A plan key whose device the rig
+ * lacks is refused by the sequencer, in words, before anything moves.
+ */
+async function automationOf(d: Opened, camera: Camera, plan: Plan): Promise<{ automation: AutomationHooks; close: () => void }> {
+  const safety = plan.safety?.device ? await openSafety(plan.safety.device) : undefined;
+  const automation: AutomationHooks = {
+    ...(d.focuser ? { autofocus: autofocusHook(camera, d.focuser) } : {}),
+    ...(d.mount ? { mount: d.mount } : {}),
+    ...(safety ? { safety: safety.monitor } : {}),
+    solve: { timeout: 60 },
+  };
+  return { automation, close: () => safety?.close() };
 }
 
 export class SequenceRunner {
@@ -214,8 +239,15 @@ export class SequenceRunner {
     const dir = this.core.roots.writable(out);
     const d = this.core.devices.opened();
     const frames = await checkPlan(d, plan);
-    const seq = new Sequencer(plan, { camera: publishingCamera(this.core, d.camera, 'sequence'), wheel: d.wheel, focuser: d.focuser, clock: d.clock, outDir: dir, dither: this.hooks.dither, onEvent: (e) => this.onEvent(e) });
-    this.core.devices.hold(`sequence '${plan.base}'`);
+    const camera = publishingCamera(this.core, d.camera, 'sequence');
+    const { automation, close } = await automationOf(d, camera, plan);
+    const seq = new Sequencer(plan, { camera, wheel: d.wheel, focuser: d.focuser, clock: d.clock, outDir: dir, dither: this.hooks.dither, automation, onEvent: (e) => this.onEvent(e) });
+    try {
+      this.core.devices.hold(`sequence '${plan.base}'`);
+    } catch (e) {
+      close();
+      throw e;
+    }
     mkdirSync(dir, { recursive: true });
     const { model } = await this.timing();
     this.seq = seq;
@@ -224,7 +256,7 @@ export class SequenceRunner {
     this.timer = { clock: d.clock, t0: d.clock.now(), frames, model };
     this.event();
     const s = this.current;
-    this.finished = releaseWhenDone(this.core, seq.run(), {
+    this.finished = releaseWhenDone(this.core, seq.run().finally(close), {
       done: (r) => {
         s.state = r.aborted ? 'aborted' : 'done';
         s.phase = r.aborted ? 'aborted' : 'done';
