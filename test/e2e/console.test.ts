@@ -224,6 +224,29 @@ test('9: stretch values can be typed (black in ADU, mid) and nudged with the arr
   await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=mid-value]').value === '0.0039');
 });
 
+test('9: the log histogram zooms with the wheel around the cursor (the sky peak of linear data spreads over the bins); a double click shows the whole range', async () => {
+  const { page } = c;
+  const hist = page.getByTestId('histogram');
+  await hist.waitFor();
+  const whole = await textOf(page, 'histogram-range');
+  const bins0 = Number(await hist.getAttribute('data-bins'));
+  const box = (await hist.boundingBox())!;
+  // the sky peak: the black point (red line) sits just below it; zoom around the left end, where linear data lives
+  await page.mouse.move(box.x + 0.02 * box.width, box.y + box.height / 2);
+  for (let k = 0; k < 12; k++) await page.mouse.wheel(0, -100);
+  const zoomed = await waitText(page, 'histogram-range', /zoom (\d+\.\d)x/);
+  const z = Number(/zoom (\d+\.\d)x/.exec(zoomed)![1]);
+  assert.ok(z > 10, `zoom ${z}x after 12 wheel steps: ${zoomed}`);
+  const [lo, hi] = /(-?[\d.]+) – (-?[\d.]+) ADU/.exec(zoomed)!.slice(1).map(Number);
+  const [lo0, hi0] = /(-?[\d.]+) – (-?[\d.]+) ADU/.exec(whole)!.slice(1).map(Number);
+  assert.ok(lo! >= lo0! && hi! <= hi0! && hi! - lo! < (hi0! - lo0!) / 10, `${zoomed} inside ${whole}`);
+  await page.waitForFunction((b) => Number((globalThis as any).document.querySelector('[data-testid=histogram]').getAttribute('data-bins')) > b, bins0);
+  const bins1 = Number(await hist.getAttribute('data-bins'));
+  assert.ok(bins1 > bins0, `non-empty bins ${bins0} -> ${bins1}`);
+  await hist.dblclick();
+  await waitText(page, 'histogram-range', new RegExp(`^${whole.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+});
+
 test('11: a focus loop can be aborted; the camera is free again afterwards', async () => {
   const { page } = c;
   await startFocusLoop(page, 20, 50);

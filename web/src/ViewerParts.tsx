@@ -1,5 +1,5 @@
 /** The pieces of the viewer around the image: tool bar, FITS header, star overlay, histogram, stretch sliders, readout. */
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Pixels } from './api';
 import { useCanvas2d } from './canvas';
 import { histogram, type Range, type Stf } from './stf';
@@ -71,9 +71,9 @@ export function StarsOverlay({ stars, show, view, size }: { stars: StarsView | n
   return <canvas ref={overlay} className="overlay" />;
 }
 
-/** Vertical lines at c0, c1 (red) and at the midtones point (amber) of the first channel's STF. */
-function drawStfMarks(ctx: CanvasRenderingContext2D, w: number, h: number, s: Stf): void {
-  const X = (v: number): number => v * w;
+/** Vertical lines at c0, c1 (red) and at the midtones point (amber) of the first channel's STF, in the shown part [a, b] of the range. */
+function drawStfMarks(ctx: CanvasRenderingContext2D, w: number, h: number, s: Stf, a = 0, b = 1): void {
+  const X = (v: number): number => ((v - a) / (b - a)) * w;
   ctx.strokeStyle = '#e05050';
   ctx.beginPath();
   ctx.moveTo(X(s.c0), 0);
@@ -88,9 +88,26 @@ function drawStfMarks(ctx: CanvasRenderingContext2D, w: number, h: number, s: St
   ctx.stroke();
 }
 
-/** The log histogram of the image over its range, with the STF's points. */
+/** The part [a, b] (fractions of the image's range) the histogram shows after zooming by `k` around the fraction `at` of its width. */
+export function zoomSpan(v: { a: number; b: number }, at: number, k: number): { a: number; b: number } {
+  const w = Math.min(1, Math.max(1 / 4096, (v.b - v.a) * k));
+  const c = v.a + at * (v.b - v.a);
+  const a = Math.min(1 - w, Math.max(0, c - at * w));
+  return { a, b: a + w };
+}
+
+/**
+ * The log histogram of the image over its range, with the STF's points. The wheel zooms it around the
+ * cursor (down to 1/4096 of the range, so a linear stack's sky peak spreads over the bins), a double
+ * click shows the whole range again; the shown range is written under it in ADU.
+ */
 export function Histogram({ px, rng, stfs }: { px: Pixels | null; rng: Range; stfs: Stf[] }) {
-  const hist = useMemo(() => (px ? histogram(px.planes, rng) : null), [px, rng]);
+  const [v, setV] = useState({ a: 0, b: 1 });
+  useEffect(() => setV({ a: 0, b: 1 }), [rng]);
+  const span = rng.high - rng.low;
+  const shown = useMemo(() => ({ low: rng.low + v.a * span, high: rng.low + v.b * span }), [rng, v, span]);
+  const zoomed = v.b - v.a < 1;
+  const hist = useMemo(() => (px ? histogram(px.planes, shown, 256, zoomed) : null), [px, shown, zoomed]);
   const ref = useCanvas2d(
     (ctx, w, h) => {
       if (!hist) return;
@@ -100,11 +117,23 @@ export function Histogram({ px, rng, stfs }: { px: Pixels | null; rng: Range; st
         const bh = (hist[i]! / max) * (h - 4);
         ctx.fillRect((i * w) / hist.length, h - bh, w / hist.length + 0.5, bh);
       }
-      drawStfMarks(ctx, w, h, stfs[0]!);
+      drawStfMarks(ctx, w, h, stfs[0]!, v.a, v.b);
     },
-    [hist, stfs],
+    [hist, stfs, v],
   );
-  return <canvas ref={ref} width={256} height={64} className="histogram" data-testid="histogram" />;
+  const onWheel = (e: React.WheelEvent<HTMLCanvasElement>): void => {
+    const r = e.currentTarget.getBoundingClientRect();
+    setV((cur) => zoomSpan(cur, Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)), e.deltaY < 0 ? 0.8 : 1.25));
+  };
+  const filled = hist ? hist.reduce((n, x) => n + (x > 0 ? 1 : 0), 0) : 0;
+  return (
+    <div className="histogram-box">
+      <canvas ref={ref} width={256} height={64} className="histogram" data-testid="histogram" data-bins={filled} onWheel={onWheel} onDoubleClick={() => setV({ a: 0, b: 1 })} title="wheel: zoom, double click: whole range" />
+      <div className="muted histogram-range" data-testid="histogram-range">
+        {shown.low.toFixed(1)} – {shown.high.toFixed(1)} ADU{zoomed ? ` · zoom ${(1 / (v.b - v.a)).toFixed(1)}x` : ''}
+      </div>
+    </div>
+  );
 }
 
 /** Slider resolution of black and white: 1/65536 of the range (one ADU of a 16-bit camera). */

@@ -41,13 +41,16 @@ export function subsample(a: Float32Array, max = 250_000): Float32Array {
 }
 
 /** Log-count histogram of [low, high] in `bins` bins, from a subsample of every plane. */
-export function histogram(planes: Float32Array[], r: Range, bins = 256): Float64Array {
+export function histogram(planes: Float32Array[], r: Range, bins = 256, dropOutside = false): Float64Array {
   const h = new Float64Array(bins);
   const span = r.high - r.low;
   for (const p of planes) {
     const s = subsample(p, 200_000);
     for (let i = 0; i < s.length; i++) {
-      const b = Math.min(bins - 1, Math.max(0, Math.floor(((s[i]! - r.low) / span) * bins)));
+      const f = ((s[i]! - r.low) / span) * bins;
+      // zoomed in: values beyond the shown range are left out (not piled into the end bins)
+      if (dropOutside && !(f >= 0 && f < bins)) continue;
+      const b = Math.min(bins - 1, Math.max(0, Math.floor(f)));
       h[b]! += 1;
     }
   }
