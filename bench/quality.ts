@@ -123,12 +123,15 @@ const METRICS: (keyof QualityMetrics)[] = ['nb4', 'large', 'blk', 'outliers', 'h
 /** Diagnostics printed under the metrics (not part of the comparison). */
 const DIAG: (keyof QualityMetrics)[] = ['nb8', 'npix', 'nlf'];
 
+/** Stars measured for phot: a whole number, or the mean over a colour stack's channels to one decimal. */
+const starCount = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+
 /** One night's table: Darkroom (Lanczos-3), Siril, their ratio; then Darkroom --interp bilinear and its ratio to Siril. */
 export function table(n: Night, dr: QualityMetrics, si: QualityMetrics, bl?: QualityMetrics): string {
   const f = (v: number): string => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : '-');
   const ratio = (a: number, b: number): string => (b ? (a / b).toFixed(2) : '-').padStart(8);
   const head = `  ${'metric'.padEnd(9)}${'darkroom'.padStart(10)}${'siril'.padStart(10)}${'ratio'.padStart(8)}${bl ? `${'dr-bilin'.padStart(10)}${'ratio'.padStart(8)}` : ''}`;
-  const lines = [`${n.name}: ${n.what} (${n.sensor.width}x${n.sensor.height}, ${n.spec.lights} lights; phot over ${dr.photStars}/${si.photStars} stars)`, head];
+  const lines = [`${n.name}: ${n.what} (${n.sensor.width}x${n.sensor.height}, ${n.spec.lights} lights; phot over ${starCount(dr.photStars)}/${starCount(si.photStars)} stars)`, head];
   for (const k of [...METRICS, ...DIAG]) lines.push(`  ${k.padEnd(9)}${f(dr[k]).padStart(10)}${f(si[k]).padStart(10)}${ratio(dr[k], si[k])}${bl ? `${f(bl[k]).padStart(10)}${ratio(bl[k], si[k])}` : ''}`);
   return lines.join('\n');
 }
