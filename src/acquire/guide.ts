@@ -8,8 +8,10 @@
  *   (background and sigma from the box border) form the star, so a lone hot pixel is not part of it; the
  *   centroid is the mean weighted by the median-filtered intensities, refined twice.
  * - Calibration: west pulses until the star moved `calibrationDistance` px (or the step limit), the same
- *   number of east pulses back; RA vector = (west displacement - east displacement) / 2 per second of pulse
- *   (drift cancels between the two legs); the same north/south for Dec. Camera angle = direction of the RA vector.
+ *   number of east pulses back; the same north/south. Each leg's displacement = pulse motion + drift x the
+ *   leg's clock time; the drift (px/s) is fitted to the sums of opposite legs (least squares over both pairs),
+ *   so it is removed even when the legs took unequal time (slow frames); RA vector = (west - east - drift x
+ *   (tWest - tEast)) / 2 per second of pulse, the same for Dec. Camera angle = direction of the RA vector.
  * - Correction (per axis, as PHD2's hysteresis algorithm): err = star offset from the lock position along the
  *   axis (px); out = aggressiveness * ((1 - h) err + h lastOut), zero when |err| < minMove; pulse |out| / rate
  *   in the direction that brings the star back, clamped to maxPulseMs.
@@ -211,6 +213,31 @@ export function centroid(img: Image, x0: number, y0: number, radius: number): { 
 
 const OPP: Record<GuideDirection, GuideDirection> = { west: 'east', east: 'west', north: 'south', south: 'north' };
 
+/** One calibration leg: the star's displacement (px), the pulses and the clock time from first to last frame. */
+interface Leg {
+  d: { x: number; y: number };
+  steps: number;
+  seconds: number;
+}
+
+/**
+ * The mount's drift (px/s) from two pairs of opposite legs: each pair's sum (a + b) is the drift over the
+ * pair's time (ta + tb), the pulses cancelling; least squares over both pairs.
+ */
+export function legDrift(a: Leg, b: Leg, c: Leg, d: Leg): { x: number; y: number } {
+  const t1 = a.seconds + b.seconds;
+  const t2 = c.seconds + d.seconds;
+  const den = t1 * t1 + t2 * t2;
+  if (!(den > 0)) return { x: 0, y: 0 };
+  return { x: ((a.d.x + b.d.x) * t1 + (c.d.x + d.d.x) * t2) / den, y: ((a.d.y + b.d.y) * t1 + (c.d.y + d.d.y) * t2) / den };
+}
+
+/** px per second of pulse toward `forward`'s direction: (forward - back - drift (tf - tb)) / 2 / pulse seconds. */
+function pulseVector(forward: Leg, back: Leg, drift: { x: number; y: number }, pulseSeconds: number): { x: number; y: number } {
+  const dt = forward.seconds - back.seconds;
+  return { x: (forward.d.x - back.d.x - drift.x * dt) / 2 / pulseSeconds, y: (forward.d.y - back.d.y - drift.y * dt) / 2 / pulseSeconds };
+}
+
 export class Guider {
   readonly o: Required<GuiderOptions>;
   cal: Calibration | null = null;
@@ -363,8 +390,9 @@ export class Guider {
    * pulses). After the first pulse the star is searched where the last step's move (pulse plus drift)
    * carries it, so a long step or a drifting mount does not walk it out of the search box.
    */
-  private async leg(dir: GuideDirection, steps: number | null): Promise<{ d: { x: number; y: number }; steps: number }> {
+  private async leg(dir: GuideDirection, steps: number | null): Promise<Leg> {
     const start = await this.measureOrFail();
+    const t0 = this.clock.now();
     let n = 0;
     let p = start;
     let v = { x: 0, y: 0 };
@@ -376,7 +404,7 @@ export class Guider {
       p = q;
       if (steps !== null ? n >= steps : Math.hypot(p.x - start.x, p.y - start.y) >= this.o.calibrationDistance || n >= this.o.maxCalibrationSteps) break;
     }
-    return { d: { x: p.x - start.x, y: p.y - start.y }, steps: n };
+    return { d: { x: p.x - start.x, y: p.y - start.y }, steps: n, seconds: (this.clock.now() - t0) / 1000 };
   }
 
   /**
@@ -401,10 +429,9 @@ export class Guider {
     const e = await this.leg('east', w.steps);
     const nn = await this.leg('north', null);
     const s = await this.leg('south', nn.steps);
-    const tW = (w.steps * this.o.calibrationStepMs) / 1000;
-    const tN = (nn.steps * this.o.calibrationStepMs) / 1000;
-    const ra = { x: (w.d.x - e.d.x) / 2 / tW, y: (w.d.y - e.d.y) / 2 / tW };
-    const dec = { x: (nn.d.x - s.d.x) / 2 / tN, y: (nn.d.y - s.d.y) / 2 / tN };
+    const drift = legDrift(w, e, nn, s);
+    const ra = pulseVector(w, e, drift, (w.steps * this.o.calibrationStepMs) / 1000);
+    const dec = pulseVector(nn, s, drift, (nn.steps * this.o.calibrationStepMs) / 1000);
     const raRate = Math.hypot(ra.x, ra.y);
     const decRate = Math.hypot(dec.x, dec.y);
     if (Math.hypot(w.d.x, w.d.y) < this.o.calibrationDistance / 4 || Math.hypot(nn.d.x, nn.d.y) < this.o.calibrationDistance / 4) {

@@ -60,7 +60,7 @@ test('darkroom guide --device alpaca:// --mount alpaca://: the simulated mount d
   assert.ok(Math.abs(cal.cameraAngle) < 3 && Math.abs(cal.orthogonalityError) < 3, `camera angle ${cal.cameraAngle.toFixed(1)}, orthogonality ${cal.orthogonalityError.toFixed(1)}`);
   const g = guided.samples.filter((s) => !s.lost);
   assert.ok(g.length >= 6 && few(guided), `${g.length} guided frames, ${guided.stats.lost} lost`);
-  t.diagnostic(`RMS unguided ${unguided.stats.rmsTotal.toFixed(2)} px (${u.length} frames), guided ${guided.stats.rmsTotal.toFixed(2)} px (${g.length} frames); calibration RA ${cal.raRate.toFixed(2)} Dec ${cal.decRate.toFixed(2)} px/s`);
+  t.diagnostic(`RMS unguided ${unguided.stats.rmsTotal.toFixed(2)} px (${u.length} frames), guided ${guided.stats.rmsTotal.toFixed(2)} px (${g.length} frames); calibration RA ${cal.raRate.toFixed(2)} Dec ${cal.decRate.toFixed(2)} px/s, camera angle ${cal.cameraAngle.toFixed(2)}, orthogonality ${cal.orthogonalityError.toFixed(2)}`);
   assert.ok(unguided.stats.rmsTotal >= 3 * guided.stats.rmsTotal, `RMS unguided ${unguided.stats.rmsTotal.toFixed(2)} px, guided ${guided.stats.rmsTotal.toFixed(2)} px`);
   // unguided, the drift alone would have carried the star this far during the guided run
   const drifted = (rate * (g.at(-1)!.t - g[0]!.t)) / 1000;

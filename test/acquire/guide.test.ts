@@ -94,3 +94,29 @@ test('calibration keeps the star when each step carries it beyond the search box
   assert.ok(Math.abs(cal.decRate - rate) / rate < 0.1, `Dec rate ${cal.decRate.toFixed(2)} px/s vs ${rate}`);
   assert.ok(Math.abs(cal.cameraAngle) < 5, `camera angle ${cal.cameraAngle.toFixed(1)}`);
 });
+
+test('calibration removes the drift when the legs take unequal time (frames slow during one leg, as on a loaded machine)', async () => {
+  // a mount drifting 0.3 px/s along RA (camera angle 0); every frame of the north leg takes 6 s longer, so
+  // the drift no longer cancels between north and south: the Dec vector would lean toward RA by atan(drift)
+  const clock = new VirtualClock();
+  const mount = new SimMount({ clock, ...MOUNT, cameraAngle: 0, driftRa: 0.45, driftDec: 0, pe: 0 });
+  const sim = new SimGuideCamera(mount, { seed: 5 });
+  let slow = false;
+  const cam = {
+    capture: async (s: number) => {
+      if (slow) await clock.sleep(6000);
+      return sim.capture(s);
+    },
+  };
+  const port = {
+    pulseGuide: async (dir: 'north' | 'south' | 'east' | 'west', ms: number) => {
+      slow = dir === 'north';
+      return mount.pulseGuide(dir, ms);
+    },
+  };
+  const guider = new Guider(cam, port, clock, { exposure: 2, pixelScale: MOUNT.pixelScale, seed: 5 });
+  const cal = await guider.calibrate();
+  const rate = mount.guideRate / mount.pixelScale;
+  assert.ok(Math.abs(cal.decRate - rate) / rate < 0.05, `Dec rate ${cal.decRate.toFixed(2)} px/s vs ${rate}`);
+  assert.ok(Math.abs(cal.cameraAngle) < 1.5 && Math.abs(cal.orthogonalityError) < 1.5, `camera angle ${cal.cameraAngle.toFixed(2)}, orthogonality ${cal.orthogonalityError.toFixed(2)}`);
+});
