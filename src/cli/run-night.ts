@@ -3,6 +3,7 @@
  * (masters, calibration, debayer, registration, integration), prints the plan with --dry-run,
  * else executes it.
  */
+import { checkRunPaths } from '../pipeline/safety.js';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { join } from 'node:path';
@@ -120,6 +121,8 @@ async function runNight(night: string, o: CliOpts): Promise<void> {
   if (!o.out && !o.dryRun) throw new DarkroomError('BAD_ARGUMENT', '--out DIR is required (or use --dry-run)');
   if (o.executor) (await import('../pipeline/executors/index.js')).checkExecutorSpec(o.executor);
   const out = resolve(o.out ?? 'darkroom-out');
+  // a dry run with --out given is refused as the run would be (the night as OUT scans nothing and writes in the night)
+  if (o.dryRun && o.out) checkRunPaths(night, out, { library: options.library });
   const plan = buildPlan(night, out, options, { saveCache: !o.dryRun, onFile: o.dryRun ? undefined : scanProgress() });
   if (o.dryRun) {
     process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
