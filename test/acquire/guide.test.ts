@@ -6,6 +6,7 @@ import { Guider, centroid, selectGuideStar } from '../../src/acquire/guide.js';
 import { DarkroomError } from '../../src/util/errors.js';
 import { createImage } from '../../src/image/image.js';
 import { Rng } from '../../src/util/random.js';
+import type { GuideDirection } from '../../src/devices/types.js';
 
 const MOUNT = { pixelScale: 1.5, cameraAngle: 33, guideRate: 7.52, driftRa: 0.02, driftDec: 0.012, pe: 8, pePeriod: 480 };
 
@@ -108,12 +109,16 @@ test('calibration removes the drift when the legs take unequal time (frames slow
       return sim.capture(s);
     },
   };
-  const port = {
-    pulseGuide: async (dir: 'north' | 'south' | 'east' | 'west', ms: number) => {
-      slow = dir === 'north';
-      return mount.pulseGuide(dir, ms);
-    },
-  };
+  // the mount's guide port, noting which leg is pulsing
+  const port = new Proxy(mount, {
+    get: (target, key, receiver) =>
+      key === 'pulseGuide'
+        ? async (dir: GuideDirection, ms: number) => {
+            slow = dir === 'north';
+            return target.pulseGuide(dir, ms);
+          }
+        : Reflect.get(target, key, receiver),
+  });
   const guider = new Guider(cam, port, clock, { exposure: 2, pixelScale: MOUNT.pixelScale, seed: 5 });
   const cal = await guider.calibrate();
   const rate = mount.guideRate / mount.pixelScale;
