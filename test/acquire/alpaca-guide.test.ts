@@ -33,6 +33,10 @@ async function guide(args: string[], viaMount: boolean): Promise<Run> {
 }
 
 const offset = (s: { dx: number; dy: number }): number => Math.hypot(s.dx, s.dy);
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 /**
  * Lost frames (the guider skips them, as PHD2 does) at most 5% of the samples, one at least: these runs are
@@ -64,6 +68,8 @@ test('darkroom guide --device alpaca:// --mount alpaca://: the simulated mount d
   assert.ok(unguided.stats.rmsTotal >= 3 * guided.stats.rmsTotal, `RMS unguided ${unguided.stats.rmsTotal.toFixed(2)} px, guided ${guided.stats.rmsTotal.toFixed(2)} px`);
   // unguided, the drift alone would have carried the star this far during the guided run
   const drifted = (rate * (g.at(-1)!.t - g[0]!.t)) / 1000;
-  const worst = Math.max(...g.slice(Math.floor(g.length / 2)).map(offset));
-  assert.ok(worst < 0.2 * drifted, `guided: up to ${worst.toFixed(2)} px off in the second half; unguided ${drifted.toFixed(1)} px`);
+  // the median offset of the second half: a frame late by seconds on a loaded machine (the star drifted
+  // while the client was starved) is one excursion, a guider that does not hold the star moves them all
+  const typical = median(g.slice(Math.floor(g.length / 2)).map(offset));
+  assert.ok(typical < 0.15 * drifted, `guided: ${typical.toFixed(2)} px off (median) in the second half; unguided ${drifted.toFixed(1)} px`);
 });

@@ -63,7 +63,8 @@ test('indiserver restarted during an exposure: the sequence reconnects, restores
   const c = new IndiClient('127.0.0.1', port);
   watcher.push(c);
   await c.connect();
-  await until(() => (cli.out().match(/^saved /gm) ?? []).length >= 1, 60_000, `the first frame (${cli.out()}${cli.err()})`);
+  // cooling first, then the frame: minutes on a loaded machine
+  await until(() => (cli.out().match(/^saved /gm) ?? []).length >= 1, 240_000, `the first frame (${cli.out()}${cli.err()})`);
   await c.waitFor(() => c.property(CCD, 'CCD_EXPOSURE')?.state === 'Busy', 20_000, 'the second exposure');
   await new Promise((r) => setTimeout(r, 700));
   assert.equal((cli.out().match(/^saved /gm) ?? []).length, 1, 'killed while the second frame was exposing');
