@@ -12,6 +12,7 @@
  * camera (a 1536x1024 KAF-8300 window behind 530 mm) renders the catalogue stars where the mount really
  * points, so that centering solves for real. safetymonitor/0 says unsafe during `--unsafe FROM-TO`
  * windows (simulated minutes after the start), or as its Action SetSafe True|False says.
+ * `--download-rate MBPS` sends each image that slowly (a slow link: a client's download progress).
  */
 import type { Command } from 'commander';
 import { DarkroomError } from '../util/errors.js';
@@ -26,9 +27,11 @@ import { skyStars } from '../devices/sim/stars.js';
 import type { SimMount } from '../devices/sim/simmount.js';
 import type { SimCameraOptions } from '../devices/sim/simcamera.js';
 import { SIM_FOCAL_LENGTH, parseUnsafe } from './sequence-sim.js';
+import { addOptions, parseCli } from '../util/options.js';
+import { ALPACA_SIM_CATALOGUE, type AlpacaSimOptions } from '../devices/alpaca/sim-options.js';
 
 export function registerAlpacaSim(program: Command): void {
-  deviceCommand(program, 'alpaca-sim', 'run an ASCOM Alpaca server with the simulated camera, filter wheel, focuser (it blurs the camera\'s stars) and telescope (guide pulses)', {
+  const cmd = deviceCommand(program, 'alpaca-sim', 'run an ASCOM Alpaca server with the simulated camera, filter wheel, focuser (it blurs the camera\'s stars) and telescope (guide pulses)', {
     speed: { help: 'simulated time runs this many times faster (cooling, exposures)', default: '1' },
   })
     .option('--port <n>', 'HTTP port (0 = any free port)', '11111')
@@ -41,7 +44,8 @@ export function registerAlpacaSim(program: Command): void {
     .option('--site <lat,long>', 'site latitude and east longitude of the mount, degrees (hour angle, pier side)', '50,0')
     .option('--no-goto', 'telescope/0 is a guide port only (no slews, syncs, pier side or park)')
     .option('--unsafe <windows>', 'safetymonitor/0 says unsafe FROM-TO simulated minutes after the start (e.g. 20-50,90-100)')
-    .option('--focus-offsets <list>', `the filter wheel's focus offsets, focuser steps per filter: NAME=STEPS,... (filters ${QSI_FILTERS.join(', ')}; unlisted 0)`)
+    .option('--focus-offsets <list>', `the filter wheel's focus offsets, focuser steps per filter: NAME=STEPS,... (filters ${QSI_FILTERS.join(', ')}; unlisted 0)`);
+  addOptions(cmd, ALPACA_SIM_CATALOGUE)
     .action(async (o: { port: string; host: string; discoveryPort: string; speed: string; drift: string; settings?: string; focusOffsets?: string; sky?: boolean; goto: boolean; pointingError: string; site: string; unsafe?: string }) => {
       const port = numberArg('port', o.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536, '0..65535');
       const speed = numberArg('speed', o.speed, (n) => n >= 1, '>= 1');
@@ -51,11 +55,12 @@ export function registerAlpacaSim(program: Command): void {
       const settingsFile = o.settings ?? simSettingsPath();
       const pointingError = numberArg('pointing-error', o.pointingError, (n) => n >= 0 && n <= 600, '0..600 arcmin');
       const [siteLat, siteLong] = siteArg(o.site);
+      const { downloadRate } = parseCli(ALPACA_SIM_CATALOGUE, o) as AlpacaSimOptions;
       let mount: SimMount | undefined;
       const rig = simulatedRig({ speed, mount: { driftRa, driftDec, pointingError, siteLat, siteLong }, settingsFile, focusOffsets, ...(o.sky ? skyCamera(() => mount!) : {}) });
       mount = rig.mount;
       const safety = new SimSafetyMonitor(rig.clock, parseUnsafe(o.unsafe, rig.clock.now()));
-      const server = new AlpacaServer({ ...rig, gotoMount: o.goto ? rig.mount : undefined, safety, names: { ...rig.names, ...(o.goto ? { telescope: 'Telescope (simulated goto mount)' } : {}), safety: 'Safety monitor (simulated)' }, discoveryPort: dp });
+      const server = new AlpacaServer({ ...rig, gotoMount: o.goto ? rig.mount : undefined, safety, names: { ...rig.names, ...(o.goto ? { telescope: 'Telescope (simulated goto mount)' } : {}), safety: 'Safety monitor (simulated)' }, discoveryPort: dp, downloadRate: downloadRate && downloadRate * 1e6 });
       try {
         await server.start(port, o.host);
       } catch (e) {

@@ -128,6 +128,13 @@ export interface CoolerStatus {
   poorRegulation: boolean;
 }
 
+/** How much of an image transfer has arrived: bytes so far of `total` (when known), fraction 0..1. */
+export interface DownloadProgress {
+  bytes: number;
+  total?: number;
+  fraction: number;
+}
+
 export interface ExposureRequest {
   /** Seconds. */
   duration: number;
@@ -167,8 +174,11 @@ export interface Camera extends Device {
   imageReady(): Promise<boolean>;
   /** Percent of the running exposure (with readout) done, where the camera reports it. */
   percentCompleted?(): Promise<number>;
-  /** Download the last image with a full FITS header (IMAGETYP, EXPTIME, DATE-OBS, CCD-TEMP, ...). */
-  download(timeoutMs?: number): Promise<Image>;
+  /**
+   * Download the last image with a full FITS header (IMAGETYP, EXPTIME, DATE-OBS, CCD-TEMP, ...);
+   * `onProgress` hears how much of the transfer has arrived (throttled; at least fraction 0 and 1).
+   */
+  download(timeoutMs?: number, onProgress?: (p: DownloadProgress) => void): Promise<Image>;
   /** The vendor settings, capabilities and error conditions, where the camera has them (QSI-style). */
   settingsState?(): Promise<CameraSettingsState>;
   /** Change some settings (DeviceError invalid-value for a value the camera does not offer); returns the new state. */

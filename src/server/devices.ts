@@ -12,7 +12,7 @@ import { SimCamera } from '../devices/sim/simcamera.js';
 import { SimFocuser } from '../devices/sim/simfocuser.js';
 import { simSettingsPath } from '../devices/sim/qsi.js';
 import { AcceleratedClock, type Focuser, type GuideOutput, type GotoTelescope } from '../devices/types.js';
-import { type Camera, type CameraState, type Clock, type CoolerStatus, type FilterWheel, type FrameKind, type SensorInfo } from '../devices/types.js';
+import { type Camera, type CameraState, type Clock, type CoolerStatus, type DownloadProgress, type FilterWheel, type FrameKind, type SensorInfo } from '../devices/types.js';
 import type { Image } from '../image/image.js';
 import { HttpError } from './errors.js';
 
@@ -40,8 +40,19 @@ export interface ExposureJob {
    * (simulated ms per real ms: the simulator's speed, 1 for a real camera), for a countdown.
    */
   exposing?: { since: number; rate: number };
+  /** While downloading: how much of the image has arrived (total null when the camera does not say). */
+  download?: Transfer;
   error?: string;
 }
+
+/** An image transfer in progress: bytes so far of total, fraction 0..1 (1 when it has all arrived). */
+export interface Transfer {
+  bytes: number;
+  total: number | null;
+  fraction: number;
+}
+
+const transfer = (p: DownloadProgress): Transfer => ({ bytes: p.bytes, total: p.total ?? null, fraction: p.fraction });
 
 export interface CoolerSample {
   t: number;
@@ -62,6 +73,8 @@ export interface CameraStatus {
   filters?: string[];
   filter?: string | null;
   exposure?: ExposureJob | null;
+  /** The download of a runner's frame (sequence, focus loop, autofocus) in progress, with its source; null when none. */
+  transfer?: (Transfer & { source: string }) | null;
   /** The last image of any source: a manual exposure (no source), a sequence, a focus loop, autofocus. */
   lastImage?: { id: number; width: number; height: number; channels: number; source?: string } | null;
   error?: string | null;
@@ -95,6 +108,7 @@ export class DeviceSession {
   private job: ExposureJob | null = null;
   private jobSeq = 0;
   private image: { id: number; image: Image; source?: string } | null = null;
+  private transfer: (Transfer & { source: string }) | null = null;
   private lastError: string | null = null;
   private history: CoolerSample[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -202,7 +216,7 @@ export class DeviceSession {
   async status(): Promise<CameraStatus> {
     const d = this.dev;
     if (!d) return { connected: false };
-    const out: CameraStatus = { connected: true, spec: d.spec, name: d.sensor.name, sensor: d.sensor, exposure: this.job, error: this.lastError };
+    const out: CameraStatus = { connected: true, spec: d.spec, name: d.sensor.name, sensor: d.sensor, exposure: this.job, transfer: this.transfer, error: this.lastError };
     try {
       out.state = await d.camera.state();
       out.cooler = await d.camera.coolerStatus();
@@ -282,7 +296,11 @@ export class DeviceSession {
         await new Promise((r) => setTimeout(r, 50));
       }
       set('downloading');
-      const img = await d.camera.download(120_000);
+      // each (throttled) progress report: on the job for the status, and a 'download' event
+      const img = await d.camera.download(120_000, (p) => {
+        job.download = transfer(p);
+        this.emit({ type: 'download', id: job.id, ...job.download });
+      });
       this.image = { id: job.id, image: img };
       set('done');
       this.emit({ type: 'image', id: job.id, width: img.width, height: img.height, channels: img.channels });
@@ -302,6 +320,22 @@ export class DeviceSession {
     await d.camera.abortExposure().catch(() => undefined);
     this.emit({ type: 'exposure', job });
     return job;
+  }
+
+  /**
+   * The progress sink of a runner's download (sequence, focus): the transfer in the status and a
+   * 'download' event with the source; `done()` clears it (however the download ended).
+   */
+  downloadProgress(source: string): { onProgress: (p: DownloadProgress) => void; done: () => void } {
+    return {
+      onProgress: (p) => {
+        this.transfer = { source, ...transfer(p) };
+        this.emit({ type: 'download', ...this.transfer });
+      },
+      done: () => {
+        if (this.transfer?.source === source) this.transfer = null;
+      },
+    };
   }
 
   /** A frame a runner took (sequence, focus) becomes the last image, for the viewer: an 'image' event with its source. */

@@ -4,6 +4,7 @@ import { useCamera } from './cameraHooks';
 import { CameraStateLine, CoolerSection, DEFAULT_EXPOSURE, DeviceRow, ExposeControls, ExposeForm } from './CameraParts';
 import { SaveImage } from './SaveImage';
 import { ExposureCountdown } from './Countdown';
+import { DownloadBar } from './Download';
 import { CameraSettings } from './CameraSettings';
 import type { Source } from './Viewer';
 
@@ -25,6 +26,8 @@ export function CameraPanel({ onImage }: { onImage: (s: Source) => void }) {
           <ExposeForm exp={exp} setExp={setExp} status={status} />
           <ExposeControls exp={exp} job={status.exposure} busy={busy} act={act} />
           <ExposureCountdown job={status.exposure} />
+          {status.exposure?.phase === 'downloading' && <DownloadBar d={status.exposure.download} />}
+          {status.transfer && status.exposure?.phase !== 'downloading' && <DownloadBar d={status.transfer} label={status.transfer.source} testid="runner-download-progress" />}
           <SaveImage lastImage={status.lastImage} job={status.exposure} />
           <CameraSettings connected={status.connected} />
         </>

@@ -6,6 +6,7 @@ import { useEstimate, useSequenceForm, useSequenceStatus } from './sequenceHooks
 import { estimateText, MAX_GROUPS, toPlan } from './sequenceModel';
 import { GroupsTable, SequenceControls, SequenceProgress, SequenceSettings } from './SequenceParts';
 import { PlanFile } from './PlanFile';
+import { DownloadBar, useSourceDownload } from './Download';
 import { AutomationForm } from './AutomationForm';
 import type { Source } from './Viewer';
 
@@ -17,6 +18,7 @@ export function SequencePanel({ onOpen }: { onOpen: (s: Source) => void }) {
   const { error, act } = useStatusAction<any>(setStatus);
   const running = !!status && ['cooling', 'running', 'paused'].includes(status.state);
   const connected = useConnected();
+  const download = useSourceDownload('sequence');
 
   return (
     <div className="panel">
@@ -38,6 +40,7 @@ export function SequencePanel({ onOpen }: { onOpen: (s: Source) => void }) {
       <SequenceControls status={status} running={running} canStart={!estError && connected} act={act} start={() => post('/api/sequence/start', { plan: toPlan(form, groups), out: form.out })} />
       {!connected && <div className="muted" data-testid="seq-needs-camera">{NEEDS_CAMERA} to start the sequence.</div>}
       {error && <div className="banner error" data-testid="seq-error">{error}</div>}
+      {running && download && <DownloadBar d={download} testid="seq-download-progress" />}
       {status && status.state !== 'idle' && <SequenceProgress status={status} onOpen={onOpen} />}
     </div>
   );

@@ -22,10 +22,12 @@ import {
   type CameraCondition,
   type CameraSettings,
   type CameraSettingsState,
+  type DownloadProgress,
 } from '../types.js';
 import { GAIN_MODES } from '../camera-settings.js';
 import { ACTION_KEYS, CAMERA_ACTIONS, actionValue, readoutIndex, readoutOfIndex } from './actions.js';
 import { ALPACA_ERRORS, CAMERA_STATES, DISCOVERY_MESSAGE, DISCOVERY_PORT, IMAGEBYTES_MIME, decodeImageBytes, parseImageBytesHeader } from './protocol.js';
+import { readBody } from './transfer.js';
 
 /** An Alpaca device reported an error (ErrorNumber != 0). */
 export class AlpacaDeviceError extends DarkroomError {
@@ -54,7 +56,7 @@ export class AlpacaDevice {
     this.label = `alpaca://${target.host}:${target.port}/${target.type}/${target.number}`;
   }
 
-  private async request(method: 'GET' | 'PUT', member: string, params: Record<string, string | number | boolean> = {}, accept?: string): Promise<Response> {
+  private async request(method: 'GET' | 'PUT', member: string, params: Record<string, string | number | boolean> = {}, accept?: string, signal?: () => AbortSignal): Promise<Response> {
     const form = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) form.set(k, typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v));
     form.set('ClientID', String(CLIENT_ID));
@@ -66,17 +68,18 @@ export class AlpacaDevice {
       body: method === 'PUT' ? form.toString() : undefined,
     };
     try {
-      return await this.send(url, init);
+      return await this.send(url, init, signal?.());
     } catch (e) {
       // a kept-alive socket the server closed while this process was busy fails the next request
       // on it: a GET changes nothing on the device, so it is sent once more on a fresh connection
-      if (method === 'GET' && isStaleSocket(e)) return this.send(url, init).catch((e2: unknown) => this.unreachable(e2));
+      if (method === 'GET' && isStaleSocket(e)) return this.send(url, init, signal?.()).catch((e2: unknown) => this.unreachable(e2));
       return this.unreachable(e);
     }
   }
 
-  private send(url: string, init: RequestInit): Promise<Response> {
-    return fetch(url, { ...init, signal: AbortSignal.timeout(this.target.timeoutMs ?? 10_000) });
+  /** A request with the answer's timeout (or `signal`, which the caller aborts: an image's body may take longer). */
+  private send(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+    return fetch(url, { ...init, signal: signal ?? AbortSignal.timeout(this.target.timeoutMs ?? 10_000) });
   }
 
   private unreachable(e: unknown): never {
@@ -85,7 +88,7 @@ export class AlpacaDevice {
     throw new DarkroomError('IO', `cannot reach Alpaca server at ${this.target.host}:${this.target.port} (${why})`, this.label);
   }
 
-  private async json(res: Response, member: string): Promise<Record<string, unknown>> {
+  private async json(res: Response, member: string, text?: () => Promise<string>): Promise<Record<string, unknown>> {
     if (res.status === 404) throw new DarkroomError('IO', `device not found on the server (${(await res.text()).trim()})`, this.label);
     if (res.status === 400) {
       // the Alpaca API answers 400 for an unknown device as for any request it cannot take
@@ -94,7 +97,7 @@ export class AlpacaDevice {
       throw new AlpacaDeviceError(-400, `${member}: the server refused the request (HTTP 400: ${text})`, this.label);
     }
     if (res.status !== 200) throw new AlpacaDeviceError(-res.status, `${member}: HTTP ${res.status}: ${(await res.text()).trim()}`, this.label);
-    const body = (await res.json()) as Record<string, unknown>;
+    const body = JSON.parse(text ? await text() : await res.text()) as Record<string, unknown>;
     const n = Number(body.ErrorNumber ?? 0);
     if (n !== 0) throw new AlpacaDeviceError(n, `${member}: ${String(body.ErrorMessage ?? '')} (Alpaca error 0x${n.toString(16)})`, this.label);
     return body;
@@ -124,19 +127,39 @@ export class AlpacaDevice {
     return String((await this.json(await this.request('PUT', 'action', { Action: name, Parameters: parameters }), `action ${name}`)).Value ?? '');
   }
 
-  /** The ImageArray, row-major; through ImageBytes unless json is set (or the server answers JSON). */
-  async imageArray(json = false): Promise<{ width: number; height: number; data: Float32Array; via: 'imagebytes' | 'json' }> {
-    const res = await this.request('GET', 'imagearray', {}, json ? 'application/json' : `${IMAGEBYTES_MIME}, application/json;q=0.5`);
+  /**
+   * The ImageArray, row-major; through ImageBytes unless json is set (or the server answers JSON).
+   * The body is read as a stream (transfer.ts), with progress to `onProgress`; the answer's timeout
+   * covers the wait for the headers, then the body may take as long as its bytes keep coming.
+   */
+  async imageArray(json = false, onProgress?: (p: DownloadProgress) => void): Promise<{ width: number; height: number; data: Float32Array; via: 'imagebytes' | 'json' }> {
+    const timeoutMs = this.target.timeoutMs ?? 10_000;
+    let ctl = new AbortController();
+    let headers: NodeJS.Timeout | undefined;
+    const signal = (): AbortSignal => {
+      clearTimeout(headers);
+      ctl = new AbortController();
+      const c = ctl;
+      headers = setTimeout(() => c.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+      return c.signal;
+    };
+    let res: Response;
+    try {
+      res = await this.request('GET', 'imagearray', {}, json ? 'application/json' : `${IMAGEBYTES_MIME}, application/json;q=0.5`, signal);
+    } finally {
+      clearTimeout(headers);
+    }
     const type = res.headers.get('content-type') ?? '';
+    const read = (imageBytes: boolean): Promise<Buffer> => readBody(res, { onProgress, imageBytes, idleMs: Math.max(timeoutMs, 30_000), abort: ctl, label: this.label });
     if (res.status === 200 && type.includes(IMAGEBYTES_MIME)) {
-      const buf = Buffer.from(await res.arrayBuffer());
+      const buf = await read(true);
       const h = parseImageBytesHeader(buf);
       if (h.errorNumber !== 0) {
         throw new AlpacaDeviceError(h.errorNumber, `imagearray: ${buf.subarray(h.dataStart).toString('utf8')} (Alpaca error 0x${h.errorNumber.toString(16)})`, this.label);
       }
       return { ...decodeImageBytes(buf, h), via: 'imagebytes' };
     }
-    const body = await this.json(res, 'imagearray');
+    const body = await this.json(res, 'imagearray', res.status === 200 ? async () => (await read(false)).toString('utf8') : undefined);
     if (Number(body.Rank) !== 2) throw new AlpacaDeviceError(ALPACA_ERRORS.driverError, `imagearray rank ${String(body.Rank)} not supported`, this.label);
     const cols = body.Value as number[][];
     const width = cols.length;
@@ -332,7 +355,7 @@ export class AlpacaCamera extends AlpacaPart implements Camera {
   async imageReady(): Promise<boolean> {
     return this.dev.get<boolean>('imageready');
   }
-  async download(timeoutMs = 60_000): Promise<Image> {
+  async download(timeoutMs = 60_000, onProgress?: (p: DownloadProgress) => void): Promise<Image> {
     const last = this.last;
     if (!last) throw new DarkroomError('IO', 'no exposure was started', this.dev.label);
     const deadline = last.start.getTime() + last.req.duration * 1000 + timeoutMs;
@@ -344,7 +367,7 @@ export class AlpacaCamera extends AlpacaPart implements Camera {
       const left = last.start.getTime() + last.req.duration * 1000 - now;
       await new Promise((r) => setTimeout(r, left > 500 ? Math.min(left, 2000) : Math.max(100, Math.min(500, left))));
     }
-    const arr = await this.dev.imageArray(this.json);
+    const arr = await this.dev.imageArray(this.json, onProgress);
     this.lastTransfer = arr.via;
     const img = createImage(arr.width, arr.height, 1);
     img.data[0]!.set(arr.data);

@@ -64,6 +64,8 @@ export interface AlpacaServerOptions {
   names?: Partial<AlpacaNames>;
   /** Port of the UDP discovery responder (default 32227; 0 = any free port; null = no discovery). */
   discoveryPort?: number | null;
+  /** Send ImageBytes images at this many bytes per second (a slow link, to watch a download's progress); default at once. */
+  downloadRate?: number;
 }
 
 /** Members a client may use before it connects. */
@@ -96,6 +98,7 @@ export class AlpacaServer<O extends AlpacaServerOptions = AlpacaServerOptions> {
   private serverTx = 0;
   private devices: DeviceEntry[] = [];
   private readonly discoveryPortOpt: number | null;
+  private readonly downloadRate: number | undefined;
   port = 0;
   discoveryPort = 0;
   private lastExposure: { start: number; duration: number } | null = null;
@@ -111,6 +114,7 @@ export class AlpacaServer<O extends AlpacaServerOptions = AlpacaServerOptions> {
     this.clock = opts.clock ?? realClock;
     this.names = { ...DEFAULT_NAMES, ...opts.names };
     this.discoveryPortOpt = opts.discoveryPort === undefined ? DISCOVERY_PORT : opts.discoveryPort;
+    this.downloadRate = opts.downloadRate;
   }
 
   async start(port = 11111, host = '127.0.0.1'): Promise<number> {
@@ -229,8 +233,10 @@ export class AlpacaServer<O extends AlpacaServerOptions = AlpacaServerOptions> {
       if (!WITHOUT_CONNECTION.has(call.member) && !call.dev.connected) throw new AlpacaError(ALPACA_ERRORS.notConnected, `${call.dev.name} is not connected`);
       if (call.wantsBytes) {
         const img = await this.readyImage();
-        res.writeHead(200, { 'content-type': IMAGEBYTES_MIME });
-        res.end(encodeImageBytes(img.data[0]!, img.width, img.height, clientTx, serverTx));
+        const bytes = encodeImageBytes(img.data[0]!, img.width, img.height, clientTx, serverTx);
+        res.writeHead(200, { 'content-type': IMAGEBYTES_MIME, 'content-length': String(bytes.length) });
+        if (this.downloadRate) await sendPaced(res, bytes, this.downloadRate);
+        else res.end(bytes);
         return;
       }
       reply(await call.run());
@@ -320,6 +326,18 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** Write `body` at `rate` bytes per second: a slice every 50 ms (stops when the client goes away). */
+async function sendPaced(res: ServerResponse, body: Buffer, rate: number): Promise<void> {
+  const slice = Math.max(1024, Math.round(rate / 20));
+  const t0 = Date.now();
+  for (let o = 0; o < body.length && !res.destroyed; o += slice) {
+    res.write(body.subarray(o, Math.min(body.length, o + slice)));
+    const due = t0 + ((o + slice) / rate) * 1000 - Date.now();
+    if (due > 0) await new Promise((r) => setTimeout(r, due));
+  }
+  res.end();
 }
 
 function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>): void {

@@ -22,7 +22,7 @@ import { DarkroomError } from '../../util/errors.js';
 import { readFits } from '../../fits/index.js';
 import type { Image } from '../../image/image.js';
 import { applyFrameHeader } from '../frame-header.js';
-import type { Camera, CameraState, CoolerStatus, LinkEvent, ExposureRequest, FilterWheel, GuideDirection, GuideOutput, SensorInfo, Subframe } from '../types.js';
+import type { Camera, CameraState, CoolerStatus, DownloadProgress, LinkEvent, ExposureRequest, FilterWheel, GuideDirection, GuideOutput, SensorInfo, Subframe } from '../types.js';
 import { XmlStream, escapeXml, type XmlElement } from './xml.js';
 import { INDI_INTERFACE, type IndiDeviceSummary } from './discover.js';
 
@@ -611,7 +611,7 @@ export class IndiCamera implements Camera, IndiRestorable {
    * wait for the client to reconnect and restore the devices, and take the exposure again (up to
    * EXPOSURE_RETRIES times): the caller gets one whole image, never a part of the lost one.
    */
-  async download(timeoutMs = 60_000): Promise<Image> {
+  async download(timeoutMs = 60_000, onProgress?: (p: DownloadProgress) => void): Promise<Image> {
     const last0 = this.last;
     if (!last0) throw new DarkroomError('IO', 'no exposure was started', this.client.label);
     let el: IndiElement;
@@ -631,7 +631,11 @@ export class IndiCamera implements Camera, IndiRestorable {
     const last = this.last!;
     last.pending = false;
     if (!(el.format ?? '').toLowerCase().startsWith('.fits')) throw new DarkroomError('UNSUPPORTED', `image BLOB format '${el.format}' is not FITS`, this.client.label);
+    // the XML reader hands over whole BLOB elements: their bytes cannot be followed as they arrive
+    const bytes = el.blob!.length;
+    onProgress?.({ bytes: 0, total: bytes, fraction: 0 });
     const img = decodeFitsBlob(el.blob!);
+    onProgress?.({ bytes, total: bytes, fraction: 1 });
     const st = await this.coolerStatus();
     const info = await this.sensorInfo();
     applyFrameHeader(img.header, {

@@ -21,7 +21,7 @@ import { sensorModel, type SensorModel } from './sensors.js';
 import { randomStarField, type Psf, type SimStar } from './stars.js';
 import { SimFilterWheel } from './wheel.js';
 import { READOUT_MODE_NAMES, checkSettings, condition } from '../camera-settings.js';
-import type { CameraCapabilities, CameraCondition, CameraSettings, CameraSettingsState } from '../types.js';
+import type { CameraCapabilities, CameraCondition, CameraSettings, CameraSettingsState, DownloadProgress } from '../types.js';
 import { applyPixelMask, capabilitiesOf, effectiveSensor, flushMs, loadSettings, readoutFactor, residualFraction, saveSettings } from './qsi.js';
 
 export { MIN_SETPOINT, MAX_SETPOINT } from './cooler.js';
@@ -345,7 +345,8 @@ export class SimCamera implements Camera {
     const mid = (e.start + e.end) / 2;
     if (this.clock.now() >= mid) e.ccdTempMid = this.cooler.temperature();
   }
-  async download(timeoutMs = 60_000): Promise<Image> {
+  /** The image once read out; `onProgress` hears 0 then 1 (it is made in memory: there is no transfer to follow). */
+  async download(timeoutMs = 60_000, onProgress?: (p: DownloadProgress) => void): Promise<Image> {
     const e = this.exposure;
     if (!e) throw new DeviceError('invalid-operation', 'no image: no exposure was taken');
     const waitMs = e.readEnd - this.clock.now();
@@ -359,7 +360,11 @@ export class SimCamera implements Camera {
     const hard = this.hardFault();
     if (hard) throw new DeviceError('invalid-operation', `camera ${hard.message}: the image is lost`);
     this.sampleMid(e);
-    return this.render(e);
+    const bytes = 2 * e.sub.width * e.sub.height;
+    onProgress?.({ bytes: 0, total: bytes, fraction: 0 });
+    const img = this.render(e);
+    onProgress?.({ bytes, total: bytes, fraction: 1 });
+    return img;
   }
   /** Last exposure's image: throws when none is ready. */
   lastImage(): Image {

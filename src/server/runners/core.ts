@@ -3,7 +3,7 @@
  * which a long job holds), the file roots, the event sink (WebSocket broadcast), and how a job that holds
  * the camera runs in the background.
  */
-import type { Camera } from '../../devices/types.js';
+import type { Camera, DownloadProgress } from '../../devices/types.js';
 import { isDarkroomError } from '../../util/errors.js';
 import type { DeviceSession } from '../devices.js';
 import type { Roots } from '../roots.js';
@@ -44,10 +44,16 @@ export function publishingCamera(core: SessionCore, camera: Camera, source: stri
       const v = Reflect.get(target, key, target) as unknown;
       if (typeof v !== 'function') return v;
       if (key !== 'download') return v.bind(target);
-      return async (...args: unknown[]) => {
-        const img = await v.apply(target, args);
-        core.devices.publish(img, source);
-        return img;
+      // the download's progress goes to the status and the events too (a caller's own sink still hears it)
+      return async (timeoutMs?: number, onProgress?: (p: DownloadProgress) => void) => {
+        const sink = core.devices.downloadProgress(source);
+        try {
+          const img = await (v as Camera['download']).call(target, timeoutMs, (p) => (sink.onProgress(p), onProgress?.(p)));
+          core.devices.publish(img, source);
+          return img;
+        } finally {
+          sink.done();
+        }
       };
     },
   });
