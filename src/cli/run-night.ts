@@ -3,17 +3,18 @@
  * (masters, calibration, debayer, registration, integration), prints the plan with --dry-run,
  * else executes it.
  */
-import { checkRunPaths } from '../pipeline/safety.js';
+import { checkDryRunPaths } from '../pipeline/safety.js';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { join } from 'node:path';
 import { buildPlan, DEFAULT_OPTIONS, type Plan, type RunOptions } from '../pipeline/plan.js';
 import { formatPlan } from '../pipeline/format.js';
 import { OptionError } from '../pipeline/option-error.js';
-import { stepEventLine, type StepEvent } from '../pipeline/events.js';
+import { runEventLine, type RunEvent } from '../pipeline/events.js';
 import type { RunReport } from '../pipeline/report.js';
 import type { Executor } from '../pipeline/scheduler.js';
 import { DarkroomError } from '../util/errors.js';
+import { warningLine } from '../util/warnings.js';
 import { addOptions, parseCli } from '../util/options.js';
 import { INTEGRATE_CATALOGUE, splitRunIntegration } from '../integrate/options.js';
 import { RUN_REGISTER_CATALOGUE, runRegisterOptions } from '../register/options.js';
@@ -121,36 +122,48 @@ async function runNight(night: string, o: CliOpts): Promise<void> {
   if (!o.out && !o.dryRun) throw new DarkroomError('BAD_ARGUMENT', '--out DIR is required (or use --dry-run)');
   if (o.executor) (await import('../pipeline/executors/index.js')).checkExecutorSpec(o.executor);
   const out = resolve(o.out ?? 'darkroom-out');
-  // a dry run with --out given is refused as the run would be (the night as OUT scans nothing and writes in the night)
-  if (o.dryRun && o.out) checkRunPaths(night, out, { library: options.library });
+  // a dry run into the night itself is refused as the run is (it would scan nothing: OUT is never scanned);
+  // OUT inside the night is fine for a dry run, which writes nothing and skips OUT
+  if (o.dryRun && o.out) checkDryRunPaths(night, out);
   const plan = buildPlan(night, out, options, { saveCache: !o.dryRun, onFile: o.dryRun ? undefined : scanProgress() });
   if (o.dryRun) {
     process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
     return;
   }
-  const report = await execute(plan, o);
+  const shown = new Set<string>();
+  const report = await execute(plan, o, shown);
   if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     process.stdout.write(`${report.stacks.length} stack(s) in ${out}\n`);
     for (const s of report.stacks) process.stdout.write(`  ${s.path}: ${s.object} ${s.filter}, ${s.frames} frame(s)\n`);
-    for (const w of report.warnings) process.stdout.write(`  ! ${w}\n`);
+    // the warnings not printed yet (the steps' went to stderr as they were raised, unless a progress bar was drawn)
+    for (const w of report.warnings) if (!shown.has(w)) process.stdout.write(`  ! ${w}\n`);
   }
 }
 
-/** Progress of the steps: a bar on a terminal, plain lines otherwise (pipes, files, CI). */
-async function progressSink(plan: Plan, o: CliOpts): Promise<{ onEvent: (e: StepEvent) => void; stop: () => void }> {
-  if (!process.stdout.isTTY || o.json) return { onEvent: (e) => process.stderr.write(`${stepEventLine(e)}\n`), stop: () => undefined };
+/**
+ * Progress of the steps: a bar on a terminal, plain lines otherwise (pipes, files, CI), with the
+ * steps' warnings as `warning: ...` lines as they are raised (their lines go into `shown`).
+ */
+async function progressSink(plan: Plan, o: CliOpts, shown: Set<string>): Promise<{ onEvent: (e: RunEvent) => void; stop: () => void }> {
+  if (!process.stdout.isTTY || o.json) {
+    const onEvent = (e: RunEvent): void => {
+      if (e.type === 'warning') shown.add(warningLine(e));
+      process.stderr.write(`${runEventLine(e)}\n`);
+    };
+    return { onEvent, stop: () => undefined };
+  }
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar({ format: 'darkroom run [{bar}] {value}/{total} {step}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
   bar.start(plan.steps.filter((s) => s.kind !== 'report').length, 0, { step: '' });
-  return { onEvent: (e) => (e.type === 'step-start' ? undefined : bar.update(e.index, { step: e.id })), stop: () => bar.stop() };
+  return { onEvent: (e) => (e.type === 'step-start' || e.type === 'warning' ? undefined : bar.update(e.index, { step: e.id })), stop: () => bar.stop() };
 }
 
-async function execute(plan: Plan, o: CliOpts): Promise<RunReport> {
+async function execute(plan: Plan, o: CliOpts, shown: Set<string>): Promise<RunReport> {
   const { executePlan } = await import('../pipeline/execute.js');
   const { executorFromSpec, BullmqExecutor } = await import('../pipeline/executors/index.js');
   const executor: Executor = executorFromSpec(o.executor, { log: (line) => process.stderr.write(`${line}\n`) });
-  const progress = await progressSink(plan, o);
+  const progress = await progressSink(plan, o, shown);
   try {
     const report = await executePlan(plan, { executor, onEvent: progress.onEvent });
     progress.stop();

@@ -2,8 +2,11 @@
  * Structured progress of a run: one event when a step starts, and one when it is done, reused or
  * failed. `index` counts the steps finished so far (a start event: the one about to finish);
  * `total` is the number of steps that can run (every step but the report, which is always written).
- * Callers print lines (stepEventLine) or drive a progress bar from them; nobody parses the lines.
+ * A warning raised while the run goes (by a step, or at the run's end) is sent as it is raised, as a
+ * 'warning' event with its step, not only in the report. Callers print lines (runEventLine) or
+ * drive a progress bar from them; nobody parses the lines.
  */
+import { warningLine, type WarningEvent } from '../util/warnings.js';
 import type { StepKind } from './plan.js';
 
 export type StepEventType = 'step-start' | 'step-done' | 'step-reused' | 'step-failed';
@@ -24,7 +27,28 @@ export interface StepEvent {
   dependency?: string;
 }
 
-export type RunEventSink = (e: StepEvent) => void;
+/** A warning of the run as it is raised: the step's driver's {code, message, file?}, and the step. */
+export interface WarningRunEvent extends WarningEvent {
+  type: 'warning';
+  /** The step that raised it (absent: the run's own, after the steps: a stack not produced, an output kept). */
+  step?: string;
+}
+
+export type RunEvent = StepEvent | WarningRunEvent;
+
+export type RunEventSink = (e: RunEvent) => void;
+
+/** The warning of a run event, without the event's own fields. */
+export function warningOf(e: WarningRunEvent): WarningEvent {
+  const { type: _type, step: _step, ...w } = e;
+  return w;
+}
+
+/** A plain line of any run event: a step's progress line, or `warning: STEP: FILE: message`. */
+export function runEventLine(e: RunEvent): string {
+  if (e.type === 'warning') return `warning: ${e.step ? `${e.step}: ` : ''}${warningLine(e)}`;
+  return stepEventLine(e);
+}
 
 /** A plain progress line of an event (logs, pipes, the server's run log). */
 export function stepEventLine(e: StepEvent): string {

@@ -18,7 +18,7 @@ import { checkRunPaths, OUTPUT_DIRS, topDirs } from './safety.js';
 import { claimDirs, loadManifest, removeRecorded, saveManifest, type Manifest } from './manifest.js';
 import { DarkroomError } from '../util/errors.js';
 import type { WarningEvent } from '../util/warnings.js';
-import { stepEventLine, type StepEvent } from './events.js';
+import { runEventLine, type RunEvent } from './events.js';
 import { buildRunReport, writeReportFiles, type RunReport } from './report.js';
 import { localExecutor, newRunState, Scheduler, type Executor, type RunState } from './scheduler.js';
 import { stampPath } from './stamps.js';
@@ -30,12 +30,16 @@ export type { RunReport } from './report.js';
 export { localExecutor, type Executor } from './scheduler.js';
 export { readStampFile, stampName, type Stamp } from './stamps.js';
 export { integrateInputs, integrateOptions, makeStepEnv, mergeParts, runPlanStep, tmpDirOf, writeStack, type StepEnv, type StepOutput, type StepPart } from './steps/index.js';
-export { stepEventLine, type StepEvent } from './events.js';
+export { runEventLine, stepEventLine, warningOf, type RunEvent, type StepEvent, type WarningRunEvent } from './events.js';
 
 export interface ExecuteOptions {
-  /** Structured progress: step started, done, reused, failed. */
-  onEvent?: (e: StepEvent) => void;
-  /** Plain lines made from the events (stepEventLine), then the report's path: for logs and pipes. */
+  /**
+   * Structured progress: step started, done, reused, failed; and each warning raised while the run
+   * goes ('warning', with its step), as it is raised (the plan's own warnings are not repeated: they
+   * are the plan's, known before the run).
+   */
+  onEvent?: (e: RunEvent) => void;
+  /** Plain lines made from the events (runEventLine), then the report's path: for logs and pipes. */
   log?: (line: string) => void;
   /** Integration workers (default: the integrate module's choice). */
   workers?: number;
@@ -80,12 +84,16 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions = {}): Promis
   const t0 = Date.now();
   const manifest = prepareOut(plan);
   const rs = newRunState(plan.warningEvents ?? plan.warnings.map((message) => ({ code: 'STEP_WARNING' as const, message })));
-  const warn = (w: WarningEvent): void => void rs.warnings.push(w);
-  const env = makeStepEnv(plan, (id) => rs.results.get(id), warn, opts.workers);
-  const onEvent = (e: StepEvent): void => {
+  const onEvent = (e: RunEvent): void => {
     opts.onEvent?.(e);
-    opts.log?.(stepEventLine(e));
+    opts.log?.(runEventLine(e));
   };
+  // a warning goes to the report and out at once (the scheduler gives each step a warn that names it)
+  const warn = (w: WarningEvent, step?: string): void => {
+    rs.warnings.push(w);
+    onEvent({ ...w, type: 'warning', ...(step ? { step } : {}) });
+  };
+  const env = makeStepEnv(plan, (id) => rs.results.get(id), warn, opts.workers);
   const scheduler = new Scheduler({ env, executor: opts.executor ?? localExecutor, manifest, rs, onEvent });
   // one thread pool for the run's steps (here, in order): threads start and load the code once
   const steps = plan.steps.filter((s) => FINAL_KINDS.has(s.kind));

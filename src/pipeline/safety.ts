@@ -34,6 +34,11 @@ export function checkRunPaths(night: string, out: string, opts: { library?: stri
   if (opts.library && isWithin(physicalPath(opts.library), rn)) throw new OptionError('BAD_ARGUMENT', 'library', `the master library ${opts.library} is inside the night folder (Darkroom never writes in the night)`, 'outside', night);
 }
 
+/** A dry run's refusal: OUT == night (the scan skips OUT, so it would find nothing); OUT inside the night is allowed. */
+export function checkDryRunPaths(night: string, out: string): void {
+  if (physicalPath(out) === physicalPath(night)) checkRunPaths(night, out);
+}
+
 /** The top-level folders of OUT that a set of output paths (relative to OUT) lies in, plus .darkroom. */
 export function topDirs(outputs: Iterable<string>): string[] {
   const s = new Set<string>(['.darkroom']);

@@ -147,12 +147,13 @@ export class Scheduler {
     saveManifest(out, manifest);
     let st: StepOutput;
     try {
-      st = await executor.runStep(env, s, this.hashOf(s));
+      // the step's warnings name it (and go out as they are raised, through the run's warn)
+      st = await executor.runStep({ ...env, warn: (w) => env.warn(w, s.id) }, s, this.hashOf(s));
     } catch (e) {
       recordFiles(out, manifest, s.outputs, {});
       saveManifest(out, manifest);
       if (!isDarkroomError(e)) throw e;
-      rs.warnings.push({ code: 'STEP_FAILED', message: `${s.id} failed: ${e.oneLine()}` });
+      env.warn({ code: 'STEP_FAILED', message: `${s.id} failed: ${e.oneLine()}` }, s.id);
       return this.fail(s, { message: e.oneLine(), root: e.oneLine() }, (Date.now() - t) / 1000);
     }
     const seconds = (Date.now() - t) / 1000;

@@ -7,9 +7,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { loadManifest } from '../pipeline/manifest.js';
 import { buildPlan, type Plan, type RunOptions } from '../pipeline/plan.js';
-import { executePlan, type RunReport } from '../pipeline/execute.js';
+import { executePlan, warningOf, type RunReport } from '../pipeline/execute.js';
 import { checkRunPaths } from '../pipeline/safety.js';
 import { isDarkroomError } from '../util/errors.js';
+import type { WarningEvent } from '../util/warnings.js';
 import { HttpError } from './errors.js';
 
 export interface RunStatus {
@@ -37,6 +38,9 @@ export function makePlan(night: string, out: string, opts: Partial<RunOptions>):
   return buildPlan(night, out, opts, { saveCache: false });
 }
 
+/** A warning's identity for the console (as its warnings panel lists them): code, message, file. */
+const warningKey = (w: WarningEvent): string => `${w.code}|${w.message}|${w.file ?? ''}`;
+
 export class Processing {
   private current: RunStatus | null = null;
   private seq = 0;
@@ -56,8 +60,16 @@ export class Processing {
     const st: RunStatus = { id: ++this.seq, state: 'running', night, out, done: 0, total: plan.steps.length, step: null, log: [], startedAt: Date.now() };
     this.current = st;
     this.onEvent({ type: 'run', status: st });
-    // the plan's warnings (the scan's: duplicates, files skipped ...) reach the console as the run starts, not only with its report
-    for (const w of plan.warningEvents ?? []) this.onEvent({ type: 'warning', source: 'processing', ...w });
+    // the plan's warnings (the scan's: duplicates, files skipped ...) reach the console as the run starts, the
+    // steps' as they are raised (with the step), not only with its report; each is sent once
+    const sent = new Set<string>();
+    const send = (w: WarningEvent, step?: string): void => {
+      const k = warningKey(w);
+      if (sent.has(k)) return;
+      sent.add(k);
+      this.onEvent({ type: 'warning', source: 'processing', ...w, ...(step ? { step } : {}) });
+    };
+    for (const w of plan.warningEvents ?? []) send(w);
     const finished = (async () => {
       try {
         st.report = await executePlan(plan, {
@@ -69,6 +81,7 @@ export class Processing {
           // the plan's own step count throughout (the scheduler counts without the report step, and
           // intermediates it need not redo never report): done counts the steps finished so far
           onEvent: (e) => {
+            if (e.type === 'warning') return send(warningOf(e), e.step);
             if (e.type === 'step-start') return;
             st.done = Math.min(st.total - 1, e.index);
             st.step = e.id;
@@ -77,7 +90,8 @@ export class Processing {
         });
         st.state = 'done';
         st.done = st.total;
-        for (const w of st.report.warning_events ?? []) this.onEvent({ type: 'warning', source: 'processing', ...w });
+        // the report's warnings not sent yet (none when every warning went out as it was raised)
+        for (const w of st.report.warning_events ?? []) send(w);
       } catch (e) {
         st.state = 'failed';
         st.error = isDarkroomError(e) ? e.oneLine() : (e as Error)?.message ?? String(e);

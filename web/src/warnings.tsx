@@ -1,6 +1,7 @@
 /**
  * The warnings panel: the structured warnings ({code, message, file}) the server sends (a plan's, a
- * run's report, any 'warning' event), kept for the session, newest first, with a count in the header.
+ * run's steps' as they are raised, with the step, a run's report, any 'warning' event), kept for the
+ * session, newest first, with a count in the header. The same code, message and file is listed once.
  */
 import { useEffect, useState } from 'react';
 import { onEvent } from './api';
@@ -11,16 +12,18 @@ export interface Warning {
   file?: string;
   /** Where it came from: plan, processing, camera ... */
   source: string;
+  /** The processing step that raised it. */
+  step?: string;
 }
 
 let all: Warning[] = [];
 const subscribers = new Set<(w: Warning[]) => void>();
 
 /** Add warnings (the same code, message and file as one already listed is not repeated). */
-export function addWarnings(source: string, list: Array<{ code: string; message: string; file?: string }>): void {
+export function addWarnings(source: string, list: Array<{ code: string; message: string; file?: string; step?: string }>): void {
   const key = (w: { code: string; message: string; file?: string }): string => `${w.code}|${w.message}|${w.file ?? ''}`;
   const seen = new Set(all.map(key));
-  const fresh = list.filter((w) => !seen.has(key(w))).map((w) => ({ code: w.code, message: w.message, file: w.file, source }));
+  const fresh = list.filter((w) => !seen.has(key(w))).map((w) => ({ code: w.code, message: w.message, file: w.file, source, ...(typeof w.step === 'string' ? { step: w.step } : {}) }));
   if (!fresh.length) return;
   all = [...fresh.reverse(), ...all].slice(0, 200);
   for (const s of subscribers) s(all);
@@ -57,7 +60,11 @@ export function WarningsTray() {
             <li key={i} data-code={w.code}>
               <span className="code">{w.code}</span> {w.message}
               {w.file && <div className="muted file">{w.file}</div>}
-              <span className="muted"> · {w.source}</span>
+              <span className="muted">
+                {' '}
+                · {w.source}
+                {w.step ? ` · ${w.step}` : ''}
+              </span>
             </li>
           ))}
         </ul>

@@ -35,12 +35,13 @@ export interface StepEnv {
   steps: Map<string, PlanStep>;
   producer: Map<string, PlanStep>;
   result: (id: string) => Stamp | undefined;
-  warn: (w: WarningEvent) => void;
+  /** A warning of the run; `step`: the step that raised it (the scheduler binds it for each step it runs). */
+  warn: (w: WarningEvent, step?: string) => void;
   workers?: number;
   masterCache: Map<string, Master>;
 }
 
-export function makeStepEnv(plan: Plan, result: (id: string) => Stamp | undefined, warn: (w: WarningEvent) => void, workers?: number): StepEnv {
+export function makeStepEnv(plan: Plan, result: (id: string) => Stamp | undefined, warn: (w: WarningEvent, step?: string) => void, workers?: number): StepEnv {
   const producer = new Map<string, PlanStep>();
   for (const s of plan.steps) for (const p of s.outputs) producer.set(p, s);
   return { plan, steps: new Map(plan.steps.map((s) => [s.id, s])), producer, result, warn, workers, masterCache: new Map() };
