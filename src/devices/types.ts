@@ -307,6 +307,52 @@ export class AcceleratedClock implements Clock {
   }
 }
 
+/**
+ * A simulation clock paced by its sleeps: simulated time moves by what the simulation sleeps (an
+ * exposure, a pulse, a pause), shown `factor` times faster than real time, and by real time x factor
+ * only across idle gaps (no sleep for more than `idleMs` of real time: the rig sitting unused). The
+ * computing between sleeps (centroids, a render) takes no simulated time, so a starved process on a
+ * loaded machine does not make an accelerated mount drift `factor` times its stall: a guider under
+ * test sees the same sky whatever the load. `advance(ms)` jumps ahead instantly.
+ */
+export class PacedClock implements Clock {
+  private t: number;
+  private lastReal = Date.now();
+  private sleeping = 0;
+  constructor(
+    readonly factor = 1,
+    start = Date.now(),
+    private readonly idleMs = 2000,
+  ) {
+    this.t = start;
+  }
+  /** Count an idle gap (real time with no sleep pending, longer than idleMs) as simulated time. */
+  private catchUp(): void {
+    const now = Date.now();
+    const gap = now - this.lastReal;
+    if (this.sleeping === 0 && gap > this.idleMs) this.t += gap * this.factor;
+    this.lastReal = now;
+  }
+  now(): number {
+    this.catchUp();
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.catchUp();
+    if (ms > 0) this.t += ms;
+    this.sleeping++;
+    try {
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.ceil(ms / this.factor))));
+    } finally {
+      this.sleeping--;
+      this.lastReal = Date.now();
+    }
+  }
+}
+
 /** Resolve to the device once it connects, to undefined when it does not (optional parts of a rig). */
 export async function connectedOrNone<T extends Device>(d: T): Promise<T | undefined> {
   return d.connect().then(

@@ -8,7 +8,7 @@
 import { fullFrame } from '../../acquire/focus.js';
 import { CameraGuideFrames, Guider, type Calibration, type GuideSample, type GuideStats } from '../../acquire/guide.js';
 import { SimGuideCamera, SimMount } from '../../devices/sim/simmount.js';
-import { AcceleratedClock, type Camera } from '../../devices/types.js';
+import { PacedClock, type Camera } from '../../devices/types.js';
 import { HttpError } from '../errors.js';
 import { errorMessage, type SessionCore } from './core.js';
 import { DarkroomError } from '../../util/errors.js';
@@ -47,7 +47,7 @@ interface GuideRig {
   /** The connected camera the frames come from (held while it is used); null: the simulated mount and guide camera. */
   camera: Camera | null;
   /** The simulated rig's clock (null for a connected camera and mount). */
-  clock: AcceleratedClock | null;
+  clock: PacedClock | null;
 }
 
 export class GuideRunner {
@@ -73,7 +73,8 @@ export class GuideRunner {
     if (real?.guide) {
       this.rig = { camera: real.camera, clock: null, guider: new Guider(new CameraGuideFrames(real.camera), real.guide, real.clock, { exposure: 2 }) };
     } else {
-      const clock = new AcceleratedClock(this.speed);
+      // paced by the guider's own sleeps (exposures, pulses): the simulated sky does not run away while the server is starved
+      const clock = new PacedClock(this.speed);
       const mount = new SimMount({ clock });
       this.rig = { camera: null, clock, guider: new Guider(new SimGuideCamera(mount, { stars: simSky() }), mount, clock, { exposure: 2, pixelScale: mount.pixelScale }) };
     }
@@ -110,7 +111,7 @@ export class GuideRunner {
   }
 
   /** The simulated rig's clock, when the simulated mount guides (tests and demos let it sit idle with advance()). */
-  simulatedClock(): AcceleratedClock | null {
+  simulatedClock(): PacedClock | null {
     return this.devices().clock;
   }
 
