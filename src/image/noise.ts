@@ -10,8 +10,11 @@
  * kappa_j is the standard deviation of layer j for unit white Gaussian noise, computed exactly from
  * the filter (kappa_0 = 0.8907...). Non-finite pixels are replaced by the median for the transform
  * and excluded from the statistics. Boundaries are mirrored.
+ * The transform and the sums of the iterations run on the WASM-SIMD kernel (src/kernels/noise.ts)
+ * when it loads, with results bit-identical to the plain-TS reference here (DARKROOM_KERNEL=ts).
  */
 import { median } from './stats.js';
+import { A as SLOT_A, noiseKernel, noiseKernelDone, RATIO, SRC, type NoiseTransformWasm, type Sums } from '../kernels/noise.js';
 
 export interface NoiseEstimate {
   /** Estimated standard deviation of the Gaussian noise, in the plane's units (ADU). */
@@ -111,41 +114,86 @@ function mirror(i: number, n: number): number {
   return i < n ? i : p - i;
 }
 
+/** Row pass of the B3 filter dilated by `d`: tmp = h_d * src along rows, mirrored boundaries. */
+function rowPass(src: Float32Array, tmp: Float32Array, width: number, height: number, d: number): void {
+  const d2 = 2 * d;
+  const x0 = Math.min(d2, width);
+  const x1 = Math.max(x0, width - d2);
+  for (let y = 0; y < height; y++) {
+    const b = y * width;
+    for (let x = 0; x < x0; x++) edgeRow(src, tmp, b, x, width, d);
+    for (let i = b + x0, e = b + x1; i < e; i++) {
+      tmp[i] = H0 * src[i]! + H1 * (src[i - d]! + src[i + d]!) + H2 * (src[i - d2]! + src[i + d2]!);
+    }
+    for (let x = x1; x < width; x++) edgeRow(src, tmp, b, x, width, d);
+  }
+}
+
 /**
  * One a-trous smoothing step with the B3 filter dilated by `d`: dst = (h_d (x) h_d) * src, via `tmp`
  * (row pass then column pass). Mirrored boundaries.
  */
 export function b3Smooth(src: Float32Array, dst: Float32Array, tmp: Float32Array, width: number, height: number, d: number): void {
-  const d2 = 2 * d;
-  // Rows: src -> tmp
+  rowPass(src, tmp, width, height, d);
+  // Columns: tmp -> dst, walking whole rows for locality (rows mirrored at the top and bottom).
   for (let y = 0; y < height; y++) {
     const b = y * width;
-    const x0 = Math.min(d2, width);
-    const x1 = Math.max(x0, width - d2);
-    for (let x = 0; x < x0; x++) edgeRow(src, tmp, b, x, width, d);
-    for (let x = x0; x < x1; x++) {
-      const i = b + x;
-      tmp[i] = H0 * src[i]! + H1 * (src[i - d]! + src[i + d]!) + H2 * (src[i - d2]! + src[i + d2]!);
+    const m1 = mirror(y - d, height) * width - b;
+    const p1 = mirror(y + d, height) * width - b;
+    const m2 = mirror(y - 2 * d, height) * width - b;
+    const p2 = mirror(y + 2 * d, height) * width - b;
+    for (let i = b, e = b + width; i < e; i++) {
+      dst[i] = H0 * tmp[i]! + H1 * (tmp[i + m1]! + tmp[i + p1]!) + H2 * (tmp[i + m2]! + tmp[i + p2]!);
     }
-    for (let x = x1; x < width; x++) edgeRow(src, tmp, b, x, width, d);
   }
-  // Columns: tmp -> dst, walking whole rows for locality.
-  const wd = d * width;
-  const wd2 = 2 * wd;
+}
+
+/**
+ * One layer of the transform, fused: next = c_{j+1} = (h_d (x) h_d) * cur as b3Smooth computes it,
+ * and in the same column pass ratio = max(ratio, |cur - next| / kappa_j) (`first`: ratio = that);
+ * with `resid` set (the last layer) next receives resid - c_{j+1} instead (resid = the plane I).
+ * next may be cur: after the row pass, the column pass reads cur only at the pixel it writes.
+ */
+function layerPass(
+  cur: Float32Array,
+  next: Float32Array,
+  tmp: Float32Array,
+  ratio: Float32Array,
+  width: number,
+  height: number,
+  d: number,
+  inv: number,
+  first: boolean,
+  resid: Float32Array | null,
+): void {
+  rowPass(cur, tmp, width, height, d);
+  const f32 = Math.fround;
   for (let y = 0; y < height; y++) {
     const b = y * width;
-    if (y >= d2 && y < height - d2) {
-      for (let x = 0; x < width; x++) {
-        const i = b + x;
-        dst[i] = H0 * tmp[i]! + H1 * (tmp[i - wd]! + tmp[i + wd]!) + H2 * (tmp[i - wd2]! + tmp[i + wd2]!);
+    const m1 = mirror(y - d, height) * width - b;
+    const p1 = mirror(y + d, height) * width - b;
+    const m2 = mirror(y - 2 * d, height) * width - b;
+    const p2 = mirror(y + 2 * d, height) * width - b;
+    const e = b + width;
+    if (resid !== null) {
+      for (let i = b; i < e; i++) {
+        const c = f32(H0 * tmp[i]! + H1 * (tmp[i + m1]! + tmp[i + p1]!) + H2 * (tmp[i + m2]! + tmp[i + p2]!));
+        const r = Math.abs(cur[i]! - c) * inv;
+        if (first || r > ratio[i]!) ratio[i] = r;
+        next[i] = resid[i]! - c;
+      }
+    } else if (first) {
+      for (let i = b; i < e; i++) {
+        const c = f32(H0 * tmp[i]! + H1 * (tmp[i + m1]! + tmp[i + p1]!) + H2 * (tmp[i + m2]! + tmp[i + p2]!));
+        ratio[i] = Math.abs(cur[i]! - c) * inv;
+        next[i] = c;
       }
     } else {
-      const bm1 = mirror(y - d, height) * width;
-      const bp1 = mirror(y + d, height) * width;
-      const bm2 = mirror(y - d2, height) * width;
-      const bp2 = mirror(y + d2, height) * width;
-      for (let x = 0; x < width; x++) {
-        dst[b + x] = H0 * tmp[b + x]! + H1 * (tmp[bm1 + x]! + tmp[bp1 + x]!) + H2 * (tmp[bm2 + x]! + tmp[bp2 + x]!);
+      for (let i = b; i < e; i++) {
+        const c = f32(H0 * tmp[i]! + H1 * (tmp[i + m1]! + tmp[i + p1]!) + H2 * (tmp[i + m2]! + tmp[i + p2]!));
+        const r = Math.abs(cur[i]! - c) * inv;
+        if (r > ratio[i]!) ratio[i] = r;
+        next[i] = c;
       }
     }
   }
@@ -190,23 +238,12 @@ function sanitize(plane: Float32Array): { src: Float32Array; valid: Uint8Array |
  * fly): s = stdev of the values with |w| < k s, starting from the stdev of all, until the relative
  * change < 1e-4. Returns s and how many values it used.
  */
-function kSigmaClip(src: Float32Array, c1: Float32Array, valid: Uint8Array | null): { s: number; n: number } {
+function kSigmaClip(sums: (thr: number) => Sums): { s: number; n: number } {
   let thr = Infinity;
   let s = NaN;
   let used = 0;
   for (let it = 0; it < MAX_ITER; it++) {
-    let n = 0;
-    let sum = 0;
-    let ss = 0;
-    for (let i = 0; i < src.length; i++) {
-      if (valid !== null && valid[i] === 0) continue;
-      const v = src[i]! - c1[i]!;
-      if (Math.abs(v) < thr) {
-        n++;
-        sum += v;
-        ss += v * v;
-      }
-    }
+    const { n, sum, ss } = sums(thr);
     if (n === 0) break;
     const m = sum / n;
     const sn = Math.sqrt(Math.max(0, ss / n - m * m));
@@ -220,16 +257,60 @@ function kSigmaClip(src: Float32Array, c1: Float32Array, valid: Uint8Array | nul
   return { s, n: used };
 }
 
-/** k-sigma noise estimate from layer 0 given the first smoothed plane c1. */
-function kSigmaFrom(src: Float32Array, c1: Float32Array, valid: Uint8Array | null, count: number): { sigma: number; fraction: number } {
-  const { s, n } = kSigmaClip(src, c1, valid);
+/** kSigmaClip's sums in TS: over v = src - c1 with |v| < thr (valid pixels only), in index order. */
+function kSigmaSumsTS(src: Float32Array, c1: Float32Array, valid: Uint8Array | null): (thr: number) => Sums {
+  return (thr) => {
+    let n = 0;
+    let sum = 0;
+    let ss = 0;
+    for (let i = 0; i < src.length; i++) {
+      if (valid !== null && valid[i] === 0) continue;
+      const v = src[i]! - c1[i]!;
+      if (Math.abs(v) < thr) {
+        n++;
+        sum += v;
+        ss += v * v;
+      }
+    }
+    return { n, sum, ss };
+  };
+}
+
+/** mrsIterate's sums in TS: over resid where ratio < thr (valid pixels only), in index order. */
+function mrsSumsTS(ratio: Float32Array, resid: Float32Array, valid: Uint8Array | null): (thr: number) => Sums {
+  return (thr) => {
+    let n = 0;
+    let sum = 0;
+    let ss = 0;
+    for (let i = 0; i < resid.length; i++) {
+      if (ratio[i]! >= thr) continue;
+      if (valid !== null && valid[i] === 0) continue;
+      const v = resid[i]!;
+      n++;
+      sum += v;
+      ss += v * v;
+    }
+    return { n, sum, ss };
+  };
+}
+
+/** k-sigma noise estimate from layer 0, given the sums over its values. */
+function kSigmaFrom(sums: (thr: number) => Sums, count: number): { sigma: number; fraction: number } {
+  const { s, n } = kSigmaClip(sums);
   return { sigma: s / (KAPPA[0]! * KSIGMA_FACTOR), fraction: count > 0 ? n / count : 0 };
 }
 
 function kSigmaEstimate(src: Float32Array, valid: Uint8Array | null, count: number, width: number, height: number): { sigma: number; fraction: number } {
   const c1 = new Float32Array(src.length);
   b3Smooth(src, c1, new Float32Array(src.length), width, height, 1);
-  return kSigmaFrom(src, c1, valid, count);
+  return kSigmaFrom(kSigmaSumsTS(src, c1, valid), count);
+}
+
+/** The transform for the MRS iteration: `sums(thr)` sums the residuals of the pixels with ratio < thr. */
+interface Transform {
+  ratio: Float32Array;
+  resid: Float32Array;
+  sums: (thr: number) => Sums;
 }
 
 /**
@@ -238,58 +319,64 @@ function kSigmaEstimate(src: Float32Array, valid: Uint8Array | null, count: numb
  */
 function supportAndResidual(
   src: Float32Array,
+  valid: Uint8Array | null,
   width: number,
   height: number,
   layers: number,
-  atLayer0?: (c1: Float32Array) => void,
-): { ratio: Float32Array; resid: Float32Array } {
+  atLayer0?: (c1: Float32Array, sums: (thr: number) => Sums) => void,
+): Transform {
   const N = src.length;
+  const kernel = noiseKernel(N);
+  if (kernel !== null && kernel.setup(src)) return supportAndResidualWasm(kernel, src, valid, width, height, layers, atLayer0);
   const ratio = new Float32Array(N);
   const tmp = new Float32Array(N);
-  let cur: Float32Array = src;
-  let next: Float32Array = new Float32Array(N);
+  // c_1 .. c_layers all in one plane, in place (layerPass reads cur only at the pixel it writes),
+  // then the residual: the last layer writes I - c_layers straight away, unless c_1 must be seen first.
+  const c = new Float32Array(N);
   for (let j = 0; j < layers; j++) {
-    b3Smooth(cur, next, tmp, width, height, 1 << j);
-    if (j === 0 && atLayer0) atLayer0(next);
-    const inv = 1 / KAPPA[j]!;
-    for (let i = 0; i < N; i++) {
-      const r = Math.abs(cur[i]! - next[i]!) * inv;
-      if (r > ratio[i]!) ratio[i] = r;
-    }
-    if (cur === src) {
-      cur = next;
-      next = new Float32Array(N);
-    } else {
-      const t = cur;
-      cur = next;
-      next = t;
-    }
+    const last = j === layers - 1 && !(j === 0 && atLayer0);
+    layerPass(j === 0 ? src : c, c, tmp, ratio, width, height, 1 << j, 1 / KAPPA[j]!, j === 0, last ? src : null);
+    if (j === 0 && atLayer0) atLayer0(c, kSigmaSumsTS(src, c, valid));
   }
-  // cur now holds c_layers (never src since layers >= 1); turn it into the residual in place.
-  for (let i = 0; i < N; i++) cur[i] = src[i]! - cur[i]!;
-  return { ratio, resid: cur };
+  if (layers === 1 && atLayer0) for (let i = 0; i < N; i++) c[i] = src[i]! - c[i]!;
+  return { ratio, resid: c, sums: mrsSumsTS(ratio, c, valid) };
+}
+
+/**
+ * supportAndResidual on the WASM-SIMD kernel set up with src (bit-identical): the planes live in the kernel's memory
+ * and the returned arrays are views of it, valid until the kernel's next use. The sums run in the
+ * kernel too when every pixel is valid (no mask there), else in TS over the views.
+ */
+function supportAndResidualWasm(
+  k: NoiseTransformWasm,
+  src: Float32Array,
+  valid: Uint8Array | null,
+  width: number,
+  height: number,
+  layers: number,
+  atLayer0?: (c1: Float32Array, sums: (thr: number) => Sums) => void,
+): Transform {
+  // src is in slot SRC (k.setup). c_1 .. c_layers all in slot A, in place (then the residual, written by the last layer).
+  for (let j = 0; j < layers; j++) {
+    const last = j === layers - 1 && !(j === 0 && atLayer0);
+    k.layer(j === 0 ? SRC : SLOT_A, SLOT_A, width, height, 1 << j, 1 / KAPPA[j]!, j === 0, last);
+    if (j === 0 && atLayer0) atLayer0(k.plane(SLOT_A), valid === null ? (thr) => k.ksigmaSums(SLOT_A, thr) : kSigmaSumsTS(src, k.plane(SLOT_A), valid));
+  }
+  const resid = k.plane(SLOT_A);
+  if (layers === 1 && atLayer0) for (let i = 0; i < resid.length; i++) resid[i] = src[i]! - resid[i]!;
+  const ratio = k.plane(RATIO);
+  return { ratio, resid, sums: valid === null ? (thr) => k.mrsSums(SLOT_A, thr) : mrsSumsTS(ratio, resid, valid) };
 }
 
 /**
  * MRS iteration on a computed transform. Returns the estimate and the number of pixels it used,
  * or null when no pixel is left.
  */
-function mrsIterate(ratio: Float32Array, resid: Float32Array, valid: Uint8Array | null, sigma0: number): { sigma: number; n: number } | null {
+function mrsIterate(sums: (thr: number) => Sums, sigma0: number): { sigma: number; n: number } | null {
   let sigma = sigma0;
   let n = 0;
   for (let it = 0; it < MAX_ITER; it++) {
-    const thr = K * sigma;
-    let cnt = 0;
-    let sum = 0;
-    let ss = 0;
-    for (let i = 0; i < resid.length; i++) {
-      if (ratio[i]! >= thr) continue;
-      if (valid !== null && valid[i] === 0) continue;
-      const v = resid[i]!;
-      cnt++;
-      sum += v;
-      ss += v * v;
-    }
+    const { n: cnt, sum, ss } = sums(K * sigma);
     if (cnt < 2) return null;
     const m = sum / cnt;
     const s = Math.sqrt(Math.max(0, (ss - cnt * m * m) / (cnt - 1)));
@@ -313,8 +400,27 @@ export function mrsRaw(plane: Float32Array, width: number, height: number, layer
   const { src, valid, count } = sanitize(plane);
   if (count === 0) return null;
   const s0 = sigma0 ?? kSigmaEstimate(src, valid, count, width, height).sigma;
-  const { ratio, resid } = supportAndResidual(src, width, height, layers);
-  return mrsIterate(ratio, resid, valid, s0);
+  try {
+    return mrsIterate(supportAndResidual(src, valid, width, height, layers).sums, s0);
+  } finally {
+    noiseKernelDone();
+  }
+}
+
+/**
+ * The transform mrsRaw iterates on, as copies: ratio = max_j |w_j| / kappa_j and resid = I - c_layers
+ * (non-finite pixels replaced by the median). Exposed for tests and diagnostics.
+ */
+export function mrsPlanes(plane: Float32Array, width: number, height: number, layers: number): { ratio: Float32Array; resid: Float32Array } {
+  checkPlane(plane, width, height);
+  if (!(Number.isInteger(layers) && layers >= 1 && layers <= MRS_LAYERS)) throw new RangeError(`noise: layers ${layers} outside [1, ${MRS_LAYERS}]`);
+  const { src, valid } = sanitize(plane);
+  try {
+    const t = supportAndResidual(src, valid, width, height, layers);
+    return { ratio: t.ratio.slice(), resid: t.resid.slice() };
+  } finally {
+    noiseKernelDone();
+  }
 }
 
 /**
@@ -325,12 +431,21 @@ export function noiseMRS(plane: Float32Array, width: number, height: number): No
   checkPlane(plane, width, height);
   const { src, valid, count } = sanitize(plane);
   if (count === 0) return { sigma: NaN, method: 'k-sigma', layers: 1, fraction: 0 };
+  try {
+    return mrsWithFallback(src, valid, count, width, height);
+  } finally {
+    noiseKernelDone();
+  }
+}
+
+/** noiseMRS on a sanitized plane: MRS with 4, 3, 2 layers, else k-sigma. */
+function mrsWithFallback(src: Float32Array, valid: Uint8Array | null, count: number, width: number, height: number): NoiseEstimate {
   // The k-sigma estimate (start value and last resort) comes from the first layer of the first transform.
   let ks = { sigma: NaN, fraction: 0 };
   for (let layers = MRS_LAYERS; layers >= 2; layers--) {
-    const { ratio, resid } = supportAndResidual(src, width, height, layers, layers === MRS_LAYERS ? (c1) => (ks = kSigmaFrom(src, c1, valid, count)) : undefined);
+    const t = supportAndResidual(src, valid, width, height, layers, layers === MRS_LAYERS ? (_c1, sums) => (ks = kSigmaFrom(sums, count)) : undefined);
     if (!(ks.sigma > 0)) break;
-    const r = mrsIterate(ratio, resid, valid, ks.sigma);
+    const r = mrsIterate(t.sums, ks.sigma);
     if (r !== null && r.sigma > 0 && r.n >= MIN_FRACTION * count) {
       return { sigma: r.sigma / MRS_GAUSSIAN_FACTOR[layers]!, method: 'mrs', layers, fraction: r.n / count };
     }
@@ -347,9 +462,9 @@ export function noiseKSigma(plane: Float32Array, width: number, height: number):
 }
 
 /**
- * Largest plane the noise is estimated on whole (2 Mpx). The estimate needs about six planes of
+ * Largest plane the noise is estimated on whole (2 Mpx). The estimate needs about four planes of
  * float32 scratch, so a bigger plane is estimated on its central rows (NOISE_MAX_PIXELS pixels at
- * most): memory stays bounded (~50 MB) and, the limit being fixed, the estimate does not depend on
+ * most): memory stays bounded (~35 MB) and, the limit being fixed, the estimate does not depend on
  * any memory budget. Two million pixels pin the noise down to ~0.1%.
  */
 export const NOISE_MAX_PIXELS = 1 << 21;

@@ -4,6 +4,8 @@
  * most cosmic rays and smooth glows do not count). Never reads the whole frame of a large image.
  */
 import { median as exactMedian } from '../image/stats.js';
+import { medianInPlace } from '../kernels/select.js';
+import { medianMadOfIntegers, type MedianMad } from './int-stats.js';
 import type { FitsFile, Hdu } from '../fits/reader.js';
 import type { FrameKind } from './metadata.js';
 
@@ -36,18 +38,25 @@ function segmentStats(d: Float32Array, width: number, h: number, median: number,
   const out: { hi: number; lo: number; compact: number }[] = [];
   for (let x0 = 0; x0 < width; x0 += SEG) {
     const x1 = Math.min(width, x0 + SEG);
+    // A band taller than BAND rows (a whole small image) fills buf with its first values only: the
+    // segment's statistics are those of its first BAND * SEG finite pixels, as they always were.
+    const cap = buf.length;
     let n = 0;
-    for (let y = 0; y < h; y++) for (let x = x0; x < x1; x++) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let y = 0; y < h && n < cap; y++) for (let x = x0; x < x1 && n < cap; x++) {
       const v = d[y * width + x]!;
-      if (v === v) buf[n++] = v;
+      if (v === v) {
+        buf[n++] = v;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
     }
     let m = median;
     let sg = sigma;
     if (n >= 32) {
-      const seg = buf.subarray(0, n);
-      const sm = medianOf(seg);
-      for (let i = 0; i < n; i++) seg[i] = Math.abs(seg[i]! - sm);
-      const ss = 1.4826 * medianOf(seg);
+      const { med: sm, mad } = segmentMedianMad(buf, n, lo, hi, median);
+      const ss = 1.4826 * mad;
       if (ss > sigma) { m = sm; sg = ss; }
     }
     out.push({ hi: m + 5 * sg, lo: m + 3 * sg, compact: 4 * sg });
@@ -58,6 +67,37 @@ function segmentStats(d: Float32Array, width: number, h: number, median: number,
 /** Exact median (the shared radix selection: no sort of the whole sample). */
 function medianOf(a: Float32Array): number {
   return a.length === 0 ? NaN : exactMedian(a);
+}
+
+/** Counting window of a segment whose values span more than it: centred on the frame's median. */
+const SEG_WINDOW = 4096;
+
+/**
+ * Exact median and MAD of a segment's buf[0..n-1] (reordered): by counting when the values are
+ * integers (raw frames) and the middle ranks fall in a window of SEG_WINDOW bins, else by two
+ * in-place selections. Both give the numbers of median() / the MAD over float32 deviations.
+ */
+function segmentMedianMad(buf: Float32Array, n: number, lo: number, hi: number, frameMedian: number): MedianMad {
+  const base = hi - lo < SEG_WINDOW ? lo : Math.floor(frameMedian) - SEG_WINDOW / 2;
+  const size = hi - lo < SEG_WINDOW ? hi - lo + 1 : SEG_WINDOW;
+  const fast = Number.isInteger(base) ? medianMadOfIntegers(buf, n, base, size) : null;
+  if (fast) return fast;
+  const seg = buf.subarray(0, n);
+  const med = medianInPlace(seg, n);
+  for (let i = 0; i < n; i++) seg[i] = Math.abs(seg[i]! - med);
+  return { med, mad: medianInPlace(seg, n) };
+}
+
+/**
+ * Exact median and MAD of the frame sample s (overwritten by the deviations on the slow path):
+ * by counting over [lo, hi] when the values are integers spanning at most 65536, else by radix selection.
+ */
+function sampleMedianMad(s: Float32Array, lo: number, hi: number): MedianMad {
+  const fast = s.length > 0 && hi - lo < 65536 && Number.isInteger(lo) ? medianMadOfIntegers(s, s.length, lo, hi - lo + 1) : null;
+  if (fast) return fast;
+  const med = medianOf(s);
+  for (let i = 0; i < s.length; i++) s[i] = Math.abs(s[i]! - med);
+  return { med, mad: medianOf(s) };
 }
 
 export function fullScaleOf(hdu: Hdu): number {
@@ -92,16 +132,20 @@ export function pixelEvidence(f: FitsFile, hdu: Hdu, maxBands = 32): PixelEviden
   const stride = Math.max(1, Math.floor(total / 200_000));
   const sample = new Float32Array(Math.ceil(total / stride) + data.length);
   let n = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
   for (const d of data) {
     for (let i = 0; i < d.length; i += stride) {
       const v = d[i]!;
-      if (v === v) sample[n++] = v;
+      if (v === v) {
+        sample[n++] = v;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
     }
   }
-  const s = sample.subarray(0, n);
-  const median = medianOf(s);
-  for (let i = 0; i < n; i++) s[i] = Math.abs(s[i]! - median);
-  let sigma = 1.4826 * medianOf(s);
+  const { med: median, mad } = sampleMedianMad(sample.subarray(0, n), lo, hi);
+  let sigma = 1.4826 * mad;
   if (!(sigma > 0)) sigma = 1e-6 * Math.max(1, Math.abs(median));
   let stars = 0;
   let rows = 0;
