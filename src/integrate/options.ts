@@ -86,8 +86,8 @@ const sigma = (help: string, dflt: number, doc: string): Omit<OptionSpec<number>
 const SPECS: CatalogueSpecs<IntegrateOptions> = {
   combine: { flag: '--combine <how>', type: 'enum', values: COMBINES, default: 'average', help: 'combination', doc: 'How the values of a pixel that survive the rejection are combined (sum and min/max ignore the weights).' },
   reject: { flag: '--reject <method>', type: 'enum', values: REJECTS, default: 'winsorized', help: 'pixel rejection', doc: 'The pixel rejection; with too few frames for it, percentile clipping (3 or more frames) or none is used, with a warning.' },
-  sigmaLow: { ...sigma('low sigma of sigma/winsorized/averaged-sigma/mad clipping', 4, 'Values below location - sigmaLow x scale are rejected.'), flag: '--sigma-low <k>' },
-  sigmaHigh: { ...sigma('high sigma of sigma/winsorized/averaged-sigma/mad clipping', 3, 'Values above location + sigmaHigh x scale are rejected.'), flag: '--sigma-high <k>' },
+  sigmaLow: { ...sigma('low sigma of sigma/winsorized/averaged-sigma/mad clipping', 4, 'Values below location - sigmaLow x scale are rejected (winsorized: the multiplier with the same normal tail probability for a scale estimated from the pixel\'s values, the Student t quantile; docs/algorithms.md §9).'), flag: '--sigma-low <k>' },
+  sigmaHigh: { ...sigma('high sigma of sigma/winsorized/averaged-sigma/mad clipping', 3, 'Values above location + sigmaHigh x scale are rejected (winsorized: corrected as for sigmaLow).'), flag: '--sigma-high <k>' },
   winsorCutoff: { ...sigma('winsorization cutoff', 5, 'Winsorized clipping: values beyond this many sigma are replaced before the scale is estimated.'), flag: '--winsor-cutoff <k>' },
   linearLow: { ...sigma('linear fit: low sigma', 5, 'Linear fit clipping: values more than linearLow x the scatter below the fitted line are rejected.'), flag: '--linear-low <k>' },
   linearHigh: { ...sigma('linear fit: high sigma', 4, 'Linear fit clipping: values more than linearHigh x the scatter above the fitted line are rejected.'), flag: '--linear-high <k>' },

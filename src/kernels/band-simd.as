@@ -18,7 +18,8 @@
 // Memory (byte offsets given by the caller):
 //   params (f64): [sigmaLow, sigmaHigh, winsorCutoff, clipLow, clipHigh, rangeLow, rangeHigh,
 //                  percentileLow, percentileHigh, minmaxLow, minmaxHigh, linearLow, linearHigh,
-//                  gesdKmax, ra[n], rb[n], ca[n], cb[n], w[n], gesdLambda[n]]
+//                  gesdKmax, ra[n], rb[n], ca[n], cb[n], w[n], gesdLambda[n],
+//                  winsorK[2 (n + 1)]: winsorized low/high multipliers by count]
 //   data (f32):   frame-major chunk, data[i * P + p]
 //   out, rejLo, rejHi (f32, P each), flags (u8, P), counts (f64): frameLow[n], frameHigh[n]
 //   pairs (i32):  compare-exchange pairs of a sorting network for n values
@@ -211,10 +212,15 @@ function winsorSigma(n: i32, MED: v128, S0: v128, act0: bool, act1: bool, cut: f
   for (let it = 0; it < 100; it++) {
     const M0 = f64x2.sub(MED, f64x2.mul(f64x2.splat(1.5), S));
     const M1 = f64x2.add(MED, f64x2.mul(f64x2.splat(1.5), S));
-    for (let k = 0; k < n; k++) stv(Wb, k, f64x2.pmin(f64x2.pmax(ldv(Wb, k), M0), M1));
+    // a lane that has converged keeps its winsorized values (their mean is the clipping centre)
+    const DONE = i64x2(done0 ? -1 : 0, done1 ? -1 : 0);
+    for (let k = 0; k < n; k++) {
+      const W = ldv(Wb, k);
+      stv(Wb, k, v128.bitselect(W, f64x2.pmin(f64x2.pmax(W, M0), M1), DONE));
+    }
     const SP = S;
     const SN = f64x2.mul(f64x2.splat(1.134), stdMasked(Wb, n, LO, HI, 1));
-    S = v128.bitselect(SP, SN, i64x2(done0 ? -1 : 0, done1 ? -1 : 0));
+    S = v128.bitselect(SP, SN, DONE);
     if (!done0) {
       const a = f64x2.extract_lane(SN, 0), b = f64x2.extract_lane(SP, 0);
       if (!(Math.abs(a - b) > b * 0.0005)) done0 = true;
@@ -229,8 +235,7 @@ function winsorSigma(n: i32, MED: v128, S0: v128, act0: bool, act1: bool, cut: f
 }
 
 function winsorized(n: i32, prm: usize, clipLow: bool, clipHigh: bool): void {
-  const kl = prmAt(prm, 0);
-  const kh = prmAt(prm, 1);
+  const K = prm + (<usize>(PRM_FIX + 6 * n) << 3);
   const cut = prmAt(prm, 2);
   let act0 = hi0 - lo0 > 3;
   let act1 = hi1 - lo1 > 3;
@@ -242,13 +247,19 @@ function winsorized(n: i32, prm: usize, clipLow: bool, clipHigh: bool): void {
     if (act1 && !(f64x2.extract_lane(S, 1) > 0)) act1 = false;
     if (!act0 && !act1) break;
     S = winsorSigma(n, f64x2(med0, med1), S, act0, act1, cut);
+    // bounds about the winsorized mean, multipliers by count (winsorThresholds in reject.ts)
+    const WM = meanMasked(Wb, n, curLO(), curHI());
     if (act0) {
       const sg = f64x2.extract_lane(S, 0);
-      act0 = clipLane(0, med0 - kl * sg, med0 + kh * sg, clipLow, clipHigh) && hi0 - lo0 > 3;
+      const wm = f64x2.extract_lane(WM, 0);
+      const c = hi0 - lo0;
+      act0 = clipLane(0, wm - prmAt(K, 2 * c) * sg, wm + prmAt(K, 2 * c + 1) * sg, clipLow, clipHigh) && hi0 - lo0 > 3;
     }
     if (act1) {
       const sg = f64x2.extract_lane(S, 1);
-      act1 = clipLane(1, med1 - kl * sg, med1 + kh * sg, clipLow, clipHigh) && hi1 - lo1 > 3;
+      const wm = f64x2.extract_lane(WM, 1);
+      const c = hi1 - lo1;
+      act1 = clipLane(1, wm - prmAt(K, 2 * c) * sg, wm + prmAt(K, 2 * c + 1) * sg, clipLow, clipHigh) && hi1 - lo1 > 3;
     }
   }
 }

@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { integrateBand as integrateBandTS, rejectCode, type BandOutput, type BandParams } from './band.js';
-import { gesdCritical, REJECT_CODES } from './reject.js';
+import { gesdCritical, REJECT_CODES, winsorThresholds } from './reject.js';
 
 // Minimal typing of the WebAssembly global (lib ES2022 without DOM does not declare it).
 type WasmModule = object;
@@ -122,7 +122,7 @@ class WasmBand {
       o += Math.ceil(bytes / 16) * 16;
       return at;
     };
-    const prm = take((PRM_FIX + 6 * n) * 8);
+    const prm = take((PRM_FIX + 6 * n + 2 * (n + 1)) * 8);
     const counts = take(2 * n * 8);
     const pairs = take(net.length * 4);
     const scratch = take(SCRATCH_VECS * n * 16);
@@ -151,7 +151,7 @@ class WasmBand {
   }
   private setParams(P: BandParams): void {
     const n = P.n;
-    const prm = new Float64Array(this.ex.memory.buffer, this.off.prm, PRM_FIX + 6 * n);
+    const prm = new Float64Array(this.ex.memory.buffer, this.off.prm, PRM_FIX + 6 * n + 2 * (n + 1));
     const kmax = fullReject(P) === REJECT_CODES.gesd ? Math.floor(P.gesdFraction * n) : 0;
     prm.set([
       P.sigmaLow, P.sigmaHigh, P.winsorCutoff, P.clipLow ? 1 : 0, P.clipHigh ? 1 : 0, P.rangeLow, P.rangeHigh,
@@ -159,6 +159,18 @@ class WasmBand {
     ]);
     [P.ra, P.rb, P.ca, P.cb, P.w].forEach((a, k) => prm.set(a, PRM_FIX + k * n));
     if (kmax > 0) prm.set(this.gesdLambda(n, kmax, P.gesdAlpha), PRM_FIX + 5 * n);
+    if (fullReject(P) === REJECT_CODES.winsorized) prm.set(this.winsorK(n, P.sigmaLow, P.sigmaHigh), PRM_FIX + 6 * n);
+  }
+  /** Winsorized clipping multipliers by count (as RejectWorkspace.winsor), cached. */
+  private winsorKey = '';
+  private winsorTable: Float64Array = new Float64Array(0);
+  private winsorK(n: number, kl: number, kh: number): Float64Array {
+    const key = `${n}/${kl}/${kh}`;
+    if (key !== this.winsorKey) {
+      this.winsorTable = winsorThresholds(n, kl, kh);
+      this.winsorKey = key;
+    }
+    return this.winsorTable;
   }
   run(data: Float32Array, npix: number, P: BandParams, o: BandOutput): void {
     const n = P.n;
