@@ -22,7 +22,7 @@ import { makeOutputDirs, resolveOutputs, type FrameErrors, type OutputPaths, typ
 import type { WarningEvent } from '../util/warnings.js';
 import { VERSION } from '../version.js';
 import { defectCount, defectsFromDark, detectDefects, mergeDefects, readDefectList, repairDefects, type DefectMap } from './cosmetic.js';
-import { calibrateLight, decideDarkScaling, type CalibrateOptions, type ClampedDark, type DarkMode, type FrameReport, type Master } from './light.js';
+import { calibrateLight, decideDarkScaling, stampNoise, type CalibrateOptions, type ClampedDark, type DarkMode, type FrameReport, type Master } from './light.js';
 import { loadMaster } from './masters.js';
 import type { OverscanSpec } from './overscan.js';
 
@@ -137,12 +137,14 @@ function prepare(o: CalibrateFilesOptions, warn: (w: WarningEvent) => void): Pre
 
 /** Calibrate one light to `output` (read, calibrate, cosmetic, write). */
 function calibrateOne(lp: string, output: string, cosmetic: CosmeticMode | undefined, head: string[], copts: CalibrateOptions): { report: FrameReport & { cosmetic?: CosmeticReport }; events: WarningEvent[] } {
-  const r = calibrateLight(readFits(lp), lp, copts);
+  // with a cosmetic correction, the noise (NOISExx) is measured on the repaired pixels, as written
+  const r = calibrateLight(readFits(lp), lp, cosmetic ? { ...copts, noiseKeywords: false } : copts);
   const report: FrameReport & { cosmetic?: CosmeticReport } = { ...r.report, output };
   if (cosmetic) {
     const c = applyCosmetic(r.image, cosmetic, copts.dark);
     report.cosmetic = c.report;
     r.history.push(c.history);
+    report.noise = stampNoise(r.image);
   }
   writeFits(output, r.image, { bitpix: -32, history: [...head, ...r.history] });
   return { report, events: r.report.events ?? [] };

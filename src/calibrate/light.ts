@@ -11,13 +11,10 @@
 import { DarkroomError } from '../util/errors.js';
 import { warningLine, type WarningEvent } from '../util/warnings.js';
 import { createImage, type Image } from '../image/image.js';
-import { noiseMRS, noiseRows } from '../image/noise.js';
+import { stampStatistics } from '../image/noise-keywords.js';
 import { bayerColor } from '../color/cfa.js';
 import { applyOverscan, type OverscanSpec } from './overscan.js';
 import { optimizeDarkScale, type DarkOptOptions } from './darkopt.js';
-
-/** Pixels of the central band a calibrated light's reported noise is estimated on. */
-const REPORT_NOISE_PIXELS = 1 << 18;
 
 export interface Master {
   image: Image;
@@ -39,6 +36,8 @@ export interface CalibrateOptions {
   /** Allow dark scaling/optimization although the master dark is not brighter than the master bias. */
   force?: boolean;
   darkOpt?: DarkOptOptions;
+  /** Measure the noise and write NOISExx (default true); false: the caller stamps it later (`stampNoise`, after a cosmetic correction). */
+  noiseKeywords?: boolean;
 }
 
 export interface FrameReport {
@@ -302,6 +301,15 @@ function pedestalAndClip(out: Image, requested: CalibrateOptions['pedestal']): {
   return { pedestal, clippedPct: (100 * clipped) / (n * out.channels) };
 }
 
+/**
+ * Measure every channel's noise (image/noise-keywords.ts: MRS on the rows integration measures) and IKSS scale
+ * (over all finite pixels, as integration's IKSS) and write them as NOISExx / NOISEFxx / NOISEAxx and IKSCALxx in
+ * the image's header: the statistics of the frame before any resampling. Returns channel 0's sigma (the report's noise).
+ */
+export function stampNoise(img: Image): number {
+  return stampStatistics(img)[0]!.sigma;
+}
+
 /** Calibrate one light (pure: the input image is not modified). */
 export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOptions): CalibrateResult {
   const events: WarningEvent[] = [];
@@ -335,9 +343,8 @@ export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOp
   if (clippedPct > 1) {
     warn('CLIPPED', `${clippedPct.toFixed(2)}% of the pixels were clipped at zero: add an output pedestal (--pedestal auto, or e.g. --pedestal 100)`);
   }
-  // the report's noise (MRS) on a central band of a quarter megapixel: 0.3% precision, a fraction of the cost
-  const [ny0, ny1] = noiseRows(out.width, out.height, REPORT_NOISE_PIXELS);
-  const noise = noiseMRS(out.data[0]!.subarray(ny0 * out.width, ny1 * out.width), out.width, ny1 - ny0).sigma;
+  // the noise of every channel (MRS, the rows and estimator integration uses) as NOISExx keywords and the report's
+  const noise = o.noiseKeywords === false ? NaN : stampNoise(out);
   const warnings = events.map((e) => (e.file === lightPath ? e.message : warningLine(e)));
 
   history.push(`calibrate: mode ${mode}${k0 !== undefined ? ` k0 ${k0.toFixed(5)}` : ''}`);

@@ -10,6 +10,7 @@
  */
 import { createImage, type Image } from '../image/image.js';
 import { DarkroomError } from '../util/errors.js';
+import { dropNoiseKeywords } from '../image/noise-keywords.js';
 
 export type BinMode = 'sum' | 'average';
 
@@ -93,5 +94,6 @@ export function binImage(img: Image, fx: number, fy: number, mode: BinMode, file
     else if (k.endsWith('BINNING')) out.header.set(k, f, 'binning factor');
   }
   if (isCfa) for (const k of ['BAYERPAT', 'XBAYROFF', 'YBAYROFF']) out.header.delete(k);
+  dropNoiseKeywords(out.header); // the calibrated frame's NOISExx no longer describe these pixels
   return { image: out, warnings };
 }

@@ -11,6 +11,7 @@
 import { type Cfa, cfaName, isBayer } from './cfa.js';
 import { createImage, type Image } from '../image/image.js';
 import { DarkroomError } from '../util/errors.js';
+import { dropNoiseKeywords } from '../image/noise-keywords.js';
 
 export const KEEP_CHOICES = ['r', 'g', 'b', 'ha', 'oiii'] as const;
 export type Keep = (typeof KEEP_CHOICES)[number];
@@ -101,6 +102,7 @@ export function extractChannel(img: Image, keep: Keep, cfa?: Cfa, file?: string)
     throw new DarkroomError('UNSUPPORTED', `image has ${img.channels} planes; expected a mono CFA mosaic or RGB`, file);
   }
   for (const k of ['BAYERPAT', 'XBAYROFF', 'YBAYROFF', 'CTYPE3']) out.header.delete(k);
+  dropNoiseKeywords(out.header); // the NOISExx of the mosaic or the RGB planes do not describe this plane
   const name: Record<Keep, string> = { r: 'Red', g: 'Green', b: 'Blue', ha: 'H-alpha', oiii: 'OIII' };
   out.header.set('CHANNEL', name[keep], 'colour selection kept from a colour camera');
   return out;

@@ -22,6 +22,7 @@
 import { type Cfa, cfaName, isBayer, GREEN } from './cfa.js';
 import { createImage, type Image } from '../image/image.js';
 import { DarkroomError } from '../util/errors.js';
+import { dropNoiseKeywords, readNoiseKeywords, stampStatistics } from '../image/noise-keywords.js';
 
 export const DEBAYER_METHODS = ['superpixel', 'bilinear', 'vng', 'rcd'] as const;
 export type DebayerMethod = (typeof DEBAYER_METHODS)[number];
@@ -537,6 +538,9 @@ export function debayerImage(img: Image, cfa: Cfa, method: DebayerMethod, file?:
   const out = createImage(rgb.width, rgb.height, 3, img.header.clone());
   out.data = [rgb.data[0], rgb.data[1], rgb.data[2]];
   for (const k of ['BAYERPAT', 'XBAYROFF', 'YBAYROFF', 'CFAPAT', 'COLORTYP']) out.header.delete(k);
+  // the mosaic's NOISE00 / IKSCAL00 do not describe the R, G, B planes: a calibrated (not yet resampled) mosaic's are measured again on them
+  if (readNoiseKeywords(img.header, 1)) stampStatistics(out);
+  else dropNoiseKeywords(out.header);
   if (method === 'superpixel') {
     for (const k of ['XPIXSZ', 'YPIXSZ', 'XBINNING', 'YBINNING']) {
       const v = out.header.getNumber(k);

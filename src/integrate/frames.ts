@@ -3,13 +3,15 @@
  * noise (MRS), weights, and the normalization coefficients for rejection and combination.
  * Each plane is read whole only when it and the estimator's copies fit the memory budget; else
  * its statistics stream by row bands (bandstats.ts, same answers). Noise is estimated on at most
- * NOISE_MAX_PIXELS (central rows of bigger planes).
+ * NOISE_MAX_PIXELS (central rows of bigger planes), unless the frame carries the noise of every
+ * channel as calibrated (NOISExx, image/noise-keywords.ts): that noise, measured before resampling, is used.
  */
 import { FitsFile, type Hdu } from '../fits/index.js';
 import { DarkroomError } from '../util/errors.js';
 import { MAD_TO_SIGMA } from '../image/stats.js';
 import { arrayScan, rowScan, rowsForBytes, streamIkss, streamMedian, type BandScan, type RowSource } from '../image/bandstats.js';
 import { noiseMRS, noiseRows } from '../image/noise.js';
+import { readNoiseKeywords, readScaleKeywords } from '../image/noise-keywords.js';
 import type { IntegrateOptions, Normalize, RejectNormalize } from './options.js';
 import { finiteValues, ikssOfFinite } from '../kernels/ikss.js';
 
@@ -67,6 +69,10 @@ export interface FrameStatsRequest {
   location: boolean;
   noise: boolean;
   memoryBytes: number;
+  /** Every frame carries NOISExx for every channel: the noise is that (the calibrated frame's), no MRS. */
+  noiseKeywords?: boolean;
+  /** Every frame carries IKSCALxx for every channel (estimator IKSS): the scale is that (the calibrated frame's). */
+  scaleKeywords?: boolean;
 }
 
 /** One frame's statistics per channel (NaN where not requested). */
@@ -117,10 +123,14 @@ export function locationScale(fr: OpenFrame, c: number, g: Geometry, estimator: 
  */
 export function statsOfFrame(fr: OpenFrame, g: Geometry, req: FrameStatsRequest): OneFrameStats {
   const r: OneFrameStats = { location: [], scale: [], noise: [] };
+  // the calibrated frame's noise (NOISExx, before resampling) and scale (IKSCALxx) when the whole set has them: no MRS here
+  const given = req.noise && req.noiseKeywords ? readNoiseKeywords(fr.hdu.header, g.channels) : undefined;
+  const givenScale = req.location && req.scaleKeywords ? readScaleKeywords(fr.hdu.header, g.channels) : undefined;
+  const measure = req.noise && !given;
   const [ny0, ny1] = noiseRows(g.width, g.height);
   const whole = req.location && planeFits(g, req.memoryBytes);
   const plane = whole ? new Float32Array(g.width * g.height) : null;
-  const noiseBuf = req.noise && !whole ? new Float32Array(g.width * (ny1 - ny0)) : null;
+  const noiseBuf = measure && !whole ? new Float32Array(g.width * (ny1 - ny0)) : null;
   const src = rowSource(fr, g);
   const bandRows = rowsForBytes(g.width, req.memoryBytes / 4);
   for (let c = 0; c < g.channels; c++) {
@@ -130,9 +140,9 @@ export function statsOfFrame(fr: OpenFrame, g: Geometry, req: FrameStatsRequest)
       loc = wholeLocationScale(plane, req.estimator, req.memoryBytes);
     } else if (req.location) loc = scanLocationScale(rowScan(src, [c], bandRows), req.estimator, req.memoryBytes);
     r.location.push(loc.location);
-    r.scale.push(loc.scale);
-    let sigma = NaN;
-    if (req.noise) {
+    r.scale.push(givenScale && Number.isFinite(loc.location) ? givenScale[c]! : loc.scale);
+    let sigma = given ? given[c]! : NaN;
+    if (measure) {
       const rows = plane ? plane.subarray(ny0 * g.width, ny1 * g.width) : fr.file.readRows(c, ny0, ny1, fr.hdu, noiseBuf!);
       sigma = noiseMRS(rows, g.width, ny1 - ny0).sigma;
     }
@@ -141,11 +151,21 @@ export function statsOfFrame(fr: OpenFrame, g: Geometry, req: FrameStatsRequest)
   return r;
 }
 
+/**
+ * Which statistics the whole set carries as calibrated (image/noise-keywords.ts): NOISExx, and IKSCALxx with the
+ * IKSS estimator, in every frame for every channel. Only a whole set uses them, so that no frame's estimate is of
+ * resampled pixels while the others' are not.
+ */
+export function keywordStats(frames: OpenFrame[], g: Geometry, o: IntegrateOptions): { noiseKeywords: boolean; scaleKeywords: boolean } {
+  const all = (read: typeof readNoiseKeywords): boolean => frames.length > 0 && frames.every((f) => read(f.hdu.header, g.channels) !== undefined);
+  return { noiseKeywords: all(readNoiseKeywords), scaleKeywords: o.estimator === 'ikss' && all(readScaleKeywords) };
+}
+
 /** What frame i needs: location/scale when a normalization uses them, noise for noise weights (all frames) or frame 0. */
-export function statsRequest(o: IntegrateOptions, i: number, memoryBytes: number): FrameStatsRequest | null {
+export function statsRequest(o: IntegrateOptions, i: number, memoryBytes: number, keys?: { noiseKeywords: boolean; scaleKeywords: boolean }): FrameStatsRequest | null {
   const location = o.normalize !== 'none' || o.rejectNormalize !== 'none';
   const noise = o.weights === 'noise' || i === 0;
-  return location || noise ? { estimator: o.estimator, location, noise, memoryBytes } : null;
+  return location || noise ? { estimator: o.estimator, location, noise, memoryBytes, ...keys } : null;
 }
 
 /** Computes frame i's statistics (in this thread, or on a worker). */
@@ -160,8 +180,9 @@ export type FrameStatsRunner = (i: number, req: FrameStatsRequest) => Promise<On
  */
 export function frameStatistics(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes: number): FrameStats {
   const per: PromiseSettledResult<OneFrameStats | null>[] = [];
+  const keys = keywordStats(frames, g, o);
   for (let i = 0; i < frames.length; i++) {
-    const req = statsRequest(o, i, memoryBytes);
+    const req = statsRequest(o, i, memoryBytes, keys);
     const value = req ? statsOfFrame(frames[i]!, g, req) : null;
     // stop at the first frame that cannot be normalized
     if (value && req!.location) checkLocation(frames[i]!.path, value);
@@ -175,9 +196,10 @@ export function frameStatistics(frames: OpenFrame[], g: Geometry, o: IntegrateOp
  * the engine's worker pool): the same numbers, and the same error for the first bad frame.
  */
 export async function frameStatisticsWith(frames: OpenFrame[], g: Geometry, o: IntegrateOptions, memoryBytes: number, run: FrameStatsRunner): Promise<FrameStats> {
+  const keys = keywordStats(frames, g, o);
   const settled = await Promise.allSettled(
     frames.map((_, i) => {
-      const req = statsRequest(o, i, memoryBytes);
+      const req = statsRequest(o, i, memoryBytes, keys);
       return req ? run(i, req) : Promise.resolve(null);
     }),
   );

@@ -14,6 +14,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { writeFits, type FitsHeader } from '../fits/index.js';
 import type { Image } from '../image/image.js';
 import { noiseMRS, noiseRows } from '../image/noise.js';
+import { dropNoiseKeywords } from '../image/noise-keywords.js';
 import { DarkroomError } from '../util/errors.js';
 import { warningLine, type WarningEvent } from '../util/warnings.js';
 import { VERSION } from '../version.js';
@@ -298,6 +299,7 @@ export function summarizeIntegration(frames: OpenFrame[], g: Geometry, o: Integr
   const header = frames[0]!.hdu.header.clone();
   // The first frame's keywords describe the set (exposure, filter, binning...); its own provenance does not.
   header.cards = header.cards.filter((c) => c.key !== 'HISTORY');
+  dropNoiseKeywords(header); // frame 0's noise and scale as calibrated, not the result's
   header.set('NCOMBINE', n, 'number of frames integrated');
   const total = g.width * g.height * C;
   const frameReports: FrameReport[] = frames.map((fr, i) => ({

@@ -15,6 +15,7 @@
 import { basename, resolve } from 'node:path';
 import { readFits, writeFits } from '../fits/index.js';
 import type { Image } from '../image/image.js';
+import { dropNoiseKeywords } from '../image/noise-keywords.js';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
 import { assertOutputsAreNotInputs } from '../util/paths.js';
 import { makeOutputDirs, resolveOutputs, type OutputPaths, type Sinks } from '../util/sinks.js';
@@ -260,6 +261,8 @@ export function writeRegistered(j: WriteJob): void {
   const planes = applyRegistration(img, j.r.transform, ref.width, ref.height, { model: s.model, interp: s.interp, drizzle: s.drizzle, pixfrac: s.pixfrac, cfaDrizzle: cfaDriz });
   const outImg: Image = { width: Math.round(ref.width * s.drizzle), height: Math.round(ref.height * s.drizzle), channels: planes.length, data: planes, header: img.header.clone() };
   if (cfaDriz) for (const k of ['BAYERPAT', 'XBAYROFF', 'YBAYROFF', 'COLORTYP']) outImg.header.delete(k);
+  // NOISExx / IKSCALxx (the calibrated frame's noise and scale, before resampling) are kept: integration prefers them to the resampled pixels'; not for R, G, B drizzled from a mosaic
+  if (cfaDriz) dropNoiseKeywords(outImg.header);
   const { keywords, history } = provenance(j, cfaDriz ? String(img.cfa) : undefined);
   writeFits(j.output, outImg, { bitpix: -32, keywords, history });
 }
