@@ -62,8 +62,11 @@ export function imageBytesSize(head: Buffer): number | undefined {
   return r(4) + n * bpe;
 }
 
-/** Throttles the reports: first, then each `step` of the fraction or `intervalMs`, and the final one. */
-class Reporter {
+/**
+ * Throttles the reports: first, then each `step` of the fraction or `intervalMs`, and the final one
+ * (also the INDI camera's, for its BLOBs).
+ */
+export class Reporter {
   private lastFraction = -1;
   private lastBytes = -1;
   private lastAt = 0;

@@ -1,6 +1,7 @@
 /**
  * INDI client: XML over TCP (default port 7624). Keeps a property table from defXXXVector /
- * setXXXVector / delProperty, sends newXXXVector, enables BLOBs and decodes base64 FITS BLOBs.
+ * setXXXVector / delProperty, sends newXXXVector, enables BLOBs and decodes base64 FITS BLOBs
+ * (following each as it arrives: 'blobProgress' events, the camera's download progress).
  * IndiCamera and IndiFilterWheel implement the device interfaces on top of the standard INDI
  * property names (CONNECTION, CCD_EXPOSURE, CCD_TEMPERATURE, CCD_COOLER, CCD_BINNING, CCD_FRAME,
  * CCD_FRAME_TYPE, CCD_INFO, CCD1, FILTER_SLOT, FILTER_NAME); IndiGuideOutput pulse-guides through
@@ -24,6 +25,8 @@ import type { Image } from '../../image/image.js';
 import { applyFrameHeader } from '../frame-header.js';
 import type { Camera, CameraState, CoolerStatus, DownloadProgress, LinkEvent, ExposureRequest, FilterWheel, GuideDirection, GuideOutput, SensorInfo, Subframe } from '../types.js';
 import { XmlStream, escapeXml, type XmlElement } from './xml.js';
+import { BlobTransfers, blobProgress, type BlobTransfer } from './blob-progress.js';
+import { Reporter } from '../alpaca/transfer.js';
 import { INDI_INTERFACE, type IndiDeviceSummary } from './discover.js';
 
 export type PropState = 'Idle' | 'Ok' | 'Busy' | 'Alert';
@@ -83,6 +86,8 @@ export class IndiClient extends EventEmitter {
   private restoring = false;
   /** Counts the connections lost: a wait begun in one epoch and failed in a later one failed because of the link. */
   epoch = 0;
+  /** The BLOB elements arriving now; each chunk of one is a 'blobProgress' event (a BlobTransfer). */
+  private readonly blobs = new BlobTransfers((t) => this.emit('blobProgress', t));
 
   constructor(readonly host = '127.0.0.1', readonly port = 7624) {
     super();
@@ -97,7 +102,10 @@ export class IndiClient extends EventEmitter {
   private async openSocket(timeoutMs: number): Promise<void> {
     const sock = tcpConnect({ host: this.host, port: this.port });
     sock.setEncoding('latin1');
-    const parser = new XmlStream((el) => this.onElement(el));
+    const parser = new XmlStream(
+      (el) => this.onElement(el),
+      (p) => this.blobs.onText(p),
+    );
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         sock.destroy();
@@ -124,6 +132,7 @@ export class IndiClient extends EventEmitter {
     if (sock !== this.sock) return;
     this.closed = true;
     this.epoch++;
+    this.blobs.clear();
     // the properties of a server that went away say nothing of the one that comes back
     if (this.reconnectOpts && !this.userClosed) this.devices.clear();
     this.emit('close');
@@ -260,6 +269,11 @@ export class IndiClient extends EventEmitter {
     this.sock.write(xml + '\n');
   }
 
+  /** The BLOB element `device`.`property`.`element` while it is arriving (undefined before and once whole). */
+  blobTransfer(device: string, property: string, element: string): BlobTransfer | undefined {
+    return this.blobs.get(device, property, element);
+  }
+
   property(device: string, name: string): IndiProperty | undefined {
     return this.devices.get(device)?.get(name);
   }
@@ -285,6 +299,7 @@ export class IndiClient extends EventEmitter {
     }
     const m = /^(def|set)(Number|Switch|Text|Light|BLOB)Vector$/.exec(el.name);
     if (!m || !device || !name) return;
+    if (m[1] === 'set' && m[2] === 'BLOB') this.blobs.end(device, name);
     const type = m[2] as PropType;
     let dev = this.devices.get(device);
     if (!dev) this.devices.set(device, (dev = new Map()));
@@ -584,6 +599,7 @@ export class IndiCamera implements Camera, IndiRestorable {
   }
   async state(): Promise<CameraState> {
     const s = this.client.property(this.device, 'CCD_EXPOSURE')?.state;
+    if (s !== 'Alert' && this.client.blobTransfer(this.device, 'CCD1', 'CCD1')) return 'downloading';
     return s === 'Busy' ? 'exposing' : s === 'Alert' ? 'error' : 'idle';
   }
   /** Wait until the exposure's BLOB has arrived (an Alert fails it), then until CCD_EXPOSURE is no longer Busy. */
@@ -602,9 +618,45 @@ export class IndiCamera implements Camera, IndiRestorable {
     await this.client.waitFor(() => this.client.property(this.device, 'CCD_EXPOSURE')?.state !== 'Busy', 5000, 'the exposure to end').catch(() => undefined);
     return el;
   }
-  /** The image is there, or the exposure was lost with the link (download() takes it again). */
+  /**
+   * The image is there or arriving (download() waits for the rest, following its bytes), or the
+   * exposure was lost with the link (download() takes it again).
+   */
   async imageReady(): Promise<boolean> {
-    return !!this.client.property(this.device, 'CCD1')?.elements.get('CCD1')?.blob || (!!this.last?.pending && this.last.epoch !== this.client.epoch);
+    if (this.client.property(this.device, 'CCD1')?.elements.get('CCD1')?.blob) return true;
+    if (this.last?.pending && this.client.blobTransfer(this.device, 'CCD1', 'CCD1')) return true;
+    return !!this.last?.pending && this.last.epoch !== this.client.epoch;
+  }
+
+  /**
+   * Follow the image BLOB's bytes while it arrives: `onProgress` gets a 0 when its first chunk is
+   * seen, then (throttled) the decoded bytes so far; `stop()` stops listening and throws what the
+   * callback threw (it runs inside the socket's reader, where a throw would be nobody's to catch).
+   */
+  private follow(rep: Reporter): { started: () => boolean; stop: () => void } {
+    let started = false;
+    let failed: { e: unknown } | undefined;
+    const on = (t: BlobTransfer): void => {
+      if (failed || t.device !== this.device || t.property !== 'CCD1' || t.element !== 'CCD1') return;
+      const p = blobProgress(t);
+      try {
+        if (!started) rep.report(0, p.total);
+        started = true;
+        rep.report(p.bytes, p.total);
+      } catch (e) {
+        failed = { e };
+      }
+    };
+    this.client.on('blobProgress', on);
+    const now = this.client.blobTransfer(this.device, 'CCD1', 'CCD1');
+    if (now) on(now);
+    return {
+      started: () => started,
+      stop: () => {
+        this.client.off('blobProgress', on);
+        if (failed) throw failed.e;
+      },
+    };
   }
   /**
    * Wait for the image BLOB. When the link to the server drops before it arrives (a server restart),
@@ -615,27 +667,35 @@ export class IndiCamera implements Camera, IndiRestorable {
     const last0 = this.last;
     if (!last0) throw new DarkroomError('IO', 'no exposure was started', this.client.label);
     let el: IndiElement;
-    for (let retry = 0; ; retry++) {
-      const last = this.last!;
-      try {
-        if (last.epoch !== this.client.epoch) throw new DarkroomError('IO', 'the connection was lost during the exposure', this.client.label);
-        el = await this.waitImage(last, timeoutMs);
-        break;
-      } catch (e) {
-        if (!this.client.reconnects || retry >= EXPOSURE_RETRIES || (last.epoch === this.client.epoch && this.client.up)) throw e;
-        await this.client.whenUp();
-        this.client.emit('link', { kind: 'retry', server: this.client.label, message: `the ${last.req.duration} s ${last.req.type} exposure on '${this.device}' was lost with the connection: taking it again` } satisfies IndiLinkEvent);
-        await this.client.resilient(() => this.begin(last.req));
+    // throttled as the Alpaca transfers are (each 1 % or 250 ms) and never going back: the BLOB of an
+    // exposure taken again after a lost link is reported once it passes where the lost one had got
+    const rep = new Reporter(onProgress, 0.01, 250);
+    const follow = onProgress ? this.follow(rep) : undefined;
+    try {
+      for (let retry = 0; ; retry++) {
+        const last = this.last!;
+        try {
+          if (last.epoch !== this.client.epoch) throw new DarkroomError('IO', 'the connection was lost during the exposure', this.client.label);
+          el = await this.waitImage(last, timeoutMs);
+          break;
+        } catch (e) {
+          if (!this.client.reconnects || retry >= EXPOSURE_RETRIES || (last.epoch === this.client.epoch && this.client.up)) throw e;
+          await this.client.whenUp();
+          this.client.emit('link', { kind: 'retry', server: this.client.label, message: `the ${last.req.duration} s ${last.req.type} exposure on '${this.device}' was lost with the connection: taking it again` } satisfies IndiLinkEvent);
+          await this.client.resilient(() => this.begin(last.req));
+        }
       }
+    } finally {
+      follow?.stop();
     }
     const last = this.last!;
     last.pending = false;
     if (!(el.format ?? '').toLowerCase().startsWith('.fits')) throw new DarkroomError('UNSUPPORTED', `image BLOB format '${el.format}' is not FITS`, this.client.label);
-    // the XML reader hands over whole BLOB elements: their bytes cannot be followed as they arrive
+    // a BLOB that came whole in one chunk (or before download() was called) was not followed: 0, then 1
     const bytes = el.blob!.length;
-    onProgress?.({ bytes: 0, total: bytes, fraction: 0 });
+    if (!follow?.started()) rep.report(0, bytes);
     const img = decodeFitsBlob(el.blob!);
-    onProgress?.({ bytes, total: bytes, fraction: 1 });
+    rep.report(bytes, bytes, true);
     const st = await this.coolerStatus();
     const info = await this.sensorInfo();
     applyFrameHeader(img.header, {

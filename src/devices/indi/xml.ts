@@ -3,12 +3,30 @@
  * it emits each complete top-level element as a small tree. Handles attributes (single or double
  * quoted), self-closing tags, text, the five predefined entities and numeric character references,
  * comments and processing instructions. No DTDs or namespaces (INDI uses neither).
+ *
+ * Progress inside a long element (a BLOB of megabytes of base64): when a chunk ends in the middle of
+ * an element's text, the optional `onText` hook is told which element it is (its attributes are
+ * known, its text not yet), the open elements above it, the piece of text that chunk brought (the
+ * slice the reader keeps anyway: nothing more is copied) and how many characters of text have
+ * arrived for it so far. It is called at most once per chunk; the element itself still comes whole,
+ * through `onElement`, once its closing tag is read.
  */
 export interface XmlElement {
   name: string;
   attrs: Record<string, string>;
   children: XmlElement[];
   text: string;
+}
+
+/** A chunk ended inside the text of `element` (see the file comment). */
+export interface XmlPartialText {
+  element: XmlElement;
+  /** The open elements, outermost (the top-level one) first; `element` is the last. Live: read it in the call. */
+  path: readonly XmlElement[];
+  /** The text this chunk brought for it (raw: entities not decoded). */
+  piece: string;
+  /** Characters of its text received so far (raw), `piece` included. */
+  chars: number;
 }
 
 export function decodeEntities(s: string): string {
@@ -30,8 +48,13 @@ export class XmlStream {
   private pos = 0;
   private stack: XmlElement[] = [];
   private textParts: string[][] = [];
+  /** Characters of text received so far by each open element (parallel to `stack`). */
+  private textChars: number[] = [];
 
-  constructor(private readonly onElement: (e: XmlElement) => void) {}
+  constructor(
+    private readonly onElement: (e: XmlElement) => void,
+    private readonly onText?: (p: XmlPartialText) => void,
+  ) {}
 
   feed(chunk: string): void {
     this.buf = this.buf.slice(this.pos) + chunk;
@@ -40,8 +63,11 @@ export class XmlStream {
     for (;;) {
       const lt = b.indexOf('<', this.pos);
       if (lt < 0) {
-        this.text(b.slice(this.pos));
+        const piece = b.slice(this.pos);
+        this.text(piece);
         this.pos = b.length;
+        const top = this.stack.length - 1;
+        if (this.onText && top >= 0 && piece) this.onText({ element: this.stack[top]!, path: this.stack, piece, chars: this.textChars[top]! });
         return;
       }
       if (lt > this.pos) this.text(b.slice(this.pos, lt));
@@ -68,7 +94,10 @@ export class XmlStream {
   }
 
   private text(t: string): void {
-    if (this.stack.length) this.textParts[this.textParts.length - 1]!.push(t);
+    const top = this.stack.length - 1;
+    if (top < 0) return;
+    this.textParts[top]!.push(t);
+    this.textChars[top]! += t.length;
   }
 
   private open(raw: string): void {
@@ -85,6 +114,7 @@ export class XmlStream {
     else {
       this.stack.push(el);
       this.textParts.push([]);
+      this.textChars.push(0);
     }
   }
 
@@ -95,6 +125,7 @@ export class XmlStream {
     if (i < 0) return;
     while (this.stack.length > i) {
       const el = this.stack.pop()!;
+      this.textChars.pop();
       el.text = decodeEntities(this.textParts.pop()!.join(''));
       this.finish(el);
     }
