@@ -61,7 +61,11 @@ test('darkroom guide --device alpaca:// --mount alpaca://: the simulated mount d
   const pulseRate = GUIDE_RATE / SIM_RIG_PIXEL_SCALE; // px per second of pulse
   assert.ok(Math.abs(cal.raRate - pulseRate) < 0.1 * pulseRate, `RA rate ${cal.raRate.toFixed(2)} px/s, mount ${pulseRate.toFixed(2)}`);
   assert.ok(Math.abs(cal.decRate - pulseRate) < 0.1 * pulseRate, `Dec rate ${cal.decRate.toFixed(2)} px/s, mount ${pulseRate.toFixed(2)}`);
-  assert.ok(Math.abs(cal.cameraAngle) < 3 && Math.abs(cal.orthogonalityError) < 3, `camera angle ${cal.cameraAngle.toFixed(1)}, orthogonality ${cal.orthogonalityError.toFixed(1)}`);
+  // within the sanity limits a guider checks a calibration against (PHD2 alerts beyond 10 degrees of
+  // orthogonality error), as the INDI test: in real time a frame's client-side clock time misses its
+  // exposure by the download's latency, which moves with the machine's load (0.3 s is 0.3 px of drift
+  // across a 7 px leg); the algorithm's precision is asserted on the virtual clock (guide.test.ts: 1.5 degrees)
+  assert.ok(Math.abs(cal.cameraAngle) < 5 && Math.abs(cal.orthogonalityError) < 10, `camera angle ${cal.cameraAngle.toFixed(1)}, orthogonality ${cal.orthogonalityError.toFixed(1)}`);
   const g = guided.samples.filter((s) => !s.lost);
   assert.ok(g.length >= 6 && few(guided), `${g.length} guided frames, ${guided.stats.lost} lost`);
   t.diagnostic(`RMS unguided ${unguided.stats.rmsTotal.toFixed(2)} px (${u.length} frames), guided ${guided.stats.rmsTotal.toFixed(2)} px (${g.length} frames); calibration RA ${cal.raRate.toFixed(2)} Dec ${cal.decRate.toFixed(2)} px/s, camera angle ${cal.cameraAngle.toFixed(2)}, orthogonality ${cal.orthogonalityError.toFixed(2)}`);
