@@ -6,7 +6,7 @@
  * resampling: interpolation smooths a frame's pixel noise by an amount that depends on its sub-pixel
  * shift); integration uses them for noise weights when every channel has one, instead of measuring
  * the resampled frame. The estimate is `noiseMRS` on the rows `noiseRows` gives, as integration measures.
- * IKSCALxx (a Darkroom keyword) is the frame's IKSS scale the same way, for the scaling normalizations.
+ * IKSCALxx and IKLOCxx (Darkroom keywords) are the frame's IKSS scale and location the same way, for the normalizations.
  */
 import type { FitsHeader } from '../fits/header.js';
 import type { Image } from './image.js';
@@ -20,12 +20,12 @@ function deleteMatching(h: FitsHeader, re: RegExp): void {
   for (const k of new Set(h.cards.filter((c) => c.value !== undefined && re.test(c.key)).map((c) => c.key))) h.delete(k);
 }
 
-/** PREFIX00.. for `channels` channels, or undefined unless every one of them is a finite number > 0. */
-function readPerChannel(h: FitsHeader, prefix: string, channels: number): number[] | undefined {
+/** PREFIX00.. for `channels` channels, or undefined unless every one of them is a finite number (> 0 unless `anySign`). */
+function readPerChannel(h: FitsHeader, prefix: string, channels: number, anySign = false): number[] | undefined {
   const out: number[] = [];
   for (let c = 0; c < channels; c++) {
     const v = h.getNumber(`${prefix}${two(c)}`);
-    if (v === undefined || !(Number.isFinite(v) && v > 0)) return undefined;
+    if (v === undefined || !(Number.isFinite(v) && (anySign || v > 0))) return undefined;
     out.push(v);
   }
   return out;
@@ -38,9 +38,9 @@ export function measureNoise(img: Image): NoiseEstimate[] {
   return img.data.map((p) => noiseMRS(p.subarray(y0 * img.width, y1 * img.width), img.width, y1 - y0));
 }
 
-/** Remove every NOISExx / NOISEFxx / NOISEAxx and IKSCALxx keyword (pixels changed, or the channels no longer those measured). */
+/** Remove every NOISExx / NOISEFxx / NOISEAxx, IKSCALxx and IKLOCxx keyword (pixels changed, or the channels no longer those measured). */
 export function dropNoiseKeywords(h: FitsHeader): void {
-  deleteMatching(h, /^(NOISE[FA]?|IKSCAL)\d\d$/);
+  deleteMatching(h, /^(NOISE[FA]?|IKSCAL|IKLOC)\d\d$/);
 }
 
 /** Write one estimate per channel (replacing any older ones); a channel without a finite estimate gets none. */
@@ -77,13 +77,33 @@ export function readScaleKeywords(h: FitsHeader, channels: number): number[] | u
 }
 
 /**
- * Measure every channel's noise (`measureNoise`) and IKSS scale (all finite pixels, as integration's IKSS) and write
- * them as NOISExx / NOISEFxx / NOISEAxx and IKSCALxx: the statistics of a frame before any resampling (calibration;
- * debayering of a frame that carried them). Returns the noise estimates.
+ * IKLOCxx: the IKSS location of channel xx of the calibrated frame (before resampling), a Darkroom keyword written
+ * beside IKSCALxx (same rules). Integration takes its locations from them when every frame has both for every
+ * channel (estimator IKSS): resampling keeps the sky level (an interpolation kernel that sums to 1, drizzle's
+ * weighted mean), and the pixels a registered frame lacks are NaN, which IKSS ignores (docs/algorithms.md#integration).
+ */
+export function writeLocationKeywords(h: FitsHeader, locations: number[]): void {
+  deleteMatching(h, /^IKLOC\d\d$/);
+  locations.forEach((m, c) => {
+    if (Number.isFinite(m)) h.set(`IKLOC${two(c)}`, m, `[ADU] IKSS location of channel ${c} before resampling`, { float: true });
+  });
+}
+
+/** IKLOC00.. for `channels` channels, or undefined unless every one of them is a finite number (of any sign). */
+export function readLocationKeywords(h: FitsHeader, channels: number): number[] | undefined {
+  return readPerChannel(h, 'IKLOC', channels, true);
+}
+
+/**
+ * Measure every channel's noise (`measureNoise`) and IKSS location and scale (all finite pixels, as integration's
+ * IKSS) and write them as NOISExx / NOISEFxx / NOISEAxx, IKLOCxx and IKSCALxx: the statistics of a frame before any
+ * resampling (calibration; debayering of a frame that carried them). Returns the noise estimates.
  */
 export function stampStatistics(img: Image): NoiseEstimate[] {
   const est = measureNoise(img);
   writeNoiseKeywords(img.header, est);
-  writeScaleKeywords(img.header, img.data.map((p) => ikssOfFinite(finiteValues(p)).scale));
+  const ik = img.data.map((p) => ikssOfFinite(finiteValues(p)));
+  writeScaleKeywords(img.header, ik.map((r) => r.scale));
+  writeLocationKeywords(img.header, ik.map((r) => r.location));
   return est;
 }

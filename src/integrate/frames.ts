@@ -5,13 +5,14 @@
  * its statistics stream by row bands (bandstats.ts, same answers). Noise is estimated on at most
  * NOISE_MAX_PIXELS (central rows of bigger planes), unless the frame carries the noise of every
  * channel as calibrated (NOISExx, image/noise-keywords.ts): that noise, measured before resampling, is used.
+ * The same for the IKSS scale (IKSCALxx) and location (IKLOCxx): a set that carries all three is not read here.
  */
 import { FitsFile, type Hdu } from '../fits/index.js';
 import { DarkroomError } from '../util/errors.js';
 import { MAD_TO_SIGMA } from '../image/stats.js';
 import { arrayScan, rowScan, rowsForBytes, streamIkss, streamMedian, type BandScan, type RowSource } from '../image/bandstats.js';
 import { noiseMRS, noiseRows } from '../image/noise.js';
-import { readNoiseKeywords, readScaleKeywords } from '../image/noise-keywords.js';
+import { readLocationKeywords, readNoiseKeywords, readScaleKeywords } from '../image/noise-keywords.js';
 import type { IntegrateOptions, Normalize, RejectNormalize } from './options.js';
 import { finiteValues, ikssOfFinite } from '../kernels/ikss.js';
 
@@ -73,6 +74,8 @@ export interface FrameStatsRequest {
   noiseKeywords?: boolean;
   /** Every frame carries IKSCALxx for every channel (estimator IKSS): the scale is that (the calibrated frame's). */
   scaleKeywords?: boolean;
+  /** Every frame carries IKLOCxx and IKSCALxx for every channel (estimator IKSS): the location is IKLOCxx, no IKSS pass. */
+  locationKeywords?: boolean;
 }
 
 /** One frame's statistics per channel (NaN where not requested). */
@@ -126,16 +129,20 @@ export function statsOfFrame(fr: OpenFrame, g: Geometry, req: FrameStatsRequest)
   // the calibrated frame's noise (NOISExx, before resampling) and scale (IKSCALxx) when the whole set has them: no MRS here
   const given = req.noise && req.noiseKeywords ? readNoiseKeywords(fr.hdu.header, g.channels) : undefined;
   const givenScale = req.location && req.scaleKeywords ? readScaleKeywords(fr.hdu.header, g.channels) : undefined;
+  // and its location (IKLOCxx) with the scale: then no plane is read for the location/scale
+  const givenLoc = givenScale && req.locationKeywords ? readLocationKeywords(fr.hdu.header, g.channels) : undefined;
   const measure = req.noise && !given;
+  const measureLoc = req.location && !givenLoc;
   const [ny0, ny1] = noiseRows(g.width, g.height);
-  const whole = req.location && planeFits(g, req.memoryBytes);
+  const whole = measureLoc && planeFits(g, req.memoryBytes);
   const plane = whole ? new Float32Array(g.width * g.height) : null;
   const noiseBuf = measure && !whole ? new Float32Array(g.width * (ny1 - ny0)) : null;
   const src = rowSource(fr, g);
   const bandRows = rowsForBytes(g.width, req.memoryBytes / 4);
   for (let c = 0; c < g.channels; c++) {
     let loc = { location: NaN, scale: NaN };
-    if (plane) {
+    if (givenLoc) loc = { location: givenLoc[c]!, scale: givenScale![c]! };
+    else if (plane) {
       fr.file.readRows(c, 0, g.height, fr.hdu, plane);
       loc = wholeLocationScale(plane, req.estimator, req.memoryBytes);
     } else if (req.location) loc = scanLocationScale(rowScan(src, [c], bandRows), req.estimator, req.memoryBytes);
@@ -151,18 +158,26 @@ export function statsOfFrame(fr: OpenFrame, g: Geometry, req: FrameStatsRequest)
   return r;
 }
 
+/** Which statistics the whole set carries as calibrated (`keywordStats`). */
+export interface KeywordStats {
+  noiseKeywords: boolean;
+  scaleKeywords: boolean;
+  locationKeywords: boolean;
+}
+
 /**
- * Which statistics the whole set carries as calibrated (image/noise-keywords.ts): NOISExx, and IKSCALxx with the
- * IKSS estimator, in every frame for every channel. Only a whole set uses them, so that no frame's estimate is of
- * resampled pixels while the others' are not.
+ * Which statistics the whole set carries as calibrated (image/noise-keywords.ts): NOISExx, and IKSCALxx (then also
+ * IKLOCxx) with the IKSS estimator, in every frame for every channel. Only a whole set uses them, so that no frame's
+ * estimate is of resampled pixels while the others' are not; IKLOCxx only with IKSCALxx (both from one IKSS).
  */
-export function keywordStats(frames: OpenFrame[], g: Geometry, o: IntegrateOptions): { noiseKeywords: boolean; scaleKeywords: boolean } {
+export function keywordStats(frames: OpenFrame[], g: Geometry, o: IntegrateOptions): KeywordStats {
   const all = (read: typeof readNoiseKeywords): boolean => frames.length > 0 && frames.every((f) => read(f.hdu.header, g.channels) !== undefined);
-  return { noiseKeywords: all(readNoiseKeywords), scaleKeywords: o.estimator === 'ikss' && all(readScaleKeywords) };
+  const scaleKeywords = o.estimator === 'ikss' && all(readScaleKeywords);
+  return { noiseKeywords: all(readNoiseKeywords), scaleKeywords, locationKeywords: scaleKeywords && all(readLocationKeywords) };
 }
 
 /** What frame i needs: location/scale when a normalization uses them, noise for noise weights (all frames) or frame 0. */
-export function statsRequest(o: IntegrateOptions, i: number, memoryBytes: number, keys?: { noiseKeywords: boolean; scaleKeywords: boolean }): FrameStatsRequest | null {
+export function statsRequest(o: IntegrateOptions, i: number, memoryBytes: number, keys?: KeywordStats): FrameStatsRequest | null {
   const location = o.normalize !== 'none' || o.rejectNormalize !== 'none';
   const noise = o.weights === 'noise' || i === 0;
   return location || noise ? { estimator: o.estimator, location, noise, memoryBytes, ...keys } : null;

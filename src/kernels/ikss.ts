@@ -6,8 +6,10 @@
  * the biweight sums still run over the values in their original order (the sum order of the
  * reference loop), filtered by the range's bounds instead of being compacted. Once fewer than
  * RADIX_MIN values remain the reference loop (which then selects in place) finishes, as it would.
+ * The sort and the biweight sums run in the WASM kernel (ikss-wasm.ts, the same numbers) when it is built.
  */
 import { ikssFrom, ikssScale, IKSS_MAX_ITER, RADIX_MIN } from '../image/stats.js';
+import { IKSS_WASM_BIWEIGHT_MAX_VALUES, ikssKernel, ikssKernelDone } from './ikss-wasm.js';
 
 /** The values (finite float32) sorted ascending: LSD radix sort of their order-preserving keys (digits of 11, 11 and 10 bits). */
 export function sortFinite(a: Float32Array): Float32Array {
@@ -149,6 +151,9 @@ function compact(vals: Float32Array, lo: number, hi: number, n: number): Float32
   return out;
 }
 
+/** Biweight sums over the values within [lo, hi] about m with inv = 1 / (9 MAD), in their order, into acc. */
+type BiweightPass = (lo: number, hi: number, m: number, inv: number, acc: Float64Array) => void;
+
 /**
  * `ikss` of the finite values of `vals` (all finite, in the plane's order; not modified): the
  * same location and scale as image/stats.ts `ikssFrom(copy, n, NaN, 0)`, bit for bit.
@@ -156,7 +161,22 @@ function compact(vals: Float32Array, lo: number, hi: number, n: number): Float32
 export function ikssOfFinite(vals: Float32Array): { location: number; scale: number } {
   const n0 = vals.length;
   if (n0 < RADIX_MIN) return ikssFrom(vals.slice(), n0, NaN, 0);
-  const s = sortFinite(vals);
+  const k = ikssKernel(n0);
+  // the kernel's biweight sums need a copy of the values in its memory: not for the largest sets
+  const inKernel = n0 <= IKSS_WASM_BIWEIGHT_MAX_VALUES;
+  const sorted = k ? k.load(vals, inKernel) : null;
+  const tsSums: BiweightPass = (lo, hi, m, inv, acc) => biweightSums(vals, lo, hi, m, inv, acc);
+  try {
+    if (k && sorted) return ikssOfSorted(vals, sorted, inKernel ? (lo, hi, m, inv, acc) => k.biweight(lo, hi, m, inv, acc) : tsSums);
+    return ikssOfSorted(vals, sortFinite(vals), tsSums);
+  } finally {
+    if (k) ikssKernelDone();
+  }
+}
+
+/** The IKSS loop of `ikssOfFinite` given the values sorted (`s`) and their biweight pass. */
+function ikssOfSorted(vals: Float32Array, s: Float32Array, biweight: BiweightPass): { location: number; scale: number } {
+  const n0 = vals.length;
   let a = 0;
   let b = n0;
   let s0 = NaN;
@@ -168,7 +188,7 @@ export function ikssOfFinite(vals: Float32Array): { location: number; scale: num
     const madv = madOfRange(s, a, b, m);
     if (madv === 0) return { location: m, scale: 0 };
     // the biweight sums over the current set in the original order (its values are those within [s[a], s[b-1]])
-    biweightSums(vals, s[a]!, s[b - 1]!, m, 1 / (9 * madv), acc);
+    biweight(s[a]!, s[b - 1]!, m, 1 / (9 * madv), acc);
     const sc = ikssScale(m, n, acc[0]!, acc[1]!, s0);
     if (typeof sc !== 'number') return sc;
     s0 = sc;

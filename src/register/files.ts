@@ -261,7 +261,7 @@ export function writeRegistered(j: WriteJob): void {
   const planes = applyRegistration(img, j.r.transform, ref.width, ref.height, { model: s.model, interp: s.interp, drizzle: s.drizzle, pixfrac: s.pixfrac, cfaDrizzle: cfaDriz });
   const outImg: Image = { width: Math.round(ref.width * s.drizzle), height: Math.round(ref.height * s.drizzle), channels: planes.length, data: planes, header: img.header.clone() };
   if (cfaDriz) for (const k of ['BAYERPAT', 'XBAYROFF', 'YBAYROFF', 'COLORTYP']) outImg.header.delete(k);
-  // NOISExx / IKSCALxx (the calibrated frame's noise and scale, before resampling) are kept: integration prefers them to the resampled pixels'; not for R, G, B drizzled from a mosaic
+  // NOISExx / IKSCALxx / IKLOCxx (the calibrated frame's noise, scale and location, before resampling) are kept: integration prefers them to the resampled pixels'; not for R, G, B drizzled from a mosaic
   if (cfaDriz) dropNoiseKeywords(outImg.header);
   const { keywords, history } = provenance(j, cfaDriz ? String(img.cfa) : undefined);
   writeFits(j.output, outImg, { bitpix: -32, keywords, history });

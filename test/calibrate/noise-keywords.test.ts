@@ -63,6 +63,10 @@ test('calibrateFiles writes NOISExx per channel equal to noiseMRS of the written
     const sc = out.header.getNumber(`IKSCAL${String(c).padStart(2, '0')}`)!;
     assert.equal(sc, ikss(out.data[c]!).scale);
     assert.ok(Math.abs(sc / sigmas[c]! - 1) < 0.03, `IKSCAL ${sc} vs ${sigmas[c]}`);
+    // IKLOCxx: its IKSS location, the same way (bias 500 subtracted from 1500)
+    const loc = out.header.getNumber(`IKLOC${String(c).padStart(2, '0')}`)!;
+    assert.equal(loc, ikss(out.data[c]!).location);
+    assert.ok(Math.abs(loc - 1000) < 0.2, `IKLOC ${loc} vs 1000`);
   }
   assert.equal(out.header.getNumber('NOISE03'), undefined);
   assert.equal(f.report.noise, out.header.getNumber('NOISE00'));
@@ -82,6 +86,7 @@ test('with a cosmetic correction NOISE00 is measured on the repaired pixels; sta
   assert.equal(out.header.getNumber('NOISE00'), mrsOf(out, 0));
   assert.equal(out.header.getNumber('NOISE01'), undefined);
   assert.equal(out.header.getNumber('IKSCAL00'), ikss(out.data[0]!).scale);
+  assert.equal(out.header.getNumber('IKLOC00'), ikss(out.data[0]!).location);
   assert.equal(f.report.noise, out.header.getNumber('NOISE00'));
   // in memory too (calibrateLight alone stamps the image it returns)
   const mem = calibrateLight(img, lp, { pedestal: 0 });
@@ -100,8 +105,10 @@ test('debayering a calibrated mosaic measures NOISExx / IKSCALxx again on its R,
     const k = String(c).padStart(2, '0');
     assert.equal(rgb.header.getNumber(`NOISE${k}`), mrsOf(rgb, c), `NOISE${k}`);
     assert.equal(rgb.header.getNumber(`IKSCAL${k}`), ikss(rgb.data[c]!).scale, `IKSCAL${k}`);
+    assert.equal(rgb.header.getNumber(`IKLOC${k}`), ikss(rgb.data[c]!).location, `IKLOC${k}`);
   }
   const raw = debayerImage(mosaic, parseCfa('RGGB')!, 'bilinear');
   assert.equal(raw.header.getNumber('NOISE00'), undefined);
   assert.equal(raw.header.getNumber('IKSCAL00'), undefined);
+  assert.equal(raw.header.getNumber('IKLOC00'), undefined);
 });

@@ -1,5 +1,5 @@
 /**
- * Registration keeps the calibrated frame's NOISExx / NOISEFxx / NOISEAxx and IKSCALxx (the noise and scale before resampling, which noise
+ * Registration keeps the calibrated frame's NOISExx / NOISEFxx / NOISEAxx, IKSCALxx and IKLOCxx (the noise and scale before resampling, which noise
  * weights prefer to the resampled pixels' noise), resampled or drizzled; a CFA drizzle (mosaic -> R, G, B planes) drops them.
  */
 import { test } from 'node:test';
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFits, writeFits } from '../../src/fits/index.js';
 import { createImage } from '../../src/image/image.js';
-import { measureNoise, readNoiseKeywords, writeNoiseKeywords, writeScaleKeywords } from '../../src/image/noise-keywords.js';
+import { measureNoise, readNoiseKeywords, writeLocationKeywords, writeNoiseKeywords, writeScaleKeywords } from '../../src/image/noise-keywords.js';
 import { renderStars, randomStarField } from '../../src/devices/sim/stars.js';
 import { Rng } from '../../src/util/random.js';
 import { registerFiles } from '../../src/register/files.js';
@@ -26,6 +26,7 @@ function calibrated(path: string, seed: number, dx: number, dy: number, cfa?: st
   if (cfa) img.header.set('BAYERPAT', cfa);
   writeNoiseKeywords(img.header, measureNoise(img));
   writeScaleKeywords(img.header, [7.25]);
+  writeLocationKeywords(img.header, [901.5]);
   writeFits(path, img, { bitpix: -32 });
   return path;
 }
@@ -40,7 +41,7 @@ test('registerFiles keeps NOISExx (resampling, drizzle) and drops them for a CFA
     r.frames.forEach((f, i) => {
       assert.ok(f.ok, `${name} ${i}: ${f.reason}`);
       const h = readFits(f.output!).header;
-      for (const k of ['NOISE00', 'NOISEF00', 'IKSCAL00']) assert.equal(h.getNumber(k), before[i]!.getNumber(k), `${name} frame ${i} ${k}`);
+      for (const k of ['NOISE00', 'NOISEF00', 'IKSCAL00', 'IKLOC00']) assert.equal(h.getNumber(k), before[i]!.getNumber(k), `${name} frame ${i} ${k}`);
       assert.equal(h.getString('NOISEA00'), 'MRS');
       assert.match(h.comment('NOISE00') ?? '', /before resampling/);
     });
@@ -53,5 +54,6 @@ test('registerFiles keeps NOISExx (resampling, drizzle) and drops them for a CFA
     assert.equal(img.channels, 3);
     assert.equal(img.header.getNumber('NOISE00'), undefined, 'the mosaic\'s noise does not describe the R plane');
     assert.equal(img.header.getNumber('IKSCAL00'), undefined);
+    assert.equal(img.header.getNumber('IKLOC00'), undefined);
   }
 });
