@@ -5,10 +5,13 @@
  * (in each 1-D pass, when the negative-lobe contribution exceeds `clamp` (default 0.3) of the positive one,
  * the negative lobes are dropped; contributions are measured on the values as they are, so a bright pixel next to
  * the sky triggers it and smooth data do not), bicubic (Keys, a = -0.5), bilinear, nearest. Taps beyond the edge replicate it.
+ * Lanczos-3 and bicubic run in the WASM-SIMD kernel (src/kernels/resample.ts) when it loads; the TS functions here
+ * (warpSeparable, warpRowsStepped) are the reference it is bit-identical to (`DARKROOM_KERNEL=ts` selects them).
  */
 import { Piscina } from 'piscina';
 import { invert, type Mat3 } from './transform.js';
 import type { WarpTask } from './warp-worker.js';
+import { resampleKernel, resampleKernelDone, type SeparableTables } from '../kernels/resample.js';
 
 export type Interp = 'lanczos3' | 'bicubic' | 'bilinear' | 'nearest';
 
@@ -118,10 +121,50 @@ function radiusOf(interp: Interp): number {
  * `direct`: the reference per-pixel path (full matrix product and generic 1-D passes per pixel), kept for tests.
  */
 export function warpRows(job: Warp, out: Float32Array, oy0: number, oy1: number, direct = false): void {
-  const windowed = job.interp === 'lanczos3' || job.interp === 'bicubic';
-  if (!direct && windowed && nearlySeparable(job.inv, job.outW, job.outH)) warpSeparable(job, out, oy0, oy1);
-  else if (!direct && windowed) warpRowsStepped(job, out, oy0, oy1);
+  const windowed = !direct && (job.interp === 'lanczos3' || job.interp === 'bicubic');
+  const separable = windowed && nearlySeparable(job.inv, job.outW, job.outH);
+  if (windowed && oy1 > oy0 && job.outW > 0 && job.w > 0 && job.h > 0 && warpRowsWasm(job, out, oy0, oy1, separable)) return;
+  if (separable) warpSeparable(job, out, oy0, oy1);
+  else if (windowed) warpRowsStepped(job, out, oy0, oy1);
   else warpDirect(job, out, oy0, oy1);
+}
+
+/**
+ * A windowed warp in the WASM-SIMD kernel (bit-identical to warpSeparable / warpRowsStepped); false when the kernel
+ * is not available or its memory cannot grow (RangeError): the TS reference runs then.
+ */
+function warpRowsWasm(job: Warp, out: Float32Array, oy0: number, oy1: number, separable: boolean): boolean {
+  const k = resampleKernel();
+  if (!k) return false;
+  try {
+    if (separable) k.separable(job, separableTables(job, oy0, oy1), out, oy0, oy1);
+    else {
+      const isL = job.interp === 'lanczos3';
+      k.stepped(job, job.inv, isL, isL && job.clamp > 0 ? job.clamp : Infinity, LANCZOS, out, oy0, oy1);
+    }
+    return true;
+  } catch (e) {
+    if (e instanceof RangeError) return false;
+    throw e;
+  } finally {
+    resampleKernelDone();
+  }
+}
+
+/** The tables of the WASM separable path: columnTables, and per output row of [oy0, oy1) its first tap, weights and flag. */
+function separableTables(job: Warp, oy0: number, oy1: number): SeparableTables {
+  const { h, inv } = job;
+  const radius = radiusOf(job.interp), n = 2 * radius;
+  const isL = job.interp === 'lanczos3';
+  const rows = oy1 - oy0;
+  const rowY0 = new Int32Array(rows), rowW = new Float64Array(rows * n), rowOk = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const ry = (inv[4]! * (oy0 + r) + inv[5]!) / inv[8]!; // as warpSeparable
+    rowOk[r] = ry >= -0.5 && ry < h - 0.5 ? 1 : 0;
+    rowY0[r] = Math.floor(ry) - radius + 1;
+    kernelWeights(ry, rowY0[r]!, n, isL, rowW, r * n);
+  }
+  return { n, doClamp: isL && job.clamp > 0, clamp: job.clamp, ...columnTables(job, n), rowY0, rowW, rowOk };
 }
 
 /** Per-column tap origins, weights and in-frame flags of an axis-aligned map. */

@@ -2,7 +2,8 @@
  * Piscina worker: resamples output rows [oy0, oy1) of one plane. Source and output planes live in
  * SharedArrayBuffers, so only this small task object is copied between threads; every output row is computed
  * independently (the source position is restarted exactly at each row start), so the result is bit-identical to the
- * single-threaded one whatever the split.
+ * single-threaded one whatever the split. Each thread loads its own instance of the WASM-SIMD kernel
+ * (src/kernels/resample.ts; the same bits as the TS reference).
  */
 import { warpRows, type Interp } from './resample.js';
 

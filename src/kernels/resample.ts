@@ -1,0 +1,217 @@
+/**
+ * Loader and driver of the WASM-SIMD resampling kernel (`resample-simd.as`, built by
+ * `node scripts/build-wasm.mjs` into build/kernels/ and dist/kernels/). It runs the two fast paths of
+ * src/register/resample.ts, the general (stepped) map and the axis-aligned (separable) map, for
+ * Lanczos-3 and bicubic, two output pixels per f64x2 vector; results are bit-identical to the
+ * plain-TS reference there (`DARKROOM_KERNEL=ts` selects the reference, as for the other kernels).
+ * Output rows are processed in chunks: only the source rows a chunk needs are copied into the
+ * module's memory, so it stays small (a few MB) unless a map turns columns into rows (90 degrees).
+ * One instance per thread, dropped after a warp when its memory grew past RESAMPLE_KEEP_BYTES.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { simdSupported } from './wasm.js';
+
+type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (mod: WasmModule, imports: object) => { exports: object };
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface ResampleExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  stepped(src: number, w: number, h: number, ra: number, rb: number, inv: number, outW: number, oy0: number, oy1: number, out: number, isL: number, cl: number, lut: number): void;
+  sepH(src: number, w: number, nrows: number, colX0: number, colW: number, n: number, outWp: number, tmp: number, doClamp: number, cl: number): void;
+  sepV(tmp: number, outW: number, outWp: number, n: number, rows: number, rowY: number, rowW: number, rowOk: number, colOk: number, doClamp: number, cl: number, out: number): void;
+}
+
+/** Memory (bytes) an idle kernel may keep between warps (see resampleKernelDone). */
+export const RESAMPLE_KEEP_BYTES = 16 << 20;
+/** Output pixels per chunk of rows. */
+const CHUNK_PIXELS = 1 << 18;
+
+let compiled: WasmModule | null | undefined;
+let instance: ResampleWasm | null | undefined;
+
+function compile(): WasmModule | null {
+  if (!simdSupported()) return null;
+  for (const u of [new URL('./resample-simd.wasm', import.meta.url), new URL('../../build/kernels/resample-simd.wasm', import.meta.url)]) {
+    const path = fileURLToPath(u);
+    if (!existsSync(path)) continue;
+    try {
+      return new WA.Module(readFileSync(path));
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** The kernel, or null (not built, no SIMD, DARKROOM_KERNEL=ts). */
+export function resampleKernel(): ResampleWasm | null {
+  if ((process.env.DARKROOM_KERNEL ?? '').trim().toLowerCase() === 'ts') return null;
+  if (compiled === undefined) compiled = compile();
+  if (compiled === null) return null;
+  instance ??= new ResampleWasm(compiled);
+  return instance;
+}
+
+/** After a warp: drop the kernel instance when its memory grew past RESAMPLE_KEEP_BYTES (the module stays compiled). */
+export function resampleKernelDone(): void {
+  if (instance && instance.bytes() > RESAMPLE_KEEP_BYTES) instance = undefined;
+}
+
+/** A source plane and the output grid of one warp. */
+export interface ResampleGrid {
+  src: Float32Array;
+  w: number;
+  h: number;
+  outW: number;
+}
+
+/** Axis-aligned tables (resample.ts columnTables) and, per output row of [oy0, oy1), the first tap, weights and in-frame flag. */
+export interface SeparableTables {
+  /** Taps per axis (6 Lanczos-3, 4 bicubic). */
+  n: number;
+  doClamp: boolean;
+  clamp: number;
+  colX0: Int32Array;
+  colW: Float64Array;
+  colOk: Uint8Array;
+  rowY0: Int32Array;
+  rowW: Float64Array;
+  rowOk: Uint8Array;
+}
+
+const align = (n: number): number => Math.ceil(n / 16) * 16;
+
+export class ResampleWasm {
+  private readonly ex: ResampleExports;
+  private readonly base: number;
+  private lut: Float64Array | null = null;
+  constructor(mod: WasmModule) {
+    const inst = new WA.Instance(mod, { env: { abort: () => { throw new Error('resample-simd.wasm abort'); } } });
+    this.ex = inst.exports as unknown as ResampleExports;
+    this.base = align(this.ex.memory.buffer.byteLength);
+  }
+
+  /** Bytes of the module's memory. */
+  bytes(): number {
+    return this.ex.memory.buffer.byteLength;
+  }
+
+  /** Byte offsets of consecutive regions of the given sizes after `from`, the memory grown to hold them. */
+  private layout(from: number, sizes: number[]): number[] {
+    const offs: number[] = [];
+    let o = from;
+    for (const s of sizes) { offs.push(o); o = align(o + s); }
+    const need = o - this.ex.memory.buffer.byteLength;
+    if (need > 0) this.ex.memory.grow(Math.ceil(need / 65536));
+    return offs;
+  }
+
+  /** Copy source rows ya..yb into memory at `at`. */
+  private putRows(g: ResampleGrid, ya: number, yb: number, at: number): void {
+    new Float32Array(this.ex.memory.buffer, at, (yb - ya + 1) * g.w).set(g.src.subarray(ya * g.w, (yb + 1) * g.w));
+  }
+
+  /**
+   * General map (resample.ts warpRowsStepped) for output rows [oy0, oy1) into `out` (outW x outH);
+   * `inv`: output -> source; `lut`: the Lanczos-3 table; cl: the clamp threshold (Infinity: none).
+   */
+  stepped(g: ResampleGrid, inv: ArrayLike<number>, lanczos3: boolean, cl: number, lut: Float64Array, out: Float32Array, oy0: number, oy1: number): void {
+    const { w, h, outW } = g;
+    const ch = Math.max(1, Math.floor(CHUNK_PIXELS / outW));
+    const ranges: [number, number, number, number][] = [];
+    let maxRows = 0;
+    for (let c0 = oy0; c0 < oy1; c0 += ch) {
+      const c1 = Math.min(oy1, c0 + ch);
+      const [ya, yb] = sourceRows(inv, outW, c0, c1, h, lanczos3 ? 3 : 2);
+      ranges.push([c0, c1, ya, yb]);
+      maxRows = Math.max(maxRows, yb - ya + 1);
+    }
+    const [lutAt, invAt, srcAt, outAt] = this.layout(this.base, [(lut.length - 1) * 16, 72, maxRows * w * 4, ch * outW * 4]);
+    if (this.lut !== lut) {
+      // pairs (L[i], L[i + 1] - L[i]) (resample-simd.as lutK)
+      const p = new Float64Array(this.ex.memory.buffer, lutAt!, (lut.length - 1) * 2);
+      for (let i = 0; i + 1 < lut.length; i++) { p[2 * i] = lut[i]!; p[2 * i + 1] = lut[i + 1]! - lut[i]!; }
+      this.lut = lut;
+    }
+    new Float64Array(this.ex.memory.buffer, invAt!, 9).set(Array.from(inv));
+    let held = ''; // the rows in memory: a turn near 90 degrees reads every row for every chunk, copied once
+    for (const [c0, c1, ya, yb] of ranges) {
+      if (held !== `${ya},${yb}`) this.putRows(g, ya, yb, srcAt!);
+      held = `${ya},${yb}`;
+      this.ex.stepped(srcAt!, w, h, ya, yb, invAt!, outW, c0, c1, outAt!, lanczos3 ? 1 : 0, cl, lutAt!);
+      out.set(new Float32Array(this.ex.memory.buffer, outAt!, (c1 - c0) * outW), c0 * outW);
+    }
+  }
+
+  /** Axis-aligned map (resample.ts warpSeparable) for output rows [oy0, oy1); `t` row tables start at oy0. */
+  separable(g: ResampleGrid, t: SeparableTables, out: Float32Array, oy0: number, oy1: number): void {
+    const { w, h, outW } = g;
+    const n = t.n, outWp = outW + (outW & 1);
+    const ch = Math.max(1, Math.floor(CHUNK_PIXELS / outW));
+    const rows = oy1 - oy0;
+    let maxRows = 0;
+    const ranges: [number, number, number, number][] = [];
+    for (let c0 = 0; c0 < rows; c0 += ch) {
+      const c1 = Math.min(rows, c0 + ch);
+      let lo = Infinity, hi = -Infinity;
+      for (let r = c0; r < c1; r++) { lo = Math.min(lo, t.rowY0[r]!); hi = Math.max(hi, t.rowY0[r]! + n - 1); }
+      const ya = Math.min(h - 1, Math.max(0, lo)), yb = Math.min(h - 1, Math.max(0, hi));
+      ranges.push([c0, c1, ya, yb]);
+      maxRows = Math.max(maxRows, yb - ya + 1);
+    }
+    const [x0At, cwAt, okAt, ryAt, rwAt, rokAt, tmpAt, srcAt, outAt] = this.layout(this.base, [
+      outWp * 4, outWp * n * 8, outWp * 8, ch * n * 4, ch * n * 8, ch * 4, maxRows * outWp * 8, maxRows * w * 4, ch * outW * 4,
+    ]);
+    this.lut = null;
+    const buf = this.ex.memory.buffer;
+    const x0 = new Int32Array(buf, x0At!, outWp), cw = new Float64Array(buf, cwAt!, outWp * n), ok = new BigInt64Array(buf, okAt!, outWp);
+    for (let ox = 0; ox < outWp; ox++) {
+      const c = Math.min(ox, outW - 1); // the padding column repeats the last one (computed, never stored)
+      x0[ox] = t.colX0[c]!;
+      ok[ox] = t.colOk[c] ? -1n : 0n;
+      for (let i = 0; i < n; i++) cw[((ox >> 1) * n + i) * 2 + (ox & 1)] = t.colW[c * n + i]!;
+    }
+    const ry = new Int32Array(buf, ryAt!, ch * n), rw = new Float64Array(buf, rwAt!, ch * n), rok = new Int32Array(buf, rokAt!, ch);
+    const cl = t.doClamp ? t.clamp : 0, dc = t.doClamp ? 1 : 0;
+    for (const [c0, c1, ya, yb] of ranges) {
+      this.putRows(g, ya, yb, srcAt!);
+      this.ex.sepH(srcAt!, w, yb - ya + 1, x0At!, cwAt!, n, outWp, tmpAt!, dc, cl);
+      for (let r = c0; r < c1; r++) {
+        const k = r - c0;
+        rok[k] = t.rowOk[r]!;
+        for (let j = 0; j < n; j++) {
+          const yy = t.rowY0[r]! + j;
+          ry[k * n + j] = (yy < 0 ? 0 : yy >= h ? h - 1 : yy) - ya;
+          rw[k * n + j] = t.rowW[r * n + j]!;
+        }
+      }
+      this.ex.sepV(tmpAt!, outW, outWp, n, c1 - c0, ryAt!, rwAt!, rokAt!, okAt!, dc, cl, outAt!);
+      out.set(new Float32Array(this.ex.memory.buffer, outAt!, (c1 - c0) * outW), (oy0 + c0) * outW);
+    }
+  }
+}
+
+/**
+ * Source rows [ya, yb] that output rows [c0, c1) read through `inv` with `radius` taps each side: the
+ * source y at the chunk's corners (a projective map is monotone along each output axis where its W
+ * keeps one sign), 2 rows of margin; every row when W changes sign or a corner is not finite.
+ */
+export function sourceRows(inv: ArrayLike<number>, outW: number, c0: number, c1: number, h: number, radius: number): [number, number] {
+  let lo = Infinity, hi = -Infinity, pos = 0, neg = 0;
+  for (const [x, y] of [[0, c0], [outW - 1, c0], [0, c1 - 1], [outW - 1, c1 - 1]] as const) {
+    const W = inv[6]! * x + inv[7]! * y + inv[8]!;
+    if (W > 0) pos++;
+    else if (W < 0) neg++;
+    const sy = (inv[3]! * x + inv[4]! * y + inv[5]!) / W;
+    lo = Math.min(lo, sy);
+    hi = Math.max(hi, sy);
+  }
+  if ((pos !== 4 && neg !== 4) || !Number.isFinite(lo) || !Number.isFinite(hi)) return [0, h - 1];
+  const ya = Math.floor(lo) - radius - 2, yb = Math.floor(hi) + radius + 2;
+  return [Math.min(h - 1, Math.max(0, ya)), Math.min(h - 1, Math.max(0, yb))];
+}

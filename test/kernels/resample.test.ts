@@ -1,0 +1,170 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderStars, randomStarField } from '../../src/devices/sim/stars.js';
+import { RESAMPLE_KEEP_BYTES, resampleKernel, sourceRows } from '../../src/kernels/resample.js';
+import { warpPlane, warpRows, type Interp } from '../../src/register/resample.js';
+import { invert, type Mat3 } from '../../src/register/transform.js';
+import { Rng } from '../../src/util/random.js';
+
+/** Run `f` with the plain-TS reference selected (DARKROOM_KERNEL=ts), then restore the setting. */
+function withTS<T>(f: () => T): T {
+  const before = process.env.DARKROOM_KERNEL;
+  process.env.DARKROOM_KERNEL = 'ts';
+  try {
+    return f();
+  } finally {
+    if (before === undefined) delete process.env.DARKROOM_KERNEL;
+    else process.env.DARKROOM_KERNEL = before;
+  }
+}
+
+/** Sky + noise + stars, hot pixels (they trigger the clamping), a negative patch, a few NaN and Inf pixels. */
+function field(w: number, h: number, seed: number, bad = true): Float32Array {
+  const rng = new Rng(seed);
+  const p = new Float32Array(w * h);
+  for (let i = 0; i < p.length; i++) p[i] = 500 + 20 * rng.gauss();
+  renderStars(p, w, h, randomStarField(seed + 1, w, h, Math.round((w * h) / 300), { fluxMin: 2000, fluxMax: 200000 }), { kind: 'gaussian', fwhm: 2.2 });
+  for (let k = 0; k < 40; k++) p[rng.int(p.length)] = 65000;
+  for (let y = 10; y < 16; y++) for (let x = 20; x < 30; x++) p[y * w + x] = -50 - 10 * rng.uniform();
+  if (bad) for (let k = 0; k < 6; k++) p[rng.int(p.length)] = k % 3 === 0 ? Infinity : NaN;
+  return p;
+}
+
+function rot(deg: number, s: number, tx: number, ty: number, g = 0, k = 0): Mat3 {
+  const c = Math.cos((deg * Math.PI) / 180) * s, n = Math.sin((deg * Math.PI) / 180) * s;
+  return Float64Array.from([c, -n, tx, n, c, ty, g, k, 1]);
+}
+
+/** Pixels whose float32 bits differ (NaN counted equal only with equal bits too), and the NaN count. */
+function bitDiff(a: Float32Array, b: Float32Array): { diff: number; nan: number; first: string } {
+  assert.equal(a.length, b.length);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  let diff = 0, nan = 0, first = '';
+  for (let i = 0; i < ua.length; i++) {
+    if (a[i] !== a[i]) nan++;
+    if (ua[i] !== ub[i]) { if (!diff) first = `pixel ${i}: ${a[i]} vs ${b[i]}`; diff++; }
+  }
+  return { diff, nan, first };
+}
+
+const MAPS = (w: number, h: number): [string, Mat3][] => [
+  ['rotation 0.3 deg', rot(0.3, 1, 1.2, -0.7)],
+  ['rotation -0.05 deg + dither', rot(-0.05, 1.0002, -3.7, 2.2)],
+  ['rotation 90 deg', rot(90, 1, h - 0.6, 0.3)],
+  ['rotation -90 deg', rot(-90, 1, 0.4, w - 1.3)],
+  ['meridian flip (180 deg)', rot(180, 1, w - 1.4, h - 0.8)],
+  ['rotation 37 deg, scale 1.1', rot(37, 1.1, 20, -30)],
+  ['scale 0.7 (zoom out)', rot(2, 0.7, 10.3, 5.1)],
+  ['affine shear', Float64Array.from([0.98, 0.13, -6.4, -0.11, 1.02, 4.9, 0, 0, 1])],
+  ['homography', rot(-3.1, 0.99, 5.2, -3.3, 2.1e-4, -1.4e-4)],
+  ['pure shift (separable)', Float64Array.from([1, 0, 2.5, 0, 1, -1.25, 0, 0, 1])],
+  ['shift + scale 1.3 (separable)', Float64Array.from([1.3, 0, -2.25, 0, 1.3, 3.5, 0, 0, 1])],
+  ['large shift, mostly out of frame (separable)', Float64Array.from([1, 0, 0.6 * w, 0, 1, -0.7 * h, 0, 0, 1])],
+  ['wholly out of frame (stepped)', rot(1, 1, 5 * w, 0)],
+];
+
+const KERNELS: [Interp, number][] = [['lanczos3', 0.3], ['lanczos3', 0], ['lanczos3', 0.02], ['bicubic', 0.3]];
+
+test('the WASM-SIMD resampling kernel is built and loads (node scripts/build-wasm.mjs); DARKROOM_KERNEL=ts selects the reference', () => {
+  assert.ok(resampleKernel(), 'resample-simd.wasm not loaded');
+  assert.equal(withTS(() => resampleKernel()), null);
+});
+
+test('WASM resampling is bit-identical to the TS reference: rotations (small, 90, 180, arbitrary), scale, shear, homography, shifts, out of frame, NaN/Inf, clamping, odd sizes', () => {
+  const w = 131, h = 97;
+  const src = field(w, h, 7);
+  let checked = 0;
+  for (const [name, H] of MAPS(w, h)) {
+    for (const [outW, outH] of [[w, h], [w + 4, h - 3], [h, w], [77, 50]] as const) {
+      for (const [interp, clamp] of KERNELS) {
+        const ts = withTS(() => warpPlane(src, w, h, H, outW, outH, interp, clamp));
+        const wa = warpPlane(src, w, h, H, outW, outH, interp, clamp);
+        const d = bitDiff(ts, wa);
+        assert.equal(d.diff, 0, `${name} ${outW}x${outH} ${interp} clamp ${clamp}: ${d.diff} pixels differ (${d.first})`);
+        if (!name.startsWith('wholly') && outW === w) assert.ok(d.nan < ts.length, `${name}: some pixels are in frame`);
+        checked++;
+      }
+    }
+  }
+  assert.equal(checked, MAPS(w, h).length * 4 * KERNELS.length);
+});
+
+test('WASM resampling: several row chunks per call (wide plane) and arbitrary row bands give the reference bit for bit', () => {
+  const w = 3001, h = 190; // 87 output rows per chunk: three chunks
+  const src = field(w, h, 13);
+  for (const H of [rot(0.8, 1.001, -2.2, 3.1), rot(180, 1, w - 0.3, h - 2.7), Float64Array.from([1, 0, -1.5, 0, 1, 2.25, 0, 0, 1]), rot(0.2, 1, 1, 1, 1e-6, -3e-6)]) {
+    const ts = withTS(() => warpPlane(src, w, h, H, w, h));
+    const wa = warpPlane(src, w, h, H, w, h);
+    const d = bitDiff(ts, wa);
+    assert.equal(d.diff, 0, `whole plane: ${d.diff} pixels differ (${d.first})`);
+    const banded = new Float32Array(w * h);
+    const job = { src, w, h, inv: invert(H), outW: w, outH: h, interp: 'lanczos3' as Interp, clamp: 0.3 };
+    for (const [a, b] of [[0, 1], [1, 88], [88, 150], [150, 151], [151, 190]] as const) warpRows(job, banded, a, b);
+    assert.equal(bitDiff(ts, banded).diff, 0, 'banded');
+  }
+  // a 90-degree turn: 190 x 3001 output, three chunks of 1379 rows that each read every source row (copied once)
+  const H90 = rot(90, 1, h - 0.4, 0.7);
+  const ts = withTS(() => warpPlane(src, w, h, H90, h, w));
+  const wa = warpPlane(src, w, h, H90, h, w);
+  const d = bitDiff(ts, wa);
+  assert.equal(d.diff, 0, `90 degrees: ${d.diff} pixels differ (${d.first})`);
+  assert.ok(d.nan < ts.length / 10);
+});
+
+test('WASM resampling, analytic cases: integer shifts and exact 90/180 degree turns reproduce the input pixels', () => {
+  const w = 64, h = 48;
+  const src = field(w, h, 5, false);
+  for (const [interp, clamp] of KERNELS) {
+    // shift by (3, -2): out(x, y) = src(x - 3, y + 2) (separable path)
+    const sh = warpPlane(src, w, h, Float64Array.from([1, 0, 3, 0, 1, -2, 0, 0, 1]), w, h, interp, clamp);
+    // 90 degrees: a source pixel (x, y) lands on (h - 1 - y, x) of an h x w output (stepped path)
+    const r90 = warpPlane(src, w, h, Float64Array.from([0, -1, h - 1, 1, 0, 0, 0, 0, 1]), h, w, interp, clamp);
+    // meridian flip: (x, y) -> (w - 1 - x, h - 1 - y)
+    const r180 = warpPlane(src, w, h, Float64Array.from([-1, 0, w - 1, 0, -1, h - 1, 0, 0, 1]), w, h, interp, clamp);
+    let bad = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const v = src[y * w + x]!;
+        if (x + 3 < w && y - 2 >= 0 && sh[(y - 2) * w + x + 3] !== v) bad++;
+        if (r90[x * h + (h - 1 - y)] !== v) bad++;
+        if (r180[(h - 1 - y) * w + (w - 1 - x)] !== v) bad++;
+      }
+    }
+    assert.equal(bad, 0, `${interp} clamp ${clamp}: ${bad} pixels not reproduced`);
+    // out of frame: the shifted-in border is NaN
+    for (let y = 0; y < h - 2; y++) for (let x = 0; x < 3; x++) assert.ok(Number.isNaN(sh[y * w + x]!));
+  }
+});
+
+test('sourceRows bounds every row a chunk reads; a map whose W changes sign over the chunk reads every row', () => {
+  const inv = invert(rot(12, 1.05, 30.2, -14.7, 1e-4, 5e-5));
+  const h = 400, outW = 300;
+  const [ya, yb] = sourceRows(inv, outW, 100, 140, h, 3);
+  let lo = Infinity, hi = -Infinity;
+  for (let oy = 100; oy < 140; oy++) {
+    for (let ox = 0; ox < outW; ox++) {
+      const W = inv[6]! * ox + inv[7]! * oy + inv[8]!;
+      const sy = (inv[3]! * ox + inv[4]! * oy + inv[5]!) / W;
+      lo = Math.min(lo, Math.floor(sy) - 2);
+      hi = Math.max(hi, Math.floor(sy) + 3);
+    }
+  }
+  assert.ok(ya <= Math.max(0, lo) && yb >= Math.min(h - 1, hi), `[${ya}, ${yb}] covers [${lo}, ${hi}]`);
+  assert.ok(yb - ya < hi - lo + 12, 'and not much more');
+  assert.deepEqual(sourceRows(Float64Array.from([1, 0, 0, 0, 1, 0, 0.01, 0, -1]), 300, 0, 40, h, 3), [0, h - 1]);
+});
+
+test('the kernel instance is kept after small warps and dropped after one that grew its memory past RESAMPLE_KEEP_BYTES', () => {
+  const small = field(120, 80, 3, false);
+  warpPlane(small, 120, 80, rot(0.5, 1, 1, 1), 120, 80);
+  const k0 = resampleKernel();
+  warpPlane(small, 120, 80, rot(0.5, 1, 1, 1), 120, 80);
+  assert.equal(resampleKernel(), k0, 'a small kernel is kept');
+  // a 90-degree turn reads every source row for each chunk: the whole plane is copied in
+  const W = 2300, H = 2000;
+  const big = new Float32Array(W * H).fill(100);
+  const out = warpPlane(big, W, H, Float64Array.from([0, -1, H - 1, 1, 0, 0, 0, 0, 1]), H, W);
+  assert.ok(W * H * 4 > RESAMPLE_KEEP_BYTES);
+  assert.equal(out[12345], 100);
+  assert.notEqual(resampleKernel(), k0, 'a grown kernel is dropped');
+});
