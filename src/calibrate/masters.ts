@@ -2,9 +2,11 @@
  * Master calibration frames (docs/algorithms.md#masters), integrated with the integration engine (bounded memory, row bands):
  *  - bias, dark, flat-dark: average, no normalization, no weights, winsorized sigma clipping (4 / 3);
  *    a master dark is never bias-subtracted;
- *  - flat: each flat calibrated first (minus the master flat-dark, else minus the master bias) and
- *    written as float32 to a temp dir, then multiplicative normalization, rejection normalization
- *    "equalize fluxes", average.
+ *  - flat: each flat calibrated first (minus the master flat-dark, else minus the master bias), then
+ *    multiplicative normalization, rejection normalization "equalize fluxes", average. The flats are
+ *    read as calibrated (master-frames.ts: the master subtracted as rows are read, the frames held
+ *    in memory when they fit half the budget), never written; only overscan-corrected frames go
+ *    through float32 temp files.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import { VERSION } from '../version.js';
 import { applyOverscan, type OverscanSpec } from './overscan.js';
 import { checkMasterCompatible, type Master } from './light.js';
 import { shareMaster, sharedMasterOf, type SharedMaster } from './files.js';
+import { integrateCalibrated } from './master-frames.js';
 
 export type MasterKind = 'bias' | 'dark' | 'flatdark' | 'flat';
 
@@ -37,7 +40,7 @@ export interface MasterOptions {
   memoryBytes?: number;
   workers?: number;
   /**
-   * Folder in which the calibrated flats (or overscan-corrected frames) are written while the master
+   * Folder in which overscan-corrected frames (calibrated flats too, with an overscan) are written while the master
    * is integrated, in a subfolder removed at the end (default: the system temp folder; writeMaster:
    * the output's folder). The pipeline passes OUT/.darkroom/tmp, which each run empties at its start,
    * so a killed run leaves nothing behind for good.
@@ -127,6 +130,18 @@ async function prepareFrames(paths: string[], outs: string[], prep: Prep, worker
   }
 }
 
+/** A message naming temp frames (overscan-corrected) with their raw frames' names instead. */
+function tempToRaw(text: string, inputs: string[], paths: string[]): string {
+  return inputs === paths ? text : inputs.reduce((t, p, i) => t.split(p).join(paths[i]!), text);
+}
+
+/** An integration error about a temp frame, as one about its raw frame (the user's file). */
+function rawNamed(e: unknown, inputs: string[], paths: string[]): unknown {
+  if (!(e instanceof DarkroomError) || inputs === paths) return e;
+  const i = e.file === undefined ? -1 : inputs.indexOf(e.file);
+  return new DarkroomError(e.code, tempToRaw(e.message, inputs, paths), i >= 0 ? paths[i] : e.file);
+}
+
 /** Build a master from frame files; the result is not written (see writeMaster). */
 export async function buildMaster(kind: MasterKind, paths: string[], opts: MasterOptions = {}): Promise<MasterResult> {
   if (paths.length === 0) throw new DarkroomError('TOO_FEW', `no ${kind} frames given`);
@@ -157,23 +172,23 @@ export async function buildMaster(kind: MasterKind, paths: string[], opts: Maste
   let inputs = paths;
   let tmp: string | undefined;
   try {
-    const needPrep = kind === 'flat' ? !!(opts.bias || opts.flatDark || opts.overscan) : !!opts.overscan;
-    if (needPrep) {
+    const sub = kind === 'flat' ? (opts.flatDark ?? opts.bias) : undefined;
+    const subRole = opts.flatDark ? 'master flat-dark' : 'master bias';
+    if (opts.overscan) {
       const parent = opts.tmpDir ?? tmpdir();
       mkdirSync(parent, { recursive: true });
       tmp = mkdtempSync(join(parent, opts.tmpDir ? '.darkroom-master-' : 'darkroom-master-'));
-      const sub = kind === 'flat' ? (opts.flatDark ?? opts.bias) : undefined;
-      const subRole = opts.flatDark ? 'master flat-dark' : 'master bias';
       inputs = paths.map((p, i) => join(tmp!, `${String(i).padStart(4, '0')}_${basename(p)}`));
       await prepareFrames(paths, inputs, { overscan: opts.overscan, sub, subRole }, opts.workers);
-      if (opts.overscan) history.push(`overscan applied to each frame (image ${opts.overscan.image.w}x${opts.overscan.image.h})`);
-      if (sub) history.push(`each flat calibrated: minus ${subRole} ${sub.path}`);
+      history.push(`overscan applied to each frame (image ${opts.overscan.image.w}x${opts.overscan.image.h})`);
     }
+    if (sub) history.push(`each flat calibrated: minus ${subRole} ${sub.path}`);
     const io: Partial<IntegrateOptions> = { ...(opts.settings ?? MASTER_DEFAULTS[kind]), rejectionMaps: false };
     if (opts.memoryBytes) io.memory = opts.memoryBytes;
     if (opts.workers) io.workers = opts.workers;
-    const r = await integrateFiles(inputs, io);
-    warnings.push(...r.warnings);
+    // flats minus a master, no overscan: read as calibrated from the raw files (master-frames.ts), nothing written
+    const r = sub && !opts.overscan ? await integrateCalibrated(paths, sub, subRole, io) : await integrateFiles(inputs, io).catch((e: unknown) => { throw rawNamed(e, inputs, paths); });
+    warnings.push(...r.warnings.map((w) => tempToRaw(w, inputs, paths)));
     const img = r.image;
     const h = img.header;
     h.set('IMAGETYP', MASTER_IMAGETYP[kind], 'master calibration frame');

@@ -6,7 +6,7 @@
 export { calibrateTask } from '../calibrate/files-worker.js';
 export { runBandTask, runStatsTask } from '../integrate/worker.js';
 export { detectTask, matchTask, writeTask } from '../register/frame-worker.js';
-export { flatPrepTask } from '../calibrate/masters-worker.js';
+export { calibratedStatsTask, flatPrepTask } from '../calibrate/masters-worker.js';
 
 // piscina loads the module at thread start through its default export (see register/frame-worker.ts)
 import { runBandTask } from '../integrate/worker.js';

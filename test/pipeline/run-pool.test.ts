@@ -1,6 +1,6 @@
 /**
  * One thread pool for a run (pipeline/run-pool.ts): inside withRunPool, the masters' flat
- * preparation, calibration and integration run their tasks on the run's threads (counted by the
+ * statistics, calibration and integration run their tasks on the run's threads (counted by the
  * pool: one per frame, per first-pass frame and per band) instead of starting pools of their own,
  * and every output is byte-identical to the same work done on this thread alone.
  */
@@ -64,9 +64,9 @@ test('withRunPool: masters, flat preparation, calibration and integration on the
     assert.equal(c2.threads, 2);
     return { bias: afterBias, flat: afterFlat - afterBias, calibrate: pool() - afterFlat, biasBands: bandsOf(rb.history), flatBands: bandsOf(rf.history) };
   });
-  // bias: frame 0's noise + the bands; flat: 4 preparations + 4 first-pass frames (normalized) + the bands; calibration: one task per light
+  // bias: frame 0's noise + the bands; flat: 4 first-pass frames (each read minus the bias there, normalized) + the bands; calibration: one task per light
   assert.equal(counts.bias, 1 + counts.biasBands);
-  assert.equal(counts.flat, 4 + 4 + counts.flatBands);
+  assert.equal(counts.flat, 4 + counts.flatBands);
   assert.equal(counts.calibrate, 4);
   assert.ok(counts.biasBands > 1 && counts.flatBands > 1, `bands ${counts.biasBands}, ${counts.flatBands}`);
 
