@@ -64,6 +64,8 @@ export interface DetectOptions extends BackgroundOptions {
   maxFit?: number;
   /** Sub-samples per pixel axis in the fitted model (default 3). */
   subsample?: number;
+  /** Relative chi2 decrease below which a PSF fit stops (default 1e-9; see psf.ts fitPsf). */
+  fitTolerance?: number;
   /**
    * Fit isolated stars first (default false): the `maxFit` fits go to the brightest unsaturated stars that are
    * not blended and have no other source in their measurement window, then to the others.
@@ -233,11 +235,13 @@ function preparePlanes(plane: Float32Array, width: number, height: number, opts:
 function labelComponents(p: Planes, k: number, label: Int32Array): { pix: IntList; comps: { start: number; end: number }[] } {
   const { filt, width, height, bkg, nf } = p;
   const npx = width * height;
-  for (let i = 0; i < npx; i++) if (filt[i]! > k * nf * bkg.noise[i]!) label[i] = -1;
+  const above = new IntList(); // the pixels above the threshold, in order: floods start at the first unlabelled one
+  for (let i = 0; i < npx; i++) if (filt[i]! > k * nf * bkg.noise[i]!) { label[i] = -1; above.push(i); }
   const pix = new IntList();
   const stack = new IntList();
   const comps: { start: number; end: number }[] = [];
-  for (let i0 = 0; i0 < npx; i0++) {
+  for (let a = 0; a < above.n; a++) {
+    const i0 = above.a[a]!;
     if (label[i0] !== -1) continue;
     const id = comps.length + 1;
     const start = pix.n;
@@ -458,7 +462,7 @@ function halfFluxRadius(star: Star, w: Window, bOff: number, fwhm = star.fwhm): 
   return sv > 0 ? sr / sv : NaN;
 }
 
-interface MeasureContext { label: Int32Array; sat: number; psfKind: PsfKind; subsample: number }
+interface MeasureContext { label: Int32Array; sat: number; psfKind: PsfKind; subsample: number; tolerance: number }
 
 /**
  * Iterative Gaussian-windowed centroid (SExtractor's XWIN_IMAGE): x <- x + 2 sum(w v (xi - x)) / sum(w v), with
@@ -508,7 +512,7 @@ function measureSource(p: Planes, src: Src, sIdx: number, m: Moments, fit: boole
     hfr: NaN, hfd: NaN, snr: NaN, area: src.pixels.length, saturated: m.saturated, blended: src.blended, fitted: false,
   };
   if (fit) {
-    const f = fitPsf({ data: w.data, width: w.ww, height: w.wh, x0: w.x0, y0: w.y0, weight: w.weight }, ctx.psfKind, { x: m.cx, y: m.cy, fwhm: m.fwhm, amplitude: Math.max(peak, 1e-6), background: 0 }, ctx.subsample);
+    const f = fitPsf({ data: w.data, width: w.ww, height: w.wh, x0: w.x0, y0: w.y0, weight: w.weight }, ctx.psfKind, { x: m.cx, y: m.cy, fwhm: m.fwhm, amplitude: Math.max(peak, 1e-6), background: 0 }, ctx.subsample, 60, ctx.tolerance);
     if (f.ok && f.fwhm < 4 * m.fwhm + 4) {
       star = { ...star, x: f.x, y: f.y, flux: f.flux, fwhm: f.fwhm, fwhmMajor: f.fwhmMajor, fwhmMinor: f.fwhmMinor, eccentricity: f.eccentricity, angle: f.angle, fitted: true, background: star.background + f.background };
       if (ctx.psfKind === 'moffat') star.beta = f.beta;
@@ -565,7 +569,7 @@ function chooseFits(p: Planes, cands: { src: Src; sIdx: number; m: Moments }[], 
  */
 function measureAll(p: Planes, order: { src: Src; sIdx: number }[], label: Int32Array, opts: DetectOptions): { stars: Star[]; saturatedCount: number } {
   const sat = opts.saturation ?? Infinity;
-  const ctx: MeasureContext = { label, sat, psfKind: opts.psf ?? 'gaussian', subsample: opts.subsample ?? 3 };
+  const ctx: MeasureContext = { label, sat, psfKind: opts.psf ?? 'gaussian', subsample: opts.subsample ?? 3, tolerance: opts.fitTolerance ?? 1e-9 };
   const limit = Math.min(order.length, opts.maxStars ?? Infinity);
   const cands: { src: Src; sIdx: number; m: Moments }[] = [];
   let saturatedCount = 0;

@@ -192,7 +192,10 @@ function gaussRow(T: Float64Array, to: number, K: number, d0: number, h: number,
 
 /**
  * The Gaussian case of `makeEvaluator`, written for speed: sub-sample offsets from the centre precomputed per column
- * and row, the profile by `gaussRow`, gradient sums in locals, no per-pixel fills (the same sums in the same order).
+ * and row, the profile by `gaussRow`, and the gradient from the profile's moments over each pixel's samples
+ * (sum P, sum P dx, sum P dy, sum P dx^2, sum P dx dy, sum P dy^2; dy is constant along a sub-sample row, so a
+ * sample costs two products): dQ/dx0 = -(2a dx + 2b dy) etc. are linear in dx, dy, so each gradient component is a
+ * combination of those moments. The same sums as the generic evaluator up to rounding (relative ~1e-15).
  */
 export function makeGaussEvaluator(win: FitWindow, subsample: number): Evaluator {
   const { data, width: ww, height: wh, weight } = win;
@@ -211,6 +214,7 @@ export function makeGaussEvaluator(win: FitWindow, subsample: number): Evaluator
     let R0 = 0, R1 = 0, R2 = 0, R3 = 0, R4 = 0, R5 = 0, R6 = 0;
     let chi2 = 0;
     const h = 1 / ns, d0 = DX[0]!, C = Math.exp(-a * h * h);
+    const G0 = ns * ns * inv, hA = 0.5 * A * inv, Ai = A * inv;
     for (let j = 0; j < wh; j++) {
       for (let sy = 0; sy < ns; sy++) gaussRow(T, sy * K, K, d0, h, DY[j * ns + sy]!, a, b, c, C);
       for (let i = 0; i < ww; i++) {
@@ -219,29 +223,29 @@ export function makeGaussEvaluator(win: FitWindow, subsample: number): Evaluator
         if (!(w > 0)) continue;
         const v = data[idx]!;
         if (!(v === v)) continue;
-        let f = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0;
+        let s0 = 0, s1 = 0, sY = 0, sXX = 0, sXY = 0, sYY = 0;
+        const o = i * ns;
         for (let sy = 0; sy < ns; sy++) {
-          const dy = DY[j * ns + sy]!;
-          for (let sx = 0; sx < ns; sx++) {
-            const dx = DX[i * ns + sx]!;
-            const P = T[sy * K + i * ns + sx]!;
-            f += A * P;
-            if (withJ) {
-              const dfdQ = -0.5 * A * P;
-              g1 = g1 + P;
-              g2 = g2 - dfdQ * (2 * a * dx + 2 * b * dy);
-              g3 = g3 - dfdQ * (2 * b * dx + 2 * c * dy);
-              g4 = g4 + dfdQ * dx * dx;
-              g5 = g5 + dfdQ * 2 * dx * dy;
-              g6 = g6 + dfdQ * dy * dy;
+          const to = sy * K + o;
+          let t0 = 0, t1 = 0, t2 = 0;
+          if (withJ) {
+            for (let sx = 0; sx < ns; sx++) {
+              const P = T[to + sx]!, pd = P * DX[o + sx]!;
+              t0 += P; t1 += pd; t2 += pd * DX[o + sx]!;
             }
+            const dy = DY[j * ns + sy]!;
+            s0 += t0; s1 += t1; sY += t0 * dy; sXX += t2; sXY += t1 * dy; sYY += t0 * dy * dy;
+          } else {
+            for (let sx = 0; sx < ns; sx++) t0 += T[to + sx]!;
+            s0 += t0;
           }
         }
-        const r = v - (B + f * inv);
+        const r = v - (B + A * s0 * inv);
         chi2 += w * r * r;
         if (withJ) {
           // the lower triangle of JTJ and JTr in locals (each sum over the pixels in the same order)
-          const G0 = ns * ns * inv, G1 = g1 * inv, G2 = g2 * inv, G3 = g3 * inv, G4 = g4 * inv, G5 = g5 * inv, G6 = g6 * inv;
+          const G1 = s0 * inv, G2 = 2 * hA * (a * s1 + b * sY), G3 = 2 * hA * (b * s1 + c * sY);
+          const G4 = -hA * sXX, G5 = -Ai * sXY, G6 = -hA * sYY;
           const q0 = G0 * w; R0 += q0 * r; J00 += q0 * G0;
           const q1 = G1 * w; R1 += q1 * r; J10 += q1 * G0; J11 += q1 * G1;
           const q2 = G2 * w; R2 += q2 * r; J20 += q2 * G0; J21 += q2 * G1; J22 += q2 * G2;
@@ -277,20 +281,25 @@ function makeValidator(win: FitWindow, moffat: boolean, guess: PsfGuess, s0: num
   };
 }
 
-/** Levenberg-Marquardt on `p` (updated in place). */
-function levenbergMarquardt(p: Float64Array, ev: Evaluator, valid: (q: Float64Array) => boolean, maxIter: number): { chi2: number; it: number; ok: boolean } {
+/**
+ * Levenberg-Marquardt on `p` (updated in place). A trial step is evaluated with its normal equations (nearly every
+ * step is taken: one evaluation a step instead of two); a refused step restores those of `p`. The evaluator is
+ * deterministic, so the iterates are the ones of evaluating the trial's chi2 alone and then, once taken, its normal equations.
+ */
+function levenbergMarquardt(p: Float64Array, ev: Evaluator, valid: (q: Float64Array) => boolean, maxIter: number, tolerance: number): { chi2: number; it: number; ok: boolean } {
   const np = p.length;
   const { JTJ, JTr } = ev;
   const M = new Float64Array(np * np);
   const rhs = new Float64Array(np);
   const delta = new Float64Array(np);
   const trial = new Float64Array(np);
+  const JTJp = new Float64Array(np * np), JTrp = new Float64Array(np);
   let lambda = 1e-3;
   let chi2 = ev.evaluate(p, true);
   let it = 0;
   const ok = Number.isFinite(chi2);
   for (; ok && it < maxIter; it++) {
-    let improved = false;
+    let improved = false, converged = false;
     for (let tries = 0; tries < 12; tries++) {
       for (let k = 0; k < np * np; k++) M[k] = JTJ[k]!;
       for (let k = 0; k < np; k++) {
@@ -300,20 +309,22 @@ function levenbergMarquardt(p: Float64Array, ev: Evaluator, valid: (q: Float64Ar
       if (!solve(M, rhs, np, delta)) { lambda *= 10; continue; }
       for (let k = 0; k < np; k++) trial[k] = p[k]! + delta[k]!;
       if (!valid(trial)) { lambda *= 10; continue; }
-      const c2 = ev.evaluate(trial, false);
+      JTJp.set(JTJ); JTrp.set(JTr);
+      const c2 = ev.evaluate(trial, true);
       if (c2 <= chi2) {
         const rel = (chi2 - c2) / Math.max(chi2, 1e-30);
         p.set(trial);
         chi2 = c2;
         lambda = Math.max(lambda / 10, 1e-9);
         improved = true;
-        ev.evaluate(p, true);
-        if (rel < 1e-9) it = maxIter;
+        converged = rel < tolerance;
         break;
       }
+      JTJ.set(JTJp); JTr.set(JTrp);
       lambda *= 10;
     }
     if (!improved) break;
+    if (converged) { it++; break; }
   }
   return { chi2, it, ok };
 }
@@ -357,14 +368,16 @@ function describeFit(p: Float64Array, moffat: boolean, win: FitWindow, lm: { chi
 }
 
 /**
- * Fit a PSF to a window. `guess`: centre in frame coordinates, FWHM estimate and amplitude.
+ * Fit a PSF to a window. `guess`: centre in frame coordinates, FWHM estimate and amplitude. The iterations stop when a
+ * step lowers chi2 by less than `tolerance` (relative, default 1e-9); 1e-6 saves about two of nine iterations and moves
+ * centres by ~1e-4 px and FWHMs by ~1e-4 (relative), far below their noise.
  */
-export function fitPsf(win: FitWindow, kind: PsfKind, guess: PsfGuess, subsample = 3, maxIter = 60): PsfFit {
+export function fitPsf(win: FitWindow, kind: PsfKind, guess: PsfGuess, subsample = 3, maxIter = 60, tolerance = 1e-9): PsfFit {
   const moffat = kind === 'moffat';
   const s0 = Math.max(0.3, guess.fwhm);
   const p = initialParams(moffat, guess, s0);
   const valid = makeValidator(win, moffat, guess, s0);
   const ev = moffat ? makeEvaluator(win, moffat, p.length, subsample) : makeGaussEvaluator(win, subsample);
-  const lm = levenbergMarquardt(p, ev, valid, maxIter);
+  const lm = levenbergMarquardt(p, ev, valid, maxIter, tolerance);
   return describeFit(p, moffat, win, { ...lm, ok: lm.ok && valid(p) });
 }

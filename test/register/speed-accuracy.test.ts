@@ -38,7 +38,7 @@ function frame(seed: number, tf: Tf): Image {
 /** RMS over a grid of the difference between the found frame -> reference map and the truth (tf^-1). */
 const truthRms = (h: Mat3, tf: Tf): number => truthRmsOf(h, tf, W, H);
 
-const FULL: DetectOptions = { maxFit: 200, fitIsolated: false, refine: false, bin: 1 };
+const FULL: DetectOptions = { maxFit: 200, fitIsolated: false, refine: false, fitTolerance: 1e-9, bin: 1 };
 const cases: [string, Tf][] = [
   ['shift', (x, y) => [x + 17.37, y - 9.61]],
   ['rotation 0.7 deg', rot(0.7, 3.3, -2.2)],
