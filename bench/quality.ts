@@ -8,7 +8,7 @@
  * register resamples bilinearly) with its ratio to Siril: the comparison at the same kernel.
  *
  *   npx tsx bench/quality.ts [--size 1536x1024] [--lights 12] [--cals 10] [--only ccd,cmos-flip,osc,no-bias]
- *                            [--large] [--workers N] [--keep] [--json FILE]
+ *                            [--large] [--workers N] [--keep] [--json FILE] [--seed 5]
  * --large adds the 4096x2732 night (minutes). The truth folder is moved beside each night (as
  * bench/pipeline.sh does) so neither tool sees it.
  */
@@ -39,10 +39,11 @@ const arg = (k: string, d?: string): string | undefined => {
 const [W, H] = (arg('size', '1536x1024') as string).split('x').map(Number) as [number, number];
 const LIGHTS = Number(arg('lights', '12'));
 const CALS = Number(arg('cals', '10'));
+const SEED = Number(arg('seed', '5'));
 
 /** The nights of the benchmark (the real-night shape of issue 15 last). */
 export function nights(w: number, h: number, lights: number, cals: number, large: boolean): Night[] {
-  const common = { lights, darks: cals, bias: cals, flats: cals, dither: 8, seed: 5, starCount: Math.round((w * h) / 1000) };
+  const common = { lights, darks: cals, bias: cals, flats: cals, dither: 8, seed: SEED, starCount: Math.round((w * h) / 1000) };
   const cmos = sensorModel('cmos', { width: w, height: h });
   const list: Night[] = [
     { name: 'ccd', what: 'CCD mono (KAF-8300), bias + 120 s darks', sensor: sensorModel('kaf8300', { width: w, height: h }), spec: { ...common, lightExposure: 120, sky: 2 }, siril: 'bias' },
@@ -121,7 +122,7 @@ export function measure(stackPath: string, truthPath: string, noise: NightNoise)
 
 const METRICS: (keyof QualityMetrics)[] = ['nb4', 'large', 'blk', 'outliers', 'hfd', 'phot'];
 /** Diagnostics printed under the metrics (not part of the comparison). */
-const DIAG: (keyof QualityMetrics)[] = ['nb8', 'npix', 'nlf'];
+const DIAG: (keyof QualityMetrics)[] = ['nb8', 'npix', 'nlf', 'largem', 'blkm'];
 
 /** Stars measured for phot: a whole number, or the mean over a colour stack's channels to one decimal. */
 const starCount = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));

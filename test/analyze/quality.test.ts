@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitPoly2D, percentile, qualityMetrics, robustSigma, truthOnGrid } from '../../src/analyze/quality.js';
+import { fitPoly2D, largeScaleClipped, masks, percentile, qualityMetrics, robustSigma, truthOnGrid } from '../../src/analyze/quality.js';
 import { apply } from '../../src/register/transform.js';
 import { warpPlane } from '../../src/register/resample.js';
 import { Rng } from '../../src/util/random.js';
@@ -138,4 +138,48 @@ test('resampled white noise: bilinear lowers npix to 2/3 and nb4 to 1 - 1/12 (kn
   assert.ok(Math.abs(lz.nlf - 1) < 0.03, `lanczos3 nlf ${lz.nlf}`);
   assert.ok(lz.npix > 0.85 && lz.npix < 0.97, `lanczos3 npix ${lz.npix}`);
   assert.ok(lz.nb4 > bl.nb4 + 0.04, `lanczos3 nb4 ${lz.nb4} above bilinear's ${bl.nb4}`);
+});
+
+test('block medians of resampled noise depend on the kernel, clipped block means do not: blk vs blkm (known answers)', () => {
+  const { plane } = truthPlane();
+  const sigma = 10;
+  const K = 16;
+  const res: Record<string, ReturnType<typeof qualityMetrics>> = {};
+  let expected = NaN;
+  for (const interp of ['bilinear', 'lanczos3'] as const) {
+    const rng = new Rng(33); // the same noise for both kernels
+    const sum = new Float64Array(W * H);
+    for (let k = 0; k < K; k++) {
+      const fx = (k + 0.5) / K, fy = (((k * 7) % K) + 0.5) / K;
+      const n = Float32Array.from({ length: W * H }, () => sigma * Math.sqrt(K) * rng.gauss());
+      const w = warpPlane(n, W, H, Float64Array.from([1, 0, fx, 0, 1, fy, 0, 0, 1]) as never, W, H, interp, 0);
+      for (let i = 0; i < W * H; i++) sum[i] = sum[i]! + (Number.isFinite(w[i]) ? w[i]! : 0) / K;
+    }
+    const stack = plane.map((v, i) => v + sum[i]!);
+    const q = { stack, truth: plane, width: W, height: H, sky: SKY, idealSigma: sigma, margin: 8, photSnr: 50 };
+    res[interp] = qualityMetrics(q);
+    if (interp === 'bilinear') {
+      // a mean of n pixels of noise sigma (at zero frequency) scatters sigma / sqrt(n); the degree-4 fit takes 15 of the blocks' degrees of freedom
+      const { sky } = masks(q);
+      let s = 0, nb = 0;
+      for (let by = 0; by < Math.floor(H / 16); by++) for (let bx = 0; bx < Math.floor(W / 16); bx++) {
+        let n = 0;
+        for (let y = by * 16; y < by * 16 + 16; y++) for (let x = bx * 16; x < bx * 16 + 16; x++) n += sky[y * W + x]!;
+        if (n >= 128) { s += 1 / n; nb++; }
+      }
+      expected = (100 * sigma * Math.sqrt((s / nb) * (1 - 15 / nb))) / SKY;
+      const direct = largeScaleClipped(Float32Array.from(stack, (v, i) => v - plane[i]!), sky, W, H, SKY, 50);
+      assert.ok(Math.abs(direct.blk - res[interp]!.blkm) < 0.002, `largeScaleClipped ${direct.blk} vs blkm ${res[interp]!.blkm}`);
+    }
+  }
+  const bl = res.bilinear!, lz = res.lanczos3!;
+  // a kernel still correlates pixels across the border of a block and of the star mask: bilinear's block means read
+  // ~3% low (1 - 1/48 per axis for a full 16-px block), Lanczos-3's ~1%, far less than the medians' 8%
+  for (const [k, m] of Object.entries(res)) assert.ok(m.blkm / expected > 0.94 && m.blkm / expected < 1.03, `${k} blkm ${m.blkm} vs ${expected}`);
+  assert.ok(lz.blkm / bl.blkm > 1 && lz.blkm / bl.blkm < 1.04, `blkm lanczos3 ${lz.blkm} vs bilinear ${bl.blkm}`);
+  // the median of correlated Gaussian pixels has variance ~ (s0^2 + (pi/2 - 1) s^2) / n (s0: the noise at zero
+  // frequency, s: the pixel noise): pixel variance 0.444 (bilinear) and 0.80 (Lanczos-3) give a ratio of 1.078
+  assert.ok(lz.blk / bl.blk > 1.05 && lz.blk / bl.blk < 1.11, `blk lanczos3 ${lz.blk} vs bilinear ${bl.blk}`);
+  // the large-scale surfaces of the two kernels: the same within the fit's noise
+  assert.ok(Math.abs(lz.largem - bl.largem) < 0.25 * bl.largem + 0.005, `largem ${lz.largem} vs ${bl.largem}`);
 });
