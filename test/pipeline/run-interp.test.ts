@@ -15,6 +15,7 @@ import { buildPlan, DEFAULT_OPTIONS, type RegisterStep } from '../../src/pipelin
 import { executePlan } from '../../src/pipeline/execute.js';
 import { readFits } from '../../src/fits/index.js';
 import { warpPlane, type Interp } from '../../src/register/resample.js';
+import { REGISTER_CLAMP } from '../../src/register/register.js';
 import { RUN_REGISTER_CATALOGUE } from '../../src/register/options.js';
 import { helpText } from '../../src/util/options.js';
 import { isDarkroomError } from '../../src/util/errors.js';
@@ -75,7 +76,7 @@ test('run --interp bilinear: the plan records it and the register step resamples
       const calName = reg.inputs.find((x) => x.endsWith(`/${f.replace(/_r\.fits$/, '.fits')}`))!;
       const cal = readFits(join(out, calName));
       const maxDiff = (k: Interp): number => {
-        const w = warpPlane(cal.data[0]!, cal.width, cal.height, H as never, r.width, r.height, k);
+        const w = warpPlane(cal.data[0]!, cal.width, cal.height, H as never, r.width, r.height, k, REGISTER_CLAMP);
         let m = 0;
         for (let i = 0; i < w.length; i++) if (Number.isFinite(w[i]) && Number.isFinite(r.data[0]![i])) m = Math.max(m, Math.abs(w[i]! - r.data[0]![i]!));
         return m;
