@@ -5,9 +5,7 @@
  * there (`DARKROOM_KERNEL=ts` selects the reference, as for the other kernels). One instance per
  * thread, kept while its memory (three float32 arrays of the values) stays under IKSS_KEEP_BYTES.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { simdSupported } from './wasm.js';
+import { compileKernel, kernelsForcedTs } from './wasm.js';
 
 type WasmModule = object;
 interface WasmApi {
@@ -39,22 +37,12 @@ let compiled: WasmModule | null | undefined;
 let instance: IkssWasm | null | undefined;
 
 function compile(): WasmModule | null {
-  if (!simdSupported()) return null;
-  for (const u of [new URL('./ikss-simd.wasm', import.meta.url), new URL('../../build/kernels/ikss-simd.wasm', import.meta.url)]) {
-    const path = fileURLToPath(u);
-    if (!existsSync(path)) continue;
-    try {
-      return new WA.Module(readFileSync(path));
-    } catch {
-      return null;
-    }
-  }
-  return null;
+  return compileKernel('ikss-simd');
 }
 
 /** The kernel for a set of n values, or null (not built, no SIMD, DARKROOM_KERNEL=ts, too many values). */
 export function ikssKernel(n: number): IkssWasm | null {
-  if ((process.env.DARKROOM_KERNEL ?? '').trim().toLowerCase() === 'ts') return null;
+  if (kernelsForcedTs()) return null;
   if (compiled === undefined) compiled = compile();
   if (compiled === null || n > IKSS_WASM_MAX_VALUES) return null;
   if (!instance) instance = new IkssWasm(compiled);

@@ -6,9 +6,7 @@
  * reference, as for the band kernel). One instance per thread, reused while its memory (four
  * float32 planes of the plane estimated) stays under NOISE_KEEP_BYTES.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { simdSupported } from './wasm.js';
+import { compileKernel, kernelsForcedTs } from './wasm.js';
 
 type WasmModule = object;
 interface WasmApi {
@@ -38,17 +36,7 @@ let compiled: WasmModule | null | undefined;
 let instance: NoiseTransformWasm | null | undefined;
 
 function compile(): WasmModule | null {
-  if (!simdSupported()) return null;
-  for (const u of [new URL('./noise-simd.wasm', import.meta.url), new URL('../../build/kernels/noise-simd.wasm', import.meta.url)]) {
-    const path = fileURLToPath(u);
-    if (!existsSync(path)) continue;
-    try {
-      return new WA.Module(readFileSync(path));
-    } catch {
-      return null;
-    }
-  }
-  return null;
+  return compileKernel('noise-simd');
 }
 
 function load(): NoiseTransformWasm | null {
@@ -70,7 +58,7 @@ export const NOISE_KEEP_BYTES = 8 << 20;
 
 /** The kernel for a plane of n pixels, or null (not built, no SIMD, DARKROOM_KERNEL=ts, too large). */
 export function noiseKernel(n: number): NoiseTransformWasm | null {
-  if ((process.env.DARKROOM_KERNEL ?? '').trim().toLowerCase() === 'ts') return null;
+  if (kernelsForcedTs()) return null;
   if (instance === undefined) instance = load();
   return instance !== null && n <= NOISE_WASM_MAX_PIXELS ? instance : null;
 }

@@ -8,9 +8,7 @@
  * module's memory, so it stays small (a few MB) unless a map turns columns into rows (90 degrees).
  * One instance per thread, dropped after a warp when its memory grew past RESAMPLE_KEEP_BYTES.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { simdSupported } from './wasm.js';
+import { compileKernel, kernelsForcedTs } from './wasm.js';
 
 type WasmModule = object;
 interface WasmApi {
@@ -35,22 +33,12 @@ let compiled: WasmModule | null | undefined;
 let instance: ResampleWasm | null | undefined;
 
 function compile(): WasmModule | null {
-  if (!simdSupported()) return null;
-  for (const u of [new URL('./resample-simd.wasm', import.meta.url), new URL('../../build/kernels/resample-simd.wasm', import.meta.url)]) {
-    const path = fileURLToPath(u);
-    if (!existsSync(path)) continue;
-    try {
-      return new WA.Module(readFileSync(path));
-    } catch {
-      return null;
-    }
-  }
-  return null;
+  return compileKernel('resample-simd');
 }
 
 /** The kernel, or null (not built, no SIMD, DARKROOM_KERNEL=ts). */
 export function resampleKernel(): ResampleWasm | null {
-  if ((process.env.DARKROOM_KERNEL ?? '').trim().toLowerCase() === 'ts') return null;
+  if (kernelsForcedTs()) return null;
   if (compiled === undefined) compiled = compile();
   if (compiled === null) return null;
   instance ??= new ResampleWasm(compiled);

@@ -54,6 +54,29 @@ export function simdSupported(): boolean {
   }
 }
 
+/** Whether `DARKROOM_KERNEL=ts` selects the plain-TS references of every kernel. */
+export function kernelsForcedTs(): boolean {
+  return (process.env.DARKROOM_KERNEL ?? '').trim().toLowerCase() === 'ts';
+}
+
+/**
+ * The compiled module of the kernel src/kernels/NAME.as (dist/kernels/NAME.wasm beside the compiled module,
+ * build/kernels/NAME.wasm from the source tree), or null: no SIMD, not built, or not a valid module.
+ */
+export function compileKernel(name: string): object | null {
+  if (!simdSupported()) return null;
+  for (const u of [new URL(`./${name}.wasm`, import.meta.url), new URL(`../../build/kernels/${name}.wasm`, import.meta.url)]) {
+    const path = fileURLToPath(u);
+    if (!existsSync(path)) continue;
+    try {
+      return new WA.Module(readFileSync(path));
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
 let loaded: WasmModule | null | undefined;
 let loadError = '';
 
