@@ -5,14 +5,7 @@
  * there (`DARKROOM_KERNEL=ts` selects the reference, as for the other kernels). One instance per
  * thread, kept while its memory (three float32 arrays of the values) stays under IKSS_KEEP_BYTES.
  */
-import { compileKernel, kernelsForcedTs } from './wasm.js';
-
-type WasmModule = object;
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (mod: WasmModule, imports: object) => { exports: object };
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { compileKernel, kernelsForcedTs, WA, type WasmModule } from './wasm.js';
 
 interface IkssExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };

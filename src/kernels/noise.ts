@@ -6,14 +6,7 @@
  * reference, as for the band kernel). One instance per thread, reused while its memory (four
  * float32 planes of the plane estimated) stays under NOISE_KEEP_BYTES.
  */
-import { compileKernel, kernelsForcedTs } from './wasm.js';
-
-type WasmModule = object;
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (mod: WasmModule, imports: object) => { exports: object };
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { compileKernel, kernelsForcedTs, WA, type WasmModule } from './wasm.js';
 
 interface NoiseExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };

@@ -8,14 +8,7 @@
  * module's memory, so it stays small (a few MB) unless a map turns columns into rows (90 degrees).
  * One instance per thread, dropped after a warp when its memory grew past RESAMPLE_KEEP_BYTES.
  */
-import { compileKernel, kernelsForcedTs } from './wasm.js';
-
-type WasmModule = object;
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (mod: WasmModule, imports: object) => { exports: object };
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { compileKernel, kernelsForcedTs, WA, type WasmModule } from './wasm.js';
 
 interface ResampleExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };

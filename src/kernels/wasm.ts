@@ -16,13 +16,13 @@ import { integrateBand as integrateBandTS, rejectCode, type BandOutput, type Ban
 import { gesdCritical, REJECT_CODES, winsorThresholds } from './reject.js';
 
 // Minimal typing of the WebAssembly global (lib ES2022 without DOM does not declare it).
-type WasmModule = object;
-interface WasmApi {
+export type WasmModule = object;
+export interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (mod: WasmModule, imports: object) => { exports: object };
   validate(bytes: Uint8Array): boolean;
 }
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+export const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 interface BandExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };

@@ -4,18 +4,7 @@ import { ikss, RADIX_MIN } from '../../src/image/stats.js';
 import { finiteValues, ikssOfFinite, sortFinite } from '../../src/kernels/ikss.js';
 import { IKSS_KEEP_BYTES, ikssKernel } from '../../src/kernels/ikss-wasm.js';
 import { Rng } from '../../src/util/random.js';
-
-/** Run `f` with the plain-TS reference selected (DARKROOM_KERNEL=ts), then restore the setting. */
-function withTS<T>(f: () => T): T {
-  const before = process.env.DARKROOM_KERNEL;
-  process.env.DARKROOM_KERNEL = 'ts';
-  try {
-    return f();
-  } finally {
-    if (before === undefined) delete process.env.DARKROOM_KERNEL;
-    else process.env.DARKROOM_KERNEL = before;
-  }
-}
+import { withTS } from '../helpers/kernel.js';
 
 /** A sky plane: Gaussian noise about `level`, `stars` bright outliers, optionally integer ADU (many ties). */
 function sky(n: number, rng: Rng, o: { level?: number; sigma?: number; stars?: number; integer?: boolean; bad?: number } = {}): Float32Array {

@@ -3,18 +3,7 @@ import assert from 'node:assert/strict';
 import { NOISE_KEEP_BYTES, noiseKernel } from '../../src/kernels/noise.js';
 import { mrsPlanes, mrsRaw, noiseKSigma, noiseMRS } from '../../src/image/noise.js';
 import { Rng } from '../../src/util/random.js';
-
-/** Run `f` with the plain-TS reference selected (DARKROOM_KERNEL=ts), then restore the setting. */
-function withTS<T>(f: () => T): T {
-  const before = process.env.DARKROOM_KERNEL;
-  process.env.DARKROOM_KERNEL = 'ts';
-  try {
-    return f();
-  } finally {
-    if (before === undefined) delete process.env.DARKROOM_KERNEL;
-    else process.env.DARKROOM_KERNEL = before;
-  }
-}
+import { withTS } from '../helpers/kernel.js';
 
 /** Gaussian noise on a gradient, with stars (bright compact peaks) and optionally non-finite pixels. */
 function plane(w: number, h: number, seed: number, opts: { stars?: number; bad?: number; sigma?: number } = {}): Float32Array {

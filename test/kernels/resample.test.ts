@@ -5,18 +5,7 @@ import { RESAMPLE_KEEP_BYTES, resampleKernel, sourceRows } from '../../src/kerne
 import { warpPlane, warpRows, type Interp } from '../../src/register/resample.js';
 import { invert, type Mat3 } from '../../src/register/transform.js';
 import { Rng } from '../../src/util/random.js';
-
-/** Run `f` with the plain-TS reference selected (DARKROOM_KERNEL=ts), then restore the setting. */
-function withTS<T>(f: () => T): T {
-  const before = process.env.DARKROOM_KERNEL;
-  process.env.DARKROOM_KERNEL = 'ts';
-  try {
-    return f();
-  } finally {
-    if (before === undefined) delete process.env.DARKROOM_KERNEL;
-    else process.env.DARKROOM_KERNEL = before;
-  }
-}
+import { withTS } from '../helpers/kernel.js';
 
 /** Sky + noise + stars, hot pixels (they trigger the clamping), a negative patch, a few NaN and Inf pixels. */
 function field(w: number, h: number, seed: number, bad = true): Float32Array {
