@@ -104,6 +104,8 @@ export interface GuideSample {
   decPulseMs: number;
   settling: boolean;
   lost: boolean;
+  /** Why the star was lost (as PHD2 logs it): no star in the search box, a jump, a flux change. */
+  lostReason?: string;
 }
 
 export interface GuideStats {
@@ -374,15 +376,23 @@ export class Guider {
     // search where the star is expected (its last position, or where the calibration pulses carry it)
     const at = expect ?? this.pos;
     const c = centroid(img, at.x, at.y, radius);
-    if (!c) return null;
+    if (!c) return this.miss(`no star within ${radius} px of (${at.x.toFixed(1)}, ${at.y.toFixed(1)})`);
     // the box walked onto another source (the star drifted away): a far jump, or a jump of half the box
     // with a flux 3x off, is not our star (the same star dimmed by a cloud, in place, still is)
     const jump = Math.hypot(c.x - at.x, c.y - at.y);
-    if (jump > radius) return null;
-    if (jump > radius / 2 && this.flux > 0 && (c.flux > 3 * this.flux || c.flux < this.flux / 3)) return null;
+    if (jump > radius) return this.miss(`the star jumped ${jump.toFixed(1)} px (search radius ${radius} px)`);
+    if (jump > radius / 2 && this.flux > 0 && (c.flux > 3 * this.flux || c.flux < this.flux / 3)) return this.miss(`a source ${jump.toFixed(1)} px away with ${(c.flux / this.flux).toFixed(2)}x the star's flux`);
     this.pos = { x: c.x, y: c.y };
     this.flux = this.flux > 0 ? 0.8 * this.flux + 0.2 * c.flux : c.flux;
     return c;
+  }
+
+  /** The reason the last measure() found no star (for the lost sample). */
+  private missed = '';
+
+  private miss(why: string): null {
+    this.missed = why;
+    return null;
   }
 
   /**
@@ -483,7 +493,7 @@ export class Guider {
     const c = await this.measure();
     const lock = this.lock!;
     if (!c) {
-      const s: GuideSample = { t, dx: NaN, dy: NaN, ra: NaN, dec: NaN, raPulseMs: 0, decPulseMs: 0, settling, lost: true };
+      const s: GuideSample = { t, dx: NaN, dy: NaN, ra: NaN, dec: NaN, raPulseMs: 0, decPulseMs: 0, settling, lost: true, lostReason: this.missed };
       this.samples.push(s);
       return s;
     }

@@ -19,7 +19,7 @@ interface Run {
   calibration: { raRate: number; decRate: number; orthogonalityError: number } | null;
   pixelScale: number;
   stats: { rmsTotal: number; samples: number; lost: number };
-  samples: { t: number; dx: number; dy: number; lost: boolean }[];
+  samples: { t: number; dx: number; dy: number; lost: boolean; lostReason?: string }[];
 }
 
 function guide(args: string[]): Run {
@@ -45,17 +45,19 @@ before(async () => {
 after(() => sky?.stop());
 
 /**
- * Lost frames (the guider skips them, as PHD2 does) at most 5% of the samples, one at least: these runs are
+ * Lost frames (the guider skips them, as PHD2 does) at most 5% of the samples, two at least: these runs are
  * real time against an accelerated simulator, and a client starved for seconds on a loaded machine sees
  * the star jump beyond its search box; the guider's own rules are tested on the virtual clock (guide.test.ts).
  */
-const few = (r: { stats: { lost: number; samples: number } }): boolean => r.stats.lost <= Math.max(1, Math.floor(0.05 * (r.stats.samples + r.stats.lost)));
+const few = (r: { stats: { lost: number; samples: number } }): boolean => r.stats.lost <= Math.max(2, Math.floor(0.05 * (r.stats.samples + r.stats.lost)));
+/** The lost samples' times and reasons, for a failure's message. */
+const why = (r: Run): string => r.samples.filter((s) => s.lost).map((s) => `t=${s.t} ${s.lostReason}`).join('; ');
 
 test('darkroom guide --device indi://: calibrated by the mount\'s guide rate; guiding holds the star that drifts away unguided', () => {
   const unguided = guide(['--no-guide', '--duration', '8']);
   assert.equal(unguided.calibration, null, '--no-guide does not calibrate');
   const u = unguided.samples.filter((s) => !s.lost);
-  assert.ok(u.length >= 4 && few(unguided), `${u.length} frames, ${unguided.stats.lost} lost`);
+  assert.ok(u.length >= 4 && few(unguided), `${u.length} frames, ${unguided.stats.lost} lost: ${why(unguided)}`);
   // drift on the sky: RA 1.5"/s x cos 40 and Dec 0.6"/s, i.e. 1.09 px/s
   const rate = Math.hypot(DRIFT.ra * Math.cos((DEC * Math.PI) / 180), DRIFT.dec) / SCALE;
   const last = u.at(-1)!;
@@ -70,7 +72,7 @@ test('darkroom guide --device indi://: calibrated by the mount\'s guide rate; gu
   assert.ok(Math.abs(cal.decRate - GUIDE_RATE / SCALE) < 0.2 * (GUIDE_RATE / SCALE), `Dec rate ${cal.decRate.toFixed(2)} px/s, mount ${(GUIDE_RATE / SCALE).toFixed(2)}`);
   assert.ok(Math.abs(cal.orthogonalityError) < 10, `orthogonality ${cal.orthogonalityError}`);
   const g = guided.samples.filter((s) => !s.lost);
-  assert.ok(g.length >= 5 && few(guided), `${g.length} guided frames, ${guided.stats.lost} lost`);
+  assert.ok(g.length >= 5 && few(guided), `${g.length} guided frames, ${guided.stats.lost} lost: ${why(guided)}`);
   // guided, the star stays near the lock position (the corrections keep up with the drift, a frame
   // behind); unguided, the drift alone would have carried it `drifted` px in that time
   const drifted = (rate * (g.at(-1)!.t - g[0]!.t)) / 1000;
