@@ -5,6 +5,7 @@
  * nebulae, then interpolated to every pixel with separable cubic (Catmull-Rom) interpolation between box centres.
  */
 import { keepWithin } from '../kernels/select.js';
+import { detectKernel, type AxisTables } from '../kernels/detect.js';
 
 export interface BackgroundOptions {
   /** Box size in pixels (default 64). */
@@ -203,6 +204,24 @@ function interpolateMesh(mesh: Float64Array, mw: number, mh: number, boxW: numbe
   return out;
 }
 
+/**
+ * The interpolation tables of one axis of n pixels over m mesh cells of `box` pixels (the indices and weights that
+ * interpolateMesh computes per column or row): per pixel, the 4 clamped cell indices and their Catmull-Rom weights.
+ */
+export function axisTables(m: number, box: number, n: number): AxisTables {
+  const idx = new Int32Array(4 * n), w = new Float64Array(4 * n);
+  for (let p = 0; p < n; p++) {
+    const t = (p + 0.5) / box - 0.5;
+    const i1 = Math.floor(t);
+    const c = catmull(t - i1);
+    for (let k = 0; k < 4; k++) {
+      idx[4 * p + k] = Math.min(m - 1, Math.max(0, i1 + k - 1));
+      w[4 * p + k] = c[k]!;
+    }
+  }
+  return { idx, w };
+}
+
 const CW = new Float64Array(4);
 function catmull(f: number): Float64Array {
   const f2 = f * f;
@@ -236,6 +255,26 @@ export function backgroundMesh(plane: Float32Array, width: number, height: numbe
   const boxH = height / mh;
   const bg = new Float64Array(mw * mh);
   const ns = new Float64Array(mw * mh);
+  const kernel = detectKernel();
+  if (kernel) {
+    const xs = Int32Array.from({ length: mw + 1 }, (_, i) => Math.round(i * boxW));
+    const ys = Int32Array.from({ length: mh + 1 }, (_, j) => Math.round(j * boxH));
+    const r = kernel.meshCells(plane, width, height, xs, ys, opts.sigma ?? 3, opts.iterations ?? 5);
+    for (let c = 0; c < mw * mh; c++) { bg[c] = r[2 * c]!; ns[c] = r[2 * c + 1]!; }
+  } else meshCellsTS(plane, width, mw, mh, boxW, boxH, opts, bg, ns);
+  fillNaN(bg);
+  fillNaN(ns);
+  const bgF = medianFilterMesh(bg, mw, mh);
+  const nsF = medianFilterMesh(ns, mw, mh);
+  return {
+    background: bgF, noise: nsF, meshWidth: mw, meshHeight: mh, boxW, boxH,
+    globalBackground: medianInPlace(bgF.slice(), bgF.length),
+    globalNoise: medianInPlace(nsF.slice(), nsF.length),
+  };
+}
+
+/** The reference of the mesh cells' location (bg) and scale (ns): gather the finite values, radix sort, clip. */
+function meshCellsTS(plane: Float32Array, width: number, mw: number, mh: number, boxW: number, boxH: number, opts: BackgroundOptions, bg: Float64Array, ns: Float64Array): void {
   const buf = new Float32Array(Math.ceil(boxW + 1) * Math.ceil(boxH + 1));
   const keys = new Uint32Array(buf.length), prefix = new Float64Array(2 * (buf.length + 1));
   for (let j = 0; j < mh; j++) {
@@ -258,15 +297,6 @@ export function backgroundMesh(plane: Float32Array, width: number, height: numbe
       ns[j * mw + i] = r.scale;
     }
   }
-  fillNaN(bg);
-  fillNaN(ns);
-  const bgF = medianFilterMesh(bg, mw, mh);
-  const nsF = medianFilterMesh(ns, mw, mh);
-  return {
-    background: bgF, noise: nsF, meshWidth: mw, meshHeight: mh, boxW, boxH,
-    globalBackground: medianInPlace(bgF.slice(), bgF.length),
-    globalNoise: medianInPlace(nsF.slice(), nsF.length),
-  };
 }
 
 /**
@@ -275,9 +305,13 @@ export function backgroundMesh(plane: Float32Array, width: number, height: numbe
  */
 export function meshMaps(m: BackgroundMesh, width: number, height: number, scale = 1): BackgroundMap {
   const bw = m.boxW * scale, bh = m.boxH * scale;
+  const kernel = detectKernel();
+  const xt = kernel ? axisTables(m.meshWidth, bw, width) : null, yt = kernel ? axisTables(m.meshHeight, bh, height) : null;
+  const map = (mesh: Float64Array): Float32Array =>
+    kernel ? kernel.interpolate(mesh, m.meshWidth, m.meshHeight, xt!, yt!) : interpolateMesh(mesh, m.meshWidth, m.meshHeight, bw, bh, width, height);
   return {
-    background: interpolateMesh(m.background, m.meshWidth, m.meshHeight, bw, bh, width, height),
-    noise: interpolateMesh(m.noise, m.meshWidth, m.meshHeight, bw, bh, width, height),
+    background: map(m.background),
+    noise: map(m.noise),
     globalBackground: m.globalBackground,
     globalNoise: m.globalNoise,
     meshWidth: m.meshWidth,

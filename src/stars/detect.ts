@@ -12,8 +12,9 @@
  * refine the others' centroids by a Gaussian-windowed centroid (`refine`, as precise as the fits), and detect on a
  * 2x2-binned plane measuring at full resolution (`bin: 2`). The defaults are the complete measurement.
  */
-import { backgroundMesh, estimateBackground, interpolateMeshRect, medianInPlace, type BackgroundMap, type BackgroundMesh, type BackgroundOptions } from './background.js';
+import { axisTables, backgroundMesh, estimateBackground, interpolateMeshRect, medianInPlace, type BackgroundMap, type BackgroundMesh, type BackgroundOptions } from './background.js';
 import { fitPsf, type PsfKind } from './psf.js';
+import { detectKernel, detectKernelDone, type RectInterpolator } from '../kernels/detect.js';
 
 export interface Star {
   x: number;
@@ -177,6 +178,20 @@ function convolve(src: Float32Array, width: number, height: number, k: Float64Ar
   return out;
 }
 
+/** Scratch planes (internal to one detection) of up to this many bytes are kept per thread and reused, zeroed. */
+const SCRATCH_KEEP_BYTES = 32 << 20;
+const scratch: (Int32Array | Float32Array | undefined)[] = [];
+
+/** A zeroed plane of n values for slot `slot` (one detection uses each slot once): reused when small, else fresh. */
+function scratchPlane<T extends Int32Array | Float32Array>(slot: number, n: number, make: new (n: number) => T): T {
+  if (n * 4 > SCRATCH_KEEP_BYTES) return new make(n);
+  let a = scratch[slot];
+  if (!(a instanceof make) || a.length < n) scratch[slot] = a = new make(Math.max(n, a?.length ?? 0));
+  const v = a.subarray(0, n) as T;
+  v.fill(0);
+  return v;
+}
+
 class IntList {
   a = new Int32Array(1024);
   n = 0;
@@ -191,7 +206,7 @@ class IntList {
 }
 
 /** The planes detection works on: background-subtracted (`sub`) and matched-filtered (`filt`). */
-interface Planes {
+export interface Planes {
   plane: Float32Array;
   sub: Float32Array;
   filt: Float32Array;
@@ -200,6 +215,9 @@ interface Planes {
   bkg: BackgroundMap;
   /** Noise of the filtered image in units of the raw noise. */
   nf: number;
+  /** The pixels with filt > aboveK nf noise, ascending (from the WASM kernel; labelComponents computes them otherwise). */
+  above?: Int32Array;
+  aboveK?: number;
 }
 
 interface Src { pixels: Int32Array<ArrayBufferLike>; peakIdx: number; blended: boolean; id: number }
@@ -214,11 +232,37 @@ function subtractBackground(plane: Float32Array, background: Float32Array, npx: 
   return sub;
 }
 
+/**
+ * The planes detection works on (background and noise maps, background-subtracted and matched-filtered planes; from
+ * the WASM kernel also the pixels above the threshold, `above`); exported for the kernel's tests.
+ */
+export function detectionPlanes(plane: Float32Array, width: number, height: number, opts: DetectOptions = {}): Readonly<Planes> {
+  try {
+    const p = preparePlanes(plane, width, height, opts);
+    const sub = p.sub.slice(); // the kernel's planes are views of its memory (see DetectWasm.filter)
+    return { ...p, sub, filt: p.filt === p.sub ? sub : p.filt.slice() };
+  } finally {
+    detectKernelDone();
+  }
+}
+
 function preparePlanes(plane: Float32Array, width: number, height: number, opts: DetectOptions): Planes {
   const npx = width * height;
   const bkg = estimateBackground(plane, width, height, opts);
-  const sub = subtractBackground(plane, bkg.background, npx);
   const ffwhm = opts.filterFwhm ?? 2;
+  const kernel = detectKernel();
+  if (kernel && kernel.holds(plane, bkg.background, bkg.noise)) {
+    // the WASM kernel: the same planes (and the threshold's pixels) from the plane and maps it holds
+    const ker = ffwhm > 0 ? gaussKernel(ffwhm) : null;
+    let nf = 1;
+    if (ker) { let s2 = 0; for (const v of ker) s2 += v * v; nf = s2; }
+    const k = opts.k ?? 5;
+    // sub and filt are views of the kernel's memory, valid until its next frame: detection ends before (detectBinned's
+    // binned planes are done with when the decimated plane's mesh is measured)
+    const { sub, filt, above } = kernel.filter(bkg.background, bkg.noise, width, height, ker, k * nf);
+    return { plane, sub, filt, width, height, bkg, nf, above, aboveK: k };
+  }
+  const sub = subtractBackground(plane, bkg.background, npx);
   let filt: Float32Array = sub;
   let nf = 1;
   if (ffwhm > 0) {
@@ -235,8 +279,15 @@ function preparePlanes(plane: Float32Array, width: number, height: number, opts:
 function labelComponents(p: Planes, k: number, label: Int32Array): { pix: IntList; comps: { start: number; end: number }[] } {
   const { filt, width, height, bkg, nf } = p;
   const npx = width * height;
-  const above = new IntList(); // the pixels above the threshold, in order: floods start at the first unlabelled one
-  for (let i = 0; i < npx; i++) if (filt[i]! > k * nf * bkg.noise[i]!) { label[i] = -1; above.push(i); }
+  let above: { a: Int32Array; n: number } = new IntList(); // the pixels above the threshold, in order: floods start at the first unlabelled one
+  if (p.above && p.aboveK === k) {
+    above = { a: p.above, n: p.above.length };
+    for (let a = 0; a < above.n; a++) label[above.a[a]!] = -1;
+  } else {
+    const list = new IntList();
+    for (let i = 0; i < npx; i++) if (filt[i]! > k * nf * bkg.noise[i]!) { label[i] = -1; list.push(i); }
+    above = list;
+  }
   const pix = new IntList();
   const stack = new IntList();
   const comps: { start: number; end: number }[] = [];
@@ -592,10 +643,17 @@ function measureAll(p: Planes, order: { src: Src; sIdx: number }[], label: Int32
 }
 
 export function detectStars(plane: Float32Array, width: number, height: number, opts: DetectOptions = {}): DetectResult {
-  if (opts.bin === 2 && width >= 32 && height >= 32) return detectBinned(plane, width, height, opts);
+  try {
+    return opts.bin === 2 && width >= 32 && height >= 32 ? detectBinned(plane, width, height, opts) : detectFull(plane, width, height, opts);
+  } finally {
+    detectKernelDone();
+  }
+}
+
+function detectFull(plane: Float32Array, width: number, height: number, opts: DetectOptions): DetectResult {
   const p = preparePlanes(plane, width, height, opts);
   const sat = opts.saturation ?? Infinity;
-  const label = new Int32Array(width * height);
+  const label = scratchPlane(0, width * height, Int32Array);
   const { pix, comps } = labelComponents(p, opts.k ?? 5, label);
   const sources = findSources(p, pix, comps, Math.max(1, opts.minArea ?? 5), opts.deblend ?? true);
   // relabel children so that measurement windows can exclude other sources' pixels
@@ -657,17 +715,24 @@ class LazyPlanes {
   readonly label: Int32Array;
   private readonly done: Uint8Array;
   private readonly tx: number;
+  /** The WASM kernel's interpolation of both maps (null: the TS reference). */
+  private rects: RectInterpolator | null = null;
   constructor(plane: Float32Array, width: number, height: number, private readonly mesh: BackgroundMesh, private readonly labelB: Int32Array, private readonly bw: number) {
     const npx = width * height;
-    const sub = new Float32Array(npx);
+    const sub = scratchPlane(2, npx, Float32Array);
     const bkg: BackgroundMap = {
       background: new Float32Array(npx), noise: new Float32Array(npx), globalBackground: mesh.globalBackground,
       globalNoise: mesh.globalNoise, meshWidth: mesh.meshWidth, meshHeight: mesh.meshHeight,
     };
     this.p = { plane, sub, filt: sub, width, height, bkg, nf: 1 };
-    this.label = new Int32Array(npx);
+    this.label = scratchPlane(3, npx, Int32Array);
     this.tx = Math.ceil(width / TILE);
     this.done = new Uint8Array(this.tx * Math.ceil(height / TILE));
+    const kernel = detectKernel();
+    if (kernel) {
+      const xt = axisTables(mesh.meshWidth, mesh.boxW * 2, width), yt = axisTables(mesh.meshHeight, mesh.boxH * 2, height);
+      this.rects = kernel.prepareRects(mesh.background, mesh.noise, mesh.meshWidth, mesh.meshHeight, xt, yt);
+    }
   }
 
   /** Makes the pixels of the rectangle (inclusive, clipped to the frame) available. */
@@ -684,8 +749,10 @@ class LazyPlanes {
 
   private fill(x0: number, y0: number, x1: number, y1: number): void {
     const { plane, sub, width, bkg } = this.p;
-    interpolateMeshRect(this.mesh, 'background', bkg.background, width, 2, x0, y0, x1, y1);
-    interpolateMeshRect(this.mesh, 'noise', bkg.noise, width, 2, x0, y0, x1, y1);
+    if (!this.rects?.rect(bkg.background, bkg.noise, x0, y0, x1, y1)) {
+      interpolateMeshRect(this.mesh, 'background', bkg.background, width, 2, x0, y0, x1, y1);
+      interpolateMeshRect(this.mesh, 'noise', bkg.noise, width, 2, x0, y0, x1, y1);
+    }
     for (let y = y0; y < y1; y++) {
       const ob = (y >> 1) * this.bw;
       for (let x = x0; x < x1; x++) {
@@ -706,7 +773,7 @@ function detectBinned(plane: Float32Array, width: number, height: number, opts: 
   const { binned, decimated, bw, bh } = binAndDecimate(plane, width, height);
   const box = Math.max(8, Math.floor((opts.box ?? 64) / 2));
   const pB = preparePlanes(binned, bw, bh, { ...opts, box });
-  const labelB = new Int32Array(bw * bh);
+  const labelB = scratchPlane(1, bw * bh, Int32Array);
   const { pix, comps } = labelComponents(pB, opts.k ?? 5, labelB);
   const srcB = findSources(pB, pix, comps, Math.max(1, Math.ceil((opts.minArea ?? 5) / 4)), opts.deblend ?? true);
   for (let s = 0; s < srcB.length; s++) for (const i of srcB[s]!.pixels) labelB[i] = s + 1;
