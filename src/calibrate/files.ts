@@ -13,7 +13,8 @@
  * stricter behaviour with `clampedDark: 'refuse' | 'force'`, `keepUnusedBias` and `frameErrors: 'throw'`.
  */
 import { existsSync } from 'node:fs';
-import { readFits, readFitsHeader, writeFits } from '../fits/index.js';
+import { BLOCK, FitsFile, fitsBytes, headerBytes, headerFor, readFitsHeader, writeError } from '../fits/index.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import type { Image } from '../image/image.js';
 import { isDarkroomError, type DarkroomError } from '../util/errors.js';
 import { FramePool, frameThreads, inOrder, workerModule } from '../util/frame-pool.js';
@@ -62,6 +63,12 @@ export interface CalibrateFilesOptions {
   historyHead?: (light: string) => string[];
   /** Threads (default: the CPU count, 1 for small work), one light per thread; masters given as images with no file are used here, on one. */
   workers?: number;
+  /**
+   * Flush each output to the disk before it is renamed into place (default true). false: outputs a run can make
+   * again (a pipeline's intermediates): still written to a temp name and renamed, so a crash of the process leaves
+   * no half-written file, but a power loss may leave one that was not yet on the disk.
+   */
+  fsync?: boolean;
 }
 
 export type CalibratedFrame = { path: string; output: string; ok: true; report: FrameReport & { cosmetic?: CosmeticReport } };
@@ -135,10 +142,58 @@ function prepare(o: CalibrateFilesOptions, warn: (w: WarningEvent) => void): Pre
   return { copts, darkMode };
 }
 
+/**
+ * The buffer this thread reads its lights into, reused from light to light while the garbage collector keeps it
+ * (a weak reference: no page faults of a fresh frame for each light, and no frame held once the thread does other work).
+ */
+let frameRef: WeakRef<Float32Array> | undefined;
+
+function frameBuffer(pixels: number): Float32Array {
+  const b = frameRef?.deref();
+  if (b !== undefined && b.length >= pixels) return b.subarray(0, pixels);
+  const f = new Float32Array(pixels);
+  frameRef = new WeakRef(f);
+  return f;
+}
+
+/** Read a light into this thread's frame buffer (its planes one after the other): valid until the next light. */
+function readLight(path: string): Image {
+  const f = new FitsFile(path);
+  try {
+    const { width, height, channels } = f.geometry();
+    return f.readImage(undefined, frameBuffer(width * height * channels));
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * Write a calibrated light as float32 FITS, temp file + rename: the bytes writeFits(path, img, { bitpix: -32, history })
+ * writes. Planes one after the other in one buffer (readLight's) are swapped to big-endian in place and written from
+ * there (no copy: the image is unusable afterwards).
+ */
+function writeCalibrated(path: string, img: Image, history: string[], fsync: boolean): void {
+  const opts = { bitpix: -32 as const, history };
+  const n = img.width * img.height * img.channels;
+  const first = img.data[0]!;
+  const contiguous = img.data.every((p, c) => p.buffer === first.buffer && p.byteOffset === first.byteOffset + c * first.byteLength);
+  let chunks: Buffer[];
+  if (contiguous) {
+    // a light read by readLight (an overscan-corrected cube has planes of its own: encoded by fitsBytes)
+    const pixels = Buffer.from(first.buffer, first.byteOffset, n * 4);
+    chunks = [headerBytes(headerFor(img, opts)), pixels.swap32(), Buffer.alloc((BLOCK - ((n * 4) % BLOCK)) % BLOCK)];
+  } else chunks = fitsBytes(img, opts);
+  try {
+    writeFileAtomic(path, chunks, { fsync });
+  } catch (e) {
+    throw writeError(e, path);
+  }
+}
+
 /** Calibrate one light to `output` (read, calibrate, cosmetic, write). */
-function calibrateOne(lp: string, output: string, cosmetic: CosmeticMode | undefined, head: string[], copts: CalibrateOptions): { report: FrameReport & { cosmetic?: CosmeticReport }; events: WarningEvent[] } {
+function calibrateOne(lp: string, output: string, cosmetic: CosmeticMode | undefined, head: string[], copts: CalibrateOptions, fsync = true): { report: FrameReport & { cosmetic?: CosmeticReport }; events: WarningEvent[] } {
   // with a cosmetic correction, the noise (NOISExx) is measured on the repaired pixels, as written
-  const r = calibrateLight(readFits(lp), lp, cosmetic ? { ...copts, noiseKeywords: false } : copts);
+  const r = calibrateLight(readLight(lp), lp, { ...copts, inPlace: true, ...(cosmetic ? { noiseKeywords: false } : {}) });
   const report: FrameReport & { cosmetic?: CosmeticReport } = { ...r.report, output };
   if (cosmetic) {
     const c = applyCosmetic(r.image, cosmetic, copts.dark);
@@ -146,7 +201,7 @@ function calibrateOne(lp: string, output: string, cosmetic: CosmeticMode | undef
     r.history.push(c.history);
     report.noise = stampNoise(r.image);
   }
-  writeFits(output, r.image, { bitpix: -32, history: [...head, ...r.history] });
+  writeCalibrated(output, r.image, [...head, ...r.history], fsync);
   return { report, events: r.report.events ?? [] };
 }
 
@@ -178,6 +233,7 @@ export interface CalibrateJob {
   copts: Omit<CalibrateOptions, 'bias' | 'dark' | 'flat'>;
   cosmetic?: CosmeticMode;
   head: string[];
+  fsync?: boolean;
 }
 
 const threadMasters = new Map<string, Master>();
@@ -196,7 +252,7 @@ export function sharedMasterOf(x: SharedMaster | undefined): Master | undefined 
 /** Run a CalibrateJob (on a worker thread: each master's header is read from its file once per thread, its pixels shared). */
 export function calibrateJob(j: CalibrateJob): ReturnType<typeof calibrateOne> {
   const m = sharedMasterOf;
-  return calibrateOne(j.light, j.output, j.cosmetic, j.head, { ...j.copts, bias: m(j.masters.bias), dark: m(j.masters.dark), flat: m(j.masters.flat) });
+  return calibrateOne(j.light, j.output, j.cosmetic, j.head, { ...j.copts, bias: m(j.masters.bias), dark: m(j.masters.dark), flat: m(j.masters.flat) }, j.fsync ?? true);
 }
 
 /**
@@ -230,8 +286,8 @@ export async function calibrateFiles(lights: string[], outputs: OutputPaths, o: 
   const one = async (i: number): Promise<ReturnType<typeof calibrateOne> | DarkroomError> => {
     const lp = lights[i]!;
     try {
-      if (!pool) return calibrateOne(lp, outs[i]!, o.cosmetic, head(lp), copts);
-      const job: CalibrateJob = { light: lp, output: outs[i]!, masters: shared, copts: rest, cosmetic: o.cosmetic, head: head(lp) };
+      if (!pool) return calibrateOne(lp, outs[i]!, o.cosmetic, head(lp), copts, o.fsync ?? true);
+      const job: CalibrateJob = { light: lp, output: outs[i]!, masters: shared, copts: rest, cosmetic: o.cosmetic, head: head(lp), fsync: o.fsync };
       return await pool.run<CalibrateJob, ReturnType<typeof calibrateOne>>('calibrateTask', job);
     } catch (e) {
       if (!isDarkroomError(e) || (o.frameErrors ?? 'reject') === 'throw') throw e;

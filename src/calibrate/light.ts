@@ -38,6 +38,8 @@ export interface CalibrateOptions {
   darkOpt?: DarkOptOptions;
   /** Measure the noise and write NOISExx (default true); false: the caller stamps it later (`stampNoise`, after a cosmetic correction). */
   noiseKeywords?: boolean;
+  /** Calibrate into the light's own planes (the result's planes are the light's: a light read only to be calibrated); default false. */
+  inPlace?: boolean;
 }
 
 export interface FrameReport {
@@ -104,15 +106,50 @@ export function countNonFinite(img: Image): number {
 }
 
 /**
+ * What a master's planes give every light, computed once per plane (a master's pixels are not modified while
+ * lights are calibrated with it: the pipeline, the driver and its threads only read them): the non-finite count
+ * of each plane and the flat scales by CFA layout.
+ */
+const planeBad = new WeakMap<Float32Array, number>();
+const planeScales = new WeakMap<Float32Array, Map<string, number[]>>();
+
+/** countNonFinite of a master, each plane counted once. */
+function masterNonFinite(img: Image): number {
+  let bad = 0;
+  for (const p of img.data) {
+    let b = planeBad.get(p);
+    if (b === undefined) {
+      b = 0;
+      for (let i = 0; i < p.length; i++) if (p[i]! - p[i]! !== 0) b++;
+      planeBad.set(p, b);
+    }
+    bad += b;
+  }
+  return bad;
+}
+
+/** Whether some pixel of the image is finite (stops at the first). */
+function hasFinite(img: Image): boolean {
+  for (const p of img.data) for (let i = 0; i < p.length; i++) if (p[i]! - p[i]! === 0) return true;
+  return false;
+}
+
+function noFinite(path: string, what: string): DarkroomError {
+  return new DarkroomError('BAD_ARGUMENT', `the ${what} has no finite pixels (all NaN or infinite): nothing to calibrate${what === 'light' ? '' : ' with'}`, path);
+}
+
+function nonFiniteEvent(path: string, what: string, bad: number): WarningEvent {
+  return { code: 'NON_FINITE', file: path, count: bad, message: `${bad} pixels of the ${what} are NaN or infinite: NaN in the calibrated light at those pixels` };
+}
+
+/**
  * Refuse an image without a single finite pixel (one line naming its file); report one with some
  * (those pixels come out NaN). `what`: 'light', 'master dark', ...
  */
-export function checkFinite(img: Image, path: string, what: string, events: WarningEvent[]): void {
-  const bad = countNonFinite(img);
-  if (bad >= img.width * img.height * img.channels) {
-    throw new DarkroomError('BAD_ARGUMENT', `the ${what} has no finite pixels (all NaN or infinite): nothing to calibrate${what === 'light' ? '' : ' with'}`, path);
-  }
-  if (bad > 0) events.push({ code: 'NON_FINITE', file: path, count: bad, message: `${bad} pixels of the ${what} are NaN or infinite: NaN in the calibrated light at those pixels` });
+export function checkFinite(img: Image, path: string, what: string, events: WarningEvent[], count: (img: Image) => number = countNonFinite): void {
+  const bad = count(img);
+  if (bad >= img.width * img.height * img.channels) throw noFinite(path, what);
+  if (bad > 0) events.push(nonFiniteEvent(path, what, bad));
 }
 
 /** Mean of the finite values. */
@@ -126,6 +163,16 @@ function finiteMean(a: Float32Array): number {
     n++;
   }
   return n > 0 ? s / n : NaN;
+}
+
+/** flatScales of a master flat, once per plane and CFA layout. */
+function masterFlatScales(flat: Image, cfa: string | undefined): number[] {
+  const key = cfa && cfa.length === 4 ? cfa : '';
+  let m = planeScales.get(flat.data[0]!);
+  if (!m) planeScales.set(flat.data[0]!, (m = new Map()));
+  let s = m.get(key);
+  if (!s) m.set(key, (s = flatScales(flat, cfa)));
+  return s.slice();
 }
 
 /** s0: mean of the master flat, or one mean per CFA colour (finite pixels only). */
@@ -250,43 +297,104 @@ function darkScale(light: Image, lightPath: string, o: CalibrateOptions, m: { mo
   return undefined;
 }
 
-/** C = (L - dark term) / MF * s0 into `out`, plane by plane; undefined values (NaN, Inf) give NaN. */
-function applyMasters(light: Image, out: Image, o: CalibrateOptions, mode: Mode, k0: number | undefined, cfa: string | undefined, s0: number[] | undefined): void {
-  const w = light.width;
-  const h = light.height;
-  const n = w * h;
-  for (let c = 0; c < light.channels; c++) {
-    const Lc = light.data[c]!;
-    const C = out.data[c]!;
-    const MB = o.bias?.image.data[c];
-    const MD = o.dark?.image.data[c];
-    const MF = o.flat?.image.data[c];
-    for (let i = 0; i < n; i++) {
+const MODE_CODE: Record<Mode, number> = { plain: 0, optimize: 1, exposure: 1, 'bias-only': 2, none: 3 };
+
+const ROWS_PER_CALL = 16;
+
+/**
+ * Rows [y0, y1) of calibratePlane; adds the light's non-finite pixels and the clipped ones to acc[0] and acc[1]. A
+ * function per band of rows, not one loop over the plane: it is optimized after a few bands with the feedback of
+ * whole rows (an on-stack-replaced plane loop deoptimizes at the first code it had not seen, and was compiled again
+ * for every plane: 2x slower).
+ */
+function calibrateRows(
+  L: Float32Array, C: Float32Array, MB: Float32Array | undefined, MD: Float32Array | undefined, MF: Float32Array | undefined,
+  mode: number, k0: number, scale: number[], clip: boolean, ped: number, y0: number, y1: number, width: number, acc: Float64Array,
+): void {
+  // NaN is a local (a global load first seen mid-loop deoptimizes); the flat's value is computed first and replaced
+  // where the flat is undefined or not positive (a nested conditional there boxes the values: 3x slower).
+  const nan = NaN;
+  const f32 = Math.fround;
+  let bad = 0;
+  let clipped = 0;
+  for (let y = y0; y < y1; y++) {
+    const sEven = scale[(y & 1) * 2]!;
+    const sOdd = scale[(y & 1) * 2 + 1]!;
+    for (let x = 0, i = y * width; x < width; x++, i++) {
+      const l = L[i]!;
+      if (l - l !== 0) bad++;
       let v: number;
-      if (mode === 'plain') v = Lc[i]! - MD![i]!;
-      else if (mode === 'optimize' || mode === 'exposure') v = Lc[i]! - MB![i]! - k0! * (MD![i]! - MB![i]!);
-      else if (mode === 'bias-only') v = Lc[i]! - MB![i]!;
-      else v = Lc[i]!;
-      C[i] = v - v === 0 ? v : NaN; // undefined (NaN or Inf in the light or a master): NaN
-    }
-    if (MF && s0) {
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const i = y * w + x;
-          const f = MF[i]!;
-          const s = s0.length === 3 ? s0[cfaColour(cfa!, x, y)]! : s0[0]!;
-          C[i] = f - f !== 0 ? NaN : f > 0 ? (C[i]! / f) * s : 0;
+      if (mode === 0) v = l - MD![i]!;
+      else if (mode === 1) v = l - MB![i]! - k0 * (MD![i]! - MB![i]!);
+      else if (mode === 2) v = l - MB![i]!;
+      else v = l;
+      // undefined (NaN or Inf in the light or a master): NaN
+      if (v - v !== 0) v = nan;
+      else v = f32(v);
+      if (MF !== undefined) {
+        const f = MF[i]!;
+        let q = f32((v / f) * ((x & 1) === 0 ? sEven : sOdd));
+        if (f - f !== 0) q = nan;
+        else if (!(f > 0)) q = 0;
+        v = q;
+      }
+      if (clip) {
+        v += ped;
+        if (v < 0) {
+          clipped++;
+          v = 0;
         }
       }
+      C[i] = v;
     }
   }
+  acc[0] += bad;
+  acc[1] += clipped;
 }
 
-/** Add the pedestal, then the one truncation to >= 0; returns the pedestal and the clipped percentage. */
-function pedestalAndClip(out: Image, requested: CalibrateOptions['pedestal']): { pedestal: number; clippedPct: number } {
-  let pedestal = 0;
-  if (requested === 'auto') pedestal = autoPedestal(out.data[0]!);
-  else if (typeof requested === 'number') pedestal = requested;
+/**
+ * C = (L - dark term) / MF * s0 (+ pedestal, truncated to >= 0) in one pass over the plane, counting the light's
+ * non-finite pixels and the clipped ones (`mode`: MODE_CODE; `scale[(y & 1) * 2 + (x & 1)]`: the flat scale of pixel
+ * (x, y); `pedestal` null: no clip yet). Each value is rounded to float32 where the two-pass reference stored it
+ * (after the dark term, after the flat), so the result is bit-identical to it; C may be L (in place).
+ */
+function calibratePlane(
+  L: Float32Array, C: Float32Array, MB: Float32Array | undefined, MD: Float32Array | undefined, MF: Float32Array | undefined,
+  mode: number, k0: number, scale: number[], pedestal: number | null, width: number, height: number,
+): { bad: number; clipped: number } {
+  const acc = new Float64Array(2);
+  for (let y = 0; y < height; y += ROWS_PER_CALL) {
+    calibrateRows(L, C, MB, MD, MF, mode, k0, scale, pedestal !== null, pedestal ?? 0, y, Math.min(height, y + ROWS_PER_CALL), width, acc);
+  }
+  return { bad: acc[0]!, clipped: acc[1]! };
+}
+
+/** The flat scale of each pixel parity: s0[colour of (x & 1, y & 1)], or s0[0] everywhere. */
+function scaleTable(s0: number[] | undefined, cfa: string | undefined): number[] {
+  if (!s0) return [1, 1, 1, 1];
+  return [0, 1, 2, 3].map((k) => (s0.length === 3 ? s0[cfaColour(cfa!, k & 1, k >> 1)]! : s0[0]!));
+}
+
+/**
+ * C = (L - dark term) / MF * s0 into `out`, plane by plane, plus the pedestal and the one truncation to >= 0 when
+ * `pedestal` is a number (null: left for pedestalAndClip, after the automatic pedestal is found). Undefined values
+ * (NaN, Inf) give NaN. Returns the light's non-finite pixels and the clipped ones.
+ */
+function applyMasters(light: Image, out: Image, o: CalibrateOptions, mode: Mode, k0: number | undefined, cfa: string | undefined, s0: number[] | undefined, pedestal: number | null): { bad: number; clipped: number } {
+  const scale = scaleTable(o.flat && s0 ? s0 : undefined, cfa);
+  let bad = 0;
+  let clipped = 0;
+  for (let c = 0; c < light.channels; c++) {
+    const MF = s0 ? o.flat?.image.data[c] : undefined;
+    const r = calibratePlane(light.data[c]!, out.data[c]!, o.bias?.image.data[c], o.dark?.image.data[c], MF, MODE_CODE[mode], k0 ?? 0, scale, pedestal, light.width, light.height);
+    bad += r.bad;
+    clipped += r.clipped;
+  }
+  return { bad, clipped };
+}
+
+/** Add the pedestal, then the one truncation to >= 0; returns the clipped pixels. */
+function pedestalAndClip(out: Image, pedestal: number): number {
   const n = out.width * out.height;
   let clipped = 0;
   for (const C of out.data) {
@@ -298,7 +406,7 @@ function pedestalAndClip(out: Image, requested: CalibrateOptions['pedestal']): {
       } else C[i] = v;
     }
   }
-  return { pedestal, clippedPct: (100 * clipped) / (n * out.channels) };
+  return clipped;
 }
 
 /**
@@ -310,12 +418,14 @@ export function stampNoise(img: Image): number {
   return stampStatistics(img)[0]!.sigma;
 }
 
-/** Calibrate one light (pure: the input image is not modified). */
+/** Calibrate one light (pure: the input image is not modified, unless `inPlace`). */
 export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOptions): CalibrateResult {
   const events: WarningEvent[] = [];
   const warn: Warn = (code, message) => void events.push({ code, message, file: lightPath });
   const history: string[] = [];
-  checkFinite(lightIn, lightPath, 'light', events);
+  // the light's non-finite pixels are counted in the calibration pass (before an overscan correction: here)
+  if (o.overscan) checkFinite(lightIn, lightPath, 'light', events);
+  else if (!hasFinite(lightIn)) throw noFinite(lightPath, 'light');
   let light = lightIn;
   let overscanLevels: number[] | undefined;
   if (o.overscan) {
@@ -328,18 +438,22 @@ export function calibrateLight(lightIn: Image, lightPath: string, o: CalibrateOp
   if (o.bias) checkMasterCompatible(light, lightPath, o.bias, 'master bias');
   if (o.dark) checkMasterCompatible(light, lightPath, o.dark, 'master dark');
   if (o.flat) checkMasterCompatible(light, lightPath, o.flat, 'master flat');
-  for (const [m, role] of [[o.bias, 'master bias'], [o.dark, 'master dark'], [o.flat, 'master flat']] as const) if (m) checkFinite(m.image, m.path, role, events);
+  for (const [m, role] of [[o.bias, 'master bias'], [o.dark, 'master dark'], [o.flat, 'master flat']] as const) if (m) checkFinite(m.image, m.path, role, events, masterNonFinite);
 
   const chosen = chooseMode(light, lightPath, o, events, warn);
   const mode = chosen.mode;
-  const out = createImage(light.width, light.height, light.channels, light.header.clone());
+  const out = o.inPlace ? { ...light, data: light.data.slice(), header: light.header.clone() } : createImage(light.width, light.height, light.channels, light.header.clone());
   out.cfa = light.cfa;
   const k0 = darkScale(light, lightPath, o, chosen, warn);
   const cfa = cfaOf(light);
   const separate = o.separateCfaFlatScaling ?? !!cfa;
-  const s0 = o.flat ? flatScales(o.flat.image, separate ? cfa : undefined) : undefined;
-  applyMasters(light, out, o, mode, k0, cfa, s0);
-  const { pedestal, clippedPct } = pedestalAndClip(out, o.pedestal);
+  const s0 = o.flat ? masterFlatScales(o.flat.image, separate ? cfa : undefined) : undefined;
+  const fixed = o.pedestal === 'auto' ? null : o.pedestal ?? 0;
+  const pass = applyMasters(light, out, o, mode, k0, cfa, s0, fixed);
+  if (!o.overscan && pass.bad > 0) events.unshift(nonFiniteEvent(lightPath, 'light', pass.bad));
+  const pedestal = fixed ?? autoPedestal(out.data[0]!);
+  const clipped = fixed === null ? pedestalAndClip(out, pedestal) : pass.clipped;
+  const clippedPct = (100 * clipped) / (out.width * out.height * out.channels);
   if (clippedPct > 1) {
     warn('CLIPPED', `${clippedPct.toFixed(2)}% of the pixels were clipped at zero: add an output pedestal (--pedestal auto, or e.g. --pedestal 100)`);
   }

@@ -234,6 +234,16 @@ function sanitize(plane: Float32Array): { src: Float32Array; valid: Uint8Array |
 }
 
 /**
+ * sanitize for noiseMRS: a plane with no non-finite pixel goes straight into the WASM kernel, which counts them
+ * there (`ready`: the kernel holds the plane in slot SRC, for every transform of this estimate); else as sanitize.
+ */
+function sanitizeForKernel(plane: Float32Array): { src: Float32Array; valid: Uint8Array | null; count: number; ready: boolean } {
+  const kernel = noiseKernel(plane.length);
+  if (kernel !== null && kernel.setup(plane) && kernel.nonFinite() === 0) return { src: plane, valid: null, count: plane.length, ready: true };
+  return { ...sanitize(plane), ready: false };
+}
+
+/**
  * Iterative k-sigma clipping about zero of the first wavelet layer w_0 = src - c1 (computed on the
  * fly): s = stdev of the values with |w| < k s, starting from the stdev of all, until the relative
  * change < 1e-4. Returns s and how many values it used.
@@ -257,8 +267,8 @@ function kSigmaClip(sums: (thr: number) => Sums): { s: number; n: number } {
   return { s, n: used };
 }
 
-/** kSigmaClip's sums in TS: over v = src - c1 with |v| < thr (valid pixels only), in index order. */
-function kSigmaSumsTS(src: Float32Array, c1: Float32Array, valid: Uint8Array | null): (thr: number) => Sums {
+/** kSigmaClip's sums in TS: over v = src - c1 with |v| < thr (valid pixels only), in index order (the kernel's reference; exported for tests). */
+export function kSigmaSumsTS(src: Float32Array, c1: Float32Array, valid: Uint8Array | null): (thr: number) => Sums {
   return (thr) => {
     let n = 0;
     let sum = 0;
@@ -276,8 +286,8 @@ function kSigmaSumsTS(src: Float32Array, c1: Float32Array, valid: Uint8Array | n
   };
 }
 
-/** mrsIterate's sums in TS: over resid where ratio < thr (valid pixels only), in index order. */
-function mrsSumsTS(ratio: Float32Array, resid: Float32Array, valid: Uint8Array | null): (thr: number) => Sums {
+/** mrsIterate's sums in TS: over resid where ratio < thr (valid pixels only), in index order (the kernel's reference; exported for tests). */
+export function mrsSumsTS(ratio: Float32Array, resid: Float32Array, valid: Uint8Array | null): (thr: number) => Sums {
   return (thr) => {
     let n = 0;
     let sum = 0;
@@ -316,6 +326,7 @@ interface Transform {
 /**
  * Transform with `layers` layers; returns ratio[i] = max_j |w_j(i)| / kappa_j (a pixel is in the
  * support at noise level sigma when ratio >= k sigma) and resid = I - c_layers (= sum of the layers).
+ * `ready`: the WASM kernel already holds src in slot SRC (sanitizeForKernel).
  */
 function supportAndResidual(
   src: Float32Array,
@@ -324,10 +335,11 @@ function supportAndResidual(
   height: number,
   layers: number,
   atLayer0?: (c1: Float32Array, sums: (thr: number) => Sums) => void,
+  ready = false,
 ): Transform {
   const N = src.length;
   const kernel = noiseKernel(N);
-  if (kernel !== null && kernel.setup(src)) return supportAndResidualWasm(kernel, src, valid, width, height, layers, atLayer0);
+  if (kernel !== null && (ready || kernel.setup(src))) return supportAndResidualWasm(kernel, src, valid, width, height, layers, atLayer0);
   const ratio = new Float32Array(N);
   const tmp = new Float32Array(N);
   // c_1 .. c_layers all in one plane, in place (layerPass reads cur only at the pixel it writes),
@@ -429,21 +441,21 @@ export function mrsPlanes(plane: Float32Array, width: number, height: number, la
  */
 export function noiseMRS(plane: Float32Array, width: number, height: number): NoiseEstimate {
   checkPlane(plane, width, height);
-  const { src, valid, count } = sanitize(plane);
+  const { src, valid, count, ready } = sanitizeForKernel(plane);
   if (count === 0) return { sigma: NaN, method: 'k-sigma', layers: 1, fraction: 0 };
   try {
-    return mrsWithFallback(src, valid, count, width, height);
+    return mrsWithFallback(src, valid, count, width, height, ready);
   } finally {
     noiseKernelDone();
   }
 }
 
 /** noiseMRS on a sanitized plane: MRS with 4, 3, 2 layers, else k-sigma. */
-function mrsWithFallback(src: Float32Array, valid: Uint8Array | null, count: number, width: number, height: number): NoiseEstimate {
+function mrsWithFallback(src: Float32Array, valid: Uint8Array | null, count: number, width: number, height: number, ready: boolean): NoiseEstimate {
   // The k-sigma estimate (start value and last resort) comes from the first layer of the first transform.
   let ks = { sigma: NaN, fraction: 0 };
   for (let layers = MRS_LAYERS; layers >= 2; layers--) {
-    const t = supportAndResidual(src, valid, width, height, layers, layers === MRS_LAYERS ? (_c1, sums) => (ks = kSigmaFrom(sums, count)) : undefined);
+    const t = supportAndResidual(src, valid, width, height, layers, layers === MRS_LAYERS ? (_c1, sums) => (ks = kSigmaFrom(sums, count)) : undefined, ready);
     if (!(ks.sigma > 0)) break;
     const r = mrsIterate(t.sums, ks.sigma);
     if (r !== null && r.sigma > 0 && r.n >= MIN_FRACTION * count) {

@@ -114,41 +114,86 @@ export function layer(cur: usize, next: usize, tmp: usize, ratio: usize, resid: 
   }
 }
 
-// Sums of the noise iterations, scalar in index order (the reference's order, so bit-identical):
-// out (f64) = [count, sum, sum of squares].
+// Sums of the noise iterations in the reference's order, so bit-identical: out (f64) = [count, sum, sum of squares].
+// Two pixels per f64x2 vector for the loads, the test and the squares; the two running sums take the lanes one
+// after the other (index order), so they are the reference's scalar sums. A value not kept adds +0, which leaves a
+// sum unchanged (a sum from +0 is never -0); the count is the kept lanes' all-ones masks (-1 each) subtracted.
 
-/** Over the values v = src - c1 with |v| < thr (k-sigma clipping of the first layer). */
-export function ksigmaSums(src: usize, c1: usize, n: i32, thr: f64, out: usize): void {
-  let cnt: i32 = 0;
-  let sum: f64 = 0;
-  let ss: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const v = ld(src, i) - ld(c1, i);
-    const keep = abs<f64>(v) < thr;
-    // Branch-free: a value not kept adds +0, which leaves a sum unchanged (a sum from +0 is never -0).
-    const u = select<f64>(v, 0.0, keep);
-    cnt += <i32>keep;
-    sum += u;
-    ss += u * u;
-  }
+@inline function addLanes(s: f64, v: v128): f64 {
+  return s + f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+@inline function storeSums(out: usize, cnt: i64, sum: f64, ss: f64): void {
   store<f64>(out, <f64>cnt);
   store<f64>(out, sum, 8);
   store<f64>(out, ss, 16);
 }
 
-/** Over the residuals of the pixels with ratio < thr (outside the multiresolution support). */
-export function mrsSums(ratio: usize, resid: usize, n: i32, thr: f64, out: usize): void {
-  let cnt: i32 = 0;
+/** Over the values v = src - c1 with |v| < thr (k-sigma clipping of the first layer). */
+export function ksigmaSums(src: usize, c1: usize, n: i32, thr: f64, out: usize): void {
+  let vcnt = i64x2.splat(0);
   let sum: f64 = 0;
   let ss: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const keep = !(ld(ratio, i) >= thr);
-    const u = select<f64>(ld(resid, i), 0.0, keep);
-    cnt += <i32>keep;
-    sum += u;
-    ss += u * u;
+  const vthr = f64x2.splat(thr);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const o = <usize>i << 2;
+    const v = f64x2.sub(ld2(src + o), ld2(c1 + o));
+    const keep = f64x2.lt(f64x2.abs(v), vthr);
+    const u = v128.and(v, keep);
+    vcnt = i64x2.sub(vcnt, keep);
+    sum = addLanes(sum, u);
+    ss = addLanes(ss, f64x2.mul(u, u));
   }
-  store<f64>(out, <f64>cnt);
-  store<f64>(out, sum, 8);
-  store<f64>(out, ss, 16);
+  let cnt = i64x2.extract_lane(vcnt, 0) + i64x2.extract_lane(vcnt, 1);
+  if (i < n) {
+    const v = ld(src, i) - ld(c1, i);
+    if (abs<f64>(v) < thr) {
+      cnt++;
+      sum += v;
+      ss += v * v;
+    }
+  }
+  storeSums(out, cnt, sum, ss);
+}
+
+/** Over the residuals of the pixels with ratio < thr (outside the multiresolution support; a NaN ratio is kept). */
+export function mrsSums(ratio: usize, resid: usize, n: i32, thr: f64, out: usize): void {
+  let vcnt = i64x2.splat(0);
+  let sum: f64 = 0;
+  let ss: f64 = 0;
+  const vthr = f64x2.splat(thr);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const o = <usize>i << 2;
+    const keep = v128.not(f64x2.ge(ld2(ratio + o), vthr));
+    const u = v128.and(ld2(resid + o), keep);
+    vcnt = i64x2.sub(vcnt, keep);
+    sum = addLanes(sum, u);
+    ss = addLanes(ss, f64x2.mul(u, u));
+  }
+  let cnt = i64x2.extract_lane(vcnt, 0) + i64x2.extract_lane(vcnt, 1);
+  if (i < n && !(ld(ratio, i) >= thr)) {
+    const v = ld(resid, i);
+    cnt++;
+    sum += v;
+    ss += v * v;
+  }
+  storeSums(out, cnt, sum, ss);
+}
+
+/** Non-finite values (NaN, +-Infinity: v - v is not 0) among n f32 at src. */
+export function nonFinite(src: usize, n: i32): i32 {
+  let vc = i32x4.splat(0);
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const v = v128.load(src + (<usize>i << 2));
+    vc = i32x4.sub(vc, f32x4.ne(f32x4.sub(v, v), f32x4.splat(0)));
+  }
+  let c = i32x4.extract_lane(vc, 0) + i32x4.extract_lane(vc, 1) + i32x4.extract_lane(vc, 2) + i32x4.extract_lane(vc, 3);
+  for (; i < n; i++) {
+    const v = load<f32>(src + (<usize>i << 2));
+    if (v - v != 0) c++;
+  }
+  return c;
 }

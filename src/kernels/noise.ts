@@ -13,6 +13,7 @@ interface NoiseExports {
   layer(cur: number, next: number, tmp: number, ratio: number, resid: number, width: number, height: number, d: number, inv: number, first: number): void;
   ksigmaSums(src: number, c1: number, n: number, thr: number, out: number): void;
   mrsSums(ratio: number, resid: number, n: number, thr: number, out: number): void;
+  nonFinite(src: number, n: number): number;
 }
 
 /** Count, sum and sum of squares of the values an iteration keeps. */
@@ -43,11 +44,13 @@ export function noiseKernelDone(): void {
 }
 
 /**
- * Memory (bytes) an idle kernel may keep between estimates; a kernel that grew beyond it is dropped
- * by noiseKernelDone() (the module stays compiled), so that its planes are freed like the TS
- * reference's arrays and a worker thread holds no large buffer between frames.
+ * Memory (bytes) an idle kernel may keep between estimates: the four planes of image/noise.ts's NOISE_MAX_PIXELS
+ * (2 Mpx, 32 MB; the most a frame's noise keywords are measured on) and the module's own pages, so that a thread
+ * measuring frame after frame reuses them instead of growing fresh memory for each (page faults). A kernel that grew
+ * beyond it (a larger plane estimated whole) is dropped by noiseKernelDone() (the module stays compiled), so that a
+ * thread holds at most this much between frames.
  */
-export const NOISE_KEEP_BYTES = 8 << 20;
+export const NOISE_KEEP_BYTES = 33 << 20;
 
 /** The kernel for a plane of n pixels, or null (not built, no SIMD, DARKROOM_KERNEL=ts, too large). */
 export function noiseKernel(n: number): NoiseTransformWasm | null {
@@ -112,6 +115,11 @@ export class NoiseTransformWasm {
    */
   layer(cur: number, next: number, width: number, height: number, d: number, inv: number, first: boolean, resid: boolean): void {
     this.ex.layer(this.offset(cur), this.offset(next), this.offset(TMP), this.offset(RATIO), resid ? this.offset(SRC) : 0, width, height, d, inv, first ? 1 : 0);
+  }
+
+  /** Non-finite values (NaN, +-Infinity) in slot SRC. */
+  nonFinite(): number {
+    return this.ex.nonFinite(this.offset(SRC), this.n);
   }
 
   /** Sums over v = SRC - slot c1 with |v| < thr, in index order (noise.ts kSigmaClip). */

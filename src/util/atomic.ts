@@ -9,9 +9,11 @@ export function tempPathFor(path: string): string {
 
 /**
  * Write `chunks` to a temp file next to `path`, then rename it into place, so that a reader
- * (or a crash, or Ctrl-C) never sees a half-written file.
+ * (or a crash, or Ctrl-C) never sees a half-written file. `fsync: false` leaves out the flush to
+ * the disk before the rename (still atomic for readers and for a crash of the process, not for a
+ * power loss): for files a run can make again, never for the user's outputs.
  */
-export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): void {
+export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>, opts: { fsync?: boolean } = {}): void {
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'w');
   try {
@@ -19,7 +21,7 @@ export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): voi
       let off = 0;
       while (off < c.length) off += writeSync(fd, c, off, c.length - off);
     }
-    fsyncSync(fd);
+    if (opts.fsync !== false) fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
     try { unlinkSync(tmp); } catch { /* ignore */ }
