@@ -5,7 +5,7 @@
  */
 import { median as exactMedian } from '../image/stats.js';
 import { medianInPlace } from '../kernels/select.js';
-import { medianMadOfIntegers, type MedianMad } from './int-stats.js';
+import { medianMadOfBlock, medianMadOfIntegers, type MedianMad } from './int-stats.js';
 import type { FitsFile, Hdu } from '../fits/reader.js';
 import type { FrameKind } from './metadata.js';
 
@@ -33,23 +33,46 @@ const BAND = 2 * R + 1;
 /** Columns per segment of a band for the local level and noise of the star test. */
 const SEG = 64;
 
+/** Star-test thresholds of the SEG-column segments of a band (index x / SEG). */
+interface SegmentThresholds {
+  hi: Float64Array;
+  lo: Float64Array;
+  compact: Float64Array;
+}
+
+/** Counting window of medianMadOfBlock, centred on the frame's median (the bins used are walked and cleared, not all). */
+const BLOCK_WINDOW = 65536;
+
 /** Star-test thresholds of each SEG-column segment of a band: its median and max(frame sigma, its MAD-sigma). */
-function segmentStats(d: Float32Array, width: number, h: number, median: number, sigma: number, buf: Float32Array): { hi: number; lo: number; compact: number }[] {
-  const out: { hi: number; lo: number; compact: number }[] = [];
-  for (let x0 = 0; x0 < width; x0 += SEG) {
+function segmentStats(d: Float32Array, width: number, h: number, median: number, sigma: number, buf: Float32Array, out: SegmentThresholds): void {
+  for (let x0 = 0, s = 0; x0 < width; x0 += SEG, s++) {
     const x1 = Math.min(width, x0 + SEG);
     // A band taller than BAND rows (a whole small image) fills buf with its first values only: the
     // segment's statistics are those of its first BAND * SEG finite pixels, as they always were.
     const cap = buf.length;
+    // Integer pixels (raw frames) are counted straight from the band, in a window around the frame's median.
+    const fast = medianMadOfBlock(d, width, h, x0, x1, cap, Math.floor(median) - BLOCK_WINDOW / 2, BLOCK_WINDOW, 32);
+    if (fast.ok && (fast.mm || fast.n < 32)) {
+      const ss = fast.mm ? 1.4826 * fast.mm.mad : 0;
+      const m = ss > sigma ? fast.mm!.med : median;
+      const sg = ss > sigma ? ss : sigma;
+      out.hi[s] = m + 5 * sg;
+      out.lo[s] = m + 3 * sg;
+      out.compact[s] = 4 * sg;
+      continue;
+    }
     let n = 0;
     let lo = Infinity;
     let hi = -Infinity;
-    for (let y = 0; y < h && n < cap; y++) for (let x = x0; x < x1 && n < cap; x++) {
-      const v = d[y * width + x]!;
-      if (v === v) {
-        buf[n++] = v;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
+    for (let y = 0; y < h && n < cap; y++) {
+      for (let i = y * width + x0, e = y * width + x1; i < e; i++) {
+        const v = d[i]!;
+        if (v === v) {
+          buf[n++] = v;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+          if (n === cap) break;
+        }
       }
     }
     let m = median;
@@ -59,9 +82,43 @@ function segmentStats(d: Float32Array, width: number, h: number, median: number,
       const ss = 1.4826 * mad;
       if (ss > sigma) { m = sm; sg = ss; }
     }
-    out.push({ hi: m + 5 * sg, lo: m + 3 * sg, compact: 4 * sg });
+    out.hi[s] = m + 5 * sg;
+    out.lo[s] = m + 3 * sg;
+    out.compact[s] = 4 * sg;
   }
-  return out;
+}
+
+/**
+ * Star-like peaks in rows R .. h - R - 1 of a band (see pixelEvidence), with the thresholds of
+ * each x's segment; a plateau counts once (the next pixel is skipped, across segments too).
+ */
+function countStars(d: Float32Array, width: number, h: number, t: SegmentThresholds): number {
+  let stars = 0;
+  const { hi: his, lo: los, compact: compacts } = t;
+  for (let y = R; y < h - R; y++) {
+    const row = y * width;
+    let x = R;
+    for (let s = 0; x < width - R; s++) {
+      const end = Math.min(width - R, (s + 1) * SEG);
+      const hi = his[s]!, lo = los[s]!, compact = compacts[s]!;
+      for (; x < end; x++) {
+        const v = d[row + x]!;
+        if (!(v > hi)) continue;
+        const l = d[row + x - 1]!;
+        const r = d[row + x + 1]!;
+        const u = d[row - width + x]!;
+        const w = d[row + width + x]!;
+        if (v < l || v < r || v < u || v < w) continue; // not a local maximum
+        if (!((l > lo || r > lo) && (u > lo || w > lo))) continue;
+        const far = Math.max(d[row + x - R]!, d[row + x + R]!, d[row - R * width + x]!, d[row + R * width + x]!);
+        if (v - far > compact) {
+          stars++;
+          x++; // a plateau counts once
+        }
+      }
+    }
+  }
+  return stars;
 }
 
 /** Exact median (the shared radix selection: no sort of the whole sample). */
@@ -100,6 +157,9 @@ function sampleMedianMad(s: Float32Array, lo: number, hi: number): MedianMad {
   return { med, mad: medianOf(s) };
 }
 
+/** The frame sample's buffer, reused from file to file (grown when a frame needs more). */
+let sampleBuf = new Float32Array(0);
+
 export function fullScaleOf(hdu: Hdu): number {
   const sat = hdu.header.getNumber('SATURATE') ?? hdu.header.getNumber('DATAMAX');
   if (sat && sat > 0) return sat;
@@ -130,7 +190,9 @@ export function pixelEvidence(f: FitsFile, hdu: Hdu, maxBands = 32): PixelEviden
   let total = 0;
   for (const d of data) total += d.length;
   const stride = Math.max(1, Math.floor(total / 200_000));
-  const sample = new Float32Array(Math.ceil(total / stride) + data.length);
+  const need = Math.ceil(total / stride) + data.length;
+  if (sampleBuf.length < need) sampleBuf = new Float32Array(need);
+  const sample = sampleBuf;
   let n = 0;
   let lo = Infinity;
   let hi = -Infinity;
@@ -155,30 +217,14 @@ export function pixelEvidence(f: FitsFile, hdu: Hdu, maxBands = 32): PixelEviden
   // Level and sigma are those of the band's SEG-column segment when its noise is higher than the
   // frame's (the shot noise of an amp glow or a bright gradient makes noise peaks there), else the frame's.
   const segment = new Float32Array(BAND * SEG);
+  const nseg = Math.ceil(width / SEG);
+  const local: SegmentThresholds = { hi: new Float64Array(nseg), lo: new Float64Array(nseg), compact: new Float64Array(nseg) };
   for (let b = 0; b < data.length; b++) {
     const d = data[b]!;
     const h = bands[b]![1] - bands[b]![0];
     rows += h;
-    const local = segmentStats(d, width, h, median, sigma, segment);
-    for (let y = R; y < h - R; y++) {
-      const row = y * width;
-      for (let x = R; x < width - R; x++) {
-        const { hi, lo, compact } = local[Math.floor(x / SEG)]!;
-        const v = d[row + x]!;
-        if (!(v > hi)) continue;
-        const l = d[row + x - 1]!;
-        const r = d[row + x + 1]!;
-        const u = d[row - width + x]!;
-        const w = d[row + width + x]!;
-        if (v < l || v < r || v < u || v < w) continue; // not a local maximum
-        if (!((l > lo || r > lo) && (u > lo || w > lo))) continue;
-        const far = Math.max(d[row + x - R]!, d[row + x + R]!, d[row - R * width + x]!, d[row + R * width + x]!);
-        if (v - far > compact) {
-          stars++;
-          x++; // a plateau counts once
-        }
-      }
-    }
+    segmentStats(d, width, h, median, sigma, segment, local);
+    stars += countStars(d, width, h, local);
   }
   let cls: PixelClass = 'ambiguous';
   // Float data normalized to [0, 1] (or a master flat normalized to 1) has a full scale of 1.

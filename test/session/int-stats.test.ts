@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { medianMadOfIntegers } from '../../src/session/int-stats.js';
+import { medianMadOfBlock, medianMadOfIntegers } from '../../src/session/int-stats.js';
 import { pixelEvidence } from '../../src/session/evidence.js';
 import { median } from '../../src/image/stats.js';
 import { createCamera, sensorModel, simulateFrame } from '../../src/devices/sim/index.js';
@@ -126,4 +126,40 @@ test('on simulator frames: counting equals selection on every 9x64 segment, and 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('block counting (medianMadOfBlock) equals gathering the first cap finite values and selecting, on bands with NaNs, caps, wide windows and fractions', () => {
+  const rnd = lcg(23);
+  const width = 150;
+  let counted = 0;
+  let refused = 0;
+  for (const [h, spread, nanRate] of [[9, 8, 0], [9, 400, 0.05], [9, 3000, 0], [40, 30, 0.2], [3, 5, 0.9], [2, 60000, 0]] as const) {
+    const d = new Float32Array(width * h);
+    for (let i = 0; i < d.length; i++) d[i] = rnd() < nanRate ? NaN : Math.round(20000 + spread * (rnd() + rnd() + rnd() - 1.5)) + (rnd() < 0.01 ? 30000 : 0);
+    for (const [x0, x1] of [[0, 64], [64, 128], [128, 150]]) {
+      for (const cap of [9 * 64, 50]) {
+        // the reference: the first cap finite values in row order, then the exact selections
+        const vals: number[] = [];
+        for (let y = 0; y < h && vals.length < cap; y++) for (let x = x0; x < x1 && vals.length < cap; x++) if (!Number.isNaN(d[y * width + x]!)) vals.push(d[y * width + x]!);
+        for (const [base, size] of [[20000 - 32768, 65536], [19990, 20]]) {
+          const got = medianMadOfBlock(d, width, h, x0, x1, cap, base, size, 32);
+          assert.ok(got.ok);
+          assert.equal(got.n, vals.length);
+          if (got.mm === null) {
+            refused++;
+            continue;
+          }
+          assert.deepEqual(got.mm, reference(Float32Array.from(vals)), `h ${h} spread ${spread} x ${x0}-${x1} cap ${cap} window ${base}+${size}`);
+          counted++;
+        }
+      }
+    }
+  }
+  assert.ok(counted > 25 && refused > 5, `${counted} counted, ${refused} refused`);
+  // fewer finite values than asked: no numbers; a fraction: not counted at all
+  const few = new Float32Array(64).fill(NaN);
+  few[3] = 5;
+  assert.deepEqual(medianMadOfBlock(few, 64, 1, 0, 64, 576, 0, 16, 32), { ok: true, mm: null, n: 1 });
+  assert.equal(medianMadOfBlock(Float32Array.from([1, 2, 2.5, 3]), 4, 1, 0, 4, 576, 0, 16, 1).ok, false);
+  assert.deepEqual(medianMadOfBlock(Float32Array.from([1, 2, 2, 3]), 4, 1, 0, 4, 576, 0, 16, 1).mm, { med: 2, mad: 0.5 });
 });
