@@ -10,7 +10,8 @@
 #   bash bench/night.sh large96          4096x2732, 96 lights + 68 calibration frames
 #   bash bench/night.sh all              the three, one after the other
 #   bash bench/night.sh SIZE LIGHTS BIAS DARKS FLATS   any other night
-# BENCH_TMP=DIR puts the nights there (default: a temp folder, removed at the end).
+# BENCH_TMP=DIR puts the nights there (default: a temp folder, removed at the end); with BENCH_KEEP=1 they
+# stay, and BENCH_REUSE=1 then runs both tools again on a night simulated before with the same parameters.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 [ -f "$ROOT/dist/cli/main.js" ] || (cd "$ROOT" && npm run build >/dev/null)
@@ -34,9 +35,16 @@ siril_script() {
 night() {
   local name=$1 size=$2 lights=$3 bias=$4 darks=$5 flats=$6
   local d="$TMP/$name"
-  rm -rf "$d"; mkdir -p "$d"
-  "${DR[@]}" simulate --out "$d/night" --size "$size" --lights "$lights" --bias "$bias" --darks "$darks" --flats "$flats" --exposure 120 --seed 3 >/dev/null
-  rm -rf "$d/night/truth"
+  local spec="$size $lights $bias $darks $flats seed 3"
+  if [ -n "${BENCH_REUSE:-}" ] && [ "$(cat "$d/night.spec" 2>/dev/null)" = "$spec" ]; then
+    # BENCH_REUSE=1 (with BENCH_TMP): the night simulated by an earlier run with the same parameters
+    rm -rf "$d/out" "$d/siril"
+  else
+    rm -rf "$d"; mkdir -p "$d"
+    "${DR[@]}" simulate --out "$d/night" --size "$size" --lights "$lights" --bias "$bias" --darks "$darks" --flats "$flats" --exposure 120 --seed 3 >/dev/null
+    rm -rf "$d/night/truth"
+    echo "$spec" >"$d/night.spec"
+  fi
   local n mb
   n=$(find "$d/night" -iname '*.fits' | wc -l)
   mb=$(du -sm "$d/night" | cut -f1)
