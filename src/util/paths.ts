@@ -31,8 +31,18 @@ interface Identity {
   inode?: string;
 }
 
+/** stat, or undefined when nothing is there: no entry, or a path through a file (ENOTDIR, a file given as an output folder; refused later as not a folder). */
+function statIfAny(path: string): ReturnType<typeof statSync> {
+  try {
+    return statSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
 function identity(path: string): Identity {
-  const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+  const st = statIfAny(path);
   return { real: physicalPath(path), inode: st && st.isFile() ? `${st.dev}:${st.ino}` : undefined };
 }
 

@@ -145,6 +145,8 @@ test('calibrate into the lights folder where an input already has an output name
   // a master is an input too: the master bias M43_c.fits would be replaced by the calibrated M43
   frame(join(d, 'M43_c.fits'), 35);
   await refused(d, ['calibrate', 'lights/M43.fits', '--bias', 'M43_c.fits', '-o', '.'], /^darkroom: M43_c\.fits: output would overwrite input M43_c\.fits; choose another output path$/, [...lights, 'M43_c.fits']);
+  // -o names a file (here the light itself), not a folder: refused in one line, the light untouched (was an internal ENOTDIR error, exit 1)
+  await refused(d, ['calibrate', 'lights/M43.fits', '--bias', 'MB.fits', '-o', 'lights/M43.fits'], /^darkroom: lights\/M43\.fits: output is not a folder$/, [...lights, 'MB.fits']);
 });
 
 test('register into the frames folder where an input has an output name; two frames with one output name', async () => {
