@@ -9,6 +9,22 @@ const W = 512;
 const H = 384;
 const SKY = 1000;
 
+/**
+ * `plane` plus the mean of K frames of white noise (each of sigma * sqrt(K), so the mean has sigma), each
+ * resampled with `interp` at a sub-pixel shift on a grid over [0, 1) in x and, in another order, in y (the
+ * expectations over a uniform shift); the noise drawn from `rng`.
+ */
+function resampledNoiseStack(plane: Float32Array, sigma: number, K: number, interp: 'bilinear' | 'lanczos3', rng: Rng): Float32Array {
+  const sum = new Float64Array(W * H);
+  for (let k = 0; k < K; k++) {
+    const fx = (k + 0.5) / K, fy = (((k * 7) % K) + 0.5) / K;
+    const n = Float32Array.from({ length: W * H }, () => sigma * Math.sqrt(K) * rng.gauss());
+    const w = warpPlane(n, W, H, Float64Array.from([1, 0, fx, 0, 1, fy, 0, 0, 1]) as never, W, H, interp, 0);
+    for (let i = 0; i < W * H; i++) sum[i] = sum[i]! + (Number.isFinite(w[i]) ? w[i]! : 0) / K;
+  }
+  return plane.map((v, i) => v + sum[i]!);
+}
+
 /** A truth plane: flat sky plus Gaussian stars (sigma 1.4 px) on a jittered grid, fluxes 2e4..2e6 ADU. */
 function truthPlane(w = W, h = H, transform?: (x: number, y: number) => [number, number]): { plane: Float32Array; stars: { x: number; y: number; f: number }[] } {
   const plane = new Float32Array(w * h).fill(SKY);
@@ -116,15 +132,7 @@ test('resampled white noise: bilinear lowers npix to 2/3 and nb4 to 1 - 1/12 (kn
   const rng = new Rng(21);
   const res: Record<string, ReturnType<typeof qualityMetrics>> = {};
   for (const interp of ['bilinear', 'lanczos3'] as const) {
-    const sum = new Float64Array(W * H);
-    for (let k = 0; k < K; k++) {
-      // sub-pixel shifts on a grid over [0, 1) in x and, in another order, in y (the expectations over a uniform shift)
-      const fx = (k + 0.5) / K, fy = (((k * 7) % K) + 0.5) / K;
-      const n = Float32Array.from({ length: W * H }, () => sigma * Math.sqrt(K) * rng.gauss());
-      const w = warpPlane(n, W, H, Float64Array.from([1, 0, fx, 0, 1, fy, 0, 0, 1]) as never, W, H, interp, 0);
-      for (let i = 0; i < W * H; i++) sum[i] = sum[i]! + (Number.isFinite(w[i]) ? w[i]! : 0) / K;
-    }
-    const stack = plane.map((v, i) => v + sum[i]!);
+    const stack = resampledNoiseStack(plane, sigma, K, interp, rng);
     res[interp] = qualityMetrics({ stack, truth: plane, width: W, height: H, sky: SKY, idealSigma: sigma, margin: 8, photSnr: 50 });
   }
   const bl = res.bilinear!, lz = res.lanczos3!;
@@ -148,14 +156,7 @@ test('block medians of resampled noise depend on the kernel, clipped block means
   let expected = NaN;
   for (const interp of ['bilinear', 'lanczos3'] as const) {
     const rng = new Rng(33); // the same noise for both kernels
-    const sum = new Float64Array(W * H);
-    for (let k = 0; k < K; k++) {
-      const fx = (k + 0.5) / K, fy = (((k * 7) % K) + 0.5) / K;
-      const n = Float32Array.from({ length: W * H }, () => sigma * Math.sqrt(K) * rng.gauss());
-      const w = warpPlane(n, W, H, Float64Array.from([1, 0, fx, 0, 1, fy, 0, 0, 1]) as never, W, H, interp, 0);
-      for (let i = 0; i < W * H; i++) sum[i] = sum[i]! + (Number.isFinite(w[i]) ? w[i]! : 0) / K;
-    }
-    const stack = plane.map((v, i) => v + sum[i]!);
+    const stack = resampledNoiseStack(plane, sigma, K, interp, rng);
     const q = { stack, truth: plane, width: W, height: H, sky: SKY, idealSigma: sigma, margin: 8, photSnr: 50 };
     res[interp] = qualityMetrics(q);
     if (interp === 'bilinear') {

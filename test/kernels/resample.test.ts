@@ -1,23 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderStars, randomStarField } from '../../src/devices/sim/stars.js';
 import { RESAMPLE_KEEP_BYTES, resampleKernel, sourceRows } from '../../src/kernels/resample.js';
 import { warpPlane, warpRows, type Interp } from '../../src/register/resample.js';
 import { invert, type Mat3 } from '../../src/register/transform.js';
-import { Rng } from '../../src/util/random.js';
 import { withTS } from '../helpers/kernel.js';
+import { resampleField } from '../helpers/resample-field.js';
 
 /** Sky + noise + stars, hot pixels (they trigger the clamping), a negative patch, a few NaN and Inf pixels. */
-function field(w: number, h: number, seed: number, bad = true): Float32Array {
-  const rng = new Rng(seed);
-  const p = new Float32Array(w * h);
-  for (let i = 0; i < p.length; i++) p[i] = 500 + 20 * rng.gauss();
-  renderStars(p, w, h, randomStarField(seed + 1, w, h, Math.round((w * h) / 300), { fluxMin: 2000, fluxMax: 200000 }), { kind: 'gaussian', fwhm: 2.2 });
-  for (let k = 0; k < 40; k++) p[rng.int(p.length)] = 65000;
-  for (let y = 10; y < 16; y++) for (let x = 20; x < 30; x++) p[y * w + x] = -50 - 10 * rng.uniform();
-  if (bad) for (let k = 0; k < 6; k++) p[rng.int(p.length)] = k % 3 === 0 ? Infinity : NaN;
-  return p;
-}
+const field = (w: number, h: number, seed: number, bad = true): Float32Array => resampleField(w, h, seed, bad);
 
 function rot(deg: number, s: number, tx: number, ty: number, g = 0, k = 0): Mat3 {
   const c = Math.cos((deg * Math.PI) / 180) * s, n = Math.sin((deg * Math.PI) / 180) * s;
