@@ -15,6 +15,7 @@
 import { axisTables, backgroundMesh, estimateBackground, interpolateMeshRect, medianInPlace, type BackgroundMap, type BackgroundMesh, type BackgroundOptions } from './background.js';
 import { fitPsf, type PsfKind } from './psf.js';
 import { detectKernel, detectKernelDone, type RectInterpolator } from '../kernels/detect.js';
+import { holdUntilTaskChange } from '../util/thread-memory.js';
 
 export interface Star {
   x: number;
@@ -89,6 +90,10 @@ export interface DetectResult {
   stars: Star[];
   hotPixels: number;
   saturatedCount: number;
+  /**
+   * The background and noise estimate. After a binned detection its full-resolution maps are planes kept per thread,
+   * filled only around the sources and valid until the thread's next detection; the global values are always valid.
+   */
   background: BackgroundMap;
 }
 
@@ -190,6 +195,24 @@ function scratchPlane<T extends Int32Array | Float32Array>(slot: number, n: numb
   const v = a.subarray(0, n) as T;
   v.fill(0);
   return v;
+}
+
+/**
+ * Planes of up to this many bytes that a detection writes before it reads them (the binned detection's full-resolution
+ * planes, filled tile by tile; the binned and decimated planes) are kept per thread, not zeroed, until the thread starts
+ * another kind of task (util/thread-memory.ts): a fresh plane per frame costs its pages again (page faults) and waits
+ * for the garbage collector.
+ */
+const KEPT_PLANE_BYTES = 96 << 20;
+const kept: (Int32Array | Float32Array | undefined)[] = [];
+
+/** A plane of n values for slot `slot` whose content is undefined (the caller writes every value it reads). */
+function keptPlane<T extends Int32Array | Float32Array>(slot: number, n: number, make: new (n: number) => T): T {
+  if (n * 4 > KEPT_PLANE_BYTES) return new make(n);
+  let a = kept[slot];
+  if (!(a instanceof make) || a.length < n) kept[slot] = a = new make(n);
+  holdUntilTaskChange('detection planes', () => { kept.length = 0; });
+  return a.subarray(0, n) as T;
 }
 
 class IntList {
@@ -667,7 +690,7 @@ function detectFull(plane: Float32Array, width: number, height: number, opts: De
 /** The 2x2 mean (of the finite values) of a plane, and its decimation (the pixels at even x and y), both ceil(w/2) x ceil(h/2). */
 function binAndDecimate(plane: Float32Array, width: number, height: number): { binned: Float32Array; decimated: Float32Array; bw: number; bh: number } {
   const bw = (width + 1) >> 1, bh = (height + 1) >> 1;
-  const binned = new Float32Array(bw * bh), decimated = new Float32Array(bw * bh);
+  const binned = keptPlane(0, bw * bh, Float32Array), decimated = keptPlane(1, bw * bh, Float32Array);
   for (let j = 0; j < bh; j++) {
     const r0 = 2 * j * width, r1 = Math.min(height - 1, 2 * j + 1) * width;
     for (let i = 0; i < bw; i++) {
@@ -719,13 +742,13 @@ class LazyPlanes {
   private rects: RectInterpolator | null = null;
   constructor(plane: Float32Array, width: number, height: number, private readonly mesh: BackgroundMesh, private readonly labelB: Int32Array, private readonly bw: number) {
     const npx = width * height;
-    const sub = scratchPlane(2, npx, Float32Array);
+    const sub = keptPlane(2, npx, Float32Array);
     const bkg: BackgroundMap = {
-      background: new Float32Array(npx), noise: new Float32Array(npx), globalBackground: mesh.globalBackground,
+      background: keptPlane(3, npx, Float32Array), noise: keptPlane(4, npx, Float32Array), globalBackground: mesh.globalBackground,
       globalNoise: mesh.globalNoise, meshWidth: mesh.meshWidth, meshHeight: mesh.meshHeight,
     };
     this.p = { plane, sub, filt: sub, width, height, bkg, nf: 1 };
-    this.label = scratchPlane(3, npx, Int32Array);
+    this.label = keptPlane(5, npx, Int32Array);
     this.tx = Math.ceil(width / TILE);
     this.done = new Uint8Array(this.tx * Math.ceil(height / TILE));
     const kernel = detectKernel();

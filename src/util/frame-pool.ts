@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { readFitsHeader } from '../fits/index.js';
 import { DarkroomError, type ErrorCode } from './errors.js';
+import { startingTask } from './thread-memory.js';
 
 /** Below this many pixels in all the frames together, starting threads costs more than they save. */
 export const SMALL_FRAME_WORK = 1 << 22;
@@ -35,9 +36,10 @@ export function frameThreads(requested: number | undefined, paths: readonly stri
 /** What a task sends back: its value, or a DarkroomError's fields. */
 export type TaskResult<R> = { value: R } | { error: { code: ErrorCode; message: string; file?: string } };
 
-/** Wrap a task for the worker side: DarkroomErrors become data. */
+/** Wrap a task for the worker side: DarkroomErrors become data; a task of another kind releases what the thread held (thread-memory.ts). */
 export function asTask<T, R>(fn: (t: T) => R): (t: T) => TaskResult<R> {
   return (t) => {
+    startingTask(fn);
     try {
       return { value: fn(t) };
     } catch (e) {

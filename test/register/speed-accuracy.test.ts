@@ -96,3 +96,16 @@ test('interpolateMeshRect fills a rectangle exactly as meshMaps', () => {
     }
   }
 });
+
+test('binned detection: the stars of a frame do not depend on the frame detected before it (planes kept per thread)', () => {
+  const first = frameStars(frames[0]!, { bin: 2 });
+  // a different field, then a frame of large values everywhere, leave their content in the kept planes
+  frameStars(ref, { bin: 2 });
+  const bright = createImage(W, H);
+  bright.data[0]!.fill(60000);
+  for (let i = 0; i < bright.data[0]!.length; i += 97) bright.data[0]![i] = 65535;
+  frameStars(bright, { bin: 2 });
+  const again = frameStars(frames[0]!, { bin: 2 });
+  assert.ok(first.stars.length > 100, `${first.stars.length} stars`);
+  assert.deepEqual(again, first);
+});
