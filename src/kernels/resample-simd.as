@@ -1,8 +1,11 @@
 // AssemblyScript (0.28) source of the WASM-SIMD resampling kernel (src/register/resample.ts).
 // Built by `node scripts/build-wasm.mjs` (copied to a .ts name for asc; the .as extension keeps tsc off it).
 //
-// Two neighbouring output pixels per f64x2 vector (lane 0: column ox, lane 1: ox + 1). Each lane
-// follows the plain-TS reference's float64 arithmetic in its order (no fused multiply-add; the
+// Two paths. The general map of unclamped Lanczos-3 (registration) and of bicubic runs in float32, one output
+// pixel per iteration with the taps of a source row as f32x4 lanes (stepped32, at the end of this file,
+// bit-identical to resample.ts warpRowsStepped32). Clamped Lanczos-3 (stepped) and the axis-aligned map
+// (sepH, sepV) run in float64: two neighbouring output pixels per f64x2 vector (lane 0: column ox, lane 1:
+// ox + 1). Each lane follows the plain-TS reference's float64 arithmetic in its order (no fused multiply-add; the
 // branches of the clamped 1-D pass become lane selects of the same sums; `if (v < m) m = v` is
 // f64x2.pmin), and rounds to float32 only where the reference stores into a Float32Array, so the
 // results are bit-identical to resample.ts's warpRowsStepped and warpSeparable. Positions along a
@@ -84,14 +87,6 @@ const COL = memory.data(96, 16);
   const va = v128.load(lut + (<usize>min(i32x4.extract_lane(li, 0), L3) << 4));
   const vb = v128.load(lut + (<usize>min(i32x4.extract_lane(li, 1), L3) << 4));
   return f64x2.add(v128.shuffle<i64>(va, vb, 0, 2), f64x2.mul(f64x2.sub(a, f64x2.convert_low_i32x4_s(li)), v128.shuffle<i64>(va, vb, 1, 3)));
-}
-
-/** Keys cubic (a = -0.5), per lane. */
-@inline function cubic(x: v128): v128 {
-  const a = f64x2.abs(x);
-  const p1 = f64x2.add(f64x2.mul(f64x2.mul(f64x2.sub(f64x2.mul(f64x2.splat(1.5), a), f64x2.splat(2.5)), a), a), f64x2.splat(1.0));
-  const p2 = f64x2.add(f64x2.mul(f64x2.sub(f64x2.mul(f64x2.add(f64x2.mul(f64x2.splat(-0.5), a), f64x2.splat(2.5)), a), f64x2.splat(4.0)), a), f64x2.splat(2.0));
-  return v128.bitselect(p1, v128.bitselect(p2, zero(), f64x2.lt(a, f64x2.splat(2.0))), f64x2.lt(a, f64x2.splat(1.0)));
 }
 
 /** Byte offset of source row yy (edge replicated, then kept inside the rows held, ra..rb). */
@@ -200,59 +195,6 @@ function lanczosPair(src: usize, w: i32, h: i32, ra: i32, rb: i32, sx: v128, sy:
   return pass6(c0, c1, c2, c3, c4, c5, b0, b1, b2, b3, b4, b5, m0, m1, m2, m3, m4, m5, wq, cl);
 }
 
-/** One row of bicubicPair: ((v0 a0 + v1 a1) + v2 a2) + v3 a3. */
-@inline function crow(v0: v128, v1: v128, v2: v128, v3: v128, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  return f64x2.add(f64x2.add(f64x2.add(f64x2.mul(v0, a0), f64x2.mul(v1, a1)), f64x2.mul(v2, a2)), f64x2.mul(v3, a3));
-}
-
-/** Keys bicubic at the two positions (sx, sy), 4 x 4 taps (resample.ts bicubicAt). */
-function bicubicPair(src: usize, w: i32, h: i32, ra: i32, rb: i32, sx: v128, sy: v128): v128 {
-  const one = f64x2.splat(1.0), two = f64x2.splat(2.0), three = f64x2.splat(3.0);
-  const x0 = f64x2.sub(f64x2.floor(sx), one);
-  const y0 = f64x2.sub(f64x2.floor(sy), one);
-  const dx = f64x2.sub(sx, x0);
-  const dy = f64x2.sub(sy, y0);
-  let a0 = cubic(dx), a1 = cubic(f64x2.sub(dx, one)), a2 = cubic(f64x2.sub(dx, two)), a3 = cubic(f64x2.sub(dx, three));
-  let q = f64x2.div(one, f64x2.add(f64x2.add(f64x2.add(a0, a1), a2), a3));
-  a0 = f64x2.mul(a0, q); a1 = f64x2.mul(a1, q); a2 = f64x2.mul(a2, q); a3 = f64x2.mul(a3, q);
-  let b0 = cubic(dy), b1 = cubic(f64x2.sub(dy, one)), b2 = cubic(f64x2.sub(dy, two)), b3 = cubic(f64x2.sub(dy, three));
-  q = f64x2.div(one, f64x2.add(f64x2.add(f64x2.add(b0, b1), b2), b3));
-  b0 = f64x2.mul(b0, q); b1 = f64x2.mul(b1, q); b2 = f64x2.mul(b2, q); b3 = f64x2.mul(b3, q);
-  const xa = <i32>f64x2.extract_lane(x0, 0);
-  const xb = <i32>f64x2.extract_lane(x0, 1);
-  const ya = <i32>f64x2.extract_lane(y0, 0);
-  const yb = <i32>f64x2.extract_lane(y0, 1);
-  const r0 = rowOff(ya, h, ra, rb, w), r1 = rowOff(ya + 1, h, ra, rb, w), r2 = rowOff(ya + 2, h, ra, rb, w), r3 = rowOff(ya + 3, h, ra, rb, w);
-  let c0: v128, c1: v128, c2: v128, c3: v128;
-  if (ya == yb && xb == xa + 1 && xa >= 0 && xb + 4 <= w) {
-    const b = src + (<usize>xa << 2);
-    c0 = crow(ld2(b + r0), ld2(b + r0 + 4), ld2(b + r0 + 8), ld2(b + r0 + 12), a0, a1, a2, a3);
-    c1 = crow(ld2(b + r1), ld2(b + r1 + 4), ld2(b + r1 + 8), ld2(b + r1 + 12), a0, a1, a2, a3);
-    c2 = crow(ld2(b + r2), ld2(b + r2 + 4), ld2(b + r2 + 8), ld2(b + r2 + 12), a0, a1, a2, a3);
-    c3 = crow(ld2(b + r3), ld2(b + r3 + 4), ld2(b + r3 + 8), ld2(b + r3 + 12), a0, a1, a2, a3);
-  } else if (ya == yb && xb == xa - 1 && xb >= 0 && xa + 4 <= w) {
-    const b = src + (<usize>xb << 2);
-    c0 = crow(ld2r(b + r0), ld2r(b + r0 + 4), ld2r(b + r0 + 8), ld2r(b + r0 + 12), a0, a1, a2, a3);
-    c1 = crow(ld2r(b + r1), ld2r(b + r1 + 4), ld2r(b + r1 + 8), ld2r(b + r1 + 12), a0, a1, a2, a3);
-    c2 = crow(ld2r(b + r2), ld2r(b + r2 + 4), ld2r(b + r2 + 8), ld2r(b + r2 + 12), a0, a1, a2, a3);
-    c3 = crow(ld2r(b + r3), ld2r(b + r3 + 4), ld2r(b + r3 + 8), ld2r(b + r3 + 12), a0, a1, a2, a3);
-  } else {
-    const e = w - 1;
-    const ca0 = <usize>clampi(xa, 0, e) << 2, ca1 = <usize>clampi(xa + 1, 0, e) << 2, ca2 = <usize>clampi(xa + 2, 0, e) << 2, ca3 = <usize>clampi(xa + 3, 0, e) << 2;
-    const cb0 = <usize>clampi(xb, 0, e) << 2, cb1 = <usize>clampi(xb + 1, 0, e) << 2, cb2 = <usize>clampi(xb + 2, 0, e) << 2, cb3 = <usize>clampi(xb + 3, 0, e) << 2;
-    let rA = src + r0, rB = src + rowOff(yb, h, ra, rb, w);
-    c0 = crow(pair(rA + ca0, rB + cb0), pair(rA + ca1, rB + cb1), pair(rA + ca2, rB + cb2), pair(rA + ca3, rB + cb3), a0, a1, a2, a3);
-    rA = src + r1; rB = src + rowOff(yb + 1, h, ra, rb, w);
-    c1 = crow(pair(rA + ca0, rB + cb0), pair(rA + ca1, rB + cb1), pair(rA + ca2, rB + cb2), pair(rA + ca3, rB + cb3), a0, a1, a2, a3);
-    rA = src + r2; rB = src + rowOff(yb + 2, h, ra, rb, w);
-    c2 = crow(pair(rA + ca0, rB + cb0), pair(rA + ca1, rB + cb1), pair(rA + ca2, rB + cb2), pair(rA + ca3, rB + cb3), a0, a1, a2, a3);
-    rA = src + r3; rB = src + rowOff(yb + 3, h, ra, rb, w);
-    c3 = crow(pair(rA + ca0, rB + cb0), pair(rA + ca1, rB + cb1), pair(rA + ca2, rB + cb2), pair(rA + ca3, rB + cb3), a0, a1, a2, a3);
-  }
-  // s = 0; s += c_j b_j
-  return f64x2.add(f64x2.add(f64x2.add(f64x2.add(zero(), f64x2.mul(c0, b0)), f64x2.mul(c1, b1)), f64x2.mul(c2, b2)), f64x2.mul(c3, b3));
-}
-
 /** Store lane 0 (and lane 1 when `two`) of v rounded to f32 at byte address a. */
 @inline function store2(a: usize, v: v128, two: bool): void {
   const f = f32x4.demote_f64x2_zero(v);
@@ -261,11 +203,11 @@ function bicubicPair(src: usize, w: i32, h: i32, ra: i32, rb: i32, sx: v128, sy:
 }
 
 /**
- * General map (resample.ts warpRowsStepped), output rows oy0..oy1 - 1 into `out` (row oy0 first).
- * inv: the 3 x 3 output -> source map (f64); isL: Lanczos-3 (else bicubic); cl: clamp threshold
- * (Infinity: no clamping, the reference's m + sp - sn form).
+ * General map, clamped Lanczos-3 (resample.ts warpRowsStepped), output rows oy0..oy1 - 1 into `out` (row oy0 first).
+ * inv: the 3 x 3 output -> source map (f64); cl: clamp threshold (Infinity: no clamping, the m + sp - sn form).
+ * Unclamped Lanczos-3 and bicubic take the float32 path (stepped32).
  */
-export function stepped(src: usize, w: i32, h: i32, ra: i32, rb: i32, inv: usize, outW: i32, oy0: i32, oy1: i32, out: usize, isL: i32, cl: f64, lut: usize): void {
+export function stepped(src: usize, w: i32, h: i32, ra: i32, rb: i32, inv: usize, outW: i32, oy0: i32, oy1: i32, out: usize, cl: f64, lut: usize): void {
   const i0 = load<f64>(inv), i1 = load<f64>(inv, 8), i2 = load<f64>(inv, 16), i3 = load<f64>(inv, 24), i4 = load<f64>(inv, 32);
   const i5 = load<f64>(inv, 40), i6 = load<f64>(inv, 48), i7 = load<f64>(inv, 56), i8 = load<f64>(inv, 64);
   const affine = i6 == 0 && i7 == 0;
@@ -291,7 +233,7 @@ export function stepped(src: usize, w: i32, h: i32, ra: i32, rb: i32, inv: usize
       // an out-of-frame lane takes the other lane's position (so every tap is in the rows held); its result is NaN
       if (!okA) { vx = f64x2.splat(f64x2.extract_lane(vx, 1)); vy = f64x2.splat(f64x2.extract_lane(vy, 1)); }
       else if (!okB) { vx = f64x2.splat(f64x2.extract_lane(vx, 0)); vy = f64x2.splat(f64x2.extract_lane(vy, 0)); }
-      const r = isL ? lanczosPair(src, w, h, ra, rb, vx, vy, vcl, lut) : bicubicPair(src, w, h, ra, rb, vx, vy);
+      const r = lanczosPair(src, w, h, ra, rb, vx, vy, vcl, lut);
       store2(a, v128.bitselect(r, nan, ok), two);
     }
   }
@@ -353,6 +295,141 @@ export function sepV(tmp: usize, outW: i32, outWp: i32, n: i32, rows: i32, rowY:
         for (let j = 0; j < n; j++) res = f64x2.add(res, f64x2.mul(v128.load(load<usize>(COL + (<usize>j << 3)) + o), v128.load(WY + (<usize>j << 4))));
       }
       store2(a, v128.bitselect(res, nan, v128.load(colOk + o)), two);
+    }
+  }
+}
+
+// ---- Float32 path: unclamped Lanczos-3 and bicubic (resample.ts warpRowsStepped32, bit-identical) ----
+// One output pixel per iteration, the taps as lanes: the 6 (4) taps of a source row are contiguous, so each row is
+// one f32x4 load (Lanczos-3: plus a 2-lane load64_zero for taps 4, 5). Columns first: c = sum_j b_j row_j (f32x4,
+// in row order, first term b_0 row_0), then p_i = c_i a_i and the result ((p0 + p2) + p4) + ((p1 + p3) + p5)
+// (bicubic: (p0 + p2) + (p1 + p3)). No fused multiply-add: every f32 operation rounds as Math.fround does.
+// Weights: phase tables at `tab` (driver: resample.ts PHASE_TABLES): for phase k = 0 .. 4095 of the fraction
+// t = s - floor(s), Lanczos-3 16 f32 at tab + 64 k (normalized weights of taps floor(s) - 2 + i zero-padded to 8,
+// then their differences to phase k + 1), bicubic 8 f32 at tab + CUBIC_AT + 32 k (taps floor(s) - 1 + i);
+// the weight is W + g D with g = f32(4096 t - k).
+// Source: the rectangle of columns xa..xb, rows ra..rb at `src`, row stride sw (f32).
+
+const PHASES: f64 = 4096.0;
+const CUBIC_AT: usize = 4096 * 64;
+
+/** Byte address of source row yy (edge replicated, then kept inside the rows held) at column xa. */
+@inline function rowAt(src: usize, yy: i32, h: i32, ra: i32, rb: i32, sw: i32): usize {
+  return src + (<usize>((clampi(clampi(yy, 0, h - 1), ra, rb) - ra) * sw) << 2);
+}
+
+/** Tap rows 0..n-1 at x0 of an edge pixel, gathered into scr (8 f32 per row), columns replicated then kept inside xa..xb. */
+@inline function gather(src: usize, sw: i32, w: i32, h: i32, xa: i32, xb: i32, ra: i32, rb: i32, x0: i32, y0: i32, n: i32, scr: usize): void {
+  for (let j = 0; j < n; j++) {
+    const r = rowAt(src, y0 + j, h, ra, rb, sw);
+    for (let i = 0; i < n; i++) store<f32>(scr + (<usize>(j * 8 + i) << 2), load<f32>(r + (<usize>(clampi(clampi(x0 + i, 0, w - 1), xa, xb) - xa) << 2)));
+  }
+}
+
+/**
+ * The position (sx, sy) (f64x2) split per axis: floor(s) (i32 lanes 0, 1 of `fi`), the phase k = trunc(4096 (s - floor(s)))
+ * (`ki`, at most 4095) and g = f32(4096 (s - floor(s)) - k) (`g`, f32 lanes 0, 1): the reference's scalar float64 steps, both axes at once.
+ */
+// s - floor(s) is 1 (not < 1) for s a tiny negative number: that phase is 4095 with g = 1
+const KMAX: v128 = i32x4(4095, 4095, 4095, 4095);
+
+@inline function phaseOf(pos: v128): v128 {
+  return f64x2.mul(f64x2.sub(pos, f64x2.floor(pos)), f64x2.splat(PHASES));
+}
+
+@inline function lanczos32(src: usize, sw: i32, w: i32, h: i32, xa: i32, xb: i32, ra: i32, rb: i32, pos: v128, tab: usize, scr: usize): f32 {
+  const fi = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(pos));
+  const a = phaseOf(pos);
+  const ki = i32x4.min_s(i32x4.trunc_sat_f64x2_s_zero(a), KMAX);
+  const g = f32x4.demote_f64x2_zero(f64x2.sub(a, f64x2.convert_low_i32x4_s(ki)));
+  const gx = i32x4.shuffle(g, g, 0, 0, 0, 0), gy = i32x4.shuffle(g, g, 1, 1, 1, 1);
+  const px = tab + (<usize>i32x4.extract_lane(ki, 0) << 6), py = tab + (<usize>i32x4.extract_lane(ki, 1) << 6);
+  const wxl = f32x4.add(v128.load(px), f32x4.mul(gx, v128.load(px, 32)));
+  const wxh = f32x4.add(v128.load(px, 16), f32x4.mul(gx, v128.load(px, 48)));
+  const wyl = f32x4.add(v128.load(py), f32x4.mul(gy, v128.load(py, 32)));
+  const wyh = f32x4.add(v128.load(py, 16), f32x4.mul(gy, v128.load(py, 48)));
+  const x0 = i32x4.extract_lane(fi, 0) - 2, y0 = i32x4.extract_lane(fi, 1) - 2;
+  let p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize;
+  if (x0 >= xa && x0 + 6 <= xb + 1 && y0 >= ra && y0 + 5 <= rb) {
+    const st = <usize>sw << 2;
+    p0 = src + (<usize>((y0 - ra) * sw + x0 - xa) << 2); p1 = p0 + st; p2 = p1 + st; p3 = p2 + st; p4 = p3 + st; p5 = p4 + st;
+  } else if (x0 >= xa && x0 + 6 <= xb + 1) {
+    const o = <usize>(x0 - xa) << 2;
+    p0 = rowAt(src, y0, h, ra, rb, sw) + o; p1 = rowAt(src, y0 + 1, h, ra, rb, sw) + o; p2 = rowAt(src, y0 + 2, h, ra, rb, sw) + o;
+    p3 = rowAt(src, y0 + 3, h, ra, rb, sw) + o; p4 = rowAt(src, y0 + 4, h, ra, rb, sw) + o; p5 = rowAt(src, y0 + 5, h, ra, rb, sw) + o;
+  } else {
+    gather(src, sw, w, h, xa, xb, ra, rb, x0, y0, 6, scr);
+    p0 = scr; p1 = scr + 32; p2 = scr + 64; p3 = scr + 96; p4 = scr + 128; p5 = scr + 160;
+  }
+  let b = i32x4.shuffle(wyl, wyl, 0, 0, 0, 0);
+  let lo = f32x4.mul(b, v128.load(p0)), hi = f32x4.mul(b, v128.load64_zero(p0 + 16));
+  b = i32x4.shuffle(wyl, wyl, 1, 1, 1, 1);
+  lo = f32x4.add(lo, f32x4.mul(b, v128.load(p1))); hi = f32x4.add(hi, f32x4.mul(b, v128.load64_zero(p1 + 16)));
+  b = i32x4.shuffle(wyl, wyl, 2, 2, 2, 2);
+  lo = f32x4.add(lo, f32x4.mul(b, v128.load(p2))); hi = f32x4.add(hi, f32x4.mul(b, v128.load64_zero(p2 + 16)));
+  b = i32x4.shuffle(wyl, wyl, 3, 3, 3, 3);
+  lo = f32x4.add(lo, f32x4.mul(b, v128.load(p3))); hi = f32x4.add(hi, f32x4.mul(b, v128.load64_zero(p3 + 16)));
+  b = i32x4.shuffle(wyh, wyh, 0, 0, 0, 0);
+  lo = f32x4.add(lo, f32x4.mul(b, v128.load(p4))); hi = f32x4.add(hi, f32x4.mul(b, v128.load64_zero(p4 + 16)));
+  b = i32x4.shuffle(wyh, wyh, 1, 1, 1, 1);
+  lo = f32x4.add(lo, f32x4.mul(b, v128.load(p5))); hi = f32x4.add(hi, f32x4.mul(b, v128.load64_zero(p5 + 16)));
+  const pl = f32x4.mul(lo, wxl);
+  const q = f32x4.add(f32x4.add(pl, i32x4.shuffle(pl, pl, 2, 3, 2, 3)), f32x4.mul(hi, wxh));
+  return f32x4.extract_lane(q, 0) + f32x4.extract_lane(q, 1);
+}
+
+@inline function cubic32(src: usize, sw: i32, w: i32, h: i32, xa: i32, xb: i32, ra: i32, rb: i32, pos: v128, tab: usize, scr: usize): f32 {
+  const fi = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(pos));
+  const a = phaseOf(pos);
+  const ki = i32x4.min_s(i32x4.trunc_sat_f64x2_s_zero(a), KMAX);
+  const g = f32x4.demote_f64x2_zero(f64x2.sub(a, f64x2.convert_low_i32x4_s(ki)));
+  const px = tab + CUBIC_AT + (<usize>i32x4.extract_lane(ki, 0) << 5), py = tab + CUBIC_AT + (<usize>i32x4.extract_lane(ki, 1) << 5);
+  const wx = f32x4.add(v128.load(px), f32x4.mul(i32x4.shuffle(g, g, 0, 0, 0, 0), v128.load(px, 16)));
+  const wy = f32x4.add(v128.load(py), f32x4.mul(i32x4.shuffle(g, g, 1, 1, 1, 1), v128.load(py, 16)));
+  const x0 = i32x4.extract_lane(fi, 0) - 1, y0 = i32x4.extract_lane(fi, 1) - 1;
+  let p0: usize, p1: usize, p2: usize, p3: usize;
+  if (x0 >= xa && x0 + 4 <= xb + 1 && y0 >= ra && y0 + 3 <= rb) {
+    const st = <usize>sw << 2;
+    p0 = src + (<usize>((y0 - ra) * sw + x0 - xa) << 2); p1 = p0 + st; p2 = p1 + st; p3 = p2 + st;
+  } else if (x0 >= xa && x0 + 4 <= xb + 1) {
+    const o = <usize>(x0 - xa) << 2;
+    p0 = rowAt(src, y0, h, ra, rb, sw) + o; p1 = rowAt(src, y0 + 1, h, ra, rb, sw) + o;
+    p2 = rowAt(src, y0 + 2, h, ra, rb, sw) + o; p3 = rowAt(src, y0 + 3, h, ra, rb, sw) + o;
+  } else {
+    gather(src, sw, w, h, xa, xb, ra, rb, x0, y0, 4, scr);
+    p0 = scr; p1 = scr + 32; p2 = scr + 64; p3 = scr + 96;
+  }
+  let acc = f32x4.mul(i32x4.shuffle(wy, wy, 0, 0, 0, 0), v128.load(p0));
+  acc = f32x4.add(acc, f32x4.mul(i32x4.shuffle(wy, wy, 1, 1, 1, 1), v128.load(p1)));
+  acc = f32x4.add(acc, f32x4.mul(i32x4.shuffle(wy, wy, 2, 2, 2, 2), v128.load(p2)));
+  acc = f32x4.add(acc, f32x4.mul(i32x4.shuffle(wy, wy, 3, 3, 3, 3), v128.load(p3)));
+  const p = f32x4.mul(acc, wx);
+  const q = f32x4.add(p, i32x4.shuffle(p, p, 2, 3, 2, 3));
+  return f32x4.extract_lane(q, 0) + f32x4.extract_lane(q, 1);
+}
+
+/**
+ * General map, float32 path (resample.ts warpRowsStepped32): output rows oy0..oy1 - 1 into `out` (row oy0 first);
+ * the source position is stepped along each row as the reference does (X += inv[0] per pixel). isL: Lanczos-3 (else
+ * bicubic); scr: 192 bytes of scratch (edge pixels).
+ */
+export function stepped32(src: usize, sw: i32, w: i32, h: i32, xa: i32, xb: i32, ra: i32, rb: i32, inv: usize, outW: i32, oy0: i32, oy1: i32, out: usize, isL: i32, tab: usize, scr: usize): void {
+  const i0 = load<f64>(inv), i1 = load<f64>(inv, 8), i2 = load<f64>(inv, 16), i3 = load<f64>(inv, 24), i4 = load<f64>(inv, 32);
+  const i5 = load<f64>(inv, 40), i6 = load<f64>(inv, 48), i7 = load<f64>(inv, 56), i8 = load<f64>(inv, 64);
+  const affine = i6 == 0 && i7 == 0;
+  const invW = f64x2.splat(1.0 / i8);
+  const lo = f64x2.splat(-0.5), hi = f64x2.replace_lane(f64x2.splat(<f64>w - 0.5), 1, <f64>h - 0.5);
+  const step = f64x2.replace_lane(f64x2.splat(i0), 1, i3);
+  for (let oy = oy0; oy < oy1; oy++) {
+    // (X, Y) in one f64x2: the same float64 sums as the reference's scalars
+    let XY = f64x2.replace_lane(f64x2.splat(i1 * <f64>oy + i2), 1, i4 * <f64>oy + i5), Wd = i7 * <f64>oy + i8;
+    const ob = out + (<usize>((oy - oy0) * outW) << 2);
+    for (let ox = 0; ox < outW; ox++) {
+      const pos = affine ? f64x2.mul(XY, invW) : f64x2.mul(XY, f64x2.splat(1.0 / Wd));
+      XY = f64x2.add(XY, step); Wd += i6;
+      const a = ob + (<usize>ox << 2);
+      if (!i64x2.all_true(v128.and(f64x2.ge(pos, lo), f64x2.lt(pos, hi)))) { store<f32>(a, NaN); continue; }
+      store<f32>(a, isL ? lanczos32(src, sw, w, h, xa, xb, ra, rb, pos, tab, scr) : cubic32(src, sw, w, h, xa, xb, ra, rb, pos, tab, scr));
     }
   }
 }

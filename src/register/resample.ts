@@ -6,7 +6,8 @@
  * the negative lobes are dropped; contributions are measured on the values as they are, so a bright pixel next to
  * the sky triggers it and smooth data do not), bicubic (Keys, a = -0.5), bilinear, nearest. Taps beyond the edge replicate it.
  * Lanczos-3 and bicubic run in the WASM-SIMD kernel (src/kernels/resample.ts) when it loads; the TS functions here
- * (warpSeparable, warpRowsStepped) are the reference it is bit-identical to (`DARKROOM_KERNEL=ts` selects them).
+ * (warpSeparable, warpRowsStepped, warpRowsStepped32) are the reference it is bit-identical to (`DARKROOM_KERNEL=ts`
+ * selects them). The general map of unclamped Lanczos-3 and bicubic is computed in float32 (warpRowsStepped32).
  */
 import { Piscina } from 'piscina';
 import { invert, type Mat3 } from './transform.js';
@@ -27,6 +28,45 @@ const LANCZOS = (() => {
       t[i] = (3 * Math.sin(px) * Math.sin(px / 3)) / (px * px);
     }
   }
+  return t;
+})();
+
+/**
+ * Phase tables of the float32 path (warpRowsStepped32): for each of PHASES phases k of the fraction t = s - floor(s)
+ * (t = k / PHASES), the kernel's weights of its taps (Lanczos-3: floor(s) - 2 + i, i < 6; bicubic: floor(s) - 1 + i,
+ * i < 4) from the exact formula, normalized to sum 1 in float64 and rounded to float32, zero-padded to 8 (4), then
+ * their differences to phase k + 1 (float32). A weight is W + g D with g = 4096 t - k: the linear interpolation
+ * of the LUT, done per phase (4 vector loads per axis instead of 6 table look-ups). Lanczos-3 at 0, 16 f32 per
+ * phase; bicubic at PHASE_CUBIC_AT, 8 per phase (the layout of src/kernels/resample-simd.as).
+ */
+const PHASES = 4096;
+const PHASE_CUBIC_AT = PHASES * 16;
+export const PHASE_TABLES = (() => {
+  const t = new Float32Array(PHASES * 16 + PHASES * 8);
+  const lanczos = (d: number): number => {
+    const x = Math.abs(d);
+    if (x === 0) return 1;
+    if (x >= 3) return 0;
+    const px = Math.PI * x;
+    return (3 * Math.sin(px) * Math.sin(px / 3)) / (px * px);
+  };
+  const fill = (at: number, n: number, k: (d: number) => number): void => {
+    const stride = n === 6 ? 16 : 8, half = stride / 2;
+    const ws = (p: number): Float32Array => {
+      const f = p / PHASES, v = new Float64Array(n);
+      let sum = 0;
+      for (let i = 0; i < n; i++) { v[i] = k(f + n / 2 - 1 - i); sum += v[i]!; }
+      return Float32Array.from(v, (x) => x / sum);
+    };
+    let cur = ws(0);
+    for (let p = 0; p < PHASES; p++) {
+      const next = ws(p + 1);
+      for (let i = 0; i < n; i++) { t[at + p * stride + i] = cur[i]!; t[at + p * stride + half + i] = next[i]! - cur[i]!; }
+      cur = next;
+    }
+  };
+  fill(0, 6, lanczos);
+  fill(PHASE_CUBIC_AT, 4, cubic);
   return t;
 })();
 
@@ -125,7 +165,8 @@ export function warpRows(job: Warp, out: Float32Array, oy0: number, oy1: number,
   const separable = windowed && nearlySeparable(job.inv, job.outW, job.outH);
   if (windowed && oy1 > oy0 && job.outW > 0 && job.w > 0 && job.h > 0 && warpRowsWasm(job, out, oy0, oy1, separable)) return;
   if (separable) warpSeparable(job, out, oy0, oy1);
-  else if (windowed) warpRowsStepped(job, out, oy0, oy1);
+  else if (windowed && clampedLanczos(job)) warpRowsStepped(job, out, oy0, oy1);
+  else if (windowed) warpRowsStepped32(job, out, oy0, oy1);
   else warpDirect(job, out, oy0, oy1);
 }
 
@@ -138,10 +179,8 @@ function warpRowsWasm(job: Warp, out: Float32Array, oy0: number, oy1: number, se
   if (!k) return false;
   try {
     if (separable) k.separable(job, separableTables(job, oy0, oy1), out, oy0, oy1);
-    else {
-      const isL = job.interp === 'lanczos3';
-      k.stepped(job, job.inv, isL, isL && job.clamp > 0 ? job.clamp : Infinity, LANCZOS, out, oy0, oy1);
-    }
+    else if (clampedLanczos(job)) k.stepped(job, job.inv, job.clamp, LANCZOS, out, oy0, oy1);
+    else k.stepped32(job, job.inv, job.interp === 'lanczos3', PHASE_TABLES, out, oy0, oy1);
     return true;
   } catch (e) {
     if (e instanceof RangeError) return false;
@@ -149,6 +188,11 @@ function warpRowsWasm(job: Warp, out: Float32Array, oy0: number, oy1: number, se
   } finally {
     resampleKernelDone();
   }
+}
+
+/** Lanczos-3 with the ringing clamp: the general map runs in float64 (warpRowsStepped); otherwise in float32 (warpRowsStepped32). */
+function clampedLanczos(job: Warp): boolean {
+  return job.interp === 'lanczos3' && job.clamp > 0;
 }
 
 /** The tables of the WASM separable path: columnTables, and per output row of [oy0, oy1) its first tap, weights and flag. */
@@ -306,21 +350,20 @@ function warpDirect(job: Warp, out: Float32Array, oy0: number, oy1: number): voi
 }
 
 /**
- * General (affine or projective) map, Lanczos-3 or bicubic, output rows [oy0, oy1): the homogeneous source position
+ * General (affine or projective) map, clamped Lanczos-3 (float64; unclamped Lanczos-3 and bicubic: warpRowsStepped32),
+ * output rows [oy0, oy1): the homogeneous source position
  * (X, Y, W) = inv (ox, oy, 1) is stepped along each output row (X += inv[0], Y += inv[3], W += inv[6]; restarted
  * exactly at each row start), so a pixel costs three additions and one division (none for affine maps) instead of a
  * matrix product. Lanczos-3 is unrolled (6 x 6 taps read straight from the source, weights in registers from the same
  * LUT, the clamped 1-D passes inlined with the arithmetic of `clampedPass`); nothing is allocated per pixel.
  */
 function warpRowsStepped(job: Warp, out: Float32Array, oy0: number, oy1: number): void {
-  const { src, w, h, inv, outW, interp, clamp } = job;
-  const isL = interp === 'lanczos3';
-  const doClamp = isL && clamp > 0;
+  const { src, w, h, inv, outW, clamp } = job;
   const i0 = inv[0]!, i1 = inv[1]!, i2 = inv[2]!, i3 = inv[3]!, i4 = inv[4]!, i5 = inv[5]!, i6 = inv[6]!, i7 = inv[7]!, i8 = inv[8]!;
   const affine = i6 === 0 && i7 === 0;
   const invW = 1 / i8;
   const xmax = w - 0.5, ymax = h - 0.5;
-  const cl = doClamp ? clamp : Infinity; // Infinity: sn / sp > Infinity never holds, so pass6 is the plain sum
+  const cl = clamp;
   const wx = new Float64Array(6), wy = new Float64Array(6), col = new Float64Array(6);
   const L3 = 3 * LUT_RES;
   for (let oy = oy0; oy < oy1; oy++) {
@@ -331,7 +374,6 @@ function warpRowsStepped(job: Warp, out: Float32Array, oy0: number, oy1: number)
       if (affine) { sx = X * invW; sy = Y * invW; } else { const iw = 1 / Wd; sx = X * iw; sy = Y * iw; }
       if (!(sx >= -0.5 && sx < xmax && sy >= -0.5 && sy < ymax)) { out[ob + ox] = NaN; continue; }
       const fx = Math.floor(sx), fy = Math.floor(sy);
-      if (!isL) { out[ob + ox] = bicubicAt(src, w, h, sx, sy, fx, fy); continue; }
       const x0 = fx - 2, y0 = fy - 2;
       // weights, normalized to sum 1 (kernelWeights' arithmetic, written out: no calls with number arguments here,
       // which V8 would box when it stops inlining)
@@ -394,26 +436,56 @@ function warpRowsStepped(job: Warp, out: Float32Array, oy0: number, oy1: number)
   }
 }
 
-/** Keys bicubic (a = -0.5) at (sx, sy), 4 x 4 taps, edges replicated; the weights as `kernelWeights` makes them. */
-function bicubicAt(src: Float32Array, w: number, h: number, sx: number, sy: number, fx: number, fy: number): number {
-  const x0 = fx - 1, y0 = fy - 1;
-  let a0 = cubic(sx - x0), a1 = cubic(sx - x0 - 1), a2 = cubic(sx - x0 - 2), a3 = cubic(sx - x0 - 3);
-  let q = 1 / (a0 + a1 + a2 + a3);
-  a0 *= q; a1 *= q; a2 *= q; a3 *= q;
-  let b0 = cubic(sy - y0), b1 = cubic(sy - y0 - 1), b2 = cubic(sy - y0 - 2), b3 = cubic(sy - y0 - 3);
-  q = 1 / (b0 + b1 + b2 + b3);
-  b0 *= q; b1 *= q; b2 *= q; b3 *= q;
-  const e = w - 1;
-  const xa = x0 < 0 ? 0 : x0 > e ? e : x0, xb = x0 + 1 < 0 ? 0 : x0 + 1 > e ? e : x0 + 1;
-  const xc = x0 + 2 < 0 ? 0 : x0 + 2 > e ? e : x0 + 2, xd = x0 + 3 < 0 ? 0 : x0 + 3 > e ? e : x0 + 3;
-  let s = 0;
-  for (let j = 0; j < 4; j++) {
-    const yy = y0 + j;
-    const r = (yy < 0 ? 0 : yy >= h ? h - 1 : yy) * w;
-    const c = src[r + xa]! * a0 + src[r + xb]! * a1 + src[r + xc]! * a2 + src[r + xd]! * a3;
-    s += c * (j === 0 ? b0 : j === 1 ? b1 : j === 2 ? b2 : b3);
+/**
+ * General map, unclamped Lanczos-3 or bicubic, output rows [oy0, oy1), in float32 arithmetic: the reference of the
+ * WASM kernel's float32 path (resample-simd.as stepped32), bit for bit. Positions are stepped as in warpRowsStepped
+ * (float64); the weights come from PHASE_TABLES; per tap column i, c_i = sum_j b_j v_ji over the tap rows in order,
+ * then p_i = c_i a_i and the result ((p0 + p2) + p4) + ((p1 + p3) + p5) (bicubic (p0 + p2) + (p1 + p3)); every
+ * product and sum is rounded to float32 (Math.fround, or a store into a Float32Array), as the kernel's f32x4 lanes do.
+ * Within 1e-5 of the local range of the float64 path (test/kernels/resample.test.ts).
+ */
+function warpRowsStepped32(job: Warp, out: Float32Array, oy0: number, oy1: number): void {
+  const { src, w, h, inv, outW } = job;
+  const isL = job.interp === 'lanczos3';
+  const n = isL ? 6 : 4, stride = isL ? 16 : 8, half = stride / 2, at = isL ? 0 : PHASE_CUBIC_AT, r = isL ? 2 : 1;
+  const T = PHASE_TABLES, f = Math.fround;
+  const i0 = inv[0]!, i1 = inv[1]!, i2 = inv[2]!, i3 = inv[3]!, i4 = inv[4]!, i5 = inv[5]!, i6 = inv[6]!, i7 = inv[7]!, i8 = inv[8]!;
+  const affine = i6 === 0 && i7 === 0;
+  const invW = 1 / i8;
+  const xmax = w - 0.5, ymax = h - 0.5;
+  const wx = new Float32Array(n), wy = new Float32Array(n), c = new Float32Array(n), p = new Float32Array(n);
+  const cols = new Int32Array(n);
+  for (let oy = oy0; oy < oy1; oy++) {
+    let X = i1 * oy + i2, Y = i4 * oy + i5, Wd = i7 * oy + i8;
+    const ob = oy * outW;
+    for (let ox = 0; ox < outW; ox++, X += i0, Y += i3, Wd += i6) {
+      let sx: number, sy: number;
+      if (affine) { sx = X * invW; sy = Y * invW; } else { const iw = 1 / Wd; sx = X * iw; sy = Y * iw; }
+      if (!(sx >= -0.5 && sx < xmax && sy >= -0.5 && sy < ymax)) { out[ob + ox] = NaN; continue; }
+      const fx = Math.floor(sx), fy = Math.floor(sy);
+      const ax = (sx - fx) * PHASES, ay = (sy - fy) * PHASES;
+      const kx = Math.min(ax | 0, PHASES - 1), ky = Math.min(ay | 0, PHASES - 1); // s - floor(s) is 1 for s = -1e-17
+      const gx = f(ax - kx), gy = f(ay - ky);
+      const bx = at + kx * stride, by = at + ky * stride;
+      for (let i = 0; i < n; i++) {
+        wx[i] = T[bx + i]! + f(gx * T[bx + half + i]!);
+        wy[i] = T[by + i]! + f(gy * T[by + half + i]!);
+        const xx = fx - r + i;
+        cols[i] = xx < 0 ? 0 : xx >= w ? w - 1 : xx;
+      }
+      for (let j = 0; j < n; j++) {
+        const yy = fy - r + j;
+        const row = (yy < 0 ? 0 : yy >= h ? h - 1 : yy) * w;
+        const b = wy[j]!;
+        for (let i = 0; i < n; i++) {
+          const t = f(b * src[row + cols[i]!]!);
+          c[i] = j === 0 ? t : c[i]! + t;
+        }
+      }
+      for (let i = 0; i < n; i++) p[i] = c[i]! * wx[i]!;
+      out[ob + ox] = isL ? f(f(p[0]! + p[2]!) + p[4]!) + f(f(p[1]! + p[3]!) + p[5]!) : f(p[0]! + p[2]!) + f(p[1]! + p[3]!);
+    }
   }
-  return s;
 }
 
 /** Frames above this many output pixels go to the worker pool (when one is given with more than one thread). */
