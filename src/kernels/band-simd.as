@@ -23,9 +23,11 @@
 //   data (f32):   frame-major chunk, data[i * P + p]
 //   out, rejLo, rejHi (f32, P each), flags (u8, P), counts (f64): frameLow[n], frameHigh[n]
 //   pairs (i32):  compare-exchange pairs of a sorting network for n values
-//   scratch:      10 * n * 16 bytes (SCRATCH_VECS in wasm.ts)
+//   scratch:      13 * n * 16 bytes (SCRATCH_VECS in wasm.ts): PAIR_VECS, a mask, two counters
 
 const PRM_FIX: i32 = 14;
+/** Scratch vectors (n f64x2 each) of the pixel pair; `band` puts the mask and the counters after them. */
+const PAIR_VECS: i32 = 10;
 
 @inline function ldv(base: usize, k: i32): v128 {
   return v128.load(base + (<usize>k << 4));
@@ -130,16 +132,32 @@ function sortNetPairs(pairs: usize, npairs: i32): void {
 /** Per-lane mean of base[lo_j..hi_j), summed in index order (as meanOf in reject.ts). */
 function meanMasked(base: usize, n: i32, LO: v128, HI: v128): v128 {
   let s = f64x2.splat(0);
-  for (let k = 0; k < n; k++) s = f64x2.add(s, v128.and(ldv(base, k), rangeMask(k, LO, HI)));
+  const lo = <i32>i64x2.extract_lane(LO, 0);
+  const hi = <i32>i64x2.extract_lane(HI, 0);
+  // both lanes on the same slots: no masks (a sum from +0 is the same with or without the +0 terms)
+  if (lo == <i32>i64x2.extract_lane(LO, 1) && hi == <i32>i64x2.extract_lane(HI, 1)) {
+    for (let k = lo; k < hi; k++) s = f64x2.add(s, ldv(base, k));
+  } else {
+    for (let k = 0; k < n; k++) s = f64x2.add(s, v128.and(ldv(base, k), rangeMask(k, LO, HI)));
+  }
   return f64x2.div(s, countOf(LO, HI));
 }
 
 /** Per-lane std of base[lo_j..hi_j) with ddof, summed in index order (as stdOf in reject.ts). */
 function stdAbout(base: usize, n: i32, LO: v128, HI: v128, ddof: f64, m: v128): v128 {
   let ss = f64x2.splat(0);
-  for (let k = 0; k < n; k++) {
-    const d = f64x2.sub(ldv(base, k), m);
-    ss = f64x2.add(ss, v128.and(f64x2.mul(d, d), rangeMask(k, LO, HI)));
+  const lo = <i32>i64x2.extract_lane(LO, 0);
+  const hi = <i32>i64x2.extract_lane(HI, 0);
+  if (lo == <i32>i64x2.extract_lane(LO, 1) && hi == <i32>i64x2.extract_lane(HI, 1)) {
+    for (let k = lo; k < hi; k++) {
+      const d = f64x2.sub(ldv(base, k), m);
+      ss = f64x2.add(ss, f64x2.mul(d, d));
+    }
+  } else {
+    for (let k = 0; k < n; k++) {
+      const d = f64x2.sub(ldv(base, k), m);
+      ss = f64x2.add(ss, v128.and(f64x2.mul(d, d), rangeMask(k, LO, HI)));
+    }
   }
   return f64x2.sqrt(f64x2.div(ss, f64x2.sub(countOf(LO, HI), f64x2.splat(ddof))));
 }
@@ -196,7 +214,12 @@ function clipLane(j: i32, minV: f64, maxV: f64, clipLow: bool, clipHigh: bool): 
   return nlo != lo || nhi != hi;
 }
 
-/** One winsorization of both lanes (sigma S, centres MED) until the relative change is small. */
+/**
+ * One winsorization of both lanes (sigma S, centres MED) until the relative change is small; the
+ * winsorized values are left in Wb. The values after t clamps are the cut values clamped once to
+ * the intersection of the t bounds (the bounds all hold the median, and a clamp only selects), so
+ * only the bounds are carried. The sign of a zero may differ, which no sum sees (x + -0 = x + +0).
+ */
 function winsorSigma(n: i32, MED: v128, S0: v128, act0: bool, act1: bool, cut: f64): v128 {
   let S = S0;
   const LO = curLO();
@@ -207,19 +230,42 @@ function winsorSigma(n: i32, MED: v128, S0: v128, act0: bool, act1: bool, cut: f
     const x = ldv(V, k);
     stv(Wb, k, v128.bitselect(MED, x, v128.or(f64x2.lt(x, C0), f64x2.gt(x, C1))));
   }
+  // both lanes on the same slots: sums over [lo, hi) without masks
+  const same = lo0 == lo1 && hi0 == hi1;
+  if (!same) fillMasks(n, MKA, LO, HI);
+  const k0 = same ? lo0 : 0;
+  const k1 = same ? hi0 : n;
+  const C = countOf(LO, HI);
+  const C1n = f64x2.sub(C, f64x2.splat(1));
+  const H = f64x2.splat(1.5);
+  let A = f64x2.splat(-Infinity);
+  let B = f64x2.splat(Infinity);
   let done0 = !act0;
   let done1 = !act1;
   for (let it = 0; it < 100; it++) {
-    const M0 = f64x2.sub(MED, f64x2.mul(f64x2.splat(1.5), S));
-    const M1 = f64x2.add(MED, f64x2.mul(f64x2.splat(1.5), S));
     // a lane that has converged keeps its winsorized values (their mean is the clipping centre)
     const DONE = i64x2(done0 ? -1 : 0, done1 ? -1 : 0);
-    for (let k = 0; k < n; k++) {
-      const W = ldv(Wb, k);
-      stv(Wb, k, v128.bitselect(W, f64x2.pmin(f64x2.pmax(W, M0), M1), DONE));
+    A = v128.bitselect(A, f64x2.pmax(A, f64x2.sub(MED, f64x2.mul(H, S))), DONE);
+    B = v128.bitselect(B, f64x2.pmin(B, f64x2.add(MED, f64x2.mul(H, S))), DONE);
+    let s = f64x2.splat(0);
+    let q = f64x2.splat(0);
+    if (same) {
+      for (let k = k0; k < k1; k++) s = f64x2.add(s, clampAt(Wb, k, A, B));
+      const m = f64x2.div(s, C);
+      for (let k = k0; k < k1; k++) {
+        const d = f64x2.sub(clampAt(Wb, k, A, B), m);
+        q = f64x2.add(q, f64x2.mul(d, d));
+      }
+    } else {
+      for (let k = 0; k < n; k++) s = f64x2.add(s, v128.and(clampAt(Wb, k, A, B), ldv(MKA, k)));
+      const m = f64x2.div(s, C);
+      for (let k = 0; k < n; k++) {
+        const d = f64x2.sub(clampAt(Wb, k, A, B), m);
+        q = f64x2.add(q, v128.and(f64x2.mul(d, d), ldv(MKA, k)));
+      }
     }
     const SP = S;
-    const SN = f64x2.mul(f64x2.splat(1.134), stdMasked(Wb, n, LO, HI, 1));
+    const SN = f64x2.mul(f64x2.splat(1.134), f64x2.sqrt(f64x2.div(q, C1n)));
     S = v128.bitselect(SP, SN, DONE);
     if (!done0) {
       const a = f64x2.extract_lane(SN, 0), b = f64x2.extract_lane(SP, 0);
@@ -231,6 +277,7 @@ function winsorSigma(n: i32, MED: v128, S0: v128, act0: bool, act1: bool, cut: f
     }
     if (done0 && done1) break;
   }
+  for (let k = 0; k < n; k++) stv(Wb, k, clampAt(Wb, k, A, B));
   return S;
 }
 
@@ -262,6 +309,18 @@ function winsorized(n: i32, prm: usize, clipLow: bool, clipHigh: bool): void {
       act1 = clipLane(1, wm - prmAt(K, 2 * c) * sg, wm + prmAt(K, 2 * c + 1) * sg, clipLow, clipHigh) && hi1 - lo1 > 3;
     }
   }
+}
+
+let MKA: usize = 0; // per slot, the lanes inside [lo, hi) (mask; winsorSigma with unequal bounds)
+let CL: usize = 0; // per frame: pixels rejected low so far (i64 lanes)
+let CH: usize = 0; // per frame: pixels rejected high so far
+
+function fillMasks(n: i32, MK: usize, LO: v128, HI: v128): void {
+  for (let k = 0; k < n; k++) stv(MK, k, rangeMask(k, LO, HI));
+}
+
+@inline function clampAt(W: usize, k: i32, A: v128, B: v128): v128 {
+  return f64x2.pmin(f64x2.pmax(ldv(W, k), A), B);
 }
 
 /**
@@ -550,8 +609,8 @@ function combinePair(n: i32, combine: i32, ca: usize, cb: usize, wt: usize, pair
   return f64x2(medLane(Wb, 0, hi0 - lo0, 0), medLane(Wb, 0, hi1 - lo1, 1));
 }
 
-/** Adds the pair's rejections to the per-frame counts and stores its rejection fractions. */
-function countPair(n: i32, fLow: usize, fHigh: usize, invN: f64, rejLo: usize, rejHi: usize, p: i32): void {
+/** Adds the pair's rejections to the per-frame counts (lane counters CL, CH) and stores its rejection fractions. */
+function countPair(n: i32, invN: f64, rejLo: usize, rejHi: usize, p: i32): void {
   let RLC = i64x2.splat(0);
   let RHC = i64x2.splat(0);
   for (let i = 0; i < n; i++) {
@@ -559,16 +618,51 @@ function countPair(n: i32, fLow: usize, fHigh: usize, invN: f64, rejLo: usize, r
     const highM = ldv(KH, i);
     RLC = i64x2.sub(RLC, lowM);
     RHC = i64x2.sub(RHC, highM);
-    const nl = i64x2.extract_lane(lowM, 0) + i64x2.extract_lane(lowM, 1);
-    const nh = i64x2.extract_lane(highM, 0) + i64x2.extract_lane(highM, 1);
-    if (nl != 0) store<f64>(fLow + (<usize>i << 3), load<f64>(fLow + (<usize>i << 3)) - <f64>nl);
-    if (nh != 0) store<f64>(fHigh + (<usize>i << 3), load<f64>(fHigh + (<usize>i << 3)) - <f64>nh);
+    stv(CL, i, i64x2.sub(ldv(CL, i), lowM));
+    stv(CH, i, i64x2.sub(ldv(CH, i), highM));
   }
+  storeFractions(RLC, RHC, invN, rejLo, rejHi, p);
+}
+
+@inline function storeFractions(RLC: v128, RHC: v128, invN: f64, rejLo: usize, rejHi: usize, p: i32): void {
   const N = f64x2.splat(invN);
   const rl = f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(RLC, RLC, 0, 2, 0, 2)), N);
   const rh = f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(RHC, RHC, 0, 2, 0, 2)), N);
   v128.store64_lane(rejLo + (<usize>p << 2), f32x4.demote_f64x2_zero(rl), 0);
   v128.store64_lane(rejHi + (<usize>p << 2), f32x4.demote_f64x2_zero(rh), 0);
+}
+
+/**
+ * Average combination of a pair rejected by value (masksByValue, combinePair and countPair in one
+ * pass, the same sums in the same order); returns the result.
+ */
+function averageByValue(n: i32, reject: i32, ca: usize, cb: usize, wt: usize, invN: f64, rejLo: usize, rejHi: usize, p: i32): v128 {
+  let LOWV = f64x2.splat(-Infinity);
+  let HIGHV = f64x2.splat(Infinity);
+  if (reject != 0) {
+    LOWV = f64x2(lane(V, lo0, 0), lane(V, lo1, 1));
+    HIGHV = f64x2(lane(V, hi0 - 1, 0), lane(V, hi1 - 1, 1));
+  }
+  let s = f64x2.splat(0);
+  let sw = f64x2.splat(0);
+  let RLC = i64x2.splat(0);
+  let RHC = i64x2.splat(0);
+  for (let i = 0; i < n; i++) {
+    const r = ldv(R, i);
+    const lowM = f64x2.lt(r, LOWV);
+    const highM = f64x2.gt(r, HIGHV);
+    const kept = v128.not(v128.or(lowM, highM));
+    const c = f64x2.add(f64x2.mul(f64x2.splat(load<f64>(ca + (<usize>i << 3))), ldv(X, i)), f64x2.splat(load<f64>(cb + (<usize>i << 3))));
+    const w = f64x2.splat(load<f64>(wt + (<usize>i << 3)));
+    s = f64x2.add(s, v128.and(f64x2.mul(w, c), kept));
+    sw = f64x2.add(sw, v128.and(w, kept));
+    RLC = i64x2.sub(RLC, lowM);
+    RHC = i64x2.sub(RHC, highM);
+    stv(CL, i, i64x2.sub(ldv(CL, i), lowM));
+    stv(CH, i, i64x2.sub(ldv(CH, i), highM));
+  }
+  storeFractions(RLC, RHC, invN, rejLo, rejHi, p);
+  return f64x2.div(s, sw);
 }
 
 /** Loads pixel pair p of every frame into X, R (and V, FI); false when a value is non-finite or range-rejected. */
@@ -587,9 +681,44 @@ function gather(n: i32, P: i32, p: i32, data: usize, ra: usize, rb: usize, RL: v
   return true;
 }
 
-@inline function flagPair(flags: usize, p: i32): void {
+@inline function flagPair(flags: usize, p: i32): i32 {
   store<u8>(flags + p, 1);
   store<u8>(flags + p + 1, 1);
+  return 2;
+}
+
+/** Reject (bounds from the whole stack) and finish a gathered pair; returns the pixels flagged. */
+function onePair(
+  n: i32, reject: i32, combine: i32, prm: usize, pairs: usize, npairs: i32, clipLow: bool, clipHigh: bool,
+  ca: usize, cb: usize, wt: usize, invN: f64, out: usize, rejLo: usize, rejHi: usize, flags: usize, p: i32,
+): i32 {
+  lo0 = 0;
+  hi0 = n;
+  lo1 = 0;
+  hi1 = n;
+  if (reject != 0) reject_(reject, n, prm, pairs, npairs, clipLow, clipHigh);
+  return finishPair(n, reject, combine, ca, cb, wt, pairs, npairs, invN, out, rejLo, rejHi, flags, p);
+}
+
+/** Masks, combination, counts and output of a rejected pair (bounds lo0..hi1); returns the pixels flagged. */
+function finishPair(
+  n: i32, reject: i32, combine: i32, ca: usize, cb: usize, wt: usize, pairs: usize, npairs: i32,
+  invN: f64, out: usize, rejLo: usize, rejHi: usize, flags: usize, p: i32,
+): i32 {
+  if (hi0 - lo0 <= 0 || hi1 - lo1 <= 0) return flagPair(flags, p);
+  let res: v128;
+  if (combine == 0 && !rankBased(reject)) res = averageByValue(n, reject, ca, cb, wt, invN, rejLo, rejHi, p);
+  else {
+    if (rankBased(reject)) masksBySlot(n, reject == 6);
+    else masksByValue(n, reject);
+    res = combinePair(n, combine, ca, cb, wt, pairs, npairs);
+    if (combine == 1 && !i64x2.all_true(f64x2.ne(res, f64x2.splat(0)))) return flagPair(flags, p);
+    countPair(n, invN, rejLo, rejHi, p);
+  }
+  store<u8>(flags + p, 0);
+  store<u8>(flags + p + 1, 0);
+  v128.store64_lane(out + (<usize>p << 2), f32x4.demote_f64x2_zero(res), 0);
+  return 0;
 }
 
 function setScratch(scratch: usize, n: i32): void {
@@ -630,35 +759,26 @@ export function band(
   const fHigh = counts + (<usize>n << 3);
   const invN = 1.0 / <f64>n;
   const ranks = rankBased(reject);
+  MKA = scratch + (<usize>PAIR_VECS * (<usize>n << 4));
+  CL = MKA + (<usize>n << 4);
+  CH = CL + (<usize>n << 4);
+  for (let i = 0; i < n; i++) {
+    stv(CL, i, i64x2.splat(0));
+    stv(CH, i, i64x2.splat(0));
+  }
   let flagged = 0;
   for (let p = 0; p < P; p += 2) {
     if (!gather(n, P, p, data, ra, rb, RL, RH, ranks)) {
-      flagPair(flags, p);
-      flagged += 2;
+      flagged += flagPair(flags, p);
       continue;
     }
-    lo0 = 0;
-    hi0 = n;
-    lo1 = 0;
-    hi1 = n;
-    if (reject != 0) reject_(reject, n, prm, pairs, npairs, clipLow, clipHigh);
-    if (hi0 - lo0 <= 0 || hi1 - lo1 <= 0) {
-      flagPair(flags, p);
-      flagged += 2;
-      continue;
-    }
-    if (ranks) masksBySlot(n, reject == 6);
-    else masksByValue(n, reject);
-    const res = combinePair(n, combine, ca, cb, wt, pairs, npairs);
-    if (combine == 1 && !i64x2.all_true(f64x2.ne(res, f64x2.splat(0)))) {
-      flagPair(flags, p);
-      flagged += 2;
-      continue;
-    }
-    store<u8>(flags + p, 0);
-    store<u8>(flags + p + 1, 0);
-    v128.store64_lane(out + (<usize>p << 2), f32x4.demote_f64x2_zero(res), 0);
-    countPair(n, fLow, fHigh, invN, rejLo, rejHi, p);
+    flagged += onePair(n, reject, combine, prm, pairs, npairs, clipLow, clipHigh, ca, cb, wt, invN, out, rejLo, rejHi, flags, p);
+  }
+  for (let i = 0; i < n; i++) {
+    const l = ldv(CL, i);
+    const h = ldv(CH, i);
+    store<f64>(fLow + (<usize>i << 3), load<f64>(fLow + (<usize>i << 3)) + <f64>(i64x2.extract_lane(l, 0) + i64x2.extract_lane(l, 1)));
+    store<f64>(fHigh + (<usize>i << 3), load<f64>(fHigh + (<usize>i << 3)) + <f64>(i64x2.extract_lane(h, 0) + i64x2.extract_lane(h, 1)));
   }
   return flagged;
 }

@@ -35,8 +35,8 @@ const WASM_REJECTS = new Set<number>(Object.values(REJECT_CODES));
 const WASM_COMBINES = new Set([0, 1, 2, 3, 4]);
 /** Fixed parameters before the per-frame arrays (band-simd.as PRM_FIX). */
 const PRM_FIX = 14;
-/** Scratch vectors of n f64x2 (band-simd.as SCRATCH_VECS). */
-const SCRATCH_VECS = 10;
+/** Scratch vectors of n f64x2 (band-simd.as: PAIR_VECS of the pair, a mask, two counters). */
+const SCRATCH_VECS = 13;
 
 function wasmCandidates(): URL[] {
   // dist/kernels/band-simd.wasm beside the compiled module; build/kernels/ from the source tree
