@@ -11,7 +11,7 @@
 import type { FitsHeader } from '../fits/header.js';
 import type { Image } from './image.js';
 import { noiseMRS, noiseRows, type NoiseEstimate } from './noise.js';
-import { finiteValues, ikssOfFinite } from '../kernels/ikss.js';
+import { ikssOfPlane } from '../kernels/ikss.js';
 
 const two = (c: number): string => String(c).padStart(2, '0');
 
@@ -102,7 +102,7 @@ export function readLocationKeywords(h: FitsHeader, channels: number): number[] 
 export function stampStatistics(img: Image): NoiseEstimate[] {
   const est = measureNoise(img);
   writeNoiseKeywords(img.header, est);
-  const ik = img.data.map((p) => ikssOfFinite(finiteValues(p)));
+  const ik = img.data.map((p) => ikssOfPlane(p));
   writeScaleKeywords(img.header, ik.map((r) => r.scale));
   writeLocationKeywords(img.header, ik.map((r) => r.location));
   return est;

@@ -14,7 +14,7 @@ import { arrayScan, rowScan, rowsForBytes, streamIkss, streamMedian, type BandSc
 import { noiseMRS, noiseRows } from '../image/noise.js';
 import { readLocationKeywords, readNoiseKeywords, readScaleKeywords } from '../image/noise-keywords.js';
 import type { IntegrateOptions, Normalize, RejectNormalize } from './options.js';
-import { finiteValues, ikssOfFinite } from '../kernels/ikss.js';
+import { ikssOfPlane } from '../kernels/ikss.js';
 
 export interface OpenFrame {
   path: string;
@@ -100,7 +100,7 @@ function scanLocationScale(scan: BandScan, estimator: 'ikss' | 'mad', memoryByte
 
 /** Location/scale of a plane in memory (not modified): IKSS by the sorted-values loop (kernels/ikss.ts, the same answer in fewer passes). */
 function wholeLocationScale(plane: Float32Array, estimator: 'ikss' | 'mad', memoryBytes: number): { location: number; scale: number } {
-  return estimator === 'ikss' ? ikssOfFinite(finiteValues(plane)) : scanLocationScale(arrayScan(plane), estimator, memoryBytes);
+  return estimator === 'ikss' ? ikssOfPlane(plane) : scanLocationScale(arrayScan(plane), estimator, memoryBytes);
 }
 
 /** Whether a plane and the estimator's copies fit the budget (then it is read whole). */

@@ -117,3 +117,64 @@ export function biweight(vals: usize, n: i32, lo: f64, hi: f64, m: f64, inv: f64
   store<f64>(out, num);
   store<f64>(out + 8, den);
 }
+
+/**
+ * The window of ikss-window.ts (its TS reference `buildWindow`): over the n float32 at src (finite), the keys' minimum
+ * and maximum and the count below wlo into stats (3 u32), the values whose key k has wlo <= k <= wlo + span counted by
+ * bucket (k - wlo) >>> shift into cum (buckets + 1 u32: the start of each bucket, the total last) and scattered into
+ * dst by bucket, in their order within a bucket.
+ */
+export function window(src: usize, n: i32, wlo: u32, span: u32, shift: u32, buckets: i32, cum: usize, dst: usize, stats: usize): void {
+  let kmin: u32 = 0xffffffff;
+  let kmax: u32 = 0;
+  let below: u32 = 0;
+  memory.fill(cum, 0, <usize>(buckets + 1) << 2);
+  for (let i = 0; i < n; i++) {
+    const bits = load<u32>(src + (<usize>i << 2));
+    const k = bits ^ ((<u32>(<i32>bits >> 31)) | 0x80000000);
+    kmin = min(kmin, k);
+    kmax = max(kmax, k);
+    if (k < wlo) below++;
+    else {
+      const d = k - wlo;
+      if (d <= span) {
+        const q = cum + ((<usize>(d >>> shift) + 1) << 2);
+        store<u32>(q, load<u32>(q) + 1);
+      }
+    }
+  }
+  let acc: u32 = 0;
+  for (let c = 0; c <= buckets; c++) {
+    const q = cum + (<usize>c << 2);
+    acc += load<u32>(q);
+    store<u32>(q, acc);
+  }
+  for (let i = 0; i < n; i++) {
+    const bits = load<u32>(src + (<usize>i << 2));
+    const k = bits ^ ((<u32>(<i32>bits >> 31)) | 0x80000000);
+    if (k >= wlo && k - wlo <= span) {
+      const q = cum + (<usize>((k - wlo) >>> shift) << 2);
+      const j = load<u32>(q);
+      store<u32>(q, j + 1);
+      store<u32>(dst + (<usize>j << 2), bits);
+    }
+  }
+  for (let c = buckets; c > 0; c--) store<u32>(cum + (<usize>c << 2), load<u32>(cum + (<usize>(c - 1) << 2)));
+  store<u32>(cum, 0);
+  store<u32>(stats, kmin);
+  store<u32>(stats + 4, kmax);
+  store<u32>(stats + 8, below);
+}
+
+/** Move the finite float32 of the n at src to its start, in order (in place): returns their count. */
+export function compactFinite(src: usize, n: i32): i32 {
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const bits = load<u32>(src + (<usize>i << 2));
+    if ((bits & 0x7f800000) != 0x7f800000) {
+      store<u32>(src + (<usize>k << 2), bits);
+      k++;
+    }
+  }
+  return k;
+}

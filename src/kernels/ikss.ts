@@ -10,6 +10,10 @@
  */
 import { ikssFrom, ikssScale, IKSS_MAX_ITER, RADIX_MIN } from '../image/stats.js';
 import { IKSS_WASM_BIWEIGHT_MAX_VALUES, ikssKernel, ikssKernelDone } from './ikss-wasm.js';
+import { buildWindow, OutsideWindow, WINDOW_BUCKETS, windowOf, WindowSorted, type SortedValues } from './ikss-window.js';
+
+/** Sets of at least this many values read their order statistics from a window (ikss-window.ts). */
+export const WINDOW_MIN = 1 << 16;
 
 /** The values (finite float32) sorted ascending: LSD radix sort of their order-preserving keys (digits of 11, 11 and 10 bits). */
 export function sortFinite(a: Float32Array): Float32Array {
@@ -75,10 +79,22 @@ function upperBound(s: Float32Array, a: number, b: number, x: number): number {
   return lo;
 }
 
+/** All the values sorted in an array. */
+function arraySorted(s: Float32Array): SortedValues {
+  return { at: (i) => s[i]!, lowerBound: (a, b, x) => lowerBound(s, a, b, x), upperBound: (a, b, x) => upperBound(s, a, b, x) };
+}
+
+/** s.at(i), which must be a value read exactly (not a window's -/+Infinity for a value outside it). */
+function exact(s: SortedValues, i: number): number {
+  const v = s.at(i);
+  if (!Number.isFinite(v)) throw new OutsideWindow();
+  return v;
+}
+
 /** The median of s[a..b) (sorted): numpy's mean of the two middle values for an even count. */
-function medianOfRange(s: Float32Array, a: number, n: number): number {
-  const lo = s[a + ((n - 1) >> 1)]!;
-  const hi = s[a + (n >> 1)]!;
+function medianOfRange(s: SortedValues, a: number, n: number): number {
+  const lo = exact(s, a + ((n - 1) >> 1));
+  const hi = exact(s, a + (n >> 1));
   return lo === hi ? lo : (lo + hi) / 2;
 }
 
@@ -86,15 +102,17 @@ function medianOfRange(s: Float32Array, a: number, n: number): number {
  * The median of |s[i] - m| rounded to float32 over the sorted range s[a..b): the deviations grow
  * outward from m on both sides (left: |s[p-1-x] - m|, right: |s[p+y] - m|, p the first index with
  * s >= m), two ascending lists whose ranks (n-1)/2 and n/2 are found by bisection; rounding keeps
- * the order, so the rounded order statistics are the rounded exact ones.
+ * the order, so the rounded order statistics are the rounded exact ones. A window's reads outside it
+ * (Infinity deviations) keep both lists ascending; the answer stands when the four reads that certify
+ * the split (the last taken and the first left of each list) are exact.
  */
-function madOfRange(s: Float32Array, a: number, b: number, m: number): number {
+function madOfRange(s: SortedValues, a: number, b: number, m: number): number {
   const n = b - a;
-  const p = lowerBound(s, a, b, m);
+  const p = s.lowerBound(a, b, m);
   const na = p - a;
   const nb = b - p;
-  const A = (x: number): number => Math.abs(s[p - 1 - x]! - m);
-  const B = (y: number): number => Math.abs(s[p + y]! - m);
+  const A = (x: number): number => Math.abs(s.at(p - 1 - x) - m);
+  const B = (y: number): number => Math.abs(s.at(p + y) - m);
   // the k-th smallest (0-based) of the union: i values from the left list, k + 1 - i from the right
   const kth = (k: number): number => {
     let lo = Math.max(0, k + 1 - nb);
@@ -109,6 +127,7 @@ function madOfRange(s: Float32Array, a: number, b: number, m: number): number {
     const j = k + 1 - i;
     const x = i > 0 ? A(i - 1) : -Infinity;
     const y = j > 0 ? B(j - 1) : -Infinity;
+    if ((i < na && A(i) === Infinity) || (j < nb && B(j) === Infinity) || x === Infinity || y === Infinity) throw new OutsideWindow();
     return x > y ? x : y;
   };
   const v0 = Math.fround(kth((n - 1) >> 1));
@@ -156,26 +175,71 @@ type BiweightPass = (lo: number, hi: number, m: number, inv: number, acc: Float6
 
 /**
  * `ikss` of the finite values of `vals` (all finite, in the plane's order; not modified): the
- * same location and scale as image/stats.ts `ikssFrom(copy, n, NaN, 0)`, bit for bit.
+ * same location and scale as image/stats.ts `ikssFrom(copy, n, NaN, 0)`, bit for bit. The sorted
+ * order comes from the window about the median (ikss-window.ts) when every read stays in it, else
+ * from sorting all values (the WASM kernel's sort, or sortFinite).
  */
 export function ikssOfFinite(vals: Float32Array): { location: number; scale: number } {
+  return ikssOfPlane(vals, vals);
+}
+
+/**
+ * `ikssOfFinite(finiteValues(plane))` (the plane is not modified): the WASM kernel keeps the finite values of its copy
+ * of the plane, so no other copy is made.
+ */
+export function ikssOfPlane(plane: Float32Array, finite?: Float32Array): { location: number; scale: number } {
+  const k = plane.length >= WINDOW_MIN ? ikssKernel(plane.length) : null;
+  const kv = k ? k.loadPlane(plane, WINDOW_BUCKETS) : null;
+  let windowTried = false;
+  if (k && kv) {
+    try {
+      const win = kv.length >= WINDOW_MIN ? windowOf(kv) : null;
+      windowTried = true;
+      if (win) return ikssOfSorted(kv, new WindowSorted(kv, win, k.window(win.wlo, win.span, win.shift, WINDOW_BUCKETS)), (lo, hi, m, inv, acc) => k.biweight(lo, hi, m, inv, acc));
+    } catch (e) {
+      if (!(e instanceof OutsideWindow)) throw e;
+    } finally {
+      ikssKernelDone();
+    }
+  }
+  // the kernel's copy is overwritten by its sort: the values from the plane
+  const vals = finite ?? finiteValues(plane);
+  if (vals.length < RADIX_MIN) return ikssFrom(vals.slice(), vals.length, NaN, 0);
+  const tsSums: BiweightPass = (lo, hi, m, inv, acc) => biweightSums(vals, lo, hi, m, inv, acc);
+  const win = !windowTried && vals.length >= WINDOW_MIN ? windowOf(vals) : null;
+  if (win) {
+    try {
+      return ikssOfSorted(vals, new WindowSorted(vals, win, buildWindow(vals, win.wlo, win.span, win.shift, WINDOW_BUCKETS)), tsSums);
+    } catch (e) {
+      if (!(e instanceof OutsideWindow)) throw e;
+    }
+  }
+  return ikssOfAllSorted(vals, tsSums);
+}
+
+/** `ikssOfFinite` of finite values through a given window (the TS window): throws OutsideWindow where a read leaves it. */
+export function ikssOfWindow(vals: Float32Array, win: { wlo: number; span: number; shift: number }): { location: number; scale: number } {
+  const arr = buildWindow(vals, win.wlo, win.span, win.shift, WINDOW_BUCKETS);
+  return ikssOfSorted(vals, new WindowSorted(vals, win, arr), (lo, hi, m, inv, acc) => biweightSums(vals, lo, hi, m, inv, acc));
+}
+
+/** `ikssOfFinite` with all values sorted (the WASM kernel's sort when it is built, else sortFinite). */
+function ikssOfAllSorted(vals: Float32Array, tsSums: BiweightPass): { location: number; scale: number } {
   const n0 = vals.length;
-  if (n0 < RADIX_MIN) return ikssFrom(vals.slice(), n0, NaN, 0);
   const k = ikssKernel(n0);
   // the kernel's biweight sums need a copy of the values in its memory: not for the largest sets
   const inKernel = n0 <= IKSS_WASM_BIWEIGHT_MAX_VALUES;
   const sorted = k ? k.load(vals, inKernel) : null;
-  const tsSums: BiweightPass = (lo, hi, m, inv, acc) => biweightSums(vals, lo, hi, m, inv, acc);
   try {
-    if (k && sorted) return ikssOfSorted(vals, sorted, inKernel ? (lo, hi, m, inv, acc) => k.biweight(lo, hi, m, inv, acc) : tsSums);
-    return ikssOfSorted(vals, sortFinite(vals), tsSums);
+    if (k && sorted) return ikssOfSorted(vals, arraySorted(sorted), inKernel ? (lo, hi, m, inv, acc) => k.biweight(lo, hi, m, inv, acc) : tsSums);
+    return ikssOfSorted(vals, arraySorted(sortFinite(vals)), tsSums);
   } finally {
     if (k) ikssKernelDone();
   }
 }
 
 /** The IKSS loop of `ikssOfFinite` given the values sorted (`s`) and their biweight pass. */
-function ikssOfSorted(vals: Float32Array, s: Float32Array, biweight: BiweightPass): { location: number; scale: number } {
+function ikssOfSorted(vals: Float32Array, s: SortedValues, biweight: BiweightPass): { location: number; scale: number } {
   const n0 = vals.length;
   let a = 0;
   let b = n0;
@@ -183,19 +247,19 @@ function ikssOfSorted(vals: Float32Array, s: Float32Array, biweight: BiweightPas
   const acc = new Float64Array(2);
   for (let it = 0; it < IKSS_MAX_ITER; it++) {
     const n = b - a;
-    if (n < RADIX_MIN) return ikssFrom(compact(vals, s[a]!, s[b - 1]!, n), n, s0, it);
+    if (n < RADIX_MIN) return ikssFrom(compact(vals, exact(s, a), exact(s, b - 1), n), n, s0, it);
     const m = medianOfRange(s, a, n);
     const madv = madOfRange(s, a, b, m);
     if (madv === 0) return { location: m, scale: 0 };
     // the biweight sums over the current set in the original order (its values are those within [s[a], s[b-1]])
-    biweight(s[a]!, s[b - 1]!, m, 1 / (9 * madv), acc);
+    biweight(exact(s, a), exact(s, b - 1), m, 1 / (9 * madv), acc);
     const sc = ikssScale(m, n, acc[0]!, acc[1]!, s0);
     if (typeof sc !== 'number') return sc;
     s0 = sc;
     const lo = m - 4 * sc;
     const hi = m + 4 * sc;
-    const a1 = lowerBound(s, a, b, lo);
-    b = upperBound(s, a1, b, hi);
+    const a1 = s.lowerBound(a, b, lo);
+    b = s.upperBound(a1, b, hi);
     a = a1;
     if (b === a) return { location: m, scale: 0.991 * sc };
   }
@@ -204,14 +268,13 @@ function ikssOfSorted(vals: Float32Array, s: Float32Array, biweight: BiweightPas
 
 /** The finite values of a plane, in order: the plane itself when all are finite, else a copy. */
 export function finiteValues(plane: Float32Array): Float32Array {
-  let n = 0;
-  for (let i = 0; i < plane.length; i++) if (plane[i]! - plane[i]! === 0) n++;
-  if (n === plane.length) return plane;
-  const out = new Float32Array(n);
+  // a float32 is finite unless its exponent bits are all set (Infinity, NaN)
+  const bits = new Uint32Array(plane.buffer, plane.byteOffset, plane.length);
+  let bad = 0;
+  for (let i = 0; i < bits.length; i++) bad += (bits[i]! & 0x7f800000) === 0x7f800000 ? 1 : 0;
+  if (bad === 0) return plane;
+  const out = new Float32Array(plane.length - bad);
   let k = 0;
-  for (let i = 0; i < plane.length; i++) {
-    const v = plane[i]!;
-    if (v - v === 0) out[k++] = v;
-  }
+  for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7f800000) !== 0x7f800000) out[k++] = plane[i]!;
   return out;
 }

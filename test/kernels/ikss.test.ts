@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ikss, RADIX_MIN } from '../../src/image/stats.js';
-import { finiteValues, ikssOfFinite, sortFinite } from '../../src/kernels/ikss.js';
+import { finiteValues, ikssOfFinite, ikssOfPlane, sortFinite } from '../../src/kernels/ikss.js';
 import { IKSS_KEEP_BYTES, ikssKernel } from '../../src/kernels/ikss-wasm.js';
 import { Rng } from '../../src/util/random.js';
 import { withTS } from '../helpers/kernel.js';
@@ -66,9 +66,13 @@ test('a kernel grown past IKSS_KEEP_BYTES is dropped after an estimate; a small 
   const k0 = ikssKernel(1);
   ikssOfFinite(small);
   assert.equal(ikssKernel(1), k0, 'a small kernel is kept');
-  const big = sky(Math.ceil(IKSS_KEEP_BYTES / 12) + 1000, rng, { stars: 0.01 });
+  // the kernel's memory holds two arrays of the plane (its finite values and the window's)
+  const big = sky(Math.ceil(IKSS_KEEP_BYTES / 8) + 1000, rng, { stars: 0.01 });
   same(big, 'past the kept size');
   assert.notEqual(ikssKernel(1), k0, 'the grown kernel was dropped');
+  const k1 = ikssKernel(1)!;
+  ikssOfPlane(big);
+  assert.notEqual(ikssKernel(1), k1, 'dropped again after an estimate of a plane');
 });
 
 test('sortFinite sorts float32 values ascending (negative, zero, ties), as a numeric sort', () => {
