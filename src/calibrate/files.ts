@@ -13,8 +13,7 @@
  * stricter behaviour with `clampedDark: 'refuse' | 'force'`, `keepUnusedBias` and `frameErrors: 'throw'`.
  */
 import { existsSync } from 'node:fs';
-import { BLOCK, FitsFile, fitsBytes, headerBytes, headerFor, readFitsHeader, writeError } from '../fits/index.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { readFitsHeader, readFitsReusing, writeFitsConsuming } from '../fits/index.js';
 import type { Image } from '../image/image.js';
 import { isDarkroomError, type DarkroomError } from '../util/errors.js';
 import { FramePool, frameThreads, inOrder, workerModule } from '../util/frame-pool.js';
@@ -142,58 +141,10 @@ function prepare(o: CalibrateFilesOptions, warn: (w: WarningEvent) => void): Pre
   return { copts, darkMode };
 }
 
-/**
- * The buffer this thread reads its lights into, reused from light to light while the garbage collector keeps it
- * (a weak reference: no page faults of a fresh frame for each light, and no frame held once the thread does other work).
- */
-let frameRef: WeakRef<Float32Array> | undefined;
-
-function frameBuffer(pixels: number): Float32Array {
-  const b = frameRef?.deref();
-  if (b !== undefined && b.length >= pixels) return b.subarray(0, pixels);
-  const f = new Float32Array(pixels);
-  frameRef = new WeakRef(f);
-  return f;
-}
-
-/** Read a light into this thread's frame buffer (its planes one after the other): valid until the next light. */
-function readLight(path: string): Image {
-  const f = new FitsFile(path);
-  try {
-    const { width, height, channels } = f.geometry();
-    return f.readImage(undefined, frameBuffer(width * height * channels));
-  } finally {
-    f.close();
-  }
-}
-
-/**
- * Write a calibrated light as float32 FITS, temp file + rename: the bytes writeFits(path, img, { bitpix: -32, history })
- * writes. Planes one after the other in one buffer (readLight's) are swapped to big-endian in place and written from
- * there (no copy: the image is unusable afterwards).
- */
-function writeCalibrated(path: string, img: Image, history: string[], fsync: boolean): void {
-  const opts = { bitpix: -32 as const, history };
-  const n = img.width * img.height * img.channels;
-  const first = img.data[0]!;
-  const contiguous = img.data.every((p, c) => p.buffer === first.buffer && p.byteOffset === first.byteOffset + c * first.byteLength);
-  let chunks: Buffer[];
-  if (contiguous) {
-    // a light read by readLight (an overscan-corrected cube has planes of its own: encoded by fitsBytes)
-    const pixels = Buffer.from(first.buffer, first.byteOffset, n * 4);
-    chunks = [headerBytes(headerFor(img, opts)), pixels.swap32(), Buffer.alloc((BLOCK - ((n * 4) % BLOCK)) % BLOCK)];
-  } else chunks = fitsBytes(img, opts);
-  try {
-    writeFileAtomic(path, chunks, { fsync });
-  } catch (e) {
-    throw writeError(e, path);
-  }
-}
-
 /** Calibrate one light to `output` (read, calibrate, cosmetic, write). */
 function calibrateOne(lp: string, output: string, cosmetic: CosmeticMode | undefined, head: string[], copts: CalibrateOptions, fsync = true): { report: FrameReport & { cosmetic?: CosmeticReport }; events: WarningEvent[] } {
   // with a cosmetic correction, the noise (NOISExx) is measured on the repaired pixels, as written
-  const r = calibrateLight(readLight(lp), lp, { ...copts, inPlace: true, ...(cosmetic ? { noiseKeywords: false } : {}) });
+  const r = calibrateLight(readFitsReusing(lp), lp, { ...copts, inPlace: true, ...(cosmetic ? { noiseKeywords: false } : {}) });
   const report: FrameReport & { cosmetic?: CosmeticReport } = { ...r.report, output };
   if (cosmetic) {
     const c = applyCosmetic(r.image, cosmetic, copts.dark);
@@ -201,7 +152,8 @@ function calibrateOne(lp: string, output: string, cosmetic: CosmeticMode | undef
     r.history.push(c.history);
     report.noise = stampNoise(r.image);
   }
-  writeCalibrated(output, r.image, [...head, ...r.history], fsync);
+  // the light's buffer is swapped to big-endian and written in place (an overscan-corrected cube's planes are encoded)
+  writeFitsConsuming(output, r.image, { history: [...head, ...r.history] }, fsync);
   return { report, events: r.report.events ?? [] };
 }
 

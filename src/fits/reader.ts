@@ -574,6 +574,35 @@ export function readFits(path: string, hdu?: number, opts: FitsReadOptions = {})
 }
 
 /**
+ * The buffer this thread reads its frames into (readFitsReusing), reused from frame to frame while the garbage collector
+ * keeps it (a weak reference: no page faults of a fresh frame for each one, and no frame held once the thread does
+ * other work).
+ */
+let frameRef: WeakRef<Float32Array> | undefined;
+
+function frameBuffer(pixels: number): Float32Array {
+  const b = frameRef?.deref();
+  if (b !== undefined && b.length >= pixels) return b.subarray(0, pixels);
+  const f = new Float32Array(pixels);
+  frameRef = new WeakRef(f);
+  return f;
+}
+
+/**
+ * Read the image of a FITS file (its first image HDU) into this thread's frame buffer, its planes one after the other:
+ * valid until the thread's next readFitsReusing (for code that is done with a frame before it reads the next).
+ */
+export function readFitsReusing(path: string): Image {
+  const f = new FitsFile(path);
+  try {
+    const { width, height, channels } = f.geometry();
+    return f.readImage(undefined, frameBuffer(width * height * channels));
+  } finally {
+    f.close();
+  }
+}
+
+/**
  * Read the image of a FITS file into caller buffers (see FitsFile.readImage): `into` is one
  * Float32Array of at least width*height*channels pixels (planes one after the other) or one of at
  * least width*height per plane. The returned image's planes are views of `into`. A buffer too

@@ -156,6 +156,28 @@ export function writeFits(path: string, img: Image, opts: WriteOptions = {}): vo
   }
 }
 
+/**
+ * Write `img` as float32 FITS, temp file + rename: the bytes writeFits(path, img, { ...opts, bitpix: -32 }) writes. A
+ * single plane, or planes one after the other in one buffer (readFitsReusing's), are swapped to big-endian in place and
+ * written from there (no copy of the pixels: the image is unusable afterwards); other planes are encoded as writeFits does.
+ */
+export function writeFitsConsuming(path: string, img: Image, opts: Omit<WriteOptions, 'bitpix'> = {}, fsync = true): void {
+  const o = { ...opts, bitpix: -32 as const };
+  const n = img.width * img.height * img.channels;
+  const first = img.data[0]!;
+  const contiguous = img.data.every((p, c) => p.length === img.width * img.height && p.buffer === first.buffer && p.byteOffset === first.byteOffset + c * first.byteLength);
+  let chunks: Buffer[];
+  if (contiguous) {
+    const pixels = Buffer.from(first.buffer, first.byteOffset, n * 4);
+    chunks = [headerBytes(headerFor(img, o)), pixels.swap32(), Buffer.alloc((BLOCK - ((n * 4) % BLOCK)) % BLOCK)];
+  } else chunks = fitsBytes(img, o);
+  try {
+    writeFileAtomic(path, chunks, { fsync });
+  } catch (e) {
+    throw writeError(e, path);
+  }
+}
+
 /** The one-line DarkroomError for a failed write of `path` (missing folder, permission, full disk...). */
 export function writeError(e: unknown, path: string): DarkroomError {
   const err = e as NodeJS.ErrnoException;

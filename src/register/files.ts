@@ -13,7 +13,7 @@
  * possible reference, an output that would overwrite an input) are DarkroomErrors.
  */
 import { basename, resolve } from 'node:path';
-import { readFits, writeFits } from '../fits/index.js';
+import { readFits, readFitsReusing, writeFitsConsuming } from '../fits/index.js';
 import type { Image } from '../image/image.js';
 import { dropNoiseKeywords } from '../image/noise-keywords.js';
 import { DarkroomError, isDarkroomError } from '../util/errors.js';
@@ -124,7 +124,7 @@ interface Detected {
 
 /** Size and stars of one frame (a frame task: on a worker thread or here). */
 export function detectFrame(path: string): { width: number; height: number; stars: FrameStars } {
-  const img = readFits(path);
+  const img = readFitsReusing(path);
   return { width: img.width, height: img.height, stars: frameStars(img) };
 }
 
@@ -256,7 +256,7 @@ export function matchFrame(j: MatchJob): FrameRegistration {
 /** Second pass for one frame (a frame task): read again, resample onto the reference grid, write. */
 export function writeRegistered(j: WriteJob): void {
   const { s, ref } = j;
-  const img = readFits(j.input);
+  const img = readFitsReusing(j.input);
   const cfaDriz = j.cfaDrizzle && img.channels === 1 && !!img.cfa;
   const planes = applyRegistration(img, j.r.transform, ref.width, ref.height, { model: s.model, interp: s.interp, drizzle: s.drizzle, pixfrac: s.pixfrac, cfaDrizzle: cfaDriz });
   const outImg: Image = { width: Math.round(ref.width * s.drizzle), height: Math.round(ref.height * s.drizzle), channels: planes.length, data: planes, header: img.header.clone() };
@@ -264,7 +264,7 @@ export function writeRegistered(j: WriteJob): void {
   // NOISExx / IKSCALxx / IKLOCxx (the calibrated frame's noise, scale and location, before resampling) are kept: integration prefers them to the resampled pixels'; not for R, G, B drizzled from a mosaic
   if (cfaDriz) dropNoiseKeywords(outImg.header);
   const { keywords, history } = provenance(j, cfaDriz ? String(img.cfa) : undefined);
-  writeFits(j.output, outImg, { bitpix: -32, keywords, history });
+  writeFitsConsuming(j.output, outImg, { keywords, history });
 }
 
 /**
